@@ -1,0 +1,34 @@
+# Preallocated records passed between the runner, the adapters and the engines.
+from micropython import const
+
+KIND_NONE = const(0)
+KIND_UNICAST = const(1)
+KIND_BROADCAST = const(2)  # limited broadcast (v4) on the arrival interface
+
+
+class Meta:
+    """Where a datagram came from; filled in place by the adapter for every packet."""
+
+    def __init__(self):
+        self.ifindex = 0  # the adapter's interface number (position in its list)
+        self.ifname = ""
+        self.ifaddr = bytearray(4)  # the interface's IPv4 address: our server identifier there
+        self.src = bytearray(16)  # source address (4 bytes used for v4)
+        self.port = 0
+
+
+class Slot:
+    """One reply: bytes to send, where to, and what to log. Owned by the runner's ring."""
+
+    def __init__(self, size=1500):
+        self.buf = bytearray(size)
+        self.n = 0
+        self.kind = KIND_NONE
+        self.dest = bytearray(16)
+        self.port = 0
+        self.ifindex = 0
+        # for the one log line per exchange
+        self.rx_type = 0
+        self.tx_type = 0
+        self.hw = bytearray(6)
+        self.addr = bytearray(4)
