@@ -1,0 +1,57 @@
+# Control socket for Linux (Kea's "control-socket" with socket-type unix): one JSON command
+# per connection, answered with one JSON reply, e.g. {"command": "lease4-get-all"}.
+import json
+import os
+import socket
+import struct
+from . import console
+
+
+class ControlSocket:
+    def __init__(self, path):
+        self.path = path
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(struct.pack("<H", socket.AF_UNIX) + path.encode() + b"\0")
+        s.listen(4)
+        s.setblocking(False)
+        self.sock = s
+
+    def serve_one(self, svc):
+        """Answer one waiting client; a broken client costs nothing but its connection."""
+        try:
+            c, _ = self.sock.accept()
+        except OSError:
+            return
+        try:
+            c.settimeout(1.0)
+            data = b""
+            while len(data) < 65536:
+                part = c.recv(4096)
+                if not part:
+                    break
+                data += part
+                try:
+                    req = json.loads(data)
+                    break
+                except ValueError:
+                    continue
+            try:
+                req = json.loads(data)
+            except ValueError:
+                req = None
+            c.send(json.dumps(console.command(req, svc)).encode())
+        except OSError:
+            pass
+        finally:
+            c.close()
+
+    def close(self):
+        self.sock.close()
+        try:
+            os.remove(self.path)
+        except OSError:
+            pass

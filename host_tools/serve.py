@@ -1,0 +1,39 @@
+# `serve CONFIG`: run the firmware on the Unix port in the foreground, in this namespace.
+# The Unix port has no signal module, so SIGTERM would kill it without its closing steps;
+# this wrapper turns SIGTERM (and SIGINT) into a SIGINT for the child, which the firmware
+# handles as KeyboardInterrupt: journal closed, sockets closed, "mpdhcp: stopped".
+import signal
+import subprocess
+import sys
+
+from .paths import micropython, mp_env
+
+
+def add_parser(sub):
+    p = sub.add_parser("serve", help="run mpdhcp under the MicroPython Unix port (foreground)")
+    p.add_argument("config", help="JSON config file (Kea Dhcp4 subset)")
+    p.add_argument("--heapsize", default=None, help="MicroPython heap size, e.g. 256K (board-like)")
+    p.set_defaults(func=run)
+
+
+def command(config, heapsize=None):
+    argv = [micropython()]
+    if heapsize:
+        argv += ["-X", "heapsize=" + heapsize]
+    return argv + ["-m", "mpdhcp", config]
+
+
+def run(args):
+    child = subprocess.Popen(command(args.config, args.heapsize), env=mp_env())
+
+    def forward(signum, frame):
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    while True:
+        try:
+            return child.wait()
+        except KeyboardInterrupt:
+            continue
