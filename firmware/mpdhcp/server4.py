@@ -287,9 +287,12 @@ class Server4:
             return self._nak(rx, sub, meta, out)  # reservations win: move the client there
         r = self._usable(sub, t, 0, res, now)
         if r == -1:
-            if known >= 0 or sub.authoritative or kind == _SELECTING or not sub.contains(t, 0):
-                return self._nak(rx, sub, meta, out)
-            return self._drop("dropped_not_for_us")  # RFC 2131 4.3.2: unknown client, stay silent
+            if known < 0 and not sub.authoritative and kind != _SELECTING and sub.contains(t, 0) \
+                    and self.leases.find_addr(t, 0) < 0:
+                # RFC 2131 4.3.2: an unknown client with an address we never managed (in our
+                # subnet, outside our pools): it may be another server's, stay silent
+                return self._drop("dropped_not_for_us")
+            return self._nak(rx, sub, meta, out)
         renewal = r >= 0 and r == known and self.leases.state(r) == L.BOUND
         r = self._bind_record(r, sub, t, 0, rx)
         if r < 0:
