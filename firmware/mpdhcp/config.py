@@ -5,7 +5,9 @@ from .addr import ip4, cidr, to_int, mask
 from . import options4
 
 MAX_LIFETIME = 0x3FFFFFFF  # lifetimes stay small ints on 32-bit boards; larger means "infinite"
-SECTIONS = ("Dhcp4",)
+# Top-level sections: name -> (module, function) parsing it, imported only when present so a
+# board carries only the parsers its config uses.
+SECTIONS = {"Dhcp4": ("config", "dhcp4")}
 
 
 class ConfigError(Exception):
@@ -93,21 +95,45 @@ def load(path):
             text = f.read()
     except OSError as e:
         raise ConfigError(path + ": cannot read: " + str(e))
-    return parse(text)
+    return parse_doc(text)
 
 
-def parse(text):
+class Doc:
+    """The whole file: one parsed object per section present, None for the others."""
+
+    def __init__(self):
+        self.sections = {}
+
+    def get(self, name):
+        return self.sections.get(name)
+
+
+def parse_doc(text):
     try:
         doc = json.loads(text)
     except ValueError as e:
         raise ConfigError("config: not valid JSON: " + str(e))
     _want("config", doc, dict, "map")
+    names = sorted(SECTIONS)
     for k in doc:
         if k not in SECTIONS:
-            _fail(k, "unknown or unsupported section (this version serves: " + ", ".join(SECTIONS) + ")")
-    if "Dhcp4" not in doc:
+            _fail(k, "unknown or unsupported section (this version has: " + ", ".join(names) + ")")
+    if not doc:
+        _fail("config", "empty: give at least one of " + ", ".join(names))
+    d = Doc()
+    for k in doc:
+        mod, fn = SECTIONS[k]
+        m = __import__("mpdhcp." + mod, None, None, [fn])
+        d.sections[k] = getattr(m, fn)(doc[k], k)
+    return d
+
+
+def parse(text):
+    """The Dhcp4 section alone (what the v4 server and its tests need)."""
+    d = parse_doc(text)
+    if d.get("Dhcp4") is None:
         _fail("config", "no Dhcp4 section")
-    return dhcp4(doc["Dhcp4"], "Dhcp4")
+    return d.get("Dhcp4")
 
 
 _TOP = (

@@ -17,7 +17,9 @@ def _svc(svc):
 def leases(svc=None, now=None):
     """Every lease the v4 server knows, as dicts (Kea's lease4 field names where they exist)."""
     s = _svc(svc)
-    eng = s.server4
+    eng = s.engine("server4")
+    if eng is None:
+        return []
     now = s.now() if now is None else now
     lt = eng.leases
     out = []
@@ -48,26 +50,35 @@ def leases(svc=None, now=None):
 
 
 def stats(svc=None):
+    """Counters of the v4 server (flat, as before) plus the journal's."""
     s = _svc(svc)
-    d = dict(s.server4.stats)
-    j = s.journal
-    d["journal_bytes_written"] = j.bytes_written
-    d["journal_commits"] = j.commits
-    d["journal_size"] = j.size
-    d["leases_capacity"] = s.server4.leases.cap
-    d["leases_used"] = s.server4.leases.used
+    eng = s.engine("server4")
+    d = {}
+    if eng is not None:
+        d = dict(eng.stats)
+        j = eng.journal
+        d["journal_bytes_written"] = j.bytes_written
+        d["journal_commits"] = j.commits
+        d["journal_size"] = j.size
+        d["leases_capacity"] = eng.leases.cap
+        d["leases_used"] = eng.leases.used
+    d["sent"] = s.sent
+    d["send_errors"] = s.send_errors
     return d
 
 
 def config(svc=None):
     s = _svc(svc)
-    c = s.cfg
-    return {
-        "interfaces": [n for n, _ in c.interfaces],
-        "lease-file": c.lease_file,
-        "subnets": [{"id": x.id, "subnet": ip4_str(x.net) + "/%d" % x.plen, "valid-lifetime": x.valid}
-                    for x in c.subnets],
-    }
+    out = {}
+    c = s.cfg.get("Dhcp4") if s.cfg is not None else None
+    if c is not None:
+        out["Dhcp4"] = {
+            "interfaces": [n for n, _ in c.interfaces],
+            "lease-file": c.lease_file,
+            "subnets": [{"id": x.id, "subnet": ip4_str(x.net) + "/%d" % x.plen, "valid-lifetime": x.valid}
+                        for x in c.subnets],
+        }
+    return out
 
 
 def command(req, svc=None):

@@ -1,28 +1,42 @@
-# The event loop: sockets -> engines -> journal commit -> sockets. Group commit: every datagram
-# that is ready is handled first, its journal records staged; one flush (fsync) makes them all
-# durable; only then do the staged replies go out. No reply ever promises an unflushed lease.
+# The event loop: sockets -> engines -> journal commit -> sockets, plus engine timers.
+# Group commit: every datagram that is ready is handled first, its journal records staged;
+# one flush (fsync) per journal makes them all durable; only then do the staged replies go
+# out. No reply ever promises an unflushed lease.
 from micropython import const
 from .slot import Slot
-from .addr import ip4_str, mac_str
 from . import console
 
 RING = const(16)  # replies staged per commit
-_NAMES = ("-", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM")
 
 
 class Runner:
-    def __init__(self, cfg, netif, server4, journal, control=None, log=print):
-        self.cfg = cfg
+    def __init__(self, netif, log=print):
         self.netif = netif
-        self.server4 = server4
-        self.journal = journal
-        self.control = control
-        self.log = log if cfg.log else None
+        self.log = log
+        self.engines = []  # (name, engine)
+        self.owner = {}  # socket index -> engine
+        self.journals = []
         self.ring = [Slot() for _ in range(RING)]
+        self.control = None
         self.running = False
         self.sent = 0
         self.send_errors = 0
+        self.cfg = None
         console.SERVICE = self
+
+    def add(self, name, engine, sockets, journal=None):
+        """Register an engine, the socket indexes it answers, and its journal."""
+        self.engines.append((name, engine))
+        for i in sockets:
+            self.owner[i] = engine
+        if journal is not None and journal not in self.journals:
+            self.journals.append(journal)
+
+    def engine(self, name):
+        for n, e in self.engines:
+            if n == name:
+                return e
+        return None
 
     def now(self):
         return self.netif.now()
@@ -32,50 +46,66 @@ class Runner:
         while self.running:
             self.step(max_wait_ms)
 
+    def _wait_ms(self, cap):
+        now = self.netif.now()
+        best = cap
+        for _, e in self.engines:
+            d = e.next_deadline()
+            if d is not None:
+                ms = (d - now) * 1000
+                if ms < best:
+                    best = ms if ms > 0 else 0
+        return best
+
     def step(self, wait_ms):
-        """Wait for traffic, handle everything ready, commit, send. Returns replies sent."""
+        """Wait for traffic or a timer, handle everything ready, commit, send."""
         netif = self.netif
         staged = 0
         ctl = self.control.sock if self.control else None
-        for obj, ev in netif.wait(wait_ms):
+        for obj, ev in netif.wait(self._wait_ms(wait_ms)):
             if obj is ctl:
                 self.control.serve_one(self)
                 continue
             i = netif.index_of(obj)
+            eng = self.owner.get(i)
             while staged < RING:  # drain this socket, bounded by the ring
                 data = netif.recv(i)
-                if data is None:
+                if data is None or eng is None:
                     break
                 out = self.ring[staged]
                 out.rx_type = 0
-                if self.server4.handle(data, len(data), netif.metas[i], netif.now(), out):
+                if eng.handle(data, len(data), netif.metas[i], netif.now(), out):
                     staged += 1
                 elif out.rx_type and self.log:
-                    self._log(out, netif.metas[i].ifname, False)
-        if staged:
-            self.journal.commit()  # durable first ...
-            for k in range(staged):  # ... then tell the clients
-                out = self.ring[k]
-                if netif.send(out):
-                    self.sent += 1
-                else:
-                    self.send_errors += 1
-                if self.log:
-                    self._log(out, netif.metas[out.ifindex].ifname, True)
-        elif self.journal.n:
-            self.journal.commit()
-        if self.journal.wants_compaction():
-            self.journal.rewrite(self.server4.dump)
+                    self.log(eng.log_line(out, netif.metas[i].ifname, False))
+        now = netif.now()
+        for _, e in self.engines:
+            d = e.next_deadline()
+            if d is not None and d <= now and staged < RING:
+                out = self.ring[staged]
+                out.rx_type = 0
+                if e.on_timer(now, out):
+                    staged += 1
+        for j in self.journals:
+            j.commit()  # durable first ...
+        for k in range(staged):  # ... then tell the clients
+            out = self.ring[k]
+            if netif.send(out):
+                self.sent += 1
+            else:
+                self.send_errors += 1
+            if self.log:
+                self.log(self.owner[out.ifindex].log_line(out, netif.metas[out.ifindex].ifname, True))
+        for _, e in self.engines:
+            j = getattr(e, "journal", None)
+            if j is not None and j.wants_compaction():
+                j.rewrite(e.dump)
         return staged
-
-    def _log(self, out, ifname, replied):
-        rx = _NAMES[out.rx_type] if out.rx_type < len(_NAMES) else str(out.rx_type)
-        tx = _NAMES[out.tx_type] if replied and out.tx_type < len(_NAMES) else "-"
-        self.log("%s>%s %s %s on %s" % (rx, tx, mac_str(out.hw), ip4_str(out.addr), ifname))
 
     def close(self):
         self.running = False
-        self.journal.close()
+        for j in self.journals:
+            j.close()
         self.netif.close()
         if self.control:
             self.control.close()

@@ -5,6 +5,7 @@ from micropython import const
 from . import packet4 as P
 from . import leases4 as L
 from .slot import KIND_UNICAST, KIND_BROADCAST
+from .addr import ip4_str, mac_str
 
 J_LEASE4 = const(1)  # journal record: the 40-byte lease record, then hostname length + bytes
 J_STATE4 = const(2)  # journal record: address(4), state(1), expiry(4): renewals, releases
@@ -17,6 +18,8 @@ _COUNTERS = (
     "dropped_not_for_us", "pool_exhausted", "discover", "request", "decline", "release",
     "inform", "offer", "ack", "nak", "journal_records",
 ) + P.BAD_NAMES[1:]
+
+_NAMES = ("-", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM")
 
 # Replies to these states of REQUEST (RFC 2131 4.3.2)
 _SELECTING = const(1)
@@ -70,6 +73,11 @@ class Server4:
             st[P.BAD_NAMES[err]] += 1
             return 0
         mt = self.opts.byte(rx, P.OPT_MSG_TYPE, 0)
+        out.rx_type = mt  # for the log line, also when no reply goes out
+        out.tx_type = 0
+        P.copy(out.hw, 0, rx, P.CHADDR, 6)
+        req = self.opts.at(P.OPT_REQUESTED_IP)
+        P.copy(out.addr, 0, rx, req if req >= 0 else P.CIADDR, 4)
         sub = self._select_subnet(rx, meta)
         if mt == P.INFORM:
             st["inform"] += 1
@@ -90,6 +98,22 @@ class Server4:
             return self._decline(rx, sub, meta, now)
         st["release"] += 1
         return self._release(rx, sub, meta, now)
+
+    def summary(self):
+        lt = self.leases
+        n = 0
+        for r in range(lt.used):
+            if lt.state(r) != L.FREE:
+                n += 1
+        return "serving DHCPv4 on %s, %d leases restored, capacity %d" % (
+            ", ".join(i[0] for i in self.cfg.interfaces), n, lt.cap)
+
+    def log_line(self, out, ifname, replied):
+        """One line per exchange, e.g. 'REQUEST>ACK 02:00:00:00:00:01 192.168.77.100 on br0'."""
+        n = _NAMES
+        rx = n[out.rx_type] if out.rx_type < len(n) else str(out.rx_type)
+        tx = n[out.tx_type] if replied and out.tx_type < len(n) else "-"
+        return "%s>%s %s %s on %s" % (rx, tx, mac_str(out.hw), ip4_str(out.addr), ifname)
 
     def _drop(self, counter):
         self.stats[counter] += 1

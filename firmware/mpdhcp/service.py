@@ -1,15 +1,14 @@
-# Start-up shared by `micropython -m mpdhcp CONFIG` and the board main.py files: load and check
-# the config, restore leases, open sockets, run until interrupted.
+# Start-up shared by `micropython -m mpdhcp CONFIG` and the board main.py files: load and
+# check the config, build one engine per config section, restore leases, open sockets, run.
 import sys
 from . import config as configmod
-from .server4 import Server4
 from .store import Journal
 from .runner import Runner
 
-DEFAULT_CAPACITY = 2048  # leases held in RAM when the config sets no max-leases
+DEFAULT_CAPACITY = 2048  # DHCPv4 leases held in RAM when the config sets no max-leases
 
 
-def capacity(cfg):
+def capacity4(cfg):
     if cfg.max_leases:
         return cfg.max_leases
     total = 0
@@ -20,17 +19,38 @@ def capacity(cfg):
     return min(total, DEFAULT_CAPACITY)
 
 
-def build(cfg, netif, control_factory=None, log=print):
+def _server4(runner, cfg, netif):
+    from .server4 import Server4
+
     journal = Journal(cfg.lease_file)
-    server = Server4(cfg, journal, capacity(cfg))
-    server.restore()
-    for name, addr in cfg.interfaces:
-        netif.open_v4_server(name, addr)
-    control = None
-    if cfg.control_socket and control_factory:
-        control = control_factory(cfg.control_socket)
-        netif.add_reader(control.sock)
-    return Runner(cfg, netif, server, journal, control, log)
+    eng = Server4(cfg, journal, capacity4(cfg))
+    eng.restore()
+    socks = [netif.open_v4_server(name, addr) for name, addr in cfg.interfaces]
+    runner.add("server4", eng, socks, journal)
+    return eng
+
+
+# section name -> builder(runner, parsed section, netif); sections start in this order
+BUILDERS = [("Dhcp4", _server4)]
+
+
+def build(doc, netif, control_factory=None, log=print):
+    runner = Runner(netif, log)
+    runner.cfg = doc
+    for name, builder in BUILDERS:
+        sec = doc.get(name)
+        if sec is not None:
+            builder(runner, sec, netif)
+            if not sec.__dict__.get("log", True):
+                runner.log = None
+    path = None
+    for name, _ in BUILDERS:
+        sec = doc.get(name)
+        path = path or (sec is not None and getattr(sec, "control_socket", None)) or None
+    if path and control_factory:
+        runner.control = control_factory(path)
+        netif.add_reader(runner.control.sock)
+    return runner
 
 
 def main(argv):
@@ -38,7 +58,7 @@ def main(argv):
         print("usage: micropython -m mpdhcp CONFIG.json", file=sys.stderr)
         return 2
     try:
-        cfg = configmod.load(argv[0])
+        doc = configmod.load(argv[0])
     except configmod.ConfigError as e:
         print("config error: " + str(e), file=sys.stderr)
         return 2
@@ -46,13 +66,12 @@ def main(argv):
     from .control_unix import ControlSocket
 
     try:
-        runner = build(cfg, NetifUnix(), ControlSocket)
+        runner = build(doc, NetifUnix(), ControlSocket)
     except OSError as e:
         print("cannot start: %s" % e, file=sys.stderr)
         return 1
-    s = runner.server4
-    print("mpdhcp: serving %s, %d leases restored, capacity %d" % (
-        ", ".join(n for n, _ in cfg.interfaces), sum(1 for r in range(s.leases.used) if s.leases.state(r)), s.leases.cap))
+    for name, eng in runner.engines:
+        print("mpdhcp: " + eng.summary())
     try:
         runner.run()
     except KeyboardInterrupt:

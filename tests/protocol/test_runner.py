@@ -45,10 +45,16 @@ class FakeNetif:
         pass
 
 
+def _make(cfg, netif, eng, j):
+    r = Runner(netif, log=None)
+    r.add("server4", eng, [0], j)
+    return r
+
+
 def _runner(queue, journal=None):
     cfg = parse(CONFIG)
     j = journal or FakeJournal(None)
-    return Runner(cfg, FakeNetif(queue), Server4(cfg, j, 32), j, log=None)
+    return _make(cfg, FakeNetif(queue), Server4(cfg, j, 32), j)
 
 
 def test_replies_wait_for_one_commit_covering_the_batch():
@@ -90,8 +96,8 @@ def test_file_journal_survives_restart_and_compacts(tmp="/tmp/mpdhcp-test-runner
     j = Journal(tmp)
     s = Server4(cfg, j, 32)
     s.restore()
-    r = Runner(cfg, FakeNetif([pkt(3, MAC1, opts=(opt(50, ip4("192.168.77.104")),))] +
-                              [pkt(3, MAC1, ciaddr="192.168.77.104")] * 5), s, j, log=None)
+    r = _make(cfg, FakeNetif([pkt(3, MAC1, opts=(opt(50, ip4("192.168.77.104")),))] +
+                             [pkt(3, MAC1, ciaddr="192.168.77.104")] * 5), s, j)
     r.step(0)
     j.close()
     size = os.stat(tmp)[6]
