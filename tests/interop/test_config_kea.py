@@ -1,0 +1,42 @@
+# The config subset is Kea's: a file using every key we accept passes `kea-dhcp4 -t` and our
+# parser alike, and what we reject for a wrong key Kea rejects too.
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+FULL = os.path.join(ROOT, "tests", "configs", "full4.json")
+
+from mpdhcp.config import load, parse_doc, ConfigError  # noqa: E402  (conftest puts firmware/ on the path)
+
+
+def _kea_check(path):
+    if not shutil.which("kea-dhcp4"):
+        pytest.skip("kea-dhcp4 not installed (make peers)")
+    env = dict(os.environ, KEA_PIDFILE_DIR="/tmp", KEA_LOCKFILE_DIR="/tmp")
+    return subprocess.run(["kea-dhcp4", "-t", path], capture_output=True, text=True, timeout=30, env=env)
+
+
+def test_full_config_accepted_by_kea_and_by_us():
+    r = _kea_check(FULL)
+    assert r.returncode == 0, r.stdout + r.stderr
+    cfg = load(FULL).get("Dhcp4")
+    s = cfg.subnets[0]
+    assert len(s.pools) == 2 and len(s.reservations) == 2 and s.relays
+    assert s.options[121] == bytes.fromhex("100ae5c0a84dfe")
+
+
+def test_misspelled_key_rejected_by_both(tmp_path):
+    d = json.load(open(FULL))
+    d["Dhcp4"]["subnet4"][0]["pool"] = d["Dhcp4"]["subnet4"][0].pop("pools")
+    p = tmp_path / "bad.json"
+    p.write_text(json.dumps(d))
+    assert _kea_check(str(p)).returncode != 0
+    with pytest.raises(ConfigError) as e:
+        parse_doc(p.read_text())
+    assert str(e.value).startswith("Dhcp4.subnet4[0].pool: unknown key")
