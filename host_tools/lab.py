@@ -440,7 +440,8 @@ def capture(lab, ns, ifname):
 _HOOK = r'''#!/bin/sh
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 ev="${reason:-$1}"
-{ echo "@@EVENT $ev"; env; } >> "%(events)s"
+# one append of a finished block, closed by @@END, so a reader never sees half an event
+t="%(events)s.$$"; { echo "@@EVENT $ev"; env; echo "@@END"; } > "$t"; cat "$t" >> "%(events)s"; rm -f "$t"
 if [ "%(configure)s" = 1 ]; then
 case "$ev" in
   bound|renew) [ -n "$ip" ] && ip addr replace "$ip/${mask:-24}" dev "$interface" ;;
@@ -479,14 +480,18 @@ class _Client:
         out = []
         if not os.path.exists(self.events_path):
             return out
+        cur = None
         with open(self.events_path, errors="replace") as f:
             for line in f:
                 line = line.rstrip("\n")
                 if line.startswith("@@EVENT "):
-                    out.append((line[8:], {}))
-                elif out and "=" in line:
+                    cur = (line[8:], {})
+                elif line == "@@END" and cur is not None:
+                    out.append(cur)  # only whole events count
+                    cur = None
+                elif cur is not None and "=" in line:
                     k, v = line.split("=", 1)
-                    out[-1][1][k] = v
+                    cur[1][k] = v
         return out
 
     def wait_event(self, names, after=0, timeout=10.0):

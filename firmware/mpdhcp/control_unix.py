@@ -43,11 +43,27 @@ class ControlSocket:
                 req = json.loads(data)
             except ValueError:
                 req = None
-            c.send(json.dumps(console.command(req, svc)).encode())
-        except OSError:
-            pass
+            if isinstance(req, dict) and req.get("command") in ("lease4-get-all", "leases"):
+                self._stream_leases(c, svc)
+            else:
+                c.sendall(json.dumps(console.command(req, svc)).encode())
+        except Exception as e:  # a control client must never take the DHCP service down
+            try:
+                c.sendall(json.dumps({"result": 1, "text": "failed: %r" % (e,)}).encode())
+            except Exception:
+                pass
         finally:
             c.close()
+
+    def _stream_leases(self, c, svc):
+        """Kea's lease4-get-all reply, written one lease at a time (a 1000-lease reply as one
+        string would need ~200 KB of heap)."""
+        c.sendall(b'{"result": 0, "arguments": {"leases": [')
+        first = True
+        for lease in console.each_lease(svc):
+            c.sendall((b"" if first else b", ") + json.dumps(lease).encode())
+            first = False
+        c.sendall(b"]}}")
 
     def close(self):
         self.sock.close()

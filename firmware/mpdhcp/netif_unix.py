@@ -83,7 +83,8 @@ class NetifUnix:
 
 def if_ipv4(ifname):
     """The first IPv4 address of an interface, read once at start through `ip`."""
-    tmp = "/tmp/mpdhcp-ifaddr-%s" % ifname
+    # /tmp is shared by every namespace: a random name keeps two servers from racing
+    tmp = "/tmp/mpdhcp-ifaddr-%s-%s" % (ifname, "".join("%02x" % b for b in os.urandom(4)))
     os.system("ip -4 -o addr show dev %s > %s 2>/dev/null" % (ifname, tmp))
     try:
         with open(tmp) as f:
