@@ -16,13 +16,17 @@ def _svc(svc):
 
 def leases(svc=None, now=None):
     """Every lease the v4 server knows, as dicts (Kea's lease4 field names where they exist)."""
+    return list(each_lease(svc, now))
+
+
+def each_lease(svc=None, now=None):
+    """The same, one dict at a time: a board never holds the whole table as objects."""
     s = _svc(svc)
     eng = s.engine("server4")
     if eng is None:
-        return []
+        return
     now = s.now() if now is None else now
     lt = eng.leases
-    out = []
     for r in range(lt.used):
         st = lt.state(r)
         if st == L.FREE:
@@ -35,7 +39,7 @@ def leases(svc=None, now=None):
         nlen = lt.names[r * L.NAME]
         exp = lt.expiry(r)
         sub = eng.subnets[lt.subnet(r)]
-        out.append({
+        yield {
             "ip-address": ip4_str(lt.recs, o + L.R_ADDR),
             "hw-address": mac_str(lt.recs, o + L.R_HW),
             "client-id": cid,
@@ -45,8 +49,7 @@ def leases(svc=None, now=None):
             "valid-lft": sub.valid,
             "expire": exp,  # engine clock: seconds since 2000-01-01
             "expires-in": exp - now,
-        })
-    return out
+        }
 
 
 def stats(svc=None):
@@ -94,3 +97,95 @@ def command(req, svc=None):
     except Exception as e:  # a console error must never stop the service
         return {"result": 1, "text": "%s failed: %s" % (cmd, e)}
     return {"result": 2, "text": "unknown command %r (lease4-get-all, statistic-get-all, config-get)" % (cmd,)}
+
+
+# -- acting on the running service (issue 6) ---------------------------------------------
+# LOCK is set by background.py when the runner serves from a thread: changes then happen
+# between two runner steps, never in the middle of an exchange. CONFIG_PATH is the config
+# file the service was started from (reserve() adds the reservation there too).
+LOCK = None
+CONFIG_PATH = None
+
+
+def _locked(fn, *args):
+    if LOCK is None:
+        return fn(*args)
+    with LOCK:
+        return fn(*args)
+
+
+def release(ip, svc=None):
+    """Mark the v4 lease on address `ip` released (journaled). Returns the lease as it was."""
+    return _locked(_release, ip, svc)
+
+
+def _release(ip, svc):
+    from .addr import ip4
+
+    s = _svc(svc)
+    eng = s.engine("server4")
+    a = ip4(ip)
+    r = eng.leases.find_addr(a, 0) if eng is not None else -1
+    if r < 0 or eng.leases.state(r) == L.FREE:
+        raise ValueError("no lease on " + ip)
+    was = L.STATE_NAMES[eng.leases.state(r)]
+    eng.leases.set(r, L.RELEASED, s.now())
+    eng._journal_state(r)
+    eng.journal.commit()
+    return {"ip-address": ip, "was": was, "state": "released"}
+
+
+def reserve(hw, ip, hostname=None, subnet_id=None, svc=None):
+    """Reserve address `ip` for MAC `hw` in the running server and in its config file.
+    Refuses an address another client holds now. Returns the reservation as a dict."""
+    return _locked(_reserve, hw, ip, hostname, subnet_id, svc)
+
+
+def _reserve(hw, ip, hostname, subnet_id, svc):
+    import json
+    from .addr import ip4
+    from . import config as C
+    from . import server4
+
+    s = _svc(svc)
+    eng = s.engine("server4")
+    if eng is None:
+        raise ValueError("no DHCPv4 server running")
+    a = ip4(ip)
+    sub = None
+    for x in eng.subnets:
+        if x.contains(a) and (subnet_id is None or x.id == subnet_id):
+            sub = x
+    if sub is None:
+        raise ValueError(ip + " is in no configured subnet")
+    entry = {"hw-address": hw.lower(), "ip-address": ip}
+    if hostname:
+        entry["hostname"] = hostname
+    res = C._reservation(entry, "reservation", sub)  # the same checks as the config file
+    for q in sub.reservations:
+        if q.addr == res.addr or (q.hw is not None and q.hw == res.hw):
+            raise ValueError("%s or %s is already reserved" % (ip, hw))
+    lt = eng.leases
+    r = lt.find_addr(a, 0)
+    if r >= 0 and lt.active(r, s.now()):
+        o = r * L.REC + L.R_HW
+        if bytes(lt.recs[o : o + 6]) != res.hw:
+            raise ValueError(ip + " is leased to " + mac_str(lt.recs, o) + " now")
+    path = CONFIG_PATH
+    if path:
+        with open(path) as f:
+            doc = json.loads(f.read())
+        for sd in doc["Dhcp4"]["subnet4"]:
+            if sd.get("id") == sub.id:
+                sd.setdefault("reservations", []).append(entry)
+        text = json.dumps(doc)
+        C.parse_doc(text)  # never write a config the service would refuse at its next start
+        with open(path + ".tmp", "w") as f:
+            f.write(text)
+        import os
+
+        os.rename(path + ".tmp", path)
+    sub.reservations.append(res)
+    eng.reserved[sub.index][server4._offset(sub, res.addr)] = res
+    return {"hw-address": entry["hw-address"], "ip-address": ip, "hostname": hostname or "",
+            "subnet-id": sub.id, "config-file": path or ""}
