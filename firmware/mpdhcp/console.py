@@ -94,6 +94,11 @@ def command(req, svc=None):
             return {"result": 0, "arguments": stats(svc)}
         if cmd in ("config-get", "config"):
             return {"result": 0, "arguments": config(svc)}
+        if cmd in ("lease6-get-all", "leases6"):
+            return {"result": 0, "arguments": {"leases": leases6(svc)}}
+        if cmd == "reconfigure6":  # {"command": "reconfigure6", "arguments": {"address", "msg"}}
+            a = req.get("arguments") or {}
+            return {"result": 0, "arguments": reconfigure(a.get("address", ""), a.get("msg", "renew"), svc)}
     except Exception as e:  # a console error must never stop the service
         return {"result": 1, "text": "%s failed: %s" % (cmd, e)}
     return {"result": 2, "text": "unknown command %r (lease4-get-all, statistic-get-all, config-get)" % (cmd,)}
@@ -187,5 +192,24 @@ def _reserve(hw, ip, hostname, subnet_id, svc):
         os.rename(path + ".tmp", path)
     sub.reservations.append(res)
     eng.reserved[sub.index][server4._offset(sub, res.addr)] = res
-    return {"hw-address": entry["hw-address"], "ip-address": ip, "hostname": hostname or "",
-            "subnet-id": sub.id, "config-file": path or ""}
+    d = {"hw-address": entry["hw-address"], "ip-address": ip, "hostname": hostname or "",
+         "subnet-id": sub.id, "config-file": path or ""}
+    if lt.used >= lt.cap and not lt.nfree:  # the table is sized at start (max-leases)
+        d["note"] = "lease table full (%d): served once a record frees, or after a restart" % lt.cap
+    return d
+
+
+# -- DHCPv6 server (issue 5): console6.py does the work -----------------------------------
+def leases6(svc=None, now=None):
+    """Every DHCPv6 lease (IA_NA addresses and IA_PD prefixes) as dicts."""
+    from .console6 import leases6 as f
+
+    return f(_svc(svc), now)
+
+
+def reconfigure(address, msg="renew", svc=None):
+    """Send a DHCPv6 Reconfigure (RKAP-authenticated, retransmitted) to the client holding
+    `address` ('2001:db8::100' or a delegated 'prefix/len'); msg "renew" or "info"."""
+    from .console6 import reconfigure as f
+
+    return _locked(f, _svc(svc), address, msg)

@@ -1,0 +1,87 @@
+# ESP32 router: Ethernet (network.LAN, e.g. WT32-ETH01 / Olimex ESP32-POE) and a Wi-Fi access
+# point are the LAN that mpdhcp serves; Wi-Fi station is the WAN. Optional /board.json holds
+# the site settings (a missing file or key keeps the default below):
+#   {"ap": {"essid": "mpdhcp", "password": "..."}, "wan": {"essid": "...", "password": "..."},
+#    "eth": {"mdc": 23, "mdio": 18, "phy": "LAN8720", "phy_addr": 1, "power": 16}}
+# Serves from a background thread (mpdhcp.background) so the REPL stays free for
+# `python -m host_tools inspect --port /dev/ttyUSB0`.
+import json
+import time
+import network
+from machine import Pin
+from mpdhcp import background
+from mpdhcp.netif_lwip import NetifLwip
+
+SETTINGS = {
+    "ap": {"essid": "mpdhcp", "password": "mpdhcp-lan", "ip": "192.168.4.1"},
+    "wan": None,
+    "eth": {"mdc": 23, "mdio": 18, "phy": "LAN8720", "phy_addr": 1, "power": 16, "ip": "192.168.5.1"},
+}
+MASK = "255.255.255.0"
+
+
+def settings():
+    s = dict(SETTINGS)
+    try:
+        with open("/board.json") as f:
+            s.update(json.load(f))
+    except (OSError, ValueError):
+        pass
+    return s
+
+
+def up_ethernet(c):
+    if not c:
+        return None
+    try:
+        power = Pin(c["power"]) if c.get("power") is not None else None
+        lan = network.LAN(mdc=Pin(c["mdc"]), mdio=Pin(c["mdio"]), power=power,
+                          phy_type=getattr(network, "PHY_" + c["phy"]), phy_addr=c["phy_addr"])
+        lan.active(True)
+        lan.ifconfig((c["ip"], MASK, c["ip"], c["ip"]))  # static: we are this LAN's router
+        return lan
+    except (OSError, ValueError, AttributeError) as e:
+        print("mpdhcp: no Ethernet (%s)" % e)
+        return None
+
+
+def up_access_point(c):
+    ap = network.WLAN(network.AP_IF)
+    ap.active(True)
+    ap.config(essid=c["essid"], password=c["password"], authmode=3)  # WPA2-PSK
+    ap.ifconfig((c["ip"], MASK, c["ip"], c["ip"]))
+    return ap
+
+
+def up_wan(c, timeout_s=15):
+    sta = network.WLAN(network.STA_IF)
+    sta.active(True)
+    if not c:
+        return sta
+    sta.connect(c["essid"], c["password"])
+    t = 0
+    while not sta.isconnected() and t < timeout_s * 10:
+        time.sleep_ms(100)
+        t += 1
+    if sta.isconnected():
+        try:
+            import ntptime
+
+            ntptime.settime()  # lease expiries are absolute: the clock must be right before serving
+        except Exception as e:
+            print("mpdhcp: no NTP (%s); leases are timed from boot" % e)
+    return sta
+
+
+def main():
+    s = settings()
+    nics = {}
+    lan = up_ethernet(s.get("eth"))
+    if lan is not None:
+        nics["eth"] = lan
+    nics["ap"] = up_access_point(s["ap"])
+    up_wan(s.get("wan"))
+    return background.start("/mpdhcp.json", NetifLwip(nics))
+
+
+main()

@@ -1,0 +1,185 @@
+# `inspect --port P [leases|stats|config|log]`, `reserve`, `release`, `reconfigure`: the running
+# service on a board, over its serial REPL (mpremote `resume`: nothing is reset, the service
+# keeps serving from its background thread while we ask). Reads go through
+# mpdhcp.background.call, so they see the tables between two runner steps.
+# Exit codes: 0 ok, 1 device unreachable, 3 the service refused or failed (its error is
+# printed), 4 not supported by the firmware on the device (e.g. reconfigure before DHCPv6).
+import json
+import sys
+
+from .device import DeviceError, MARK, call
+
+_READ = """
+import mpdhcp.console as _c
+try:
+    import mpdhcp.background as _b
+    _call = _b.call
+except ImportError:
+    _call = lambda f: f()
+print(%r + json.dumps(_call(_c.%s)))
+"""
+
+# leases, polled on the device until a bound lease for one MAC shows up (bounded): the REPL
+# session stays open the whole time, while the service keeps serving that client
+_WAIT = """
+import time
+import mpdhcp.console as _c
+import mpdhcp.background as _b
+_n = 0
+while True:
+    _l = _b.call(_c.leases)
+    if _n >= %d or [x for x in _l if x['hw-address'] == %r and x['state'] == 'bound']:
+        break
+    time.sleep(0.1)
+    _n += 1
+print(%r + json.dumps(_l))
+"""
+
+_LOG = """
+import mpdhcp.background as _b
+print(%r + json.dumps({'status': _b.status(), 'lines': _b.log_lines()}))
+"""
+
+_ACT = """
+import mpdhcp.console as _c
+if not hasattr(_c, %r):
+    print(%r + json.dumps({'unsupported': %r}))
+else:
+    print(%r + json.dumps({'ok': _c.%s(*%r)}))
+"""
+
+# Lease columns, v4 and v6: a v6 lease from the DHCPv6 server (once it exists) is expected to
+# carry "duid" and "ip-address" or "prefix"/"prefix-len" (Kea's lease6 names); v4 leases carry
+# "hw-address" and "client-id". Missing keys print empty.
+LEASE_COLS = ("proto", "client", "address", "hostname", "state", "expires in")
+
+
+def add_parser(sub):
+    p = sub.add_parser("inspect", help="show a running board's leases, counters, config or log",
+                       description="Ask the service running on the device at PORT (over its REPL, "
+                       "without stopping it) and print aligned tables; --json for scripts. "
+                       "Exit 0 ok, 1 device unreachable, 3 the service failed.")
+    p.add_argument("what", nargs="?", default="leases", choices=("leases", "stats", "config", "log"))
+    p.add_argument("--port", required=True)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--wait-for", metavar="MAC", help="leases: keep asking until MAC holds a bound lease")
+    p.add_argument("--timeout", type=float, default=20.0, help="seconds --wait-for waits (default 20)")
+    p.set_defaults(func=run_inspect)
+
+    p = sub.add_parser("reserve", help="reserve an address for a MAC on a running board (and in its config file)",
+                       description="Add a reservation to the running DHCPv4 server and to the config "
+                       "file on the device. Exit 0 ok, 1 device unreachable, 3 refused (reason printed).")
+    p.add_argument("mac")
+    p.add_argument("ip")
+    p.add_argument("--hostname")
+    p.add_argument("--subnet-id", type=int)
+    p.add_argument("--port", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_reserve)
+
+    p = sub.add_parser("release", help="mark the lease on an address released on a running board",
+                       description="Release the DHCPv4 lease on IP in the running server (journaled): "
+                       "the address is free for others once its client is gone. Exit 0 ok, 1 device "
+                       "unreachable, 3 refused (e.g. no such lease).")
+    p.add_argument("ip")
+    p.add_argument("--port", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_release)
+
+    p = sub.add_parser("reconfigure", help="send a DHCPv6 Reconfigure to a client (needs the DHCPv6 server)",
+                       description="Ask the running DHCPv6 server to send Reconfigure to CLIENT (a DUID). "
+                       "Exit 4 while the firmware on the device has no console.reconfigure().")
+    p.add_argument("client", help="DUID, hex with colons")
+    p.add_argument("--port", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run_reconfigure)
+
+
+def table(rows, cols):
+    if not rows:
+        return "(none)"
+    w = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
+    out = ["  ".join(c.ljust(w[i]) for i, c in enumerate(cols)).rstrip()]
+    out += ["  ".join(str(r.get(c, "")).ljust(w[i]) for i, c in enumerate(cols)).rstrip() for r in rows]
+    return "\n".join(out)
+
+
+def lease_row(l):
+    """One display row for a v4 or (future) v6 lease dict from console.leases()."""
+    v6 = "duid" in l
+    if v6:
+        addr = l.get("ip-address") or "%s/%s" % (l.get("prefix", ""), l.get("prefix-len", ""))
+        client = l.get("duid", "")
+    else:
+        addr = l.get("ip-address", "")
+        client = l.get("hw-address", "")
+        if l.get("client-id"):
+            client += " (id %s)" % l["client-id"]
+    exp = l.get("expires-in")
+    return {"proto": "v6" if v6 else "v4", "client": client, "address": addr,
+            "hostname": l.get("hostname", ""), "state": l.get("state", ""),
+            "expires in": "" if exp is None else ("%d s" % exp if exp >= 0 else "expired")}
+
+
+def _device(port, code, timeout=30):
+    try:
+        return call(port, code, timeout=timeout)
+    except DeviceError as e:
+        print("cannot reach the service on %s: %s" % (port, e), file=sys.stderr)
+        return None
+
+
+def run_inspect(args):
+    fn = {"leases": "leases", "stats": "stats", "config": "config"}.get(args.what)
+    if args.wait_for and fn == "leases":
+        got = _device(args.port, _WAIT % (int(args.timeout * 10), args.wait_for.lower(), MARK),
+                      timeout=args.timeout + 30)
+    else:
+        got = _device(args.port, _LOG % MARK if fn is None else _READ % (MARK, fn))
+    if got is None:
+        return 1
+    if isinstance(got, dict) and "error" in got:
+        print("the service failed: %s" % got["error"], file=sys.stderr)
+        return 3
+    if args.wait_for and not [l for l in got if l.get("hw-address") == args.wait_for.lower() and l.get("state") == "bound"]:
+        print("no bound lease for %s after %.0f s" % (args.wait_for, args.timeout), file=sys.stderr)
+        print(json.dumps(got, indent=1) if args.json else table([lease_row(l) for l in got], LEASE_COLS))
+        return 3
+    if args.json:
+        print(json.dumps(got, indent=1))
+    elif args.what == "leases":
+        print(table([lease_row(l) for l in got], LEASE_COLS))
+    elif args.what == "stats":
+        print(table([{"counter": k, "value": v} for k, v in sorted(got.items())], ("counter", "value")))
+    elif args.what == "config":
+        print(json.dumps(got, indent=1))
+    else:
+        print("status: %s" % json.dumps(got["status"]))
+        print("\n".join(got["lines"]))
+    return 0
+
+
+def _act(args, name, params):
+    got = _device(args.port, _ACT % (name, MARK, name, MARK, name, tuple(params)))
+    if got is None:
+        return 1
+    if "unsupported" in got:
+        print("%s: not supported by the firmware on %s (needs the DHCPv6 server)" % (name, args.port), file=sys.stderr)
+        return 4
+    if "error" in got:
+        print("%s refused: %s" % (name, got["error"]), file=sys.stderr)
+        return 3
+    print(json.dumps(got["ok"], indent=1) if args.json else table([got["ok"]], list(got["ok"])))
+    return 0
+
+
+def run_reserve(args):
+    return _act(args, "reserve", (args.mac, args.ip, args.hostname, args.subnet_id))
+
+
+def run_release(args):
+    return _act(args, "release", (args.ip,))
+
+
+def run_reconfigure(args):
+    return _act(args, "reconfigure", (args.client,))

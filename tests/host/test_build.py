@@ -1,0 +1,91 @@
+# `build` for both boards: .mpy files for the right arch that the Unix port imports, sizes in
+# the report; a syntax error fails clearly. `config check` runs the firmware's validation.
+import json
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import ROOT, need, cli
+from host_tools.build import header, modules_for
+from host_tools.paths import micropython
+
+BOARDS = (("esp32", "xtensawin", 10), ("picow", "armv6m", 4))
+
+
+@pytest.mark.parametrize("board,arch,code", BOARDS)
+def test_build_for_a_board(tmp_path, board, arch, code):
+    need("mpy-cross", "micropython")
+    out = tmp_path / board
+    r = cli("build", board, "--out", out, "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["arch"] == arch and rep["arch_code_checked"] == code  # mpy-cross emitted that arch
+    assert rep["small_int_bits"] == 31  # a 32-bit board's small ints
+    assert json.loads((out / "build-report.json").read_text())["modules"] == rep["modules"]
+    names = [m["module"] for m in rep["modules"]]
+    expect = ["mpdhcp/" + n[:-3] + ".mpy" for n in modules_for(board, os.path.join(ROOT, "firmware", "mpdhcp"))]
+    assert names == expect and "mpdhcp/netif_lwip.mpy" in names and "mpdhcp/netif_unix.mpy" not in names
+    for m in rep["modules"]:
+        assert m["mpy_bytes"] > 0 and m["source_bytes"] > m["mpy_bytes"] // 2
+        assert header(out / m["module"]) == (6, m["arch_code"], 31)
+    assert rep["mpy_total"] == sum(m["mpy_bytes"] for m in rep["modules"])
+    assert (out / "main.py").exists() and json.loads((out / "mpdhcp.json").read_text())["Dhcp4"]
+    # bytecode .mpy is portable: the 64-bit Unix port imports every module of the board build
+    mods = [n[len("mpdhcp/"):-4] for n in names if not n.endswith("__init__.mpy")]
+    code_ = "import mpdhcp\n" + "".join("import mpdhcp.%s\n" % m for m in mods) + "print('imported', %d)" % len(mods)
+    p = subprocess.run([micropython(), "-c", code_], capture_output=True, text=True, timeout=30,
+                       env=dict(os.environ, MICROPYPATH=str(out)), cwd=str(tmp_path))
+    assert p.returncode == 0 and "imported %d" % len(mods) in p.stdout, p.stdout + p.stderr
+    r = cli("build", board, "--out", out)  # the human report: one line per module with sizes
+    assert "mpdhcp/server4.mpy" in r.stdout and "total" in r.stdout and arch in r.stdout.splitlines()[0]
+
+
+def test_build_fails_clearly_on_a_syntax_error(tmp_path):
+    need("mpy-cross")
+    fw = tmp_path / "mpdhcp"
+    shutil.copytree(os.path.join(ROOT, "firmware", "mpdhcp"), fw, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(fw / "slot.py", "a") as f:
+        f.write("\ndef broken(:\n    pass\n")
+    r = cli("build", "esp32", "--firmware", fw, "--out", tmp_path / "out")
+    assert r.returncode == 1
+    assert "slot.py does not compile" in r.stderr and "SyntaxError" in r.stderr
+    assert not (tmp_path / "out").exists() and not (tmp_path / "out.tmp").exists()
+
+
+def test_build_rejects_an_unknown_arch(tmp_path):
+    r = cli("build", "esp32", "--arch", "z80", "--out", tmp_path / "o")
+    assert r.returncode == 1 and "unknown arch" in r.stderr
+
+
+@pytest.mark.parametrize("board", ("esp32", "picow", "unix"))
+def test_config_check_accepts_the_board_configs(board):
+    r = cli("config", "check", os.path.join(ROOT, "boards", board, "mpdhcp.json"))
+    assert r.returncode == 0, r.stderr
+    assert "valid" in r.stdout and "subnet" in r.stdout
+
+
+def test_config_check_names_the_key_path(tmp_path):
+    bad = tmp_path / "bad.json"
+    cfg = json.load(open(os.path.join(ROOT, "boards", "esp32", "mpdhcp.json")))
+    cfg["Dhcp4"]["subnet4"][1]["pools"][0]["pool"] = "192.168.4.50 - 192.168.4.10"
+    bad.write_text(json.dumps(cfg))
+    r = cli("config", "check", bad)
+    assert r.returncode == 2
+    assert "Dhcp4.subnet4[1].pools[0].pool: 192.168.4.50 - 192.168.4.10: range end before start" in r.stderr
+    cfg["Dhcp4"]["subnet4"][1]["pools"][0]["pool"] = "192.168.4.10 - 192.168.4.50"
+    cfg["Dhcp4"]["valid-lifetim"] = 5
+    bad.write_text(json.dumps(cfg))
+    r = cli("config", "check", bad)
+    assert r.returncode == 2 and "Dhcp4.valid-lifetim: unknown key" in r.stderr
+    r = cli("config", "check", tmp_path / "missing.json")
+    assert r.returncode == 1 and "cannot read" in r.stderr
+
+
+def test_every_verb_has_help():
+    for verb in (["build"], ["flash"], ["inspect"], ["reserve"], ["release"], ["reconfigure"],
+                 ["config", "check"], ["export-kea"]):
+        r = cli(*verb, "--help")
+        assert r.returncode == 0 and "usage:" in r.stdout, verb
+        assert "Exit" in r.stdout, verb  # each verb documents its exit codes

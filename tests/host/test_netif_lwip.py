@@ -1,0 +1,178 @@
+# netif_lwip without a board: driven with fake lwIP-style sockets (tuples, no SO_BINDTODEVICE)
+# under CPython, imported by the Unix port; the boards' main.py files run under the Unix port
+# against fake `network`/`machine` modules and show what they bring up and hand to the service.
+import json
+import os
+import subprocess
+import types
+
+import pytest
+
+from conftest import ROOT, need
+from host_tools.paths import micropython
+from mpdhcp import netif_lwip as N
+from mpdhcp.slot import Slot, KIND_BROADCAST, KIND_UNICAST
+
+
+class FakeSock:
+    def __init__(self, *a):
+        self.opts, self.bound, self.sent, self.queue, self.closed = [], None, [], [], False
+
+    def setsockopt(self, *a):
+        self.opts.append(a)
+
+    def bind(self, addr):
+        self.bound = addr
+
+    def setblocking(self, f):
+        pass
+
+    def recvfrom(self, n):
+        if not self.queue:
+            raise OSError(11)
+        return self.queue.pop(0)
+
+    def sendto(self, data, addr):
+        self.sent.append((bytes(data), addr))
+
+    def close(self):
+        self.closed = True
+
+
+class FakePoll:
+    def __init__(self):
+        self.socks = []
+
+    def register(self, s, ev):
+        self.socks.append(s)
+
+    def unregister(self, s):
+        self.socks.remove(s)
+
+    def ipoll(self, ms):
+        return [(s, 1) for s in self.socks if s.queue]
+
+
+class FakeNic:
+    def __init__(self, ip, mask="255.255.255.0"):
+        self.ip, self.mask = ip, mask
+
+    def ifconfig(self):
+        return (self.ip, self.mask, self.ip, self.ip)
+
+
+@pytest.fixture
+def lwip(monkeypatch):
+    sockmod = types.SimpleNamespace(AF_INET=2, SOCK_DGRAM=2, socket=FakeSock,
+                                    getaddrinfo=lambda h, p: [(2, 2, 0, "", (h, p))])
+    monkeypatch.setattr(N, "socket", sockmod)
+    monkeypatch.setattr(N, "select", types.SimpleNamespace(poll=FakePoll, POLLIN=1))
+    return N.NetifLwip({"eth": FakeNic("192.168.5.1"), "ap": FakeNic("192.168.4.1", "255.255.255.128")})
+
+
+def test_binds_per_interface_address_and_tells_the_interface_by_socket(lwip):
+    assert lwip.open_v4_server("eth") == 0 and lwip.open_v4_server("ap") == 1
+    s0, s1 = lwip.socks
+    assert s0.bound == ("192.168.5.1", 67) and s1.bound == ("192.168.4.1", 67)
+    assert (N.SOL_SOCKET, N.SO_BROADCAST, 1) in s0.opts
+    assert bytes(lwip.metas[1].ifaddr) == bytes([192, 168, 4, 1]) and lwip.metas[1].ifname == "ap"
+    s1.queue.append((b"x" * 300, ("0.0.0.0", 68)))
+    ready = [lwip.index_of(s) for s, _ in lwip.wait(0)]
+    assert ready == [1]
+    assert lwip.recv(1) == b"x" * 300 and lwip.recv(1) is None
+    m = lwip.metas[1]
+    assert bytes(m.src[:4]) == b"\0\0\0\0" and m.port == 68
+    s0.queue.append((b"y", ("192.168.5.123", 68)))
+    lwip.recv(0)
+    assert bytes(lwip.metas[0].src[:4]) == bytes([192, 168, 5, 123])
+
+
+def test_send_broadcast_goes_to_the_interface_subnet_and_unicast_to_dest(lwip):
+    lwip.open_v4_server("eth")
+    lwip.open_v4_server("ap")
+    out = Slot()
+    out.buf[:3] = b"abc"
+    out.n, out.kind, out.port, out.ifindex = 3, KIND_BROADCAST, 68, 1
+    assert lwip.send(out)
+    assert lwip.socks[1].sent == [(b"abc", ("192.168.4.127", 68))]  # /25: directed broadcast
+    out.kind, out.ifindex = KIND_UNICAST, 0
+    out.dest[:4] = bytes([192, 168, 5, 7])
+    out.port = 67
+    lwip.send(out)
+    assert lwip.socks[0].sent == [(b"abc", ("192.168.5.7", 67))]
+    limited = N.NetifLwip({"ap": FakeNic("192.168.4.1")}, limited=True)
+    limited.open_v4_server("ap")
+    assert limited.bcast == ["255.255.255.255"]
+
+
+def test_interface_address_from_config_and_errors(lwip):
+    i = lwip.open_v4_server("eth", bytes([10, 0, 0, 1]))
+    assert lwip.socks[i].bound == ("10.0.0.1", 67)
+    with pytest.raises(OSError, match="no network interface 'wan'"):
+        lwip.open_v4_server("wan")
+    lwip.close()
+    assert lwip.socks == []
+
+
+def test_clock_counts_from_2000_whatever_the_port_epoch():
+    import time
+
+    assert abs(N.NetifLwip().now() - (time.time() - 946684800)) < 2
+
+
+FAKES = {
+    "network.py": '''
+CALLS = []
+AP_IF, STA_IF, PHY_LAN8720 = 1, 0, 2
+class _Nic:
+    def __init__(self, *a, **k):
+        self.cfg = ("0.0.0.0", "0.0.0.0", "0.0.0.0", "0.0.0.0"); self.kind = a or k
+        CALLS.append(("new", type(self).__name__, a))
+    def active(self, *a): CALLS.append(("active", type(self).__name__) + a); return True
+    def config(self, **k): CALLS.append(("config", type(self).__name__, sorted(k)))
+    def ifconfig(self, c=None):
+        if c is None: return self.cfg
+        self.cfg = c; CALLS.append(("ifconfig", type(self).__name__, c[0]))
+    def isconnected(self): return False
+    def connect(self, *a): pass
+class WLAN(_Nic): pass
+class LAN(_Nic): pass
+class WIZNET5K(_Nic): pass
+''',
+    "machine.py": "class Pin:\n    def __init__(self, *a, **k): pass\nclass SPI:\n    def __init__(self, *a, **k): pass\n",
+}
+
+PROBE = '''
+import sys, json
+class FakeBg:
+    def start(self, path, netif, stack=0):
+        import network
+        print("@@", json.dumps({"config": path, "nics": {k: v.ifconfig()[0] for k, v in netif.nics.items()},
+                               "limited": netif.limited, "calls": network.CALLS}))
+import mpdhcp
+sys.modules["mpdhcp.background"] = FakeBg()
+mpdhcp.background = sys.modules["mpdhcp.background"]
+exec(open(sys.argv[1] if len(sys.argv) > 1 else "main.py").read())
+'''
+
+
+@pytest.mark.parametrize("board,names", (("esp32", {"eth", "ap"}), ("picow", {"ap"})))
+def test_board_main_brings_up_its_interfaces(tmp_path, board, names):
+    need("micropython")
+    for n, text in FAKES.items():
+        (tmp_path / n).write_text(text)
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE.replace('sys.argv[1] if len(sys.argv) > 1 else "main.py"',
+                                   repr(os.path.join(ROOT, "boards", board, "main.py"))))
+    env = dict(os.environ, MICROPYPATH="%s:%s" % (tmp_path, os.path.join(ROOT, "firmware")))
+    p = subprocess.run([micropython(), str(probe)], capture_output=True, text=True, timeout=30, env=env, cwd=tmp_path)
+    line = [x for x in p.stdout.splitlines() if x.startswith("@@")]
+    assert p.returncode == 0 and line, p.stdout + p.stderr
+    got = json.loads(line[0][2:])
+    assert got["config"] == "/mpdhcp.json" and set(got["nics"]) == names
+    cfg = json.load(open(os.path.join(ROOT, "boards", board, "mpdhcp.json")))["Dhcp4"]
+    assert set(cfg["interfaces-config"]["interfaces"]) == names  # the config names what main.py brings up
+    for s in cfg["subnet4"]:  # each interface's static address lies in its subnet, pool apart
+        ip = got["nics"][s["interface"]]
+        assert ip.rsplit(".", 1)[0] == s["subnet"].rsplit(".", 1)[0] and ip.endswith(".1")
+    assert ["active", "WLAN", True] in got["calls"]

@@ -1,0 +1,127 @@
+# flash / inspect / release on a board without hardware: the Unix port behind a pty (socat),
+# inside a lab namespace, serving busybox udhcpc clients over a veth/bridge.
+# The pool holds ONE address, so "release frees it" is seen by a second client getting it.
+import json
+import threading
+import time
+
+import pytest
+
+from conftest import need, cli
+from host_tools import lab as L
+
+LAN = "192.168.79"
+
+
+@pytest.fixture(scope="module")
+def board():
+    need("ip", "socat", "udhcpc", "mpremote", "mpy-cross", root=True)
+    with L.Lab("hboard") as lab:
+        router = lab.add_host("router")
+        clients = []
+        for i in range(2):
+            ns = lab.add_host("c%d" % i)
+            lab.link(router, "p%d" % i, ns, "eth0")
+            clients.append(ns)
+        lab.bridge(router, "br0", ["p0", "p1"])
+        lab.addr(router, "br0", LAN + ".1/24")
+        with open(L.__file__.replace("host_tools/lab.py", "boards/unix/mpdhcp.json")) as f:
+            cfg = json.load(f)
+        sub = cfg["Dhcp4"]["subnet4"][0]
+        sub["subnet"] = LAN + ".0/24"
+        sub["pools"] = [{"pool": LAN + ".100 - " + LAN + ".100"}]
+        sub["option-data"] = [{"name": "routers", "data": LAN + ".1"}]
+        cfg["Dhcp4"]["user-context"] = {"mpdhcp": {"max-leases": 8}}  # room for a reservation made at run time
+        conf = lab.write("board.json", json.dumps(cfg))
+        out = lab.path("build-unix")
+        r = cli("build", "unix", "--config", conf, "--out", out)
+        assert r.returncode == 0, r.stderr
+        from ptyboard import PtyBoard
+
+        b = PtyBoard(lab, router)
+        yield lab, b, out, clients
+
+
+def test_flash_copies_the_build_then_nothing(board):
+    lab, b, out, clients = board
+    r = cli("flash", "unix", "--port", b.port, "--build", out, "--dry-run", "--json")
+    assert r.returncode == 0, r.stderr
+    planned = json.loads(r.stdout)["changed"]
+    assert "main.py" in planned and "mpdhcp/server4.mpy" in planned
+    r = cli("flash", "unix", "--port", b.port, "--build", out, "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    s = json.loads(r.stdout)
+    assert sorted(s["copied"]) == sorted(planned) and not s["verify_failed"]
+    assert "re-ran main.py" in s["restarted"] and '"running": true' in s["restarted"]
+    r = cli("flash", "unix", "--port", b.port, "--build", out, "--json")
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["copied"] == [] and s["changed"] == [] and s["restarted"] is False
+
+
+def test_inspect_shows_the_lease_and_release_frees_it(board):
+    lab, b, out, (c0, c1) = board
+    lease = L.udhcpc(lab, c0, "eth0", hostname="laptop")
+    assert lease["address"] == LAN + ".100"
+    r = cli("inspect", "leases", "--port", b.port, "--json")
+    assert r.returncode == 0, r.stderr
+    mine = [l for l in json.loads(r.stdout) if l["hw-address"] == lab.mac(c0, "eth0")]
+    assert mine and mine[0]["ip-address"] == LAN + ".100" and mine[0]["state"] == "bound"
+    assert mine[0]["hostname"] == "laptop" and 3500 < mine[0]["expires-in"] <= 3600
+    r = cli("inspect", "leases", "--port", b.port)
+    assert "laptop" in r.stdout and "bound" in r.stdout and r.stdout.splitlines()[0].startswith("proto")
+    r = cli("inspect", "stats", "--port", b.port, "--json")
+    assert json.loads(r.stdout)["ack"] >= 1
+    r = cli("release", LAN + ".100", "--port", b.port, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["state"] == "released"
+    r = cli("release", LAN + ".200", "--port", b.port)
+    assert r.returncode == 3 and "no lease" in r.stderr
+    r = cli("inspect", "leases", "--port", b.port, "--json")
+    assert [l["state"] for l in json.loads(r.stdout) if l["ip-address"] == LAN + ".100"] == ["released"]
+
+
+def test_a_client_gets_its_lease_while_inspect_holds_the_repl(board):
+    # the pool's one address was released above: only a freed lease lets this client in
+    lab, b, out, (c0, c1) = board
+    mac = lab.mac(c1, "eth0")
+    res = {}
+
+    def watch():
+        res["t0"] = time.monotonic()
+        res["r"] = cli("inspect", "leases", "--port", b.port, "--wait-for", mac, "--timeout", "20", "--json")
+        res["t1"] = time.monotonic()
+
+    t = threading.Thread(target=watch)
+    t.start()
+    try:
+        time.sleep(2.0)  # mpremote has the raw REPL now, polling the leases on the device
+        c_start = time.monotonic()
+        lease = L.udhcpc(lab, c1, "eth0", hostname="phone")
+        c_end = time.monotonic()
+    finally:
+        t.join(60)
+    assert lease["address"] == LAN + ".100"  # the released address, re-used by another client
+    r = res["r"]
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert res["t0"] < c_start and c_end <= res["t1"]  # the whole exchange ran during inspect
+    got = [l for l in json.loads(r.stdout) if l["hw-address"] == mac]
+    assert got and got[0]["state"] == "bound" and got[0]["hostname"] == "phone"
+    r = cli("inspect", "log", "--port", b.port)
+    assert "REQUEST>ACK %s" % mac in r.stdout and '"error": null' in r.stdout
+
+
+def test_reserve_reaches_the_running_server_and_its_config_file(board):
+    lab, b, out, (c0, c1) = board
+    mac = lab.mac(c0, "eth0")
+    r = cli("reserve", mac, LAN + ".150", "--hostname", "laptop", "--port", b.port, "--json")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(r.stdout)["subnet-id"] == 1
+    with open(b.dir + "/mpdhcp.json") as f:
+        saved = json.load(f)["Dhcp4"]["subnet4"][0]["reservations"]
+    assert saved == [{"hw-address": mac, "ip-address": LAN + ".150", "hostname": "laptop"}]
+    assert L.udhcpc(lab, c0, "eth0")["address"] == LAN + ".150"  # no restart needed
+    r = cli("reserve", "02:00:00:00:00:09", LAN + ".100", "--port", b.port)
+    assert r.returncode == 3 and "is leased to" in r.stderr  # c1 holds it
+    r = cli("reconfigure", "00:01:02", "--port", b.port)
+    assert r.returncode in (0, 3, 4)  # 4 until the DHCPv6 server brings console.reconfigure()
