@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, need, cli
+from hostutil import ROOT, need, cli
 from host_tools.build import header, modules_for
 from host_tools.paths import micropython
 

@@ -8,7 +8,7 @@ import os
 import sys
 import subprocess
 
-from conftest import ROOT, need, cli
+from hostutil import ROOT, need, cli
 from host_tools import lab as L
 from host_tools.export_kea import LEASE4_HEADER, EPOCH_2000
 

@@ -8,7 +8,7 @@ import types
 
 import pytest
 
-from conftest import ROOT, need
+from hostutil import ROOT, need
 from host_tools.paths import micropython
 from mpdhcp import netif_lwip as N
 from mpdhcp.slot import Slot, KIND_BROADCAST, KIND_UNICAST

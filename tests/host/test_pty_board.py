@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import need, cli
+from hostutil import need, cli
 from host_tools import lab as L
 
 LAN = "192.168.79"

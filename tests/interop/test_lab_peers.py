@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import require
+from peerutil import require
 import lab as L
 
 

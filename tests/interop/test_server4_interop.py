@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import require
+from peerutil import require
 import lab as L
 import mpdhcp_lab as M
 
