@@ -80,20 +80,20 @@ class Options:
         self.overload = 0
         self.n = 0
 
-    def parse(self, buf, n):
-        """Validate header and options of the BOOTREQUEST in buf[:n]. Returns 0 or a BAD_* code."""
+    def parse(self, buf, n, op=BOOTREQUEST):
+        """Validate header and options of the BOOTREQUEST (or, with op=BOOTREPLY, the reply a
+        client receives) in buf[:n]. Returns 0 or a BAD_* code."""
         if n > MAX_PACKET:
             return BAD_OVERSIZE
         if n < OPTIONS:
             return BAD_SHORT
-        if buf[OP] != BOOTREQUEST or buf[HTYPE] != 1 or buf[HLEN] != 6:
+        if buf[OP] != op or buf[HTYPE] != 1 or buf[HLEN] != 6:
             return BAD_HEADER
         if buf[COOKIE] != 99 or buf[COOKIE + 1] != 130 or buf[COOKIE + 2] != 83 or buf[COOKIE + 3] != 99:
             return BAD_COOKIE
         first = self.first
         count = self.count
-        for i in range(256):
-            count[i] = 0
+        count[0:256] = ZERO256  # same-length slice assignment: a memcpy, no allocation
         self.overload = 0
         self.n = n
         err = self._walk(buf, OPTIONS, n, True)
@@ -223,6 +223,7 @@ class Writer:
         self.buf = buf
         self.pos = OPTIONS
         self.limit = limit - 1  # keep room for END
+        buf[OPTIONS:300] = _ZERO60  # options grow from 240: what end() leaves is already padding
 
     def _room(self, ln):
         need = ln + 2 * ((ln + 254) // 255 if ln else 1)
@@ -279,11 +280,15 @@ class Writer:
     def end(self):
         self.buf[self.pos] = OPT_END
         self.pos += 1
-        # pad to the BOOTP minimum so old relays and clients accept it (RFC 1542 2.1)
-        while self.pos < 300:
-            self.buf[self.pos] = 0
-            self.pos += 1
+        # pad to the BOOTP minimum so old relays and clients accept it (RFC 1542 2.1);
+        # start() zeroed those bytes
+        if self.pos < 300:
+            self.pos = 300
         return self.pos
+
+
+ZERO256 = bytes(256)
+_ZERO60 = bytes(60)
 
 
 def addr_is_zero(buf, off):

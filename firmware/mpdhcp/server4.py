@@ -19,6 +19,7 @@ _COUNTERS = (
     "inform", "offer", "ack", "nak", "journal_records",
 ) + P.BAD_NAMES[1:]
 
+_ZERO192 = bytes(192)
 _NAMES = ("-", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM")
 
 # Replies to these states of REQUEST (RFC 2131 4.3.2)
@@ -458,9 +459,7 @@ class Server4:
         _header(b, rx, mtype, yiaddr)
         w = self.w
         w.start(b, limit)
-        done = self.done
-        for i in range(256):
-            done[i] = 0
+        self.done[0:256] = P.ZERO256
         w.put_byte(P.OPT_MSG_TYPE, mtype)
         w.put(P.OPT_SERVER_ID, meta.ifaddr, 0, 4)
         if mtype != P.NAK:
@@ -546,10 +545,7 @@ def _header(b, rx, mtype, yiaddr):
     b[P.SIADDR] = b[P.SIADDR + 1] = b[P.SIADDR + 2] = b[P.SIADDR + 3] = 0
     P.copy(b, P.GIADDR, rx, P.GIADDR, 4)
     P.copy(b, P.CHADDR, rx, P.CHADDR, 16)
-    i = P.SNAME
-    while i < P.COOKIE:
-        b[i] = 0
-        i += 1
+    b[P.SNAME : P.COOKIE] = _ZERO192  # sname and file
     b[P.COOKIE] = 99
     b[P.COOKIE + 1] = 130
     b[P.COOKIE + 2] = 83
