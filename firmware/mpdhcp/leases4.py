@@ -79,10 +79,14 @@ class Leases4:
         return ln if ln < 256 else 255
 
     def _khash(self, b, o, keylen, flags):
+        # multiply-xorshift over 16-bit state: every product stays below 2**30 (a small int
+        # on 32-bit boards) and high bits fold back into the low bits the table mask keeps.
+        # (A plain h*31+b made MACs that differ in two bytes collide by the hundred.)
         h = keylen * 7 + flags
         i = 0
         while i < KEYMAX:
-            h = (h * 31 + b[o + i]) & 0xFFFF
+            h = ((h ^ b[o + i]) * 0x2F1B) & 0x3FFFFFFF
+            h = (h ^ (h >> 15)) & 0xFFFF
             i += 1
         return h
 
@@ -116,7 +120,13 @@ class Leases4:
     # -- addresses -----------------------------------------------------------------------
 
     def _ahash(self, a, off):
-        return ((a[off + 3] << 8) ^ (a[off + 2] << 3) ^ a[off + 1] ^ (a[off] << 5) ^ a[off + 3]) & 0xFFFF
+        h = 0
+        i = 0
+        while i < 4:
+            h = ((h ^ a[off + i]) * 0x2F1B) & 0x3FFFFFFF
+            h = (h ^ (h >> 15)) & 0xFFFF
+            i += 1
+        return h
 
     def find_addr(self, a, off):
         idx = self.by_addr
