@@ -22,6 +22,8 @@ class Runner:
         self.sent = 0
         self.send_errors = 0
         self.cfg = None
+        self.after_step = []  # fn(now) run after every step: adapters apply what engines decided
+        self.on_close = []  # fn() run first in close(): e.g. the DHCPv4 client's RELEASE
         console.SERVICE = self
 
     def add(self, name, engine, sockets, journal=None):
@@ -100,10 +102,14 @@ class Runner:
             j = getattr(e, "journal", None)
             if j is not None and j.wants_compaction():
                 j.rewrite(e.dump)
+        for fn in self.after_step:
+            fn(now)
         return staged
 
     def close(self):
         self.running = False
+        for fn in self.on_close:
+            fn()
         for j in self.journals:
             j.close()
         self.netif.close()

@@ -1,0 +1,97 @@
+# The Client4 section: the router's own DHCPv4 client on its WAN interface. Registered in
+# config.SECTIONS; errors name the key path like the Dhcp4 parser ("Client4.interface: required").
+#
+#   "Client4": {
+#     "interface": "wan0",                    required
+#     "hostname": "router",                   option 12 (1..63 characters)
+#     "client-id": "01:02:00:00:00:00:01",    option 61 in hex (default: 01 + the MAC)
+#     "vendor-class": "mpdhcp",               option 60 (default "mpdhcp"; null sends none)
+#     "requested-options": [1, 3, 6, ...],    option 55 (default below)
+#     "lease-file": "/client4.jnl",           journal of the remembered lease (null: in RAM)
+#     "offer-window": 2,                      seconds to collect OFFERs (0 = take the first)
+#     "configure-interface": true,            apply address/routes/DNS (false: only log them)
+#     "resolv-conf": "/etc/resolv.conf",      where DNS servers go (null: nowhere)
+#     "release-on-shutdown": true             RELEASE and deconfigure on a graceful stop
+#   }
+from .config import _want, _keys, _fail
+from . import options4
+
+# RFC 2131/2132 codes asked for by default: mask, routers, DNS, domain, MTU, broadcast, NTP,
+# lease time, server id, T1, T2, domain search (RFC 3397), classless routes (RFC 3442)
+DEFAULT_PRL = bytes((1, 3, 6, 15, 26, 28, 42, 51, 54, 58, 59, 119, 121))
+
+_KEYS = (
+    "interface", "hostname", "client-id", "vendor-class", "requested-options", "lease-file",
+    "offer-window", "configure-interface", "resolv-conf", "release-on-shutdown", "user-context",
+)
+
+
+class Client4Config:
+    def __init__(self):
+        self.interface = None
+        self.hostname = None  # bytes
+        self.client_id = None  # bytes; None = 01 + MAC (the builder knows the MAC)
+        self.vendor_class = b"mpdhcp"
+        self.prl = DEFAULT_PRL
+        self.lease_file = None
+        self.offer_window = 2
+        self.configure = True
+        self.resolv_conf = "/etc/resolv.conf"
+        self.release_on_shutdown = True
+
+
+def client4(d, p):
+    _keys(p, d, _KEYS)
+    c = Client4Config()
+    if "interface" not in d:
+        _fail(p + ".interface", "required")
+    c.interface = _want(p + ".interface", d["interface"], str, "string")
+    if not c.interface or len(c.interface) > 15:
+        _fail(p + ".interface", "an interface name of 1..15 characters")
+    if d.get("hostname") is not None:
+        h = _want(p + ".hostname", d["hostname"], str, "string")
+        if not 1 <= len(h) <= 63:
+            _fail(p + ".hostname", "must be 1..63 characters")
+        c.hostname = h.encode()
+    if d.get("client-id") is not None:
+        q = p + ".client-id"
+        try:
+            c.client_id = options4.unhex(_want(q, d["client-id"], str, "string"))
+        except ValueError as e:
+            _fail(q, str(e))
+        if not 2 <= len(c.client_id) <= 255:
+            _fail(q, "client-id must be 2..255 bytes")
+    if "vendor-class" in d:
+        v = d["vendor-class"]
+        if v is None:
+            c.vendor_class = None
+        else:
+            v = _want(p + ".vendor-class", v, str, "string")
+            if not 1 <= len(v) <= 255:
+                _fail(p + ".vendor-class", "must be 1..255 characters")
+            c.vendor_class = v.encode()
+    if "requested-options" in d:
+        q = p + ".requested-options"
+        codes = _want(q, d["requested-options"], list, "list")
+        for i, code in enumerate(codes):
+            _want("%s[%d]" % (q, i), code, int, "integer")
+            if code < 1 or code > 254:
+                _fail("%s[%d]" % (q, i), "option code out of range 1..254")
+        if len(codes) > 255:
+            _fail(q, "at most 255 codes")
+        c.prl = bytes(codes)
+    if d.get("lease-file") is not None:
+        c.lease_file = _want(p + ".lease-file", d["lease-file"], str, "string")
+    if "offer-window" in d:
+        w = _want(p + ".offer-window", d["offer-window"], int, "integer")
+        if w < 0 or w > 60:
+            _fail(p + ".offer-window", "out of range 0..60 seconds")
+        c.offer_window = w
+    c.configure = _want(p + ".configure-interface", d.get("configure-interface", True), bool, "boolean")
+    if "resolv-conf" in d:
+        r = d["resolv-conf"]
+        c.resolv_conf = None if r is None else _want(p + ".resolv-conf", r, str, "string") or None
+    c.release_on_shutdown = _want(p + ".release-on-shutdown", d.get("release-on-shutdown", True),
+                                  bool, "boolean")
+    _want(p + ".user-context", d.get("user-context", {}), dict, "map")
+    return c
