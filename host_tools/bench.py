@@ -441,8 +441,11 @@ def run(args):
     res["mp"] = mp_measure(args, L)
     log("bench: mpy-cross")
     res["mpy"] = mpy_sizes()
+    from . import bench6  # DHCPv6: perfdhcp -6 vs kea-dhcp6, heap per v6 lease (issue 5)
+    log("bench: DHCPv6")
+    res["v6"] = bench6.run6(L, log, perf=not args.skip_perf)
     res["elapsed_s"] = time.monotonic() - t0
-    text = report(res)
+    text = report(res) + "\n" + bench6.report6(res["v6"])
     print(text)
     if args.json_out:
         d = os.path.dirname(args.json_out)

@@ -9,6 +9,7 @@ import time
 
 from . import lab as L
 from .ctl import query, table
+from . import demo6
 
 LAN = "192.168.77"
 CLIENTS = (("udhcpc", "laptop"), ("dhclient", "printer"), ("dhcpcd", "phone"))
@@ -49,6 +50,45 @@ def _start_server(lab, ns, cfg_path):
     return p, ctl
 
 
+WAN = "100.64.0"  # the upstream ("ISP") network: kea-dhcp4 leases the router its WAN address
+
+
+def wan_config(tmp):
+    """The router's own DHCPv4 client on wan0 (the Client4 section of the same config file).
+    DNS goes to a resolv.conf in the demo's temp dir, never the host's /etc/resolv.conf."""
+    return {"interface": "wan0", "hostname": "mpdhcp-router", "offer-window": 0,
+            "lease-file": os.path.join(tmp, "client4.jnl"),
+            "resolv-conf": os.path.join(tmp, "router-resolv.conf")}
+
+
+def _start_isp(lab, router):
+    """An upstream namespace running kea-dhcp4 on the router's WAN link."""
+    isp = lab.add_host("isp")
+    lab.link(isp, "isp0", router, "wan0")
+    lab.addr(isp, "isp0", WAN + ".1/24")
+    L.kea_dhcp4(lab, isp, ["isp0"], [{
+        "subnet": WAN + ".0/24", "pools": [{"pool": WAN + ".100 - " + WAN + ".199"}],
+        "option-data": [{"name": "routers", "data": WAN + ".1"},
+                        {"name": "domain-name-servers", "data": WAN + ".53"},
+                        {"name": "domain-name", "data": "isp.example"}]}], valid_lifetime=600)
+    return isp
+
+
+def _wan_lease(lab, router, tmp):
+    """Wait (bounded) for the WAN address on wan0; returns a table row."""
+    try:
+        addr = L.wait_for(lambda: lab.addrs(router, "wan0"), 20, what="WAN lease on wan0")[0]
+    except L.LabError as e:
+        return {"interface": "wan0", "address": "FAILED: %s" % e, "default route": "", "dns": ""}
+    route = lab.ip(router, "-4", "route", "show", "default").strip()
+    try:
+        dns = " ".join(l.split()[1] for l in open(os.path.join(tmp, "router-resolv.conf"))
+                       if l.startswith("nameserver"))
+    except OSError:
+        dns = ""
+    return {"interface": "wan0", "address": addr, "default route": route, "dns": dns}
+
+
 def _client(lab, kind, ns, hostname):
     if kind == "udhcpc":
         return L.udhcpc(lab, ns, "eth0", hostname=hostname)
@@ -72,7 +112,12 @@ def run(args):
             hosts.append((kind, name, ns))
         lab.bridge(router, "br0", ports)
         lab.addr(router, "br0", LAN + ".1/24")
-        cfg_path = lab.write("mpdhcp.json", json.dumps(config(lab.tmp), indent=1))
+        _start_isp(lab, router)
+        doc = config(lab.tmp)
+        doc["Client4"] = wan_config(lab.tmp)  # one file: serve the LAN, lease the WAN
+        doc["Dhcp6"] = demo6.config(lab.tmp)  # and DHCPv6 on the LAN (demo6.py)
+        demo6.setup(lab, router)
+        cfg_path = lab.write("mpdhcp.json", json.dumps(doc, indent=1))
         print("== LAN %s.0/24: router namespace runs mpdhcp (MicroPython Unix port) on br0" % LAN)
         server, ctl = _start_server(lab, router, cfg_path)
         results = []
@@ -97,7 +142,11 @@ def run(args):
                          "expires in": "%d s" % l["expires-in"]})
         print("\n== leases, read from the running server (control socket lease4-get-all)")
         print(table(rows, ("client", "mac", "address", "hostname", "state", "expires in")))
+        ok6 = demo6.show(lab, ctl, hosts)
         st = query(ctl, "statistic-get-all")["arguments"]
+        wan = _wan_lease(lab, router, lab.tmp)
+        print("\n== router WAN: its own DHCPv4 client (Client4 section) leased from kea-dhcp4 in the isp namespace")
+        print(table([wan], ("interface", "address", "default route", "dns")))
         print("\n== server counters: rx %(rx)d, tx %(tx)d, acks %(ack)d, naks %(nak)d, dropped malformed "
               "%(dropped_malformed)d, journal %(journal_bytes_written)d bytes in %(journal_commits)d commits" % st)
         server.send_signal(15)  # SIGTERM to `serve`: it stops the firmware cleanly
@@ -112,5 +161,7 @@ def run(args):
             lines = lines[:11] + ["..."] + lines[-2:]
         print("\n".join(lines))
         ok = all(r[2] and not str(r[2]).startswith("FAILED") for r in results) and len(rows) >= len(hosts)
+        ok = ok and not wan["address"].startswith("FAILED")
+        ok = ok and ok6
     print("\n== removed the namespaces and files; demo %s" % ("OK" if ok else "FAILED"))
     return 0 if ok else 1

@@ -8,6 +8,8 @@ MAX_LIFETIME = 0x3FFFFFFF  # lifetimes stay small ints on 32-bit boards; larger 
 # Top-level sections: name -> (module, function) parsing it, imported only when present so a
 # board carries only the parsers its config uses.
 SECTIONS = {"Dhcp4": ("config", "dhcp4")}
+SECTIONS["Client4"] = ("config_client4", "client4")  # the WAN-side DHCPv4 client
+SECTIONS["Dhcp6"] = ("config6", "dhcp6")  # the DHCPv6 server (config6.py)
 
 
 class ConfigError(Exception):

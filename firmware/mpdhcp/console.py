@@ -96,6 +96,9 @@ def command(req, svc=None):
             return {"result": 0, "arguments": config(svc)}
         if cmd in ("lease6-get-all", "leases6"):
             return {"result": 0, "arguments": {"leases": leases6(svc)}}
+        if cmd in ("statistic6-get-all", "stats6"):
+            from .console6 import stats6
+            return {"result": 0, "arguments": stats6(_svc(svc))}
         if cmd == "reconfigure6":  # {"command": "reconfigure6", "arguments": {"address", "msg"}}
             a = req.get("arguments") or {}
             return {"result": 0, "arguments": reconfigure(a.get("address", ""), a.get("msg", "renew"), svc)}

@@ -9,6 +9,9 @@ import time
 from .slot import Meta, KIND_BROADCAST
 
 SO_BINDTODEVICE = 25  # Linux <asm-generic/socket.h>; not exported by the port
+IPPROTO_IPV6 = 41  # Linux <netinet/in.h>; with the two below, not exported by the port
+IPV6_JOIN_GROUP = 20
+IPV6_V6ONLY = 26
 EPOCH_2000 = 946684800  # engines count seconds from 2000-01-01, as boards do (small ints)
 
 
@@ -19,6 +22,7 @@ class NetifUnix:
         self.poller = select.poll()
         self.sa = bytearray(16)  # struct sockaddr_in for sendto, reused
         self.rx_bytes = 0
+        self.v6 = {}  # socket index -> (sockaddr_in6 for sendto, Linux ifindex): DHCPv6 sockets
 
     def open_v4_server(self, ifname, ifaddr=None):
         """Bind 0.0.0.0:67 on one interface. Returns the socket's index."""
@@ -58,11 +62,16 @@ class NetifUnix:
             return None
         m = self.metas[i]
         m.port = (sa[2] << 8) | sa[3]
-        m.src[0:4] = sa[4:8]
+        if len(sa) == 28:  # sockaddr_in6: address at 8..24
+            m.src[0:16] = sa[8:24]
+        else:
+            m.src[0:4] = sa[4:8]
         self.rx_bytes += len(data)
         return data
 
     def send(self, slot):
+        if slot.ifindex in self.v6:
+            return self._send6(slot)
         sa = self.sa
         struct.pack_into("<HBB", sa, 0, socket.AF_INET, slot.port >> 8, slot.port & 255)
         sa[4:8] = slot.dest[0:4]
@@ -74,6 +83,134 @@ class NetifUnix:
 
     def now(self):
         return int(time.time()) - EPOCH_2000
+
+    # -- the DHCPv6 server (LAN side); see server6.py --------------------------------------------
+
+    def open_v6_server(self, ifname):
+        """Bind [::]:547 on one interface and join ff02::1:2 (All_DHCP_Relay_Agents_and_Servers,
+        RFC 8415 7.1) on it. Returns the socket's index."""
+        with open("/sys/class/net/%s/ifindex" % ifname) as f:
+            osidx = int(f.read().strip())
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode() + b"\0")
+        s.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 1)
+        s.bind(socket.getaddrinfo("::", 547)[0][-1])
+        mreq = bytearray(20)  # struct ipv6_mreq: group(16), ifindex (int, host order)
+        mreq[0] = 0xFF
+        mreq[1] = 0x02
+        mreq[13] = 1
+        mreq[15] = 2
+        struct.pack_into("<i", mreq, 16, osidx)
+        s.setsockopt(IPPROTO_IPV6, IPV6_JOIN_GROUP, mreq)
+        s.setblocking(False)
+        m = Meta()
+        m.ifindex = len(self.socks)
+        m.ifname = ifname
+        sa = bytearray(28)  # struct sockaddr_in6, reused for every send on this socket
+        struct.pack_into("<H", sa, 0, socket.AF_INET6)
+        self.v6[m.ifindex] = (sa, osidx)
+        self.socks.append(s)
+        self.metas.append(m)
+        self.poller.register(s, select.POLLIN)
+        return m.ifindex
+
+    def _send6(self, slot):
+        sa, osidx = self.v6[slot.ifindex]
+        sa[2] = slot.port >> 8
+        sa[3] = slot.port & 255
+        sa[8:24] = slot.dest[0:16]
+        d = slot.dest
+        scoped = d[0] == 0xFF or (d[0] == 0xFE and d[1] & 0xC0 == 0x80)  # link-local needs a scope id
+        struct.pack_into("<I", sa, 24, osidx if scoped else 0)
+        try:
+            self.socks[slot.ifindex].sendto(memoryview(slot.buf)[: slot.n], sa)
+            return True
+        except OSError:
+            return False
+
+    # -- the DHCPv4 client (WAN side); see client4.py and wan4.py -------------------------------
+
+    def open_v4_client(self, ifname):
+        """Bind 0.0.0.0:68 on one interface, broadcast allowed. Returns the socket's index.
+        Linux sends the client's broadcasts from 0.0.0.0 while the interface has no address;
+        replies come as broadcasts (the client sets the BROADCAST flag until it is bound)."""
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+        s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode() + b"\0")
+        s.bind(socket.getaddrinfo("0.0.0.0", 68)[0][-1])
+        s.setblocking(False)
+        m = Meta()
+        m.ifindex = len(self.socks)
+        m.ifname = ifname
+        self.socks.append(s)
+        self.metas.append(m)
+        self.poller.register(s, select.POLLIN)
+        return m.ifindex
+
+    def mac(self, ifname):
+        """The interface's 6-byte MAC, from /sys."""
+        with open("/sys/class/net/%s/address" % ifname) as f:
+            text = f.read().strip()
+        return bytes(int(x, 16) for x in text.split(":"))
+
+    def apply_lease4(self, ifname, info, old, resolv_conf):
+        """Put a client lease on the interface with `ip`: address/prefix, routes (info["routes"]
+        already has classless routes winning over the router option), MTU, and DNS into
+        resolv_conf (None: nowhere). old: the lease applied before (or None)."""
+        addr = "%s/%d" % (info["address"], info["prefix"])
+        if old is not None and "%s/%d" % (old["address"], old["prefix"]) != addr:
+            self.remove_lease4(ifname, old, None)
+        elif old is not None:
+            for r in old["routes"]:
+                if r not in info["routes"]:
+                    _ip("route del %s dev %s" % (_route_dst(r), ifname))
+        _ip("addr replace %s broadcast + dev %s" % (addr, ifname))
+        if info.get("mtu", 0) >= 576:
+            _ip("link set dev %s mtu %d" % (ifname, info["mtu"]))
+        for r in info["routes"]:
+            if r[2] == "0.0.0.0":
+                _ip("route replace %s dev %s scope link" % (_route_dst(r), ifname))
+            else:  # onlink: RFC 3442 gateways need not sit inside the leased prefix
+                _ip("route replace %s via %s dev %s onlink" % (_route_dst(r), r[2], ifname))
+        if resolv_conf:
+            _write_resolv(resolv_conf, ifname, info)
+
+    def remove_lease4(self, ifname, info, resolv_conf):
+        """Undo apply_lease4: routes, then the address; resolv_conf keeps only a comment."""
+        for r in info["routes"]:
+            _ip("route del %s dev %s" % (_route_dst(r), ifname))
+        _ip("addr del %s/%d dev %s" % (info["address"], info["prefix"], ifname))
+        if resolv_conf:
+            _write_resolv(resolv_conf, ifname, None)
+
+    def probe4_start(self, ifname, addr):
+        """Address-in-use check before using a new lease: an ARP probe (RFC 5227: sender
+        0.0.0.0) with `arping -D` (iputils, else busybox), in the background so the runner keeps
+        serving; probe4_result() polls it. Takes up to 2 s."""
+        self.probe_file = "/tmp/mpdhcp-probe-%s" % ifname
+        try:
+            os.remove(self.probe_file)
+        except OSError:
+            pass
+        os.system("(if command -v arping >/dev/null 2>&1; then A=arping; else A='busybox arping'; fi; "
+                  "$A -D -q -f -I %s -c 2 -w 2 %s >/dev/null 2>&1; echo $? > %s.tmp; mv %s.tmp %s) &"
+                  % (ifname, addr, self.probe_file, self.probe_file, self.probe_file))
+
+    def probe4_result(self):
+        """None while the probe runs; else 1 (someone answered: in use), 0 (free) or another
+        exit status (no arping: treated as free by the caller, and logged)."""
+        try:
+            with open(self.probe_file) as f:
+                text = f.read().strip()
+        except OSError:
+            return None
+        try:
+            os.remove(self.probe_file)
+        except OSError:
+            pass
+        return int(text) if text.isdigit() else 2
 
     def close(self):
         for s in self.socks:
@@ -100,3 +237,28 @@ def if_ipv4(ifname):
 
             return ip4(word.split("/")[0])
     raise OSError("interface %s has no IPv4 address (give it one, or name it as %s/ADDRESS)" % (ifname, ifname))
+
+
+def _ip(args):
+    """Run `ip ARGS`; its complaints go to stderr (the service log). Returns the exit status."""
+    return os.system("ip " + args)
+
+
+def _route_dst(r):
+    return "default" if r[1] == 0 else "%s/%d" % (r[0], r[1])
+
+
+def _write_resolv(path, ifname, info):
+    """Write the DHCP DNS servers and search domains to path (in place: it may be a
+    bind mount, as /etc/netns/NAME/resolv.conf is under `ip netns exec`)."""
+    lines = ["# written by mpdhcp: DHCPv4 lease on %s" % ifname]
+    if info is not None:
+        doms = list(info.get("search") or [])
+        if info.get("domain") and info["domain"] not in doms:
+            doms.insert(0, info["domain"])
+        if doms:
+            lines.append("search " + " ".join(doms))
+        for a in info["dns"]:
+            lines.append("nameserver " + a)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")

@@ -34,6 +34,24 @@ def _server4(runner, cfg, netif):
 BUILDERS = [("Dhcp4", _server4)]
 
 
+def _client4(runner, cfg, netif):
+    from .wan4 import start_client4  # engine + the adapter glue that applies its lease
+
+    return start_client4(runner, cfg, netif)
+
+
+BUILDERS.append(("Client4", _client4))
+
+
+def _server6(runner, cfg, netif):
+    from .service6 import start_server6  # engine, stored server DUID, sockets
+
+    return start_server6(runner, cfg, netif)
+
+
+BUILDERS.append(("Dhcp6", _server6))
+
+
 def build(doc, netif, control_factory=None, log=print):
     runner = Runner(netif, log)
     runner.cfg = doc

@@ -15,6 +15,7 @@ class Meta:
         self.ifaddr = bytearray(4)  # the interface's IPv4 address: our server identifier there
         self.src = bytearray(16)  # source address (4 bytes used for v4)
         self.port = 0
+        self.unicast = False  # v6: arrived by unicast, not to ff02::1:2 (RFC 8415 18.3.2)
 
 
 class Slot:
@@ -32,3 +33,4 @@ class Slot:
         self.tx_type = 0
         self.hw = bytearray(6)
         self.addr = bytearray(4)
+        self.addr6 = bytearray(16)  # v6 log field: the address or prefix handed out

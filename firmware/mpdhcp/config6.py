@@ -1,0 +1,426 @@
+# The Dhcp6 section: a strict subset of Kea's Dhcp6 schema, parsed into plain objects for
+# server6. Registered in config.SECTIONS; errors name the key path, e.g.
+# "Dhcp6.subnet6[0].pd-pools[0].delegated-len: 48 is shorter than prefix-len 56".
+from .config import _want, _keys, _fail, _lifetime, ConfigError  # noqa: F401
+from .addr6 import ip6, prefix6, in_prefix, to_int6, from_int6
+from .options4 import unhex, fqdn
+
+POOL_MAX = 1 << 20  # addresses / prefixes tried per pool (offsets stay small ints on boards)
+
+# name: (code, type, array), by Kea's dhcp6 option names (RFC 8415, 3646, 3319, 4075, 4242...)
+DEFS = {
+    "preference": (7, "uint8", False),
+    "sip-server-dns": (21, "fqdn", True),
+    "sip-server-addr": (22, "ipv6-address", True),
+    "dns-servers": (23, "ipv6-address", True),
+    "domain-search": (24, "fqdn", True),
+    "nis-servers": (27, "ipv6-address", True),
+    "nisp-servers": (28, "ipv6-address", True),
+    "nis-domain-name": (29, "fqdn", True),
+    "nisp-domain-name": (30, "fqdn", True),
+    "sntp-servers": (31, "ipv6-address", True),
+    "information-refresh-time": (32, "uint32", False),
+    "new-posix-timezone": (41, "string", False),
+    "new-tzdb-timezone": (42, "string", False),
+    "bootfile-url": (59, "string", False),
+}
+BY_CODE = {}
+for _n in DEFS:
+    BY_CODE[DEFS[_n][0]] = _n
+# Options the server writes itself (RFC 8415 21): option-data may not set them.
+RESERVED = (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 18, 19, 20, 25, 26)
+
+
+class Pool6:
+    def __init__(self, first, last, size):
+        self.first = first  # 16 bytes
+        self.last = last
+        self.size = size  # addresses tried (<= POOL_MAX)
+        self.cursor = 0
+
+
+class PdPool:
+    def __init__(self, prefix, plen, dlen):
+        self.prefix = prefix
+        self.plen = plen
+        self.dlen = dlen
+        n = dlen - plen
+        self.size = (1 << n) if n < 20 else POOL_MAX
+        self.cursor = 0
+
+
+class Reservation6:
+    def __init__(self):
+        self.duid = None
+        self.hw = None
+        self.addrs = []  # 16-byte addresses, one per IA_NA in order
+        self.prefixes = []  # (16 bytes, length), one per IA_PD in order
+
+
+class Subnet6:
+    def __init__(self):
+        self.index = 0
+        self.id = 0
+        self.net = b""
+        self.plen = 0
+        self.interface = None
+        self.interface_id = None  # bytes: relayed clients whose relay sends this Interface-Id
+        self.pools = []
+        self.pd_pools = []
+        self.options = {}  # code -> wire bytes
+        self.always = ()
+        self.preferred = self.valid = self.t1 = self.t2 = 0
+        self.rapid_commit = False
+        self.reservations = []
+
+    def contains(self, a, off=0):
+        """Is a[off:off+16] inside this subnet (byte compare)?"""
+        n = self.net
+        bits = self.plen
+        i = 0
+        while bits >= 8:
+            if a[off + i] != n[i]:
+                return False
+            bits -= 8
+            i += 1
+        if bits:
+            m = (0xFF << (8 - bits)) & 255
+            if a[off + i] & m != n[i]:
+                return False
+        return True
+
+
+class Config6:
+    def __init__(self):
+        self.interfaces = []  # interface names
+        self.lease_file = None
+        self.subnets = []
+        self.control_socket = None
+        self.max_leases = 0
+        self.log = True
+        self.decline_probation = 86400
+        self.duid_type = "LLT"
+        self.duid_htype = 1
+        self.duid_ident = None  # bytes, or None: the interface's MAC
+        self.duid_time = None
+
+
+_TOP = (
+    "interfaces-config", "lease-database", "preferred-lifetime", "valid-lifetime", "renew-timer",
+    "rebind-timer", "rapid-commit", "subnet6", "option-data", "server-id", "control-socket",
+    "decline-probation-period", "user-context",
+)
+
+
+def dhcp6(d, p):
+    _keys(p, d, _TOP)
+    c = Config6()
+    ic = d.get("interfaces-config")
+    if ic is None:
+        _fail(p + ".interfaces-config", "required")
+    _keys(p + ".interfaces-config", ic, ("interfaces",))
+    ifs = _want(p + ".interfaces-config.interfaces", ic.get("interfaces", []), list, "list")
+    for i, name in enumerate(ifs):
+        q = p + ".interfaces-config.interfaces[%d]" % i
+        _want(q, name, str, "string")
+        if "/" in name:
+            _fail(q, "unicast addresses are not supported (the server answers multicast only)")
+        if not name or name == "*":
+            _fail(q, "name the interface (wildcards are not supported)")
+        c.interfaces.append(name)
+    if not c.interfaces:
+        _fail(p + ".interfaces-config.interfaces", "at least one interface is required")
+
+    ld = d.get("lease-database", {"type": "memfile", "persist": False})
+    q = p + ".lease-database"
+    _keys(q, ld, ("type", "name", "persist", "lfc-interval"))
+    if ld.get("type") != "memfile":
+        _fail(q + ".type", "only memfile is supported")
+    persist = _want(q + ".persist", ld.get("persist", True), bool, "boolean")
+    if "lfc-interval" in ld:
+        _want(q + ".lfc-interval", ld["lfc-interval"], int, "integer")
+    if persist:
+        if "name" not in ld:
+            _fail(q + ".name", "required when persist is true (the lease file path)")
+        c.lease_file = _want(q + ".name", ld["name"], str, "string")
+
+    g = {}
+    for k in ("preferred-lifetime", "valid-lifetime", "renew-timer", "rebind-timer"):
+        if k in d:
+            g[k] = _lifetime(p + "." + k, d[k])
+    g["rapid-commit"] = _want(p + ".rapid-commit", d.get("rapid-commit", False), bool, "boolean")
+    c.decline_probation = _lifetime(p + ".decline-probation-period", d.get("decline-probation-period", 86400))
+    gopts, galways = _option_data(p + ".option-data", d.get("option-data", []))
+    _server_id(c, d.get("server-id"), p + ".server-id")
+
+    cs = d.get("control-socket")
+    if cs is not None:
+        q = p + ".control-socket"
+        _keys(q, cs, ("socket-type", "socket-name"))
+        if cs.get("socket-type") != "unix":
+            _fail(q + ".socket-type", "only unix is supported")
+        c.control_socket = _want(q + ".socket-name", cs.get("socket-name"), str, "string")
+    uc = d.get("user-context", {})
+    _want(p + ".user-context", uc, dict, "map")
+    mp = uc.get("mpdhcp", {})
+    q = p + ".user-context.mpdhcp"
+    _keys(q, mp, ("max-leases", "log"))
+    c.max_leases = _want(q + ".max-leases", mp.get("max-leases", 0), int, "integer")
+    if c.max_leases < 0 or c.max_leases > 65000:
+        _fail(q + ".max-leases", "out of range 0..65000")
+    c.log = _want(q + ".log", mp.get("log", True), bool, "boolean")
+
+    subs = _want(p + ".subnet6", d.get("subnet6", []), list, "list")
+    if not subs:
+        _fail(p + ".subnet6", "at least one subnet is required")
+    if len(subs) > 250:
+        _fail(p + ".subnet6", "at most 250 subnets")
+    ids = {}
+    for i, sd in enumerate(subs):
+        q = "%s.subnet6[%d]" % (p, i)
+        s = _subnet(sd, q, g, gopts, galways)
+        s.index = i
+        if s.id in ids:
+            _fail(q + ".id", "duplicate subnet id %d" % s.id)
+        ids[s.id] = 1
+        for j, o in enumerate(c.subnets):
+            if in_prefix(s.net, o.net, o.plen) or in_prefix(o.net, s.net, s.plen):
+                _fail(q + ".subnet", "overlaps subnet6[%d]" % j)
+        c.subnets.append(s)
+    return c
+
+
+def _server_id(c, sid, q):
+    if sid is None:
+        return
+    _keys(q, sid, ("type", "htype", "identifier", "time", "persist"))
+    t = _want(q + ".type", sid.get("type", "LLT"), str, "string")
+    if t not in ("LLT", "LL"):
+        _fail(q + ".type", "expected LLT or LL")
+    c.duid_type = t
+    c.duid_htype = _want(q + ".htype", sid.get("htype", 1), int, "integer")
+    if not 0 <= c.duid_htype <= 65535:
+        _fail(q + ".htype", "out of range 0..65535")
+    if "identifier" in sid:
+        try:
+            c.duid_ident = unhex(_want(q + ".identifier", sid["identifier"], str, "string"))
+        except ValueError as e:
+            _fail(q + ".identifier", str(e))
+        if not 1 <= len(c.duid_ident) <= 120:
+            _fail(q + ".identifier", "must be 1..120 bytes")
+    if "time" in sid:
+        c.duid_time = _want(q + ".time", sid["time"], int, "integer")
+        if not 0 <= c.duid_time <= 0xFFFFFFFF:
+            _fail(q + ".time", "out of range 0..4294967295")
+    _want(q + ".persist", sid.get("persist", True), bool, "boolean")
+
+
+_SUBNET = (
+    "id", "subnet", "interface", "interface-id", "pools", "pd-pools", "option-data",
+    "reservations", "preferred-lifetime", "valid-lifetime", "renew-timer", "rebind-timer",
+    "rapid-commit", "user-context",
+)
+
+
+def _subnet(d, p, g, gopts, galways):
+    _keys(p, d, _SUBNET)
+    s = Subnet6()
+    if "id" not in d:
+        _fail(p + ".id", "required")
+    s.id = _want(p + ".id", d["id"], int, "integer")
+    if s.id < 1 or s.id > 0xFFFFFFFE:
+        _fail(p + ".id", "out of range 1..4294967294")
+    if "subnet" not in d:
+        _fail(p + ".subnet", "required")
+    try:
+        s.net, s.plen = prefix6(_want(p + ".subnet", d["subnet"], str, "string"))
+    except ValueError as e:
+        _fail(p + ".subnet", str(e))
+    if s.plen > 126:
+        _fail(p + ".subnet", "prefix length must be at most 126")
+    if "interface" in d:
+        s.interface = _want(p + ".interface", d["interface"], str, "string")
+    if "interface-id" in d:
+        s.interface_id = _want(p + ".interface-id", d["interface-id"], str, "string").encode()
+        if not s.interface_id:
+            _fail(p + ".interface-id", "must not be empty")
+        if s.interface is not None:
+            _fail(p + ".interface-id", "a subnet has interface or interface-id, not both")
+    for i, pd in enumerate(_want(p + ".pools", d.get("pools", []), list, "list")):
+        q = "%s.pools[%d]" % (p, i)
+        _keys(q, pd, ("pool", "user-context"))
+        text = _want(q + ".pool", pd.get("pool"), str, "string")
+        try:
+            first, last = _pool(text)
+        except ValueError as e:
+            _fail(q + ".pool", text + ": " + str(e))
+        if not s.contains(first) or not s.contains(last):
+            _fail(q + ".pool", text + ": outside subnet " + d["subnet"])
+        a, b = to_int6(first), to_int6(last)
+        for j, o in enumerate(s.pools):
+            if a <= to_int6(o.last) and to_int6(o.first) <= b:
+                _fail(q + ".pool", text + ": overlaps pools[%d]" % j)
+        size = b - a + 1
+        s.pools.append(Pool6(first, last if size <= POOL_MAX else from_int6(a + POOL_MAX - 1),
+                             min(size, POOL_MAX)))
+    for i, pd in enumerate(_want(p + ".pd-pools", d.get("pd-pools", []), list, "list")):
+        q = "%s.pd-pools[%d]" % (p, i)
+        _keys(q, pd, ("prefix", "prefix-len", "delegated-len", "user-context"))
+        for k in ("prefix", "prefix-len", "delegated-len"):
+            if k not in pd:
+                _fail(q + "." + k, "required")
+        plen = _want(q + ".prefix-len", pd["prefix-len"], int, "integer")
+        dlen = _want(q + ".delegated-len", pd["delegated-len"], int, "integer")
+        if not 1 <= plen <= 128:
+            _fail(q + ".prefix-len", "out of range 1..128")
+        if not plen <= dlen <= 128:
+            _fail(q + ".delegated-len", "%d is shorter than prefix-len %d" % (dlen, plen))
+        try:
+            pre, _ = prefix6(_want(q + ".prefix", pd["prefix"], str, "string") + "/%d" % plen)
+        except ValueError as e:
+            _fail(q + ".prefix", str(e))
+        for j, o in enumerate(s.pd_pools):
+            if in_prefix(pre, o.prefix, min(plen, o.plen)):
+                _fail(q + ".prefix", "overlaps pd-pools[%d]" % j)
+        s.pd_pools.append(PdPool(pre, plen, dlen))
+    s.preferred = _lifetime(p + ".preferred-lifetime", d.get("preferred-lifetime", g.get("preferred-lifetime", 3600)))
+    s.valid = _lifetime(p + ".valid-lifetime", d.get("valid-lifetime", g.get("valid-lifetime", 7200)))
+    if s.preferred > s.valid:
+        _fail(p, "preferred-lifetime %d exceeds valid-lifetime %d" % (s.preferred, s.valid))
+    t1 = d.get("renew-timer", g.get("renew-timer"))
+    t2 = d.get("rebind-timer", g.get("rebind-timer"))
+    # RFC 8415 21.4 recommends 0.5 and 0.8 times the shortest preferred lifetime
+    s.t1 = _lifetime(p + ".renew-timer", t1) if t1 is not None else s.preferred // 2
+    s.t2 = _lifetime(p + ".rebind-timer", t2) if t2 is not None else s.preferred * 4 // 5
+    if s.t1 > s.t2:
+        _fail(p, "need renew-timer <= rebind-timer (got %d, %d)" % (s.t1, s.t2))
+    s.rapid_commit = _want(p + ".rapid-commit", d.get("rapid-commit", g["rapid-commit"]), bool, "boolean")
+    opts, always = _option_data(p + ".option-data", d.get("option-data", []))
+    merged = dict(gopts)
+    merged.update(opts)
+    s.options = merged
+    s.always = tuple(set(galways) | set(always))
+    for i, rd in enumerate(_want(p + ".reservations", d.get("reservations", []), list, "list")):
+        s.reservations.append(_reservation(rd, "%s.reservations[%d]" % (p, i), s))
+    return s
+
+
+def _pool(text):
+    if "/" in text:
+        net, plen = prefix6(text.strip())
+        if plen == 128:
+            return net, net
+        last = from_int6(to_int6(net) | ((1 << (128 - plen)) - 1))
+        return net, last
+    if "-" not in text:
+        raise ValueError("expected 'first - last' or prefix/len")
+    a, b = text.split("-", 1)
+    first, last = ip6(a.strip()), ip6(b.strip())
+    if to_int6(last) < to_int6(first):
+        raise ValueError("range end before start")
+    return first, last
+
+
+def _option_data(p, lst):
+    out = {}
+    always = []
+    for i, od in enumerate(_want(p, lst, list, "list")):
+        q = "%s[%d]" % (p, i)
+        _keys(q, od, ("name", "code", "data", "csv-format", "always-send", "space"))
+        if od.get("space", "dhcp6") != "dhcp6":
+            _fail(q + ".space", "only the dhcp6 space is supported")
+        name = od.get("name")
+        code = od.get("code")
+        if name is not None:
+            _want(q + ".name", name, str, "string")
+            if name not in DEFS:
+                _fail(q + ".name", "unknown option name " + name + " (give its code with csv-format false)")
+            dcode = DEFS[name][0]
+            if code is not None and code != dcode:
+                _fail(q + ".code", "%s is code %d" % (name, dcode))
+            code = dcode
+        elif code is None:
+            _fail(q, "needs name or code")
+        _want(q + ".code", code, int, "integer")
+        if code < 1 or code > 65535 or code in RESERVED:
+            _fail(q + ".code", "option %d cannot be configured" % code)
+        data = _want(q + ".data", od.get("data", ""), str, "string")
+        csv = _want(q + ".csv-format", od.get("csv-format", True), bool, "boolean")
+        try:
+            if not csv:
+                wire = unhex(data)
+            elif code in BY_CODE:
+                _, typ, arr = DEFS[BY_CODE[code]]
+                wire = encode(typ, arr, data)
+            else:
+                _fail(q + ".csv-format", "option %d has no known format: set csv-format false and give hex data" % code)
+        except ValueError as e:
+            _fail(q + ".data", str(e))
+        if len(wire) > 1024:
+            _fail(q + ".data", "longer than 1024 bytes")
+        if code in out:
+            _fail(q, "option %d given twice" % code)
+        out[code] = wire
+        if _want(q + ".always-send", od.get("always-send", False), bool, "boolean"):
+            always.append(code)
+    return out, always
+
+
+def encode(typ, array, data):
+    if typ == "string":
+        if not data:
+            raise ValueError("empty string")
+        return data.encode()
+    items = [x.strip() for x in data.split(",")] if array else [data.strip()]
+    out = bytearray()
+    for item in items:
+        if typ == "ipv6-address":
+            out += ip6(item)
+        elif typ == "fqdn":
+            out += fqdn(item)
+        elif typ in ("uint8", "uint32"):
+            size = 1 if typ == "uint8" else 4
+            v = int(item, 0)
+            if not 0 <= v < (1 << (8 * size)):
+                raise ValueError("out of range: " + item)
+            out += v.to_bytes(size, "big")
+        else:
+            raise ValueError("unsupported type " + typ)
+    return bytes(out)
+
+
+def _reservation(d, p, s):
+    _keys(p, d, ("duid", "hw-address", "ip-addresses", "prefixes", "hostname", "user-context"))
+    r = Reservation6()
+    idents = [k for k in ("duid", "hw-address") if k in d]
+    if len(idents) != 1:
+        _fail(p, "needs exactly one of duid, hw-address")
+    try:
+        if "duid" in d:
+            r.duid = unhex(_want(p + ".duid", d["duid"], str, "string"))
+            if not 2 <= len(r.duid) <= 130:
+                raise ValueError("duid must be 2..130 bytes")
+        else:
+            r.hw = unhex(_want(p + ".hw-address", d["hw-address"], str, "string"))
+            if len(r.hw) != 6:
+                raise ValueError("hw-address must be 6 bytes")
+    except ValueError as e:
+        _fail(p + "." + idents[0], str(e))
+    for i, a in enumerate(_want(p + ".ip-addresses", d.get("ip-addresses", []), list, "list")):
+        q = "%s.ip-addresses[%d]" % (p, i)
+        try:
+            b = ip6(_want(q, a, str, "string"))
+        except ValueError as e:
+            _fail(q, str(e))
+        if not s.contains(b):
+            _fail(q, a + " is outside subnet")
+        r.addrs.append(b)
+    for i, a in enumerate(_want(p + ".prefixes", d.get("prefixes", []), list, "list")):
+        q = "%s.prefixes[%d]" % (p, i)
+        try:
+            r.prefixes.append(prefix6(_want(q, a, str, "string")))
+        except ValueError as e:
+            _fail(q, str(e))
+    if "hostname" in d:
+        _want(p + ".hostname", d["hostname"], str, "string")
+    return r

@@ -1,0 +1,388 @@
+# DHCPv6 wire format (RFC 8415 sections 8, 9, 21): message offsets, one bounds-checked option
+# walker that yields offsets, relay unwrapping (nested Relay-forw), and an option writer with
+# nested (IA, relay) length fix-ups. Works on bytearray/bytes by offset; allocates nothing
+# after construction (heap_lock tested in tests/protocol/test_heap6.py).
+from micropython import const
+
+# message types (RFC 8415 7.3)
+SOLICIT = const(1)
+ADVERTISE = const(2)
+REQUEST = const(3)
+CONFIRM = const(4)
+RENEW = const(5)
+REBIND = const(6)
+REPLY = const(7)
+RELEASE = const(8)
+DECLINE = const(9)
+RECONFIGURE = const(10)
+INFO_REQUEST = const(11)
+RELAY_FORW = const(12)
+RELAY_REPL = const(13)
+MSG_NAMES = ("-", "SOLICIT", "ADVERTISE", "REQUEST", "CONFIRM", "RENEW", "REBIND", "REPLY",
+             "RELEASE", "DECLINE", "RECONFIGURE", "INFO-REQUEST", "RELAY-FORW", "RELAY-REPL")
+
+# option codes (RFC 8415 21, RFC 3646 for 23/24)
+OPT_CLIENTID = const(1)
+OPT_SERVERID = const(2)
+OPT_IA_NA = const(3)
+OPT_IA_TA = const(4)
+OPT_IAADDR = const(5)
+OPT_ORO = const(6)
+OPT_PREFERENCE = const(7)
+OPT_ELAPSED_TIME = const(8)
+OPT_RELAY_MSG = const(9)
+OPT_AUTH = const(11)
+OPT_UNICAST = const(12)
+OPT_STATUS_CODE = const(13)
+OPT_RAPID_COMMIT = const(14)
+OPT_INTERFACE_ID = const(18)
+OPT_RECONF_MSG = const(19)
+OPT_RECONF_ACCEPT = const(20)
+OPT_DNS_SERVERS = const(23)
+OPT_DOMAIN_LIST = const(24)
+OPT_IA_PD = const(25)
+OPT_IAPREFIX = const(26)
+
+# status codes (RFC 8415 21.13)
+SUCCESS = const(0)
+UNSPEC_FAIL = const(1)
+NO_ADDRS_AVAIL = const(2)
+NO_BINDING = const(3)
+NOT_ON_LINK = const(4)
+USE_MULTICAST = const(5)
+NO_PREFIX_AVAIL = const(6)
+
+# fixed offsets
+HDR = const(4)  # msg-type(1) transaction-id(3), then options (RFC 8415 8)
+RELAY_HDR = const(34)  # msg-type, hop-count, link-address(16), peer-address(16) (RFC 8415 9)
+R_HOPS = const(1)
+R_LINK = const(2)
+R_PEER = const(18)
+IA_HDR = const(12)  # IAID(4) T1(4) T2(4), then IA options (RFC 8415 21.4, 21.21)
+IAADDR_LEN = const(24)  # address(16) preferred(4) valid(4) (RFC 8415 21.6)
+IAPREFIX_LEN = const(25)  # preferred(4) valid(4) prefix-length(1) prefix(16) (RFC 8415 21.22)
+HOP_LIMIT = const(32)  # relay nesting accepted (RFC 8415 7.6 HOP_COUNT_LIMIT is 8; we allow 32)
+MAX_PACKET = const(1500)
+INDEXED = const(64)  # option codes below this are indexed by Msg6.parse
+
+# Reasons a datagram is refused; the engine counts each by name.
+BAD_SHORT = const(1)
+BAD_OPTION = const(2)
+BAD_RELAY = const(3)
+BAD_HOPS = const(4)
+BAD_LENGTH = const(5)
+BAD_OVERSIZE = const(6)
+BAD_NAMES = ("ok", "short", "option_overrun", "relay_no_msg", "relay_hops", "option_length", "oversize")
+
+
+def olen(buf, off):
+    """Data length of the option whose header is at off."""
+    return (buf[off + 2] << 8) | buf[off + 3]
+
+
+def ocode(buf, off):
+    return (buf[off] << 8) | buf[off + 1]
+
+
+def walk(buf, i, end):
+    """Check that options in buf[i:end] tile it exactly. Returns 0 or BAD_OPTION."""
+    while i < end:
+        if i + 4 > end:
+            return BAD_OPTION
+        i += 4 + ((buf[i + 2] << 8) | buf[i + 3])
+    return BAD_OPTION if i != end else 0
+
+
+def find(buf, i, end, code):
+    """Offset of the header of the first option `code` in buf[i:end], or -1."""
+    hi = code >> 8
+    lo = code & 255
+    while i + 4 <= end:
+        if buf[i] == hi and buf[i + 1] == lo:
+            return i
+        i += 4 + ((buf[i + 2] << 8) | buf[i + 3])
+    return -1
+
+
+def find_next(buf, off, end, code):
+    """The next option `code` after the one whose header is at off, or -1."""
+    return find(buf, off + 4 + olen(buf, off), end, code)
+
+
+def _check_ia(buf, off, hdr, sub, sublen):
+    """An IA (hdr bytes of fixed fields) whose sub-options `sub` carry sublen fixed bytes."""
+    ln = olen(buf, off)
+    if ln < hdr:
+        return BAD_LENGTH
+    s = off + 4 + hdr
+    e = off + 4 + ln
+    if walk(buf, s, e):
+        return BAD_OPTION
+    a = find(buf, s, e, sub)
+    while a >= 0:
+        al = olen(buf, a)
+        if al < sublen or walk(buf, a + 4 + sublen, a + 4 + al):
+            return BAD_LENGTH
+        a = find_next(buf, a, e, sub)
+    return 0
+
+
+class Msg6:
+    """One received message: relay layers unwrapped, the innermost message's options indexed.
+    relay[2k], relay[2k+1] (as u16 pairs in `rel`) give each Relay-forw's start and end,
+    outermost first. first/count index the innermost message's options with code < 64."""
+
+    def __init__(self):
+        self.rel = bytearray(4 * HOP_LIMIT)  # (start, end) u16 pairs per relay layer
+        self.depth = 0
+        self.start = 0  # innermost message
+        self.end = 0
+        self.mtype = 0
+        self.first = bytearray(2 * INDEXED)  # offset of first option header, per code
+        self.count = bytearray(INDEXED)
+
+    def parse(self, buf, n):
+        """Validate buf[:n]. Returns 0 or a BAD_* code."""
+        if n > MAX_PACKET:
+            return BAD_OVERSIZE
+        pos = 0
+        end = n
+        depth = 0
+        rel = self.rel
+        while True:
+            if end - pos < HDR:
+                return BAD_SHORT
+            if buf[pos] != RELAY_FORW:
+                break
+            if end - pos < RELAY_HDR:
+                return BAD_SHORT
+            if depth >= HOP_LIMIT or buf[pos + R_HOPS] >= HOP_LIMIT:
+                return BAD_HOPS
+            if walk(buf, pos + RELAY_HDR, end):
+                return BAD_OPTION
+            m = find(buf, pos + RELAY_HDR, end, OPT_RELAY_MSG)
+            if m < 0:
+                return BAD_RELAY
+            rel[4 * depth] = pos >> 8
+            rel[4 * depth + 1] = pos & 255
+            rel[4 * depth + 2] = end >> 8
+            rel[4 * depth + 3] = end & 255
+            depth += 1
+            end = m + 4 + olen(buf, m)
+            pos = m + 4
+        self.depth = depth
+        self.start = pos
+        self.end = end
+        self.mtype = buf[pos]
+        return self._index(buf, pos + HDR, end)
+
+    def _index(self, buf, i, end):
+        first = self.first
+        count = self.count
+        for c in range(INDEXED):
+            count[c] = 0
+        if walk(buf, i, end):
+            return BAD_OPTION
+        while i < end:
+            c = buf[i + 1]
+            ln = olen(buf, i)
+            if buf[i] == 0 and c < INDEXED:
+                if count[c] == 0:
+                    first[2 * c] = i >> 8
+                    first[2 * c + 1] = i & 255
+                if count[c] < 255:
+                    count[c] += 1
+                if c == OPT_IA_NA:
+                    if _check_ia(buf, i, IA_HDR, OPT_IAADDR, IAADDR_LEN):
+                        return BAD_LENGTH
+                elif c == OPT_IA_PD:
+                    if _check_ia(buf, i, IA_HDR, OPT_IAPREFIX, IAPREFIX_LEN):
+                        return BAD_LENGTH
+                elif c == OPT_CLIENTID or c == OPT_SERVERID:
+                    if ln < 2 or ln > 130:  # a DUID is 2..130 bytes (RFC 8415 11.1)
+                        return BAD_LENGTH
+                elif c == OPT_ELAPSED_TIME:
+                    if ln != 2:
+                        return BAD_LENGTH
+                elif c == OPT_ORO:
+                    if ln & 1:
+                        return BAD_LENGTH
+            i += 4 + ln
+        return 0
+
+    def at(self, code):
+        """Header offset of the first option `code` (< 64) of the innermost message, or -1."""
+        if not self.count[code]:
+            return -1
+        return (self.first[2 * code] << 8) | self.first[2 * code + 1]
+
+    def has(self, code):
+        return self.count[code] != 0
+
+    def next(self, buf, off, code):
+        """Next option `code` of the innermost message after the one at off, or -1."""
+        return find_next(buf, off, self.end, code)
+
+    def relay_start(self, k):
+        return (self.rel[4 * k] << 8) | self.rel[4 * k + 1]
+
+    def relay_end(self, k):
+        return (self.rel[4 * k + 2] << 8) | self.rel[4 * k + 3]
+
+    def relay_option(self, buf, k, code):
+        """Header offset of option `code` among relay layer k's own options, or -1."""
+        s = self.relay_start(k)
+        return find(buf, s + RELAY_HDR, self.relay_end(k), code)
+
+
+class Writer6:
+    """Appends options to out[pos:limit]. An option that does not fit is left out whole
+    (begin() returns -1 then; pass that to end(), which ignores it)."""
+
+    def __init__(self):
+        self.buf = None
+        self.pos = 0
+        self.limit = 0
+
+    def start(self, buf, pos, limit):
+        self.buf = buf
+        self.pos = pos
+        self.limit = limit
+
+    def room(self, ln):
+        return self.pos + 4 + ln <= self.limit
+
+    def _hdr(self, code, ln):
+        b = self.buf
+        p = self.pos
+        b[p] = code >> 8
+        b[p + 1] = code & 255
+        b[p + 2] = ln >> 8
+        b[p + 3] = ln & 255
+        self.pos = p + 4
+
+    def put(self, code, src, off, ln):
+        if not self.room(ln):
+            return False
+        self._hdr(code, ln)
+        b = self.buf
+        p = self.pos
+        j = 0
+        while j < ln:
+            b[p + j] = src[off + j]
+            j += 1
+        self.pos = p + ln
+        return True
+
+    def put_empty(self, code):
+        if not self.room(0):
+            return False
+        self._hdr(code, 0)
+        return True
+
+    def put_u16(self, code, v):
+        if not self.room(2):
+            return False
+        self._hdr(code, 2)
+        self.u16(v)
+        return True
+
+    def put_status(self, status):
+        """Status Code option with an empty message (RFC 8415 21.13)."""
+        return self.put_u16(OPT_STATUS_CODE, status)
+
+    def begin(self, code, need):
+        """Open option `code` whose data length is fixed by end(). Returns its header offset,
+        or -1 when not even `need` bytes of data would fit."""
+        if not self.room(need):
+            return -1
+        h = self.pos
+        self._hdr(code, 0)
+        return h
+
+    def end(self, h):
+        if h < 0:
+            return
+        ln = self.pos - h - 4
+        self.buf[h + 2] = ln >> 8
+        self.buf[h + 3] = ln & 255
+
+    # raw fields inside an open option (caller checked room with begin's `need`)
+    def u32(self, v):
+        # v < 2**30 (lifetimes are capped by the config), so a small int on 32-bit boards
+        b = self.buf
+        p = self.pos
+        b[p] = (v >> 24) & 255
+        b[p + 1] = (v >> 16) & 255
+        b[p + 2] = (v >> 8) & 255
+        b[p + 3] = v & 255
+        self.pos = p + 4
+
+    def u16(self, v):
+        b = self.buf
+        p = self.pos
+        b[p] = (v >> 8) & 255
+        b[p + 1] = v & 255
+        self.pos = p + 2
+
+    def byte(self, v):
+        self.buf[self.pos] = v
+        self.pos += 1
+
+    def raw(self, src, off, ln):
+        b = self.buf
+        p = self.pos
+        j = 0
+        while j < ln:
+            b[p + j] = src[off + j]
+            j += 1
+        self.pos = p + ln
+
+
+def copy(dst, do, src, so, n):
+    i = 0
+    while i < n:
+        dst[do + i] = src[so + i]
+        i += 1
+
+
+def eq(a, ao, b, bo, n):
+    i = 0
+    while i < n:
+        if a[ao + i] != b[bo + i]:
+            return False
+        i += 1
+    return True
+
+
+def is_zero(a, off, n):
+    i = 0
+    while i < n:
+        if a[off + i]:
+            return False
+        i += 1
+    return True
+
+
+def cmp16(a, ao, b, bo):
+    """-1, 0, 1 comparing two 16-byte addresses as big-endian numbers."""
+    i = 0
+    while i < 16:
+        x = a[ao + i]
+        y = b[bo + i]
+        if x != y:
+            return -1 if x < y else 1
+        i += 1
+    return 0
+
+
+def add_shifted(dst, do, base, bo, k, shift):
+    """dst = base + (k << shift) over 16 bytes, k < 2**22 (no int ever exceeds 2**30)."""
+    copy(dst, do, base, bo, 16)
+    byte = 15 - (shift >> 3)
+    v = k << (shift & 7)  # < 2**29
+    while v and byte >= 0:
+        s = dst[do + byte] + (v & 255)
+        dst[do + byte] = s & 255
+        v = (v >> 8) + (s >> 8)
+        byte -= 1
