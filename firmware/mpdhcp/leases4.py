@@ -1,10 +1,10 @@
 # DHCPv4 lease table: fixed-width records in one preallocated bytearray, found through two
-# open-addressing indexes (by client key and by address). No Python object per lease.
+# open-addressing indexes (by client key and by address; see table.py). No object per lease.
 from micropython import const
+from .table import Table, KEYMAX, F_INDEXED
 
 REC = const(40)  # bytes per lease record
 NAME = const(32)  # bytes per hostname slot: length byte + up to 31 characters
-KEYMAX = const(20)  # client keys longer than this are stored as a 16-byte prefix + 4-byte sum
 
 # record layout
 R_STATE = const(0)
@@ -12,7 +12,6 @@ R_SUBNET = const(1)
 R_KEYLEN = const(2)
 R_FLAGS = const(3)  # bit 0: key is a client-id (option 61), else htype+chaddr; bit 7: indexed by address
 F_CID = const(1)
-F_INDEXED = const(0x80)
 R_ADDR = const(4)
 R_EXPIRY = const(8)  # uint32 seconds on the engine clock
 R_HW = const(12)
@@ -29,54 +28,12 @@ STATE_NAMES = ("free", "offered", "bound", "released", "declined")
 _EMPTY = const(0)
 
 
-class Leases4:
+class Leases4(Table):
     def __init__(self, capacity):
-        self.cap = capacity
-        self.recs = bytearray(capacity * REC)
+        Table.__init__(self, capacity, REC, R_KEYLEN, R_FLAGS)
         self.names = bytearray(capacity * NAME)
-        self.used = 0  # records 0..used-1 have been handed out
-        size = 8
-        while size < 2 * capacity:
-            size <<= 1
-        self.mask = size - 1
-        self.by_key = bytearray(2 * size)  # record number + 1, 0 = empty
-        self.by_addr = bytearray(2 * size)
-        self.key = bytearray(KEYMAX)  # scratch: the fingerprint of the key being looked up
-        self.free = bytearray(2 * capacity)  # stack of dropped record numbers
-        self.nfree = 0
 
     # -- client keys -------------------------------------------------------------------
-
-    def set_lookup_key(self, src, off, ln):
-        """Load the fingerprint of key src[off:off+ln] into self.key. Returns ln (capped 255)."""
-        k = self.key
-        if ln <= KEYMAX:
-            i = 0
-            while i < ln:
-                k[i] = src[off + i]
-                i += 1
-            while i < KEYMAX:
-                k[i] = 0
-                i += 1
-        else:
-            i = 0
-            while i < 16:
-                k[i] = src[off + i]
-                i += 1
-            # Fletcher-16 pair over the whole key: the tail of long keys still counts
-            a = b = c = d = 0
-            i = 0
-            while i < ln:
-                a = (a + src[off + i]) % 255
-                b = (b + a) % 255
-                c = (c + (src[off + i] ^ 0x5A)) % 251
-                d = (d + c) % 251
-                i += 1
-            k[16] = a
-            k[17] = b
-            k[18] = c
-            k[19] = d
-        return ln if ln < 256 else 255
 
     def _khash(self, b, o, keylen, flags):
         # multiply-xorshift over 16-bit state: every product stays below 2**30 (a small int
@@ -142,43 +99,7 @@ class Leases4:
                 return v - 1
             i = (i + 1) & m
 
-    # -- index maintenance (linear probing with backward-shift deletion, no tombstones) --
-
-    def _insert(self, idx, h, r):
-        m = self.mask
-        i = h & m
-        while (idx[2 * i] << 8) | idx[2 * i + 1]:
-            i = (i + 1) & m
-        idx[2 * i] = (r + 1) >> 8
-        idx[2 * i + 1] = (r + 1) & 255
-
-    def _remove(self, idx, h, r, by_key):
-        m = self.mask
-        i = h & m
-        while True:
-            v = (idx[2 * i] << 8) | idx[2 * i + 1]
-            if v == _EMPTY:
-                return
-            if v == r + 1:
-                break
-            i = (i + 1) & m
-        # shift later entries of the run back so lookups never meet a hole
-        j = i
-        while True:
-            idx[2 * i] = 0
-            idx[2 * i + 1] = 0
-            while True:
-                j = (j + 1) & m
-                v = (idx[2 * j] << 8) | idx[2 * j + 1]
-                if v == _EMPTY:
-                    return
-                home = self._home(v - 1, by_key) & m
-                # entry at j may move to i unless its home lies cyclically in (i, j]
-                if (j > i and (home <= i or home > j)) or (j < i and (home <= i and home > j)):
-                    break
-            idx[2 * i] = idx[2 * j]
-            idx[2 * i + 1] = idx[2 * j + 1]
-            i = j
+    # -- index hashing (the index itself is table.Table's) ---------------------------------
 
     def _home(self, r, by_key):
         o = r * REC
@@ -189,47 +110,11 @@ class Leases4:
 
     # -- records -------------------------------------------------------------------------
 
-    def new(self):
-        """An unused record number, or -1 when the table is full."""
-        if self.nfree:
-            self.nfree -= 1
-            f = self.free
-            return (f[2 * self.nfree] << 8) | f[2 * self.nfree + 1]
-        if self.used >= self.cap:
-            return -1
-        self.used += 1
-        return self.used - 1
-
-    def unkey(self, r):
-        """Detach record r from its client (a declined address belongs to nobody)."""
-        o = r * REC
-        if self.recs[o + R_KEYLEN]:
-            self._remove(self.by_key, self._home(r, True), r, True)
-            self.recs[o + R_KEYLEN] = 0
-
-    def drop(self, r):
-        """Forget record r entirely and make it reusable."""
-        self.unkey(r)
-        o = r * REC
-        recs = self.recs
-        if recs[o + R_FLAGS] & F_INDEXED:
-            self._remove(self.by_addr, self._home(r, False), r, False)
-        i = 0
-        while i < REC:
-            recs[o + i] = 0
-            i += 1
-        f = self.free
-        f[2 * self.nfree] = r >> 8
-        f[2 * self.nfree + 1] = r & 255
-        self.nfree += 1
-
     def assign(self, r, subnet, keylen, flags, a, aoff, hw, hwoff):
         """(Re)bind record r to the client in self.key and address a[aoff:]."""
         recs = self.recs
         o = r * REC
-        self.unkey(r)
-        if recs[o + R_FLAGS] & F_INDEXED:
-            self._remove(self.by_addr, self._home(r, False), r, False)
+        self._unindex(r)
         recs[o + R_SUBNET] = subnet
         recs[o + R_KEYLEN] = keylen
         recs[o + R_FLAGS] = (flags & F_CID) | F_INDEXED

@@ -3,9 +3,9 @@
 # through two open-addressing indexes (by client+IA, and by address/prefix). Heap per lease:
 # REC + 2 * 2 * (index slots per record, 2..4) + 2 (free stack): 64 bytes measured by bench.
 from micropython import const
+from .table import Table, KEYMAX
 
 REC = const(52)  # bytes per lease record
-KEYMAX = const(20)  # DUIDs longer than this are stored as a 16-byte prefix + 4-byte sum
 
 # record layout
 R_STATE = const(0)
@@ -39,55 +39,12 @@ STATE_NAMES = ("free", "advertised", "bound", "released", "declined")
 _EMPTY = const(0)
 
 
-class Leases6:
+class Leases6(Table):
     def __init__(self, capacity):
-        if capacity > 65000:
-            raise ValueError("capacity above 65000")
-        self.cap = capacity
-        self.recs = bytearray(capacity * REC)
-        self.used = 0
-        size = 8
-        while size < 2 * capacity:
-            size <<= 1
-        self.mask = size - 1
-        self.by_key = bytearray(2 * size)  # record number + 1, 0 = empty
-        self.by_addr = bytearray(2 * size)
-        self.key = bytearray(KEYMAX)  # scratch: fingerprint of the DUID being looked up
+        Table.__init__(self, capacity, REC, R_KEYLEN, R_FLAGS)
         self.iaid = bytearray(4)  # scratch: the IAID being looked up
-        self.free = bytearray(2 * capacity)
-        self.nfree = 0
 
     # -- lookup keys ----------------------------------------------------------------------
-
-    def set_lookup_key(self, src, off, ln):
-        """Load the fingerprint of DUID src[off:off+ln] into self.key. Returns ln (<= 130)."""
-        k = self.key
-        if ln <= KEYMAX:
-            i = 0
-            while i < ln:
-                k[i] = src[off + i]
-                i += 1
-            while i < KEYMAX:
-                k[i] = 0
-                i += 1
-        else:
-            i = 0
-            while i < 16:
-                k[i] = src[off + i]
-                i += 1
-            a = b = c = d = 0  # Fletcher-16 pair over the whole DUID
-            i = 0
-            while i < ln:
-                a = (a + src[off + i]) % 255
-                b = (b + a) % 255
-                c = (c + (src[off + i] ^ 0x5A)) % 251
-                d = (d + c) % 251
-                i += 1
-            k[16] = a
-            k[17] = b
-            k[18] = c
-            k[19] = d
-        return ln
 
     def set_iaid(self, src, off):
         i = self.iaid
@@ -177,41 +134,7 @@ class Leases6:
                     return v - 1
             i = (i + 1) & m
 
-    # -- index maintenance (linear probing, backward-shift deletion) --------------------------
-
-    def _insert(self, idx, h, r):
-        m = self.mask
-        i = h & m
-        while (idx[2 * i] << 8) | idx[2 * i + 1]:
-            i = (i + 1) & m
-        idx[2 * i] = (r + 1) >> 8
-        idx[2 * i + 1] = (r + 1) & 255
-
-    def _remove(self, idx, h, r, by_key):
-        m = self.mask
-        i = h & m
-        while True:
-            v = (idx[2 * i] << 8) | idx[2 * i + 1]
-            if v == _EMPTY:
-                return
-            if v == r + 1:
-                break
-            i = (i + 1) & m
-        j = i
-        while True:
-            idx[2 * i] = 0
-            idx[2 * i + 1] = 0
-            while True:
-                j = (j + 1) & m
-                v = (idx[2 * j] << 8) | idx[2 * j + 1]
-                if v == _EMPTY:
-                    return
-                home = self._home(v - 1, by_key) & m
-                if (j > i and (home <= i or home > j)) or (j < i and (home <= i and home > j)):
-                    break
-            idx[2 * i] = idx[2 * j]
-            idx[2 * i + 1] = idx[2 * j + 1]
-            i = j
+    # -- index hashing (the index itself is table.Table's) ----------------------------------
 
     def _home(self, r, by_key):
         o = r * REC
@@ -222,44 +145,11 @@ class Leases6:
 
     # -- records --------------------------------------------------------------------------------
 
-    def new(self):
-        if self.nfree:
-            self.nfree -= 1
-            f = self.free
-            return (f[2 * self.nfree] << 8) | f[2 * self.nfree + 1]
-        if self.used >= self.cap:
-            return -1
-        self.used += 1
-        return self.used - 1
-
-    def unkey(self, r):
-        o = r * REC
-        if self.recs[o + R_KEYLEN]:
-            self._remove(self.by_key, self._home(r, True), r, True)
-            self.recs[o + R_KEYLEN] = 0
-
-    def drop(self, r):
-        self.unkey(r)
-        o = r * REC
-        recs = self.recs
-        if recs[o + R_FLAGS] & F_INDEXED:
-            self._remove(self.by_addr, self._home(r, False), r, False)
-        i = 0
-        while i < REC:
-            recs[o + i] = 0
-            i += 1
-        f = self.free
-        f[2 * self.nfree] = r >> 8
-        f[2 * self.nfree + 1] = r & 255
-        self.nfree += 1
-
     def assign(self, r, subnet, keylen, kind, a, aoff, plen):
         """(Re)bind record r to (self.key, self.iaid, kind) and address/prefix a[aoff:]/plen."""
         recs = self.recs
         o = r * REC
-        self.unkey(r)
-        if recs[o + R_FLAGS] & F_INDEXED:
-            self._remove(self.by_addr, self._home(r, False), r, False)
+        self._unindex(r)
         recs[o + R_SUBNET] = subnet
         recs[o + R_KIND] = kind
         recs[o + R_PLEN] = plen

@@ -1,0 +1,137 @@
+# What the v4 and v6 lease tables share: fixed-width records in one preallocated bytearray,
+# a stack of freed records, client-key fingerprints, and two open-addressing indexes (linear
+# probing, backward-shift deletion, no tombstones) holding record number + 1 in 2 bytes.
+# A subclass gives the record layout (offsets) and _home(r, by_key), the hash of a record.
+from micropython import const
+
+KEYMAX = const(20)  # client keys longer than this are kept as a 16-byte prefix + 4-byte sum
+F_INDEXED = const(0x80)  # flags bit: the record is in the address index
+_EMPTY = const(0)
+
+
+class Table:
+    def __init__(self, capacity, rec, o_keylen, o_flags):
+        if capacity < 1 or capacity > 65000:
+            raise ValueError("lease capacity must be 1..65000")
+        self.cap = capacity
+        self.rec = rec
+        self.o_keylen = o_keylen
+        self.o_flags = o_flags
+        self.recs = bytearray(capacity * rec)
+        self.used = 0  # records 0..used-1 have been handed out
+        size = 8
+        while size < 2 * capacity:
+            size <<= 1
+        self.mask = size - 1
+        self.by_key = bytearray(2 * size)
+        self.by_addr = bytearray(2 * size)
+        self.key = bytearray(KEYMAX)  # scratch: the fingerprint of the key being looked up
+        self.free = bytearray(2 * capacity)
+        self.nfree = 0
+
+    def set_lookup_key(self, src, off, ln):
+        """Load the fingerprint of key src[off:off+ln] into self.key. Returns ln (capped 255)."""
+        k = self.key
+        if ln <= KEYMAX:
+            i = 0
+            while i < ln:
+                k[i] = src[off + i]
+                i += 1
+            while i < KEYMAX:
+                k[i] = 0
+                i += 1
+        else:
+            i = 0
+            while i < 16:
+                k[i] = src[off + i]
+                i += 1
+            # Fletcher-16 pair over the whole key: the tail of long keys still counts
+            a = b = c = d = 0
+            i = 0
+            while i < ln:
+                a = (a + src[off + i]) % 255
+                b = (b + a) % 255
+                c = (c + (src[off + i] ^ 0x5A)) % 251
+                d = (d + c) % 251
+                i += 1
+            k[16] = a
+            k[17] = b
+            k[18] = c
+            k[19] = d
+        return ln if ln < 256 else 255
+
+    def _insert(self, idx, h, r):
+        m = self.mask
+        i = h & m
+        while (idx[2 * i] << 8) | idx[2 * i + 1]:
+            i = (i + 1) & m
+        idx[2 * i] = (r + 1) >> 8
+        idx[2 * i + 1] = (r + 1) & 255
+
+    def _remove(self, idx, h, r, by_key):
+        m = self.mask
+        i = h & m
+        while True:
+            v = (idx[2 * i] << 8) | idx[2 * i + 1]
+            if v == _EMPTY:
+                return
+            if v == r + 1:
+                break
+            i = (i + 1) & m
+        # shift later entries of the run back so lookups never meet a hole
+        j = i
+        while True:
+            idx[2 * i] = 0
+            idx[2 * i + 1] = 0
+            while True:
+                j = (j + 1) & m
+                v = (idx[2 * j] << 8) | idx[2 * j + 1]
+                if v == _EMPTY:
+                    return
+                home = self._home(v - 1, by_key) & m
+                # entry at j may move to i unless its home lies cyclically in (i, j]
+                if (j > i and (home <= i or home > j)) or (j < i and (home <= i and home > j)):
+                    break
+            idx[2 * i] = idx[2 * j]
+            idx[2 * i + 1] = idx[2 * j + 1]
+            i = j
+
+    def new(self):
+        """An unused record number, or -1 when the table is full."""
+        if self.nfree:
+            self.nfree -= 1
+            f = self.free
+            return (f[2 * self.nfree] << 8) | f[2 * self.nfree + 1]
+        if self.used >= self.cap:
+            return -1
+        self.used += 1
+        return self.used - 1
+
+    def unkey(self, r):
+        """Detach record r from its client (a declined address belongs to nobody)."""
+        o = r * self.rec + self.o_keylen
+        if self.recs[o]:
+            self._remove(self.by_key, self._home(r, True), r, True)
+            self.recs[o] = 0
+
+    def _unindex(self, r):
+        """Take record r out of both indexes, before its key or address changes."""
+        self.unkey(r)
+        o = r * self.rec + self.o_flags
+        if self.recs[o] & F_INDEXED:
+            self._remove(self.by_addr, self._home(r, False), r, False)
+            self.recs[o] &= ~F_INDEXED & 255
+
+    def drop(self, r):
+        """Forget record r entirely and make it reusable."""
+        self._unindex(r)
+        recs = self.recs
+        o = r * self.rec
+        i = 0
+        while i < self.rec:
+            recs[o + i] = 0
+            i += 1
+        f = self.free
+        f[2 * self.nfree] = r >> 8
+        f[2 * self.nfree + 1] = r & 255
+        self.nfree += 1
