@@ -196,14 +196,24 @@ def dhcp4(d, p):
     c.decline_probation = _lifetime(p + ".decline-probation-period", d.get("decline-probation-period", 86400))
     gopts, galways = _option_data(p + ".option-data", d.get("option-data", []))
 
+    server_common(c, d, p)
+    for q, sd in subnet_list(d, p, "subnet4"):
+        s = _subnet(sd, q, valid, t1, t2, auth, gopts, galways)
+        add_subnet(c, s, q)
+    _check_overlaps(c.subnets, p)
+    return c
+
+
+def server_common(c, d, p):
+    """Keys every server section shares: control-socket and user-context.mpdhcp."""
     cs = d.get("control-socket")
+    c.control_socket = None
     if cs is not None:
         q = p + ".control-socket"
         _keys(q, cs, ("socket-type", "socket-name"))
         if cs.get("socket-type") != "unix":
             _fail(q + ".socket-type", "only unix is supported")
         c.control_socket = _want(q + ".socket-name", cs.get("socket-name"), str, "string")
-
     uc = d.get("user-context", {})
     _want(p + ".user-context", uc, dict, "map")
     mp = uc.get("mpdhcp", {})
@@ -214,21 +224,24 @@ def dhcp4(d, p):
         _fail(q + ".max-leases", "out of range 0..65000")
     c.log = _want(q + ".log", mp.get("log", True), bool, "boolean")
 
-    subs = _want(p + ".subnet4", d.get("subnet4", []), list, "list")
+
+def subnet_list(d, p, key):
+    """(key path, subnet dict) for each entry of d[key], which must hold 1..250 of them."""
+    subs = _want(p + "." + key, d.get(key, []), list, "list")
     if not subs:
-        _fail(p + ".subnet4", "at least one subnet is required")
+        _fail(p + "." + key, "at least one subnet is required")
     if len(subs) > 250:
-        _fail(p + ".subnet4", "at most 250 subnets")
-    ids = {}
-    for i, sd in enumerate(subs):
-        s = _subnet(sd, "%s.subnet4[%d]" % (p, i), valid, t1, t2, auth, gopts, galways)
-        s.index = i
-        if s.id in ids:
-            _fail("%s.subnet4[%d].id" % (p, i), "duplicate subnet id %d" % s.id)
-        ids[s.id] = 1
-        c.subnets.append(s)
-    _check_overlaps(c.subnets, p)
-    return c
+        _fail(p + "." + key, "at most 250 subnets")
+    return [("%s.%s[%d]" % (p, key, i), sd) for i, sd in enumerate(subs)]
+
+
+def add_subnet(c, s, q):
+    """Append parsed subnet s to config c: numbered in order, ids unique."""
+    for o in c.subnets:
+        if o.id == s.id:
+            _fail(q + ".id", "duplicate subnet id %d" % s.id)
+    s.index = len(c.subnets)
+    c.subnets.append(s)
 
 
 _SUBNET = (

@@ -2,6 +2,7 @@
 # server6. Registered in config.SECTIONS; errors name the key path, e.g.
 # "Dhcp6.subnet6[0].pd-pools[0].delegated-len: 48 is shorter than prefix-len 56".
 from .config import _want, _keys, _fail, _lifetime, ConfigError  # noqa: F401
+from .config import server_common, subnet_list, add_subnet
 from .addr6 import ip6, prefix6, in_prefix, to_int6, from_int6
 from .options4 import unhex, fqdn
 
@@ -153,40 +154,13 @@ def dhcp6(d, p):
     gopts, galways = _option_data(p + ".option-data", d.get("option-data", []))
     _server_id(c, d.get("server-id"), p + ".server-id")
 
-    cs = d.get("control-socket")
-    if cs is not None:
-        q = p + ".control-socket"
-        _keys(q, cs, ("socket-type", "socket-name"))
-        if cs.get("socket-type") != "unix":
-            _fail(q + ".socket-type", "only unix is supported")
-        c.control_socket = _want(q + ".socket-name", cs.get("socket-name"), str, "string")
-    uc = d.get("user-context", {})
-    _want(p + ".user-context", uc, dict, "map")
-    mp = uc.get("mpdhcp", {})
-    q = p + ".user-context.mpdhcp"
-    _keys(q, mp, ("max-leases", "log"))
-    c.max_leases = _want(q + ".max-leases", mp.get("max-leases", 0), int, "integer")
-    if c.max_leases < 0 or c.max_leases > 65000:
-        _fail(q + ".max-leases", "out of range 0..65000")
-    c.log = _want(q + ".log", mp.get("log", True), bool, "boolean")
-
-    subs = _want(p + ".subnet6", d.get("subnet6", []), list, "list")
-    if not subs:
-        _fail(p + ".subnet6", "at least one subnet is required")
-    if len(subs) > 250:
-        _fail(p + ".subnet6", "at most 250 subnets")
-    ids = {}
-    for i, sd in enumerate(subs):
-        q = "%s.subnet6[%d]" % (p, i)
+    server_common(c, d, p)
+    for q, sd in subnet_list(d, p, "subnet6"):
         s = _subnet(sd, q, g, gopts, galways)
-        s.index = i
-        if s.id in ids:
-            _fail(q + ".id", "duplicate subnet id %d" % s.id)
-        ids[s.id] = 1
         for j, o in enumerate(c.subnets):
             if in_prefix(s.net, o.net, o.plen) or in_prefix(o.net, s.net, s.plen):
                 _fail(q + ".subnet", "overlaps subnet6[%d]" % j)
-        c.subnets.append(s)
+        add_subnet(c, s, q)
     return c
 
 
