@@ -144,7 +144,7 @@ class NetifLwip:
         else:
             host = ip4_text(slot.dest)
         try:
-            self.socks[i].sendto(memoryview(slot.buf)[: slot.n], (host, slot.port))
+            self.socks[i].sendto(slot.mv[: slot.n], (host, slot.port))
             return True
         except OSError:
             return False

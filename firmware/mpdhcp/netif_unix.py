@@ -74,9 +74,13 @@ class NetifUnix:
             return self._send6(slot)
         sa = self.sa
         struct.pack_into("<HBB", sa, 0, socket.AF_INET, slot.port >> 8, slot.port & 255)
-        sa[4:8] = slot.dest[0:4]
+        d = slot.dest
+        sa[4] = d[0]  # by index: a slice copy would allocate
+        sa[5] = d[1]
+        sa[6] = d[2]
+        sa[7] = d[3]
         try:
-            self.socks[slot.ifindex].sendto(memoryview(slot.buf)[: slot.n], sa)
+            self.socks[slot.ifindex].sendto(slot.mv[: slot.n], sa)
             return True
         except OSError:
             return False
@@ -119,12 +123,13 @@ class NetifUnix:
         sa, osidx = self.v6[slot.ifindex]
         sa[2] = slot.port >> 8
         sa[3] = slot.port & 255
-        sa[8:24] = slot.dest[0:16]
         d = slot.dest
+        for i in range(16):
+            sa[8 + i] = d[i]
         scoped = d[0] == 0xFF or (d[0] == 0xFE and d[1] & 0xC0 == 0x80)  # link-local needs a scope id
         struct.pack_into("<I", sa, 24, osidx if scoped else 0)
         try:
-            self.socks[slot.ifindex].sendto(memoryview(slot.buf)[: slot.n], sa)
+            self.socks[slot.ifindex].sendto(slot.mv[: slot.n], sa)
             return True
         except OSError:
             return False

@@ -23,6 +23,7 @@ class Slot:
 
     def __init__(self, size=1500):
         self.buf = bytearray(size)
+        self.mv = memoryview(self.buf)  # made once: adapters send mv[:n]
         self.n = 0
         self.kind = KIND_NONE
         self.dest = bytearray(16)
