@@ -16,12 +16,17 @@ def _duid_hex(recs, o):
 
 def leases6(svc, now=None):
     """Every DHCPv6 lease as a dict, Kea lease6 field names where they exist."""
+    return list(each_lease6(svc, now))
+
+
+def each_lease6(svc, now=None):
+    """The same, one dict at a time (the control socket streams them: a board never holds
+    the whole table as objects)."""
     eng = svc.engine("server6")
     if eng is None:
-        return []
+        return
     now = svc.now() if now is None else now
     lt = eng.leases
-    out = []
     for r in range(lt.used):
         st = lt.state(r)
         if st == L.FREE:
@@ -31,7 +36,7 @@ def leases6(svc, now=None):
         sub = eng.subnets[lt.subnet(r)]
         exp = lt.expiry(r)
         iaid = (recs[o + L.R_IAID] << 24) | (recs[o + L.R_IAID + 1] << 16) | (recs[o + L.R_IAID + 2] << 8) | recs[o + L.R_IAID + 3]
-        out.append({
+        yield {
             "ip-address": ip6_str(recs, o + L.R_ADDR),
             "prefix-len": lt.plen(r),
             "type": "IA_NA" if lt.kind(r) == L.NA else "IA_PD",
@@ -44,8 +49,7 @@ def leases6(svc, now=None):
             "expire": exp,
             "expires-in": exp - now,
             "reconfigure": bool(lt.flags(r) & L.F_RECONF),
-        })
-    return out
+        }
 
 
 def reconfigure(svc, address, msg="renew"):

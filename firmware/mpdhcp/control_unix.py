@@ -45,6 +45,10 @@ class ControlSocket:
                 req = None
             if isinstance(req, dict) and req.get("command") in ("lease4-get-all", "leases"):
                 self._stream_leases(c, svc)
+            elif isinstance(req, dict) and req.get("command") in ("lease6-get-all", "leases6"):
+                from .console6 import each_lease6
+
+                self._stream_leases(c, svc, each_lease6(console._svc(svc)))
             else:
                 c.sendall(json.dumps(console.command(req, svc)).encode())
         except Exception as e:  # a control client must never take the DHCP service down
@@ -55,12 +59,14 @@ class ControlSocket:
         finally:
             c.close()
 
-    def _stream_leases(self, c, svc):
-        """Kea's lease4-get-all reply, written one lease at a time (a 1000-lease reply as one
-        string would need ~200 KB of heap)."""
+    def _stream_leases(self, c, svc, leases=None):
+        """Kea's lease4-get-all (or, given each_lease6, lease6-get-all) reply, written one lease
+        at a time (a 1000-lease reply as one string would need ~200 KB of heap)."""
+        if leases is None:
+            leases = console.each_lease(svc)
         c.sendall(b'{"result": 0, "arguments": {"leases": [')
         first = True
-        for lease in console.each_lease(svc):
+        for lease in leases:
             c.sendall((b"" if first else b", ") + json.dumps(lease).encode())
             first = False
         c.sendall(b"]}}")

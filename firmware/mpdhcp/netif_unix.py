@@ -85,8 +85,19 @@ class NetifUnix:
         except OSError:
             return False
 
+    _t_s = None  # the wall clock (engine seconds) read at tick _t_ms
+
     def now(self):
-        return int(time.time()) - EPOCH_2000
+        # time.time() returns a float, a heap object per call; the millisecond tick counter is a
+        # small int (62-bit here: it never wraps). So the wall clock is read once a minute and
+        # the ticks since are added: allocation-free between re-reads, never goes backwards.
+        t = time.ticks_ms()
+        d = time.ticks_diff(t, self._t_ms) if self._t_s is not None else -1
+        if d < 0 or d >= 60000:
+            self._t_s = int(time.time()) - EPOCH_2000
+            self._t_ms = t
+            d = 0
+        return self._t_s + d // 1000
 
     # -- the DHCPv6 server (LAN side); see server6.py --------------------------------------------
 
@@ -118,6 +129,40 @@ class NetifUnix:
         self.metas.append(m)
         self.poller.register(s, select.POLLIN)
         return m.ifindex
+
+    def open_v6_unicast(self, ifname):
+        """One more socket per global (or ULA) IPv6 address of the interface, bound to
+        [that address]:547 on it. Linux gives a unicast datagram to the most specific bound
+        socket and a multicast one only to sockets bound to :: (or the group), so what arrives
+        here was sent by unicast: its Meta says so (RFC 8415 18.4: UseMulticast, or dropped).
+        The addresses are read once at start. Returns the sockets' indexes (maybe none)."""
+        with open("/sys/class/net/%s/ifindex" % ifname) as f:
+            osidx = int(f.read().strip())
+        out = []
+        for a in if_ipv6(ifname):
+            s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            try:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode() + b"\0")
+                s.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 1)
+                s.bind(socket.getaddrinfo(a, 547)[0][-1])
+            except OSError as e:  # e.g. the address went away: unicast to it is just not seen
+                s.close()
+                print("mpdhcp: DHCPv6 unicast to %s on %s not watched: %s" % (a, ifname, e))
+                continue
+            s.setblocking(False)
+            m = Meta()
+            m.ifindex = len(self.socks)
+            m.ifname = ifname
+            m.unicast = True
+            sa = bytearray(28)
+            struct.pack_into("<H", sa, 0, socket.AF_INET6)
+            self.v6[m.ifindex] = (sa, osidx)
+            self.socks.append(s)
+            self.metas.append(m)
+            self.poller.register(s, select.POLLIN)
+            out.append(m.ifindex)
+        return out
 
     def _send6(self, slot):
         sa, osidx = self.v6[slot.ifindex]
@@ -223,25 +268,44 @@ class NetifUnix:
         self.socks = []
 
 
-def if_ipv4(ifname):
-    """The first IPv4 address of an interface, read once at start through `ip`."""
+def _ip_show(args):
+    """What `ip ARGS` prints (start-up only: the port has no netlink or ioctl)."""
     # /tmp is shared by every namespace: a random name keeps two servers from racing
-    tmp = "/tmp/mpdhcp-ifaddr-%s-%s" % (ifname, "".join("%02x" % b for b in os.urandom(4)))
-    os.system("ip -4 -o addr show dev %s > %s 2>/dev/null" % (ifname, tmp))
+    tmp = "/tmp/mpdhcp-ip-%s" % "".join("%02x" % b for b in os.urandom(6))
+    os.system("ip %s > %s 2>/dev/null" % (args, tmp))
     try:
         with open(tmp) as f:
-            text = f.read()
+            return f.read()
     finally:
         try:
             os.remove(tmp)
         except OSError:
             pass
-    for word in text.split():
+
+
+def if_ipv4(ifname):
+    """The first IPv4 address of an interface, read once at start through `ip`."""
+    for word in _ip_show("-4 -o addr show dev %s" % ifname).split():
         if word.count(".") == 3 and "/" in word:
             from .addr import ip4
 
             return ip4(word.split("/")[0])
     raise OSError("interface %s has no IPv4 address (give it one, or name it as %s/ADDRESS)" % (ifname, ifname))
+
+
+def if_ipv6(ifname):
+    """The global-scope (ULA included) IPv6 addresses of an interface, as strings, read once
+    at start through `ip`; tentative or DAD-failed ones are left out (they cannot be bound)."""
+    text = _ip_show("-6 -o addr show dev %s scope global" % ifname)
+    out = []
+    for line in text.split("\n"):
+        words = line.split()
+        if "inet6" not in words or "tentative" in words or "dadfailed" in words:
+            continue
+        i = words.index("inet6") + 1
+        if i < len(words):
+            out.append(words[i].split("/")[0])
+    return out
 
 
 def _ip(args):

@@ -30,7 +30,7 @@ AUTH_LEN = const(28)  # protocol, algorithm, RDM, replay(8), type(1), value(16)
 
 _COUNTERS = (
     "rx", "tx", "dropped_malformed", "dropped_type", "dropped_no_subnet", "dropped_no_client_id",
-    "dropped_server_id", "dropped_not_for_us", "dropped_too_big", "solicit", "request",
+    "dropped_server_id", "dropped_not_for_us", "dropped_too_big", "dropped_unicast", "solicit", "request",
     "confirm", "renew", "rebind", "release", "decline", "info_request", "relayed", "advertise",
     "reply", "no_addrs_avail", "no_prefix_avail", "no_binding", "not_on_link", "use_multicast",
     "journal_records", "reconfigure_sent", "reconfigure_answered", "reconfigure_gave_up",
@@ -153,8 +153,10 @@ class Server6:
         sub = self._select_subnet(rx, meta)
         if sub is None:
             return self._drop("dropped_no_subnet")
-        if meta.unicast and (mt == P.REQUEST or mt == P.RENEW or mt == P.RELEASE or mt == P.DECLINE):
-            return self._use_multicast(rx, meta, out)
+        if meta.unicast and not msg.depth:  # relays unicast to us by design (RFC 8415 19.1)
+            if mt == P.REQUEST or mt == P.RENEW or mt == P.RELEASE or mt == P.DECLINE:
+                return self._use_multicast(rx, meta, out)
+            return self._drop("dropped_unicast")  # RFC 8415 16: Solicit, Confirm, Rebind, Info-req
         if mt != P.INFO_REQUEST:
             c = msg.at(P.OPT_CLIENTID)
             self.keylen = self.leases.set_lookup_key(rx, c + 4, P.olen(rx, c))

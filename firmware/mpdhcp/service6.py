@@ -41,5 +41,9 @@ def start_server6(runner, cfg, netif):
     eng = Server6(cfg, journal, capacity6(cfg), new_duid(cfg, netif, netif.now()), os.urandom(16))
     eng.restore()  # a stored identity replaces the fresh one just made
     socks = [netif.open_v6_server(name) for name in cfg.interfaces]
+    unicast = getattr(netif, "open_v6_unicast", None)  # adapters that can tell unicast apart
+    if unicast is not None:
+        for name in cfg.interfaces:
+            socks += unicast(name)
     runner.add("server6", eng, socks, journal)
     return eng

@@ -65,11 +65,12 @@ def lan_subnet(ifname="s0", **kw):
 
 
 class Server6:
-    def __init__(self, lab, ns, config, name="mpdhcp6"):
+    def __init__(self, lab, ns, config, name="mpdhcp6", heapsize=None):
         self.lab, self.ns = lab, ns
         self.path = lab.write(name + ".json", json.dumps(config, indent=1))
         self.sock = config["Dhcp6"]["control-socket"]["socket-name"]
-        self.proc = lab.popen(ns, [sys.executable, "-m", "host_tools", "serve", self.path], cwd=ROOT,
+        heap = ["--heapsize", heapsize] if heapsize else []
+        self.proc = lab.popen(ns, [sys.executable, "-m", "host_tools", "serve", self.path] + heap, cwd=ROOT,
                               log=name + ".log")
         try:
             L.wait_for(lambda: self.proc.poll() is not None or "mpdhcp: serving DHCPv6" in self.output(),
@@ -337,6 +338,47 @@ def test_perfdhcp6_1000_exchanges(lab):
     server.stop()
 
 
+def test_lease6_get_all_streams_2000_leases_while_serving(lab):
+    """lease6-get-all is written lease by lease (control_unix streams console6.each_lease6):
+    2000 leases come back whole, and perfdhcp -6 running meanwhile loses nothing. The heap is
+    768K: the 2000 leases as one list of dicts alone would take ~780 KB of it."""
+    require("perfdhcp")
+    _need_micropython()
+    srv, cli = lab.add_host("srv"), lab.add_host("cli")
+    lab.link(srv, "s0", cli, "c0")
+    lab.addr(srv, "s0", LAN + "::1/64")
+    server = Server6(lab, srv, dhcp6_config(lab, [lan_subnet()], max_leases=4096), heapsize="768K")
+    wait_link_local(lab, cli, "c0")
+    base = ["perfdhcp", "-6", "-l", "c0", "-R", "1000000", "-W", "1000000"]
+    r = lab.run(cli, base + ["-r", "500", "-n", "2000", "-p", "30"], timeout=60)
+    res = L.parse_perfdhcp(r.stdout)
+    assert res["received"].get("REPLY", 0) >= 2000, r.stdout + r.stderr
+    p = lab.popen(cli, base + ["-r", "100", "-n", "400", "-p", "20"], log="perfdhcp6-bg.log")
+    seen = []
+    while p.poll() is None and len(seen) < 3:
+        r = server.query("lease6-get-all", timeout=20)
+        assert r["result"] == 0, r
+        seen.append(r["arguments"]["leases"])
+    try:
+        p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        lab.stop(p)
+        raise
+    out = lab.read_log(p)
+    bg = L.parse_perfdhcp(out)
+    assert seen, "perfdhcp ended before a lease6-get-all was asked:\n" + out
+    assert bg["sent"].get("SOLICIT", 0) >= 400 and bg["drops"] == 0, out
+    assert bg["received"].get("REPLY", 0) == bg["sent"]["SOLICIT"], out
+    for leases in seen:
+        addrs = {l["ip-address"] for l in leases if l["type"] == "IA_NA"}
+        assert len(leases) >= 2000 and len(addrs) == len(leases), len(leases)
+        assert all(_in_pool(a) for a in addrs)
+    final = server.leases()
+    assert len(final) >= 2400 and sum(l["state"] == "bound" for l in final) >= 2400, len(final)
+    assert server.stats()["leases_used"] == len(final)
+    server.stop()
+
+
 # -- 4. relays ---------------------------------------------------------------------------------
 def test_dhcrelay6_client_gets_address_from_relay_subnet(lab):
     require("dhcrelay", "dhclient")
@@ -459,4 +501,43 @@ def test_no_reconfigure_for_a_client_that_did_not_accept(lab):
     r = server.query("reconfigure6", {"address": addr})
     assert r["result"] == 1 and "Reconfigure Accept" in r["text"], r
     assert c.recv(timeout=3, want=10)[0] is None
+    server.stop()
+
+
+# -- 6. UseMulticast: the adapter tells unicast from multicast ------------------------------------
+def test_unicast_to_server_gets_use_multicast(lab):
+    """Besides [::]:547 (ff02::1:2), netif_unix binds [2001:db8:77::1]:547: Linux hands a
+    datagram to the most specific socket, so what arrives there was unicast (RFC 8415 18.4:
+    Request/Renew/Release/Decline -> Reply UseMulticast, Solicit/Confirm/Rebind/Info dropped).
+    The same messages sent to ff02::1:2 are served."""
+    srv, cli, server = _lan(lab)
+    lab.addr(cli, "c0", LAN + "::2/64")
+    wait_link_local(lab, cli, "c0")
+    c = Crafted(lab, cli, "c0", port=546)
+    cid = duid_ll(b"\x02\x00\x00\x00\x07\x05")
+    sol = msg(1, (ia_na(1),), cid=cid, xid=0x501)
+    c.send(sol, dst=LAN + "::1")  # unicast Solicit: discarded (RFC 8415 16)
+    assert c.recv(timeout=2)[0] is None
+    assert server.stats()["dropped_unicast"] == 1
+    (t, _, o, _), _ = c.exchange(sol)  # the same to ff02::1:2: Advertise
+    assert t == 2 and ia_list(o)
+    sid = o[2][0]
+    req = msg(3, (opt(3, o[3][0]),), cid=cid, sid=sid, xid=0x502)
+    (t, xid, o, _), src = c.exchange(req, dst=LAN + "::1")
+    assert t == 7 and xid == 0x502 and o[13][0][:2] == b"\x00\x05", o  # UseMulticast
+    assert 3 not in o and o[2] == [sid] and o[1] == [cid]
+    assert src[0].split("%")[0] == LAN + "::1", src  # answered from the unicast socket
+    assert server.stats()["use_multicast"] == 1
+    assert all(l["state"] != "bound" for l in server.leases()), server.leases()  # only offered
+    (t, _, o, _), src = c.exchange(req)  # multicast: served
+    assert t == 7 and (13 not in o or o[13][0][:2] == b"\x00\x00"), o
+    a = ip6_str(iaaddr(ia_list(o)[0][3])[0])
+    assert _in_pool(a) and server.lease(a)["state"] == "bound"
+    # a Renew by unicast is refused the same way, and the lease is left as it is
+    e1 = server.lease(a)["expire"]
+    ren = msg(5, (ia_na(1, [a]),), cid=cid, sid=sid, xid=0x503)
+    (t, _, o, _), _ = c.exchange(ren, dst=LAN + "::1")
+    assert t == 7 and o[13][0][:2] == b"\x00\x05" and server.lease(a)["expire"] == e1
+    assert server.stats()["use_multicast"] == 2
+    assert "not watched" not in server.output(), server.output()
     server.stop()

@@ -254,6 +254,22 @@ def test_unicast_request_gets_use_multicast():
     assert status(o) == P.USE_MULTICAST and 3 not in o
 
 
+def test_unicast_solicit_dropped_but_relayed_unicast_served():
+    s = server()
+    m = meta()
+    m.unicast = True
+    for t in (1, 4, 6, 11):  # RFC 8415 16: Solicit, Confirm, Rebind, Information-request
+        assert exchange(s, msg(t, (ia_na(1),) if t != 11 else (), cid=CID), m)[0] == 0
+    assert s.stats["dropped_unicast"] == 4 and s.stats["tx"] == 0
+    # a relay sends to our unicast address by design: its Solicit and Request are served
+    t, _, o, rel, _ = _reply(s, relay(msg(1, (ia_na(1),), cid=CID), link="2001:db8:1::1"), m)
+    assert t == P.ADVERTISE and len(rel) == 1
+    req = msg(3, (opt(3, o[3][0]),), cid=CID, sid=SERVER_DUID)
+    t, _, o, _, _ = _reply(s, relay(req, link="2001:db8:1::1"), m)
+    assert t == P.REPLY and status(o) != P.USE_MULTICAST and iaaddr(ia_list(o)[0][3])
+    assert s.stats["use_multicast"] == 0
+
+
 def test_malformed_and_unknown_are_dropped_and_counted():
     s = server()
     bad = [
