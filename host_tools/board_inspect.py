@@ -3,7 +3,8 @@
 # keeps serving from its background thread while we ask). Reads go through
 # mpdhcp.background.call, so they see the tables between two runner steps.
 # Exit codes: 0 ok, 1 device unreachable, 3 the service refused or failed (its error is
-# printed), 4 not supported by the firmware on the device (e.g. reconfigure before DHCPv6).
+# printed), 4 not supported by the firmware on the device (e.g. reconfigure on firmware
+# built before the DHCPv6 server).
 import json
 import sys
 
@@ -32,6 +33,20 @@ while True:
         break
     time.sleep(0.1)
     _n += 1
+print(%r + json.dumps(_l))
+"""
+
+# leases, v4 and v6 (firmware with the DHCPv6 server has console.leases6)
+_LEASES = """
+import mpdhcp.console as _c
+try:
+    import mpdhcp.background as _b
+    _call = _b.call
+except ImportError:
+    _call = lambda f: f()
+_l = _call(_c.leases)
+if hasattr(_c, 'leases6'):
+    _l += _call(_c.leases6)
 print(%r + json.dumps(_l))
 """
 
@@ -86,10 +101,17 @@ def add_parser(sub):
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run_release)
 
-    p = sub.add_parser("reconfigure", help="send a DHCPv6 Reconfigure to a client (needs the DHCPv6 server)",
-                       description="Ask the running DHCPv6 server to send Reconfigure to CLIENT (a DUID). "
-                       "Exit 4 while the firmware on the device has no console.reconfigure().")
-    p.add_argument("client", help="DUID, hex with colons")
+    p = sub.add_parser("reconfigure", help="send a DHCPv6 Reconfigure to the client holding an address or prefix",
+                       description="Ask the running DHCPv6 server to send a Reconfigure (RFC 8415 18.3.11, "
+                       "authenticated with the client's Reconfigure Key, retransmitted up to 8 times) to the "
+                       "client holding ADDRESS (an IA_NA address, or a delegated PREFIX/LEN), asking it to "
+                       "Renew (--msg renew) or to send an Information-request (--msg info). Only clients "
+                       "that sent Reconfigure Accept can be reconfigured. Exit 0 sent, 1 device unreachable, "
+                       "3 refused (no such lease, the client never sent Reconfigure Accept, no DHCPv6 "
+                       "server running; reason printed), 4 firmware without console.reconfigure().")
+    p.add_argument("address", help="the client's address (2001:db8::100) or delegated prefix (2001:db8:100::/56)")
+    p.add_argument("--msg", choices=("renew", "info"), default="renew",
+                   help="what the client is asked to send (default renew)")
     p.add_argument("--port", required=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run_reconfigure)
@@ -135,7 +157,8 @@ def run_inspect(args):
         got = _device(args.port, _WAIT % (int(args.timeout * 10), args.wait_for.lower(), MARK),
                       timeout=args.timeout + 30)
     else:
-        got = _device(args.port, _LOG % MARK if fn is None else _READ % (MARK, fn))
+        code = _LEASES % MARK if fn == "leases" else (_LOG % MARK if fn is None else _READ % (MARK, fn))
+        got = _device(args.port, code)
     if got is None:
         return 1
     if isinstance(got, dict) and "error" in got:
@@ -182,4 +205,4 @@ def run_release(args):
 
 
 def run_reconfigure(args):
-    return _act(args, "reconfigure", (args.client,))
+    return _act(args, "reconfigure", (args.address, args.msg))

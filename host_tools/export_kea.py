@@ -1,14 +1,18 @@
-# `export-kea --config F --leases L --out DIR`: hand a board's service over to Kea. Writes
+# `export-kea --config F [--leases L] [--leases6 L6] --out DIR`: hand a board's service over to
+# Kea. Writes
 #   DIR/kea-dhcp4.json   the same Dhcp4 section (our config is a subset of Kea's schema) with its
 #                        lease-database pointing at the CSV below;
 #   DIR/kea-leases4.csv  Kea's memfile lease4 CSV (Kea 2.2 header, which later Kea versions
-#                        read and upgrade), one row per lease read from the board's journal.
+#                        read and upgrade), one row per lease read from the board's journal;
+#   DIR/kea-dhcp6.json   the Dhcp6 section the same way, with `server-id` set to the DUID the
+#                        board's journal keeps (clients renewing with it are answered by Kea);
+#   DIR/kea-leases6.csv  Kea's memfile lease6 CSV (the 17-column header Kea 2.2 writes itself):
+#                        IA_NA rows lease_type 0, IA_PD rows lease_type 2 (prefix_len = delegated).
 # The engine clock counts seconds since 2000-01-01; Kea's `expire` is unix time, so each
 # expiry gets 946684800 added. States: bound -> 0 (default), declined -> 1, released ->
 # 2 (expired-reclaimed: Kea gives that address back to the same client); offers are skipped.
-# When a DHCPv6 server exists: its Dhcp6 section is copied the same way (done below), and its
-# leases go to kea-leases6.csv once console.leases() returns v6 leases ("duid" key) - the
-# lease6 writer is the missing part, flagged in the summary.
+# leases6 keeps a DUID longer than 20 bytes only as a fingerprint (leases6.py/table.py), so
+# such a lease cannot be written with its client's DUID: it is skipped and counted.
 # Exit 0 written, 1 cannot read an input, 2 invalid config.
 import csv
 import io
@@ -22,15 +26,27 @@ EPOCH_2000 = 946684800
 LEASE4_HEADER = ("address", "hwaddr", "client_id", "valid_lifetime", "expire", "subnet_id",
                  "fqdn_fwd", "fqdn_rev", "hostname", "state", "user_context")
 KEA_STATE = {"bound": 0, "declined": 1, "released": 2}
+# what kea-dhcp6 2.2 writes itself (seen by running it with persist true and dhclient -6 -P -N)
+LEASE6_HEADER = ("address", "duid", "valid_lifetime", "expire", "subnet_id", "pref_lifetime",
+                 "lease_type", "iaid", "prefix_len", "fqdn_fwd", "fqdn_rev", "hostname", "hwaddr",
+                 "state", "user_context", "hwtype", "hwaddr_source")
+KEA_LEASE_TYPE = {"IA_NA": 0, "IA_PD": 2}  # Lease::TYPE_NA, TYPE_PD (1 is IA_TA)
+HWADDR_SOURCE_DUID = 2  # Kea's HWAddr::HWADDR_SOURCE_DUID: the MAC taken from a DUID-LLT/LL
 
 
 def add_parser(sub):
     p = sub.add_parser("export-kea", help="write a Kea config and memfile lease CSV from a board's config and leases",
                        description="Convert an mpdhcp config and its lease journal into a kea-dhcp4 "
                        "config and a memfile lease4 CSV, so clients keep their addresses when Kea takes "
-                       "over. Exit 0 written, 1 unreadable input, 2 invalid config.")
+                       "over (Dhcp4 and Dhcp6: kea-dhcp4.json, kea-leases4.csv, kea-dhcp6.json, "
+                       "kea-leases6.csv). DHCPv6 leases of DUIDs longer than 20 bytes are skipped with a "
+                       "warning (the board keeps only their fingerprint). "
+                       "Exit 0 written, 1 unreadable input, 2 invalid config.")
     p.add_argument("--config", required=True, help="the board's mpdhcp.json")
-    p.add_argument("--leases", required=True, help="the board's lease journal (e.g. leases4.jnl copied off the board)")
+    p.add_argument("--leases", help="the board's DHCPv4 lease journal (e.g. leases4.jnl copied off the board; "
+                   "default: the Dhcp4 lease-database name, relative to the config file)")
+    p.add_argument("--leases6", help="the board's DHCPv6 lease journal (default: the Dhcp6 lease-database name, "
+                   "relative to the config file)")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--lease-file-name", help="path Kea's config names for the CSV (default: DIR/kea-leases4.csv, absolute)")
     p.set_defaults(func=run)
@@ -59,6 +75,78 @@ def read_leases(cfg4, journal_path):
     return console.leases(One(), now=0)
 
 
+def read_leases6(cfg6, journal_path):
+    """(console leases6() dicts, server DUID bytes or None) replayed from a DHCPv6 journal,
+    without touching the file."""
+    firmware()
+    from mpdhcp.server6 import Server6
+    from mpdhcp.store import Journal
+    from mpdhcp import service6, console6
+
+    if not os.path.exists(journal_path):
+        raise OSError("%s: no such lease file" % journal_path)
+    j = Journal(journal_path)
+    eng = Server6(cfg6, j, service6.capacity6(cfg6))
+    j.load(eng._apply)  # no rewrite: the board's file stays as it is
+
+    class One:
+        def engine(self, name):
+            return eng if name == "server6" else None
+
+        def now(self):
+            return 0
+
+    duid = bytes(eng.duid[:eng.duid_len]) if eng.duid_len else None
+    return console6.leases6(One(), now=0), duid
+
+
+def _duid_hw(duid):
+    """The MAC inside a DUID-LLT (type 1) or DUID-LL (type 3) of hardware type 1, or ''."""
+    if len(duid) == 14 and duid[:4] == b"\0\1\0\1" or len(duid) == 10 and duid[:4] == b"\0\3\0\1":
+        return ":".join("%02x" % x for x in duid[-6:])
+    return ""
+
+
+def lease6_csv(leases):
+    """(CSV text, rows written, rows skipped: DUID longer than 20 bytes)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(LEASE6_HEADER)
+    n = skipped = 0
+    for l in leases:
+        st = KEA_STATE.get(l["state"])
+        if st is None:
+            continue
+        duid = l["duid"]
+        if " " in duid:  # console6 names a long DUID "N-byte DUID starting ..": only a fingerprint is kept
+            skipped += 1
+            continue
+        raw = bytes.fromhex(duid.replace(":", "")) if duid else b""
+        hw = _duid_hw(raw)
+        w.writerow((l["ip-address"], duid or "00",  # Kea's empty DUID (declined leases) is 00
+                    l["valid-lft"], l["expire"] + EPOCH_2000, l["subnet-id"], l["preferred-lft"],
+                    KEA_LEASE_TYPE[l["type"]], l["iaid"], l["prefix-len"], 0, 0, "", hw, st, "",
+                    1 if hw else 0, HWADDR_SOURCE_DUID if hw else 0))
+        n += 1
+    return buf.getvalue(), n, skipped
+
+
+def kea_server_id(duid):
+    """Kea's Dhcp6 `server-id` map for a stored server DUID (LLT, EN, LL), or None."""
+    if duid is None or len(duid) < 4:
+        return None
+    t = (duid[0] << 8) | duid[1]
+    if t == 1 and len(duid) > 8:
+        return {"type": "LLT", "htype": (duid[2] << 8) | duid[3], "time": int.from_bytes(duid[4:8], "big"),
+                "identifier": duid[8:].hex(), "persist": False}
+    if t == 2 and len(duid) > 6:
+        return {"type": "EN", "enterprise-id": int.from_bytes(duid[2:6], "big"), "identifier": duid[6:].hex(),
+                "persist": False}
+    if t == 3 and len(duid) > 4:
+        return {"type": "LL", "htype": (duid[2] << 8) | duid[3], "identifier": duid[4:].hex(), "persist": False}
+    return None
+
+
 def _kea_text(s):
     return s.replace(",", "&#x2c")  # Kea's CSV escape for commas
 
@@ -78,22 +166,33 @@ def lease4_csv(leases):
     return buf.getvalue(), n
 
 
-def kea_config(doc, csv_path):
+def kea_config(doc, csv_path, csv6_path=None, server_id6=None):
+    """{"Dhcp4": .., "Dhcp6": ..}: the config's sections with Kea memfile lease databases."""
     out = {}
     if "Dhcp4" in doc:
         d = json.loads(json.dumps(doc["Dhcp4"]))
         d["lease-database"] = {"type": "memfile", "persist": True, "name": csv_path, "lfc-interval": 3600}
         out["Dhcp4"] = d
-    if "Dhcp6" in doc:  # the DHCPv6 server's section (when it exists): same subset idea
+    if "Dhcp6" in doc:  # the DHCPv6 server's section: same subset idea
         d = json.loads(json.dumps(doc["Dhcp6"]))
         d["lease-database"] = {"type": "memfile", "persist": True,
-                               "name": os.path.join(os.path.dirname(csv_path), "kea-leases6.csv"),
+                               "name": csv6_path or os.path.join(os.path.dirname(csv_path), "kea-leases6.csv"),
                                "lfc-interval": 3600}
+        if server_id6 is not None:  # the identity the board's clients know (kept in its journal)
+            d["server-id"] = server_id6
         out["Dhcp6"] = d
     return out
 
 
-def export(config_path, leases_path, out_dir, lease_file_name=None):
+def _journal_path(given, lease_file, config_path):
+    if given:
+        return given
+    if not lease_file:
+        return None
+    return os.path.join(os.path.dirname(os.path.abspath(config_path)), lease_file)
+
+
+def export(config_path, leases_path, out_dir, lease_file_name=None, leases6_path=None):
     firmware()
     from mpdhcp import config as C
 
@@ -103,16 +202,43 @@ def export(config_path, leases_path, out_dir, lease_file_name=None):
     doc = json.loads(text)
     os.makedirs(out_dir, exist_ok=True)
     csv_path = os.path.abspath(lease_file_name or os.path.join(out_dir, "kea-leases4.csv"))
+    csv6_path = os.path.join(os.path.dirname(csv_path), "kea-leases6.csv")
     summary = {"config": os.path.join(out_dir, "kea-dhcp4.json"), "leases4": csv_path, "leases4_rows": 0}
-    if parsed.get("Dhcp4") is not None:
-        rows, n = lease4_csv(read_leases(parsed.get("Dhcp4"), leases_path))
+    c4, c6 = parsed.get("Dhcp4"), parsed.get("Dhcp6")
+    if c4 is not None:
+        path = _journal_path(leases_path, c4.lease_file, config_path)
+        if path is None:
+            raise OSError("Dhcp4 keeps no lease file (persist false): give --leases")
+        rows, n = lease4_csv(read_leases(c4, path))
         with open(os.path.join(out_dir, "kea-leases4.csv"), "w") as f:
             f.write(rows)
         summary["leases4_rows"] = n
-    if "Dhcp6" in doc:
-        summary["leases6"] = "not exported yet (needs the DHCPv6 lease reader)"
-    with open(summary["config"], "w") as f:
-        json.dump(kea_config(doc, csv_path), f, indent=1)
+    sid = None
+    if c6 is not None:
+        summary.update(config6=os.path.join(out_dir, "kea-dhcp6.json"), leases6=csv6_path, leases6_rows=0,
+                       leases6_skipped=0)
+        path = _journal_path(leases6_path, c6.lease_file, config_path)
+        leases6 = []
+        if path is None:
+            summary["leases6_note"] = "Dhcp6 keeps no lease file (persist false): no leases to export"
+        else:
+            leases6, duid = read_leases6(c6, path)
+            sid = kea_server_id(duid)
+        rows, n, skipped = lease6_csv(leases6)
+        with open(os.path.join(out_dir, "kea-leases6.csv"), "w") as f:
+            f.write(rows)
+        summary["leases6_rows"] = n
+        summary["leases6_skipped"] = skipped
+        summary["server_id6"] = sid
+    kc = kea_config(doc, csv_path, csv6_path, sid)
+    if "Dhcp4" in kc:
+        with open(summary["config"], "w") as f:
+            json.dump({"Dhcp4": kc["Dhcp4"]}, f, indent=1)
+    else:
+        summary["config"] = None
+    if "Dhcp6" in kc:  # a file of its own: kea-dhcp6 is a separate daemon
+        with open(summary["config6"], "w") as f:
+            json.dump({"Dhcp6": kc["Dhcp6"]}, f, indent=1)
     return summary
 
 
@@ -121,14 +247,22 @@ def run(args):
     from mpdhcp.config import ConfigError
 
     try:
-        s = export(args.config, args.leases, args.out, args.lease_file_name)
+        s = export(args.config, args.leases, args.out, args.lease_file_name, args.leases6)
     except ConfigError as e:
         print("export-kea: %s: %s" % (args.config, e), file=sys.stderr)
         return 2
     except (OSError, ValueError) as e:
         print("export-kea: %s" % e, file=sys.stderr)
         return 1
-    print("wrote %s\nwrote %s (%d leases)" % (s["config"], s["leases4"], s["leases4_rows"]))
-    if "leases6" in s:
-        print("DHCPv6 leases: %s" % s["leases6"])
+    if s["config"]:
+        print("wrote %s\nwrote %s (%d leases)" % (s["config"], s["leases4"], s["leases4_rows"]))
+    if "config6" in s:
+        print("wrote %s\nwrote %s (%d leases, %d skipped)" % (s["config6"], s["leases6"], s["leases6_rows"],
+                                                             s["leases6_skipped"]))
+        if s.get("leases6_note"):
+            print("DHCPv6 leases: %s" % s["leases6_note"])
+        if s["leases6_skipped"]:
+            print("export-kea: warning: %d DHCPv6 leases skipped: their client's DUID is longer than 20 bytes "
+                  "and the board keeps only its fingerprint (those clients get new addresses from Kea)"
+                  % s["leases6_skipped"], file=sys.stderr)
     return 0

@@ -11,6 +11,7 @@ from hostutil import need, cli
 from host_tools import lab as L
 
 LAN = "192.168.79"
+LAN6 = "2001:db8:79"
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +26,7 @@ def board():
             clients.append(ns)
         lab.bridge(router, "br0", ["p0", "p1"])
         lab.addr(router, "br0", LAN + ".1/24")
+        lab.addr(router, "br0", LAN6 + "::1/64")
         with open(L.__file__.replace("host_tools/lab.py", "boards/unix/mpdhcp.json")) as f:
             cfg = json.load(f)
         sub = cfg["Dhcp4"]["subnet4"][0]
@@ -32,6 +34,13 @@ def board():
         sub["pools"] = [{"pool": LAN + ".100 - " + LAN + ".100"}]
         sub["option-data"] = [{"name": "routers", "data": LAN + ".1"}]
         cfg["Dhcp4"]["user-context"] = {"mpdhcp": {"max-leases": 8}}  # room for a reservation made at run time
+        cfg["Dhcp6"] = {  # DHCPv6 too, for `reconfigure`
+            "interfaces-config": {"interfaces": ["br0"]},
+            "lease-database": {"type": "memfile", "name": "leases6.jnl"},
+            "preferred-lifetime": 3000, "valid-lifetime": 4000, "renew-timer": 1000, "rebind-timer": 2000,
+            "subnet6": [{"id": 6, "subnet": LAN6 + "::/64", "interface": "br0",
+                         "pools": [{"pool": LAN6 + "::100 - " + LAN6 + "::1ff"}]}],
+            "user-context": {"mpdhcp": {"max-leases": 16}}}
         conf = lab.write("board.json", json.dumps(cfg))
         out = lab.path("build-unix")
         r = cli("build", "unix", "--config", conf, "--out", out)
@@ -123,5 +132,77 @@ def test_reserve_reaches_the_running_server_and_its_config_file(board):
     assert L.udhcpc(lab, c0, "eth0")["address"] == LAN + ".150"  # no restart needed
     r = cli("reserve", "02:00:00:00:00:09", LAN + ".100", "--port", b.port)
     assert r.returncode == 3 and "is leased to" in r.stderr  # c1 holds it
-    r = cli("reconfigure", "00:01:02", "--port", b.port)
-    assert r.returncode in (0, 3, 4)  # 4 until the DHCPv6 server brings console.reconfigure()
+
+
+def _bind6(c, cid, accept):
+    """Solicit + Request for one IA_NA, with or without Reconfigure Accept (option 20):
+    (address, Reply options)."""
+    from craft6 import msg, opt, ia_na, ia_list, iaaddr
+    from mpdhcp.addr6 import ip6_str
+
+    extra = (opt(20, b""),) if accept else ()
+    t, _, o, _ = c.exchange(msg(1, (ia_na(1),) + extra, cid=cid))
+    assert t == 2, o
+    t, _, o, _ = c.exchange(msg(3, (opt(3, o[3][0]),) + extra, cid=cid, sid=o[2][0], xid=0x5151))
+    assert t == 7, o
+    return ip6_str(iaaddr(ia_list(o)[0][3])[0]), o
+
+
+def test_reconfigure_reaches_a_client_that_accepted_and_is_refused_otherwise(board):
+    import hmac
+    from craft6 import duid_ll, decode, msg, ia_na, ia_list, iaaddr
+    from mpdhcp.addr6 import ip6_str
+    from v6peer import Client6
+
+    lab, b, out, (c0, c1) = board
+    r = cli("reconfigure", LAN6 + "::dead", "--port", b.port)
+    assert r.returncode == 3 and "no bound lease" in r.stderr, r.stdout + r.stderr
+    c = Client6(lab, c1, "eth0")
+    try:
+        shy, _ = _bind6(c, duid_ll(b"\x02\x00\x00\x00\x79\x01"), accept=False)
+        r = cli("reconfigure", shy, "--port", b.port)
+        assert r.returncode == 3 and "Reconfigure Accept" in r.stderr, r.stdout + r.stderr
+        cid = duid_ll(b"\x02\x00\x00\x00\x79\x02")
+        addr, o = _bind6(c, cid, accept=True)
+        sid, auth = o[2][0], o[11][0]
+        assert o[20] == [b""] and auth[:3] == b"\x03\x01\x00" and auth[11] == 1  # RKAP: the key
+        key = auth[12:28]
+        lab.addr(c1, "eth0", addr + "/128")  # the Reconfigure is unicast to the leased address
+        r = cli("reconfigure", addr, "--msg", "renew", "--port", b.port, "--json")
+        assert r.returncode == 0, r.stdout + r.stderr
+        sent = json.loads(r.stdout)
+        assert sent["to"] == addr and sent["msg-type"] == "renew" and sent["client"] == ":".join("%02x" % x for x in cid)
+        got, _ = c.recv(timeout=6, want=10)
+        assert got is not None, cli("inspect", "log", "--port", b.port).stdout
+        t, xid, ro, _ = decode(got, len(got))
+        assert t == 10 and ro[1] == [cid] and ro[2] == [sid] and ro[19] == [b"\x05"]  # Reconfigure: Renew
+        ra = ro[11][0]
+        body = bytearray(got)
+        i = bytes(body).find(ra)
+        body[i + 12:i + 28] = bytes(16)  # HMAC-MD5 over the message with the digest zeroed
+        assert ra[11] == 2 and hmac.new(key, bytes(body), "md5").digest() == ra[12:28]
+        t, _, o2, _ = c.exchange(msg(5, (ia_na(1, [addr]),), cid=cid, sid=sid, xid=0x5152))
+        assert t == 7 and ip6_str(iaaddr(ia_list(o2)[0][3])[0]) == addr  # its Renew is answered
+        r = cli("inspect", "log", "--port", b.port)
+        assert "RECONFIGURE" in r.stdout.upper(), r.stdout
+        r = cli("inspect", "leases", "--port", b.port, "--json")  # v6 leases are listed with v4 ones
+        mine = [l for l in json.loads(r.stdout) if l.get("ip-address") == addr]
+        assert r.returncode == 0 and mine and mine[0]["type"] == "IA_NA" and mine[0]["state"] == "bound", r.stdout
+        assert "v6" in cli("inspect", "leases", "--port", b.port).stdout
+    finally:
+        c.close()
+
+
+def test_reconfigure_without_a_dhcpv6_server_is_refused():
+    # what the board answers (ValueError -> `reconfigure` exit 3) when its config has no Dhcp6
+    from mpdhcp import console
+
+    class V4only:
+        def engine(self, name):
+            return None
+
+        def now(self):
+            return 0
+
+    with pytest.raises(ValueError, match="no DHCPv6 server is running"):
+        console.reconfigure("2001:db8::1", "renew", V4only())
