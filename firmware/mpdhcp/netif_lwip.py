@@ -152,6 +152,55 @@ class NetifLwip:
     def now(self):
         return int(time.time()) + EPOCH_SHIFT
 
+    # -- the DHCPv4 client (WAN side), the same methods as netif_unix ------------------------
+    # Before main.py starts Client4 on a nic, that nic's own DHCP client must be off (a static
+    # ifconfig stops it on ESP32 and RP2040 ports); lwIP then sends our broadcasts from 0.0.0.0.
+
+    def open_v4_client(self, ifname):
+        """Bind (0.0.0.0, 68), broadcast allowed. Returns the socket's index."""
+        if ifname not in self.nics:
+            raise OSError("no network interface %r (board main.py names: %s)" % (ifname, ", ".join(self.nics)))
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
+        s.setsockopt(SOL_SOCKET, SO_BROADCAST, 1)
+        s.bind(socket.getaddrinfo("0.0.0.0", 68)[0][-1])
+        s.setblocking(False)
+        m = Meta()
+        m.ifindex = len(self.socks)
+        m.ifname = ifname
+        self.socks.append(s)
+        self.metas.append(m)
+        self.bcast.append("255.255.255.255")  # a client has no subnet yet: limited broadcast
+        self.poller.register(s, select.POLLIN)
+        return m.ifindex
+
+    def mac(self, ifname):
+        return bytes(self.nics[ifname].config("mac"))
+
+    def apply_lease4(self, ifname, info, old, resolv_conf):
+        """ifconfig((address, mask, gateway, dns)): lwIP keeps one gateway and the port one
+        DNS server per nic, so the default route (from 121 when present, else 3) and the first
+        DNS server are applied; other classless routes cannot be, and are returned."""
+        gw = "0.0.0.0"
+        rest = []
+        for dst, plen, via in info["routes"]:
+            if plen == 0 and gw == "0.0.0.0":
+                gw = via
+            else:
+                rest.append((dst, plen, via))
+        dns = info["dns"][0] if info["dns"] else "0.0.0.0"
+        self.nics[ifname].ifconfig((info["address"], prefix_mask(info["prefix"]), gw, dns))
+        return rest
+
+    def remove_lease4(self, ifname, info, resolv_conf):
+        self.nics[ifname].ifconfig(("0.0.0.0", "0.0.0.0", "0.0.0.0", "0.0.0.0"))
+
+    def probe4_start(self, ifname, addr):
+        pass  # MicroPython's lwIP ports expose no ARP probe
+
+    def probe4_result(self):
+        return 2  # "unavailable": the client logs it and uses the address unprobed
+
     def close(self):
         for s in self.socks:
             try:
@@ -160,6 +209,15 @@ class NetifLwip:
                 pass
             s.close()
         self.socks = []
+
+
+def prefix_mask(plen):
+    """24 -> '255.255.255.0' (dotted text, as ifconfig takes it)."""
+    b = bytearray(4)
+    for i in range(4):
+        bits = plen - 8 * i
+        b[i] = 255 if bits >= 8 else (0xFF00 >> bits) & 255 if bits > 0 else 0
+    return ip4_text(b)
 
 
 def directed_broadcast(addr, mask):

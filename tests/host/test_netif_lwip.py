@@ -176,3 +176,40 @@ def test_board_main_brings_up_its_interfaces(tmp_path, board, names):
         ip = got["nics"][s["interface"]]
         assert ip.rsplit(".", 1)[0] == s["subnet"].rsplit(".", 1)[0] and ip.endswith(".1")
     assert ["active", "WLAN", True] in got["calls"]
+
+
+class FakeClientNic(FakeNic):
+    def __init__(self):
+        FakeNic.__init__(self, "0.0.0.0", "0.0.0.0")
+        self.calls = []
+
+    def ifconfig(self, conf=None):
+        if conf is None:
+            return (self.ip, self.mask, "0.0.0.0", "0.0.0.0")
+        self.calls.append(conf)
+        self.ip, self.mask = conf[0], conf[1]
+
+    def config(self, key):
+        assert key == "mac"
+        return b"\x02\x00\x00\x00\x00\x42"
+
+
+def test_client_side_binds_port_68_and_applies_the_lease_with_ifconfig(lwip):
+    nic = FakeClientNic()
+    lwip.nics["sta"] = nic
+    i = lwip.open_v4_client("sta")
+    assert lwip.socks[i].bound == ("0.0.0.0", 68) and lwip.metas[i].ifname == "sta"
+    assert lwip.mac("sta") == b"\x02\x00\x00\x00\x00\x42"
+    info = {"address": "100.64.0.100", "prefix": 22, "dns": ["100.64.0.53", "9.9.9.9"],
+            "routes": [("10.0.0.0", 8, "100.64.0.2"), ("0.0.0.0", 0, "100.64.0.1")]}
+    rest = lwip.apply_lease4("sta", info, None, None)
+    assert nic.calls[-1] == ("100.64.0.100", "255.255.252.0", "100.64.0.1", "100.64.0.53")
+    assert rest == [("10.0.0.0", 8, "100.64.0.2")]  # lwIP has one gateway per nic
+    lwip.remove_lease4("sta", info, None)
+    assert nic.calls[-1] == ("0.0.0.0",) * 4
+    lwip.probe4_start("sta", "100.64.0.100")
+    assert lwip.probe4_result() == 2  # unavailable: wan4 applies unprobed and logs it
+    s = Slot()
+    s.ifindex, s.kind, s.port, s.n = i, KIND_BROADCAST, 67, 300
+    assert lwip.send(s) and lwip.socks[i].sent[-1][1] == ("255.255.255.255", 67)
+    assert [N.prefix_mask(p) for p in (0, 8, 20, 32)] == ["0.0.0.0", "255.0.0.0", "255.255.240.0", "255.255.255.255"]
