@@ -70,6 +70,17 @@ def stats(svc=None):
     return d
 
 
+def client4(svc=None):
+    """The WAN client: its state, the lease it holds (None when none) and its counters."""
+    s = _svc(svc)
+    eng = s.engine("client4")
+    if eng is None:
+        return None
+    from .client4 import STATE_NAMES
+
+    return {"state": STATE_NAMES[eng.state], "lease": eng.lease_info(), "counters": dict(eng.stats)}
+
+
 def config(svc=None):
     s = _svc(svc)
     out = {}
@@ -92,6 +103,8 @@ def command(req, svc=None):
             return {"result": 0, "arguments": {"leases": leases(svc)}}
         if cmd in ("statistic-get-all", "stats"):
             return {"result": 0, "arguments": stats(svc)}
+        if cmd in ("client4-get", "client4"):
+            return {"result": 0, "arguments": client4(svc)}
         if cmd in ("config-get", "config"):
             return {"result": 0, "arguments": config(svc)}
         if cmd in ("lease6-get-all", "leases6"):

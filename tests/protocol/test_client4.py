@@ -695,3 +695,18 @@ def test_release_locked():
     finally:
         micropython.heap_unlock()
     assert n > 0 and not c.bound
+
+
+def test_console_reports_client_state_lease_and_counters():
+    from mpdhcp.runner import Runner
+    from mpdhcp import console
+
+    c = bound_client()
+    r = Runner(None, log=None)
+    r.add("client4", c, [0])
+    got = console.client4(r)
+    assert got["state"] == "BOUND" and got["lease"]["address"] == "192.168.77.100"
+    assert got["counters"]["rx"] >= 1
+    reply_ = console.command({"command": "client4-get"}, r)
+    assert reply_["result"] == 0 and reply_["arguments"]["lease"]["lease"] == 3600
+    assert console.client4(Runner(None, log=None)) is None
