@@ -30,7 +30,7 @@ _EMPTY = const(0)
 
 class Leases4(Table):
     def __init__(self, capacity):
-        Table.__init__(self, capacity, REC, R_KEYLEN, R_FLAGS)
+        Table.__init__(self, capacity, REC, R_KEYLEN, R_FLAGS, R_EXPIRY)
         self.names = bytearray(capacity * NAME)
 
     # -- client keys -------------------------------------------------------------------
@@ -135,26 +135,6 @@ class Leases4(Table):
         self._insert(self.by_key, self._home(r, True), r)
         self._insert(self.by_addr, self._home(r, False), r)
 
-    def state(self, r):
-        return self.recs[r * REC + R_STATE]
-
-    def subnet(self, r):
-        return self.recs[r * REC + R_SUBNET]
-
-    def expiry(self, r):
-        o = r * REC + R_EXPIRY
-        b = self.recs
-        return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]
-
-    def set(self, r, state, expiry):
-        b = self.recs
-        o = r * REC
-        b[o + R_STATE] = state
-        b[o + R_EXPIRY] = (expiry >> 24) & 255
-        b[o + R_EXPIRY + 1] = (expiry >> 16) & 255
-        b[o + R_EXPIRY + 2] = (expiry >> 8) & 255
-        b[o + R_EXPIRY + 3] = expiry & 255
-
     def addr_into(self, r, dst, off):
         b = self.recs
         o = r * REC + R_ADDR
@@ -173,38 +153,3 @@ class Leases4(Table):
         while i < ln:
             n[o + 1 + i] = src[off + i]
             i += 1
-
-    def active(self, r, now):
-        """Does record r hold its address at `now` (bound, offered or declined, unexpired)?"""
-        s = self.recs[r * REC + R_STATE]
-        return s != FREE and s != RELEASED and self.expiry(r) > now
-
-    def oldest_reusable(self, subnet, now):
-        """The record in `subnet` whose address was given up longest ago, or -1."""
-        best = -1
-        best_exp = 0
-        recs = self.recs
-        r = 0
-        while r < self.used:
-            o = r * REC
-            if recs[o + R_SUBNET] == subnet and recs[o + R_STATE] != FREE and not self.active(r, now):
-                e = self.expiry(r)
-                if best < 0 or e < best_exp:
-                    best = r
-                    best_exp = e
-            r += 1
-        return best
-
-    def any_reusable(self, now):
-        """Any record, in any subnet, that holds no address now (for a full table), or -1."""
-        best = -1
-        best_exp = 0
-        r = 0
-        while r < self.used:
-            if self.recs[r * REC + R_STATE] != FREE and not self.active(r, now):
-                e = self.expiry(r)
-                if best < 0 or e < best_exp:
-                    best = r
-                    best_exp = e
-            r += 1
-        return best

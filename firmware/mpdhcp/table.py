@@ -2,21 +2,25 @@
 # a stack of freed records, client-key fingerprints, and two open-addressing indexes (linear
 # probing, backward-shift deletion, no tombstones) holding record number + 1 in 2 bytes.
 # A subclass gives the record layout (offsets) and _home(r, by_key), the hash of a record.
+# Every layout starts with state (byte 0) and subnet index (byte 1); expiry is a uint32.
 from micropython import const
 
+FREE = const(0)  # lease states shared by the v4 and v6 tables
+RELEASED = const(3)
 KEYMAX = const(20)  # client keys longer than this are kept as a 16-byte prefix + 4-byte sum
 F_INDEXED = const(0x80)  # flags bit: the record is in the address index
 _EMPTY = const(0)
 
 
 class Table:
-    def __init__(self, capacity, rec, o_keylen, o_flags):
+    def __init__(self, capacity, rec, o_keylen, o_flags, o_expiry):
         if capacity < 1 or capacity > 65000:
             raise ValueError("lease capacity must be 1..65000")
         self.cap = capacity
         self.rec = rec
         self.o_keylen = o_keylen
         self.o_flags = o_flags
+        self.o_expiry = o_expiry
         self.recs = bytearray(capacity * rec)
         self.used = 0  # records 0..used-1 have been handed out
         size = 8
@@ -135,3 +139,51 @@ class Table:
         f[2 * self.nfree] = r >> 8
         f[2 * self.nfree + 1] = r & 255
         self.nfree += 1
+
+    # -- state and expiry -----------------------------------------------------------------
+
+    def state(self, r):
+        return self.recs[r * self.rec]
+
+    def subnet(self, r):
+        return self.recs[r * self.rec + 1]
+
+    def expiry(self, r):
+        o = r * self.rec + self.o_expiry
+        b = self.recs
+        return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]
+
+    def set(self, r, state, expiry):
+        b = self.recs
+        b[r * self.rec] = state
+        o = r * self.rec + self.o_expiry
+        b[o] = (expiry >> 24) & 255
+        b[o + 1] = (expiry >> 16) & 255
+        b[o + 2] = (expiry >> 8) & 255
+        b[o + 3] = expiry & 255
+
+    def active(self, r, now):
+        """Does record r hold its address at `now` (bound, offered or declined, unexpired)?"""
+        s = self.recs[r * self.rec]
+        return s != FREE and s != RELEASED and self.expiry(r) > now
+
+    def oldest_reusable(self, subnet, now):
+        """The record (in `subnet`, or any when -1) whose address was given up longest ago,
+        or -1."""
+        best = -1
+        best_exp = 0
+        recs = self.recs
+        r = 0
+        while r < self.used:
+            o = r * self.rec
+            if (subnet < 0 or recs[o + 1] == subnet) and recs[o] != FREE and not self.active(r, now):
+                e = self.expiry(r)
+                if best < 0 or e < best_exp:
+                    best = r
+                    best_exp = e
+            r += 1
+        return best
+
+    def any_reusable(self, now):
+        """Any record, in any subnet, that holds no address now (for a full table), or -1."""
+        return self.oldest_reusable(-1, now)

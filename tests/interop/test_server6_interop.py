@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import require
+from peerutil import require
 import lab as L
 from host_tools import lab6
 from host_tools.lab6 import wait_link_local
@@ -24,7 +24,6 @@ from host_tools.lab6 import wait_link_local
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "protocol"))
 sys.path.insert(0, os.path.join(ROOT, "firmware"))
-import conftest as _stub  # noqa: E402,F401  (tests/conftest: the `micropython` stand-in)
 from craft6 import opt, duid_ll, ia_na, ia_pd, oro, msg, relay, decode, ia_list, iaaddr, iaprefix  # noqa: E402
 from mpdhcp.addr6 import ip6, ip6_str  # noqa: E402
 from mpdhcp.md5 import HMAC_MD5  # noqa: E402
