@@ -3,7 +3,7 @@ import os
 import shutil
 import sys
 
-from . import ROOT, FIRMWARE
+from . import FIRMWARE
 
 
 def micropython():

@@ -4,7 +4,6 @@
 # handles as KeyboardInterrupt: journal closed, sockets closed, "mpdhcp: stopped".
 import signal
 import subprocess
-import sys
 
 from .paths import micropython, mp_env
 

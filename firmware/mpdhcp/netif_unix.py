@@ -6,7 +6,7 @@ import select
 import socket
 import struct
 import time
-from .slot import Meta, KIND_BROADCAST
+from .slot import Meta
 
 SO_BINDTODEVICE = 25  # Linux <asm-generic/socket.h>; not exported by the port
 IPPROTO_IPV6 = 41  # Linux <netinet/in.h>; with the two below, not exported by the port

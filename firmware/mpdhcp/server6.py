@@ -7,8 +7,8 @@
 from micropython import const
 from . import packet6 as P
 from . import leases6 as L
-from .md5 import MD5, HMAC_MD5
 from .slot import KIND_UNICAST
+from .reconfigure6 import Reconfigure6
 
 J_SERVER6 = const(32)  # journal: DUID length(1), DUID, Reconfigure secret(16)
 J_LEASE6 = const(33)  # journal: the 52-byte lease record (leases6.REC)
@@ -16,17 +16,7 @@ J_STATE6 = const(34)  # journal: kind, plen, address(16), state, expiry(4), flag
 OFFER_HOLD = const(30)  # seconds an advertised address stays set aside for its client
 CLIENT_PORT = const(546)
 SERVER_PORT = const(547)
-REC_TIMEOUT = const(2)  # RFC 8415 7.6: Reconfigure initial timeout (s)
-REC_MAX_RC = const(8)  # RFC 8415 7.6: Reconfigure attempts
-MAX_RECONF = const(4)  # Reconfigures in flight at once
 
-# Reconfigure Key Authentication Protocol (RFC 8415 20.4, 21.11)
-AUTH_PROTO_RKAP = const(3)
-AUTH_ALG_HMAC_MD5 = const(1)
-AUTH_RDM_COUNTER = const(0)
-RKAP_KEY = const(1)  # auth info type: the Reconfigure Key value, in a Reply
-RKAP_HMAC = const(2)  # auth info type: HMAC-MD5 digest, in a Reconfigure
-AUTH_LEN = const(28)  # protocol, algorithm, RDM, replay(8), type(1), value(16)
 
 _COUNTERS = (
     "rx", "tx", "dropped_malformed", "dropped_type", "dropped_no_subnet", "dropped_no_client_id",
@@ -65,7 +55,7 @@ _RELEASE = const(2)
 _DECLINE = const(3)
 
 
-class Server6:
+class Server6(Reconfigure6):
     def __init__(self, cfg, journal, capacity, duid=None, secret=None):
         self.cfg = cfg
         self.subnets = cfg.subnets
@@ -81,22 +71,12 @@ class Server6:
         self.secret = bytearray(16)
         if duid is not None:
             self.set_identity(duid, secret or bytes(16))
-        self.md5 = MD5()
-        self.hmac = HMAC_MD5()
-        self.rkey = bytearray(16)  # the Reconfigure Key of the client being answered
+        self._init_reconfigure()
         self.cand = bytearray(16)
         self.jrec = bytearray(24)
         self.rstack = bytearray(2 * P.HOP_LIMIT)  # Relay-msg option headers in the reply
         self.keylen = 0
         self.res = None  # this client's reservation in the subnet being served
-        self.seq = 0
-        self.seq_now = 0
-        # Reconfigures in flight: record, message type, transmissions, deadline, timeout
-        self.rc_rec = [-1] * MAX_RECONF
-        self.rc_type = [0] * MAX_RECONF
-        self.rc_count = [0] * MAX_RECONF
-        self.rc_due = [0] * MAX_RECONF
-        self.rc_rt = [0] * MAX_RECONF
 
     def set_identity(self, duid, secret):
         """The server DUID (RFC 8415 11) and the secret Reconfigure Keys are derived from."""
@@ -107,28 +87,10 @@ class Server6:
     # -- the engine contract ---------------------------------------------------------------
 
     def next_deadline(self):
-        best = None
-        for i in range(MAX_RECONF):
-            if self.rc_rec[i] >= 0 and (best is None or self.rc_due[i] < best):
-                best = self.rc_due[i]
-        return best
+        return self._reconfigure_deadline()  # the server's only timers: Reconfigures in flight
 
     def on_timer(self, now, out):
-        for i in range(MAX_RECONF):
-            r = self.rc_rec[i]
-            if r < 0 or self.rc_due[i] > now:
-                continue
-            if self.rc_count[i] >= REC_MAX_RC:
-                self.rc_rec[i] = -1
-                self.stats["reconfigure_gave_up"] += 1
-                continue
-            n = self._reconfigure_msg(r, self.rc_type[i], now, out)
-            self.rc_count[i] += 1
-            self.rc_due[i] = now + self.rc_rt[i]
-            self.rc_rt[i] *= 2  # RFC 8415 15: RT doubles, MRT 0, MRC REC_MAX_RC
-            if n:
-                return n
-        return 0
+        return self._reconfigure_timer(now, out)
 
     def handle(self, rx, n, meta, now, out):
         st = self.stats
@@ -742,159 +704,6 @@ class Server6:
             if not _in_oro(rx, oro, code):
                 v = opts[code]
                 w.put(code, v, 0, len(v))
-
-    # -- Reconfigure (RFC 8415 18.3.11, 20.4) -------------------------------------------------------
-
-    def _reconf_ok(self):
-        """The client sent Reconfigure Accept and its DUID fits our record (we must be able
-        to name it in a Reconfigure's Client-Id)."""
-        msg = self.msg
-        return msg.has(P.OPT_RECONF_ACCEPT) and self.keylen <= L.KEYMAX and msg.mtype != P.INFO_REQUEST
-
-    def _reconfigure_key(self, rx, now):
-        """Reply: Reconfigure Accept and the client's Reconfigure Key (RKAP type 1)."""
-        if not self._reconf_ok():
-            return
-        w = self.w
-        if not w.room(4 + AUTH_LEN + 4):
-            return
-        self._derive_key(self.leases.key, 0, self.keylen)
-        w.put_empty(P.OPT_RECONF_ACCEPT)
-        h = w.begin(P.OPT_AUTH, AUTH_LEN)
-        self._auth_head(now)
-        w.byte(RKAP_KEY)
-        w.raw(self.rkey, 0, 16)
-        w.end(h)
-        self.stats["reconfigure_key_sent"] += 1
-
-    def _auth_head(self, now):
-        """Protocol, algorithm, RDM and an 8-byte monotonic replay counter (engine seconds,
-        then a sequence within the second)."""
-        w = self.w
-        w.byte(AUTH_PROTO_RKAP)
-        w.byte(AUTH_ALG_HMAC_MD5)
-        w.byte(AUTH_RDM_COUNTER)
-        if now != self.seq_now:
-            self.seq_now = now
-            self.seq = 0
-        self.seq += 1
-        w.u32(now)
-        w.u32(self.seq & 0xFFFF)
-
-    def _derive_key(self, duid, off, ln):
-        """Reconfigure Key = MD5(secret | DUID): stable per client, nothing stored per lease."""
-        m = self.md5
-        m.update(self.secret, 0, 16)
-        m.update(duid, off, ln)
-        m.digest_into(self.rkey, 0)
-
-    def reconfigure(self, a, off, plen, msgtype, now):
-        """Operator command: send a Reconfigure (msg-type Renew or Information-request) to
-        the client holding address/prefix a[off:]/plen. Raises ValueError when that client
-        cannot be reconfigured. Allocates (not on the packet path)."""
-        if msgtype not in (P.RENEW, P.INFO_REQUEST):
-            raise ValueError("Reconfigure asks for Renew (5) or Information-request (11)")
-        lt = self.leases
-        r = lt.find_addr(a, off, plen)
-        if r < 0 or lt.state(r) != L.BOUND or lt.recs[r * L.REC + L.R_KEYLEN] == 0:
-            raise ValueError("no bound lease for that address")
-        if not lt.flags(r) & L.F_RECONF:
-            raise ValueError("that client never sent Reconfigure Accept")
-        if lt.flags(r) & L.F_RELAYED:
-            raise ValueError("that client is behind a relay (Reconfigure goes to direct clients only)")
-        na = self._client_na(r)
-        if na < 0:
-            raise ValueError("that client has no address to send the Reconfigure to")
-        for i in range(MAX_RECONF):
-            if self.rc_rec[i] >= 0 and self._same_client(self.rc_rec[i], na):
-                self.rc_rec[i] = -1  # a new command replaces the one in flight
-        for i in range(MAX_RECONF):
-            if self.rc_rec[i] < 0:
-                self.rc_rec[i] = na
-                self.rc_type[i] = msgtype
-                self.rc_count[i] = 0
-                self.rc_due[i] = now
-                self.rc_rt[i] = REC_TIMEOUT
-                return na
-        raise ValueError("%d Reconfigures already in flight" % MAX_RECONF)
-
-    def _same_client(self, r1, r2):
-        recs = self.leases.recs
-        o1 = r1 * L.REC
-        o2 = r2 * L.REC
-        return recs[o1 + L.R_KEYLEN] == recs[o2 + L.R_KEYLEN] and P.eq(recs, o1 + L.R_KEY, recs, o2 + L.R_KEY, L.KEYMAX)
-
-    def _client_na(self, r):
-        """A bound IA_NA record of the same client as record r (the Reconfigure's target)."""
-        lt = self.leases
-        if lt.kind(r) == L.NA:
-            return r
-        for q in range(lt.used):
-            if lt.kind(q) == L.NA and lt.state(q) == L.BOUND and self._same_client(q, r):
-                return q
-        return -1
-
-    def pending_reconfigures(self):
-        return [(self.rc_rec[i], self.rc_count[i], self.rc_due[i]) for i in range(MAX_RECONF) if self.rc_rec[i] >= 0]
-
-    def _reconfigure_answered(self):
-        """The client (key loaded) renews or asks for information: stop retransmitting."""
-        lt = self.leases
-        for i in range(MAX_RECONF):
-            r = self.rc_rec[i]
-            if r >= 0 and lt.client_matches(r, self.keylen):
-                self.rc_rec[i] = -1
-                self.stats["reconfigure_answered"] += 1
-
-    def _reconfigure_answered_by_info(self, rx):
-        c = self.msg.at(P.OPT_CLIENTID)
-        if c >= 0:
-            self.keylen = self.leases.set_lookup_key(rx, c + 4, P.olen(rx, c))
-            self._reconfigure_answered()
-
-    def _reconfigure_msg(self, r, msgtype, now, out):
-        """Build a Reconfigure (RFC 8415 18.3.11) for record r into out; HMAC-MD5 over the
-        whole message with the digest field zeroed, keyed with the client's Reconfigure Key."""
-        lt = self.leases
-        o = r * L.REC
-        klen = lt.recs[o + L.R_KEYLEN]
-        if lt.state(r) != L.BOUND or not klen:
-            return 0
-        b = out.buf
-        w = self.w
-        b[0] = P.RECONFIGURE
-        b[1] = b[2] = b[3] = 0  # transaction-id 0
-        w.start(b, P.HDR, len(b))
-        w.put(P.OPT_SERVERID, self.duid, 0, self.duid_len)
-        w.put(P.OPT_CLIENTID, lt.recs, o + L.R_KEY, klen)
-        h = w.begin(P.OPT_RECONF_MSG, 1)
-        w.byte(msgtype)
-        w.end(h)
-        h = w.begin(P.OPT_AUTH, AUTH_LEN)
-        self._auth_head(now)
-        w.byte(RKAP_HMAC)
-        dig = w.pos
-        i = 0
-        while i < 16:
-            b[dig + i] = 0
-            i += 1
-        w.pos = dig + 16
-        w.end(h)
-        n = w.pos
-        self._derive_key(lt.recs, o + L.R_KEY, klen)
-        self.hmac.compute(self.rkey, 0, 16, b, 0, n, b, dig)
-        out.n = n
-        lt.addr_into(r, out.dest, 0)
-        out.port = CLIENT_PORT
-        out.kind = KIND_UNICAST
-        out.ifindex = lt.recs[o + L.R_IFX]
-        out.rx_type = 0
-        out.tx_type = P.RECONFIGURE
-        P.copy(out.addr6, 0, lt.recs, o + L.R_ADDR, 16)
-        P.copy(out.hw, 0, lt.recs, o + L.R_KEY + (klen - 6 if klen >= 6 else 0), 6)
-        self.stats["reconfigure_sent"] += 1
-        self.stats["tx"] += 1
-        return n
 
     # -- journal ---------------------------------------------------------------------------
 
