@@ -94,6 +94,18 @@ def _pid_alive(pid):
         return True
 
 
+HOST_RESOLV = "/etc/resolv.conf"
+NETNS_ETC = "/etc/netns"
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
+
+
 class Lab:
     """Context manager owning a set of network namespaces, processes and a temp dir."""
 
@@ -106,12 +118,14 @@ class Lab:
         self.procs = []
         self._cleanups = []
         self.tmp = None
+        self._host_resolv = None
 
     # -- lifecycle ---------------------------------------------------------------------
     def __enter__(self):
         if not is_root():
             raise LabError("Lab needs root")
         self.tmp = tempfile.mkdtemp(prefix="lab-%s-" % self.tag)
+        self._host_resolv = _read(HOST_RESOLV)
         return self
 
     def __exit__(self, *exc):
@@ -138,10 +152,16 @@ class Lab:
             except Exception as e:
                 errors.append(e)
             _sh(["ip", "netns", "del", ns], check=False)
+            shutil.rmtree(os.path.join(NETNS_ETC, ns), ignore_errors=True)
         self.namespaces = []
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
             self.tmp = None
+        if self._host_resolv is not None and _read(HOST_RESOLV) != self._host_resolv:
+            # a client wrote the host's file after all: put it back, and fail loudly
+            with open(HOST_RESOLV, "w") as f:
+                f.write(self._host_resolv)
+            errors.append("a lab client rewrote the host's %s (restored)" % HOST_RESOLV)
         if errors:
             raise LabError("cleanup errors: %r" % errors)
 
@@ -181,6 +201,12 @@ class Lab:
         ns = "%s-%s" % (self.tag, name)
         _sh(["ip", "netns", "add", ns])
         self.namespaces.append(ns)
+        # `ip netns exec` bind-mounts /etc/netns/NS/* over /etc/*: with its own resolv.conf a
+        # DHCP client's hook in this namespace never rewrites the host's (one did, once, and
+        # broke name resolution for pip on this machine)
+        os.makedirs(os.path.join(NETNS_ETC, ns), exist_ok=True)
+        with open(os.path.join(NETNS_ETC, ns, "resolv.conf"), "w") as f:
+            f.write("# resolv.conf of lab namespace %s\n" % ns)
         self.run(ns, ["sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
                       "net.ipv6.conf.default.accept_dad=0"], check=True)
         _sh(["ip", "-n", ns, "link", "set", "lo", "up"])
@@ -405,8 +431,21 @@ class Capture:
         if self.proc.poll() is not None:
             raise LabError("sniffer failed: " + lab.read_log(self.proc))
 
+    def settle(self, quiet=0.1, limit=1.0):
+        """Wait until the sniffer's file stops growing (bounded): a client's hook may see the
+        reply a moment before the sniffer has written the frames of that exchange."""
+        deadline = time.monotonic() + limit
+        last = -1
+        while time.monotonic() < deadline:
+            size = os.path.getsize(self.path) if os.path.exists(self.path) else 0
+            if size == last:
+                return
+            last = size
+            time.sleep(quiet)
+
     def packets(self, name=None):
         import json
+        self.settle()
         out = []
         if os.path.exists(self.path):
             with open(self.path) as f:

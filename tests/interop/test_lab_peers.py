@@ -113,8 +113,10 @@ def test_udhcpc_daemon_renew(lab):
     assert lab.addrs(cli, "c0") == [c.lease["address"] + "/24"]
     lease = c.renew()
     assert lease["address"] == c.lease["address"]
-    req = [p for p in _from_client(cap, "REQUEST") if p["ciaddr"] != "0.0.0.0"]
-    assert req and req[-1]["dst"] == "192.168.77.1" and req[-1]["requested_ip"] is None
+    # the sniffer may log the REQUEST a moment after the client's hook saw the ACK: wait for it
+    req = cap.wait(lambda p: not p["out"] and p["name"] == "REQUEST" and p["ciaddr"] != "0.0.0.0",
+                   what="the renewing REQUEST")
+    assert req["dst"] == "192.168.77.1" and req["requested_ip"] is None
     c.release()
     cap.wait(lambda p: p["name"] == "RELEASE" and p["ciaddr"] == lease["address"])
     c.stop()
