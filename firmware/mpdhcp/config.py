@@ -335,40 +335,49 @@ def _pool(text):
 
 
 def _option_data(p, lst):
+    return option_data(p, lst, "dhcp4", 254, options4.DEFS, options4.BY_CODE, options4.RESERVED,
+                       lambda code, typ, arr, data: options4.encode(code, typ, arr, data))
+
+
+def option_data(p, lst, space, max_code, defs, by_code, reserved, encode, max_len=1024):
+    """Kea's option-data list -> ({code: wire bytes}, [always-send codes]). defs maps Kea
+    names to (code, type, array); encode(code, type, array, data) makes the wire bytes."""
     out = {}
     always = []
     for i, od in enumerate(_want(p, lst, list, "list")):
         q = "%s[%d]" % (p, i)
         _keys(q, od, ("name", "code", "data", "csv-format", "always-send", "space"))
-        if od.get("space", "dhcp4") != "dhcp4":
-            _fail(q + ".space", "only the dhcp4 space is supported")
+        if od.get("space", space) != space:
+            _fail(q + ".space", "only the %s space is supported" % space)
         name = od.get("name")
         code = od.get("code")
         if name is not None:
             _want(q + ".name", name, str, "string")
-            if name not in options4.DEFS:
+            if name not in defs:
                 _fail(q + ".name", "unknown option name " + name + " (give its code with csv-format false)")
-            dcode = options4.DEFS[name][0]
+            dcode = defs[name][0]
             if code is not None and code != dcode:
                 _fail(q + ".code", "%s is code %d" % (name, dcode))
             code = dcode
         elif code is None:
             _fail(q, "needs name or code")
         _want(q + ".code", code, int, "integer")
-        if code < 1 or code > 254 or code in options4.RESERVED:
+        if code < 1 or code > max_code or code in reserved:
             _fail(q + ".code", "option %d cannot be configured" % code)
         data = _want(q + ".data", od.get("data", ""), str, "string")
         csv = _want(q + ".csv-format", od.get("csv-format", True), bool, "boolean")
         try:
             if not csv:
                 wire = options4.unhex(data)
-            elif code in options4.BY_CODE:
-                _, typ, arr = options4.DEFS[options4.BY_CODE[code]]
-                wire = options4.encode(code, typ, arr, data)
+            elif code in by_code:
+                _, typ, arr = defs[by_code[code]]
+                wire = encode(code, typ, arr, data)
             else:
                 _fail(q + ".csv-format", "option %d has no known format: set csv-format false and give hex data" % code)
         except ValueError as e:
             _fail(q + ".data", str(e))
+        if len(wire) > max_len:
+            _fail(q + ".data", "longer than %d bytes" % max_len)
         if code in out:
             _fail(q, "option %d given twice" % code)
         out[code] = wire

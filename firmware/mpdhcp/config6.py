@@ -2,7 +2,7 @@
 # server6. Registered in config.SECTIONS; errors name the key path, e.g.
 # "Dhcp6.subnet6[0].pd-pools[0].delegated-len: 48 is shorter than prefix-len 56".
 from .config import _want, _keys, _fail, _lifetime, ConfigError  # noqa: F401
-from .config import server_common, subnet_list, add_subnet
+from .config import server_common, subnet_list, add_subnet, option_data
 from .addr6 import ip6, prefix6, in_prefix, to_int6, from_int6
 from .options4 import unhex, fqdn
 
@@ -296,48 +296,8 @@ def _pool(text):
 
 
 def _option_data(p, lst):
-    out = {}
-    always = []
-    for i, od in enumerate(_want(p, lst, list, "list")):
-        q = "%s[%d]" % (p, i)
-        _keys(q, od, ("name", "code", "data", "csv-format", "always-send", "space"))
-        if od.get("space", "dhcp6") != "dhcp6":
-            _fail(q + ".space", "only the dhcp6 space is supported")
-        name = od.get("name")
-        code = od.get("code")
-        if name is not None:
-            _want(q + ".name", name, str, "string")
-            if name not in DEFS:
-                _fail(q + ".name", "unknown option name " + name + " (give its code with csv-format false)")
-            dcode = DEFS[name][0]
-            if code is not None and code != dcode:
-                _fail(q + ".code", "%s is code %d" % (name, dcode))
-            code = dcode
-        elif code is None:
-            _fail(q, "needs name or code")
-        _want(q + ".code", code, int, "integer")
-        if code < 1 or code > 65535 or code in RESERVED:
-            _fail(q + ".code", "option %d cannot be configured" % code)
-        data = _want(q + ".data", od.get("data", ""), str, "string")
-        csv = _want(q + ".csv-format", od.get("csv-format", True), bool, "boolean")
-        try:
-            if not csv:
-                wire = unhex(data)
-            elif code in BY_CODE:
-                _, typ, arr = DEFS[BY_CODE[code]]
-                wire = encode(typ, arr, data)
-            else:
-                _fail(q + ".csv-format", "option %d has no known format: set csv-format false and give hex data" % code)
-        except ValueError as e:
-            _fail(q + ".data", str(e))
-        if len(wire) > 1024:
-            _fail(q + ".data", "longer than 1024 bytes")
-        if code in out:
-            _fail(q, "option %d given twice" % code)
-        out[code] = wire
-        if _want(q + ".always-send", od.get("always-send", False), bool, "boolean"):
-            always.append(code)
-    return out, always
+    return option_data(p, lst, "dhcp6", 65535, DEFS, BY_CODE, RESERVED,
+                       lambda code, typ, arr, data: encode(typ, arr, data))
 
 
 def encode(typ, array, data):
