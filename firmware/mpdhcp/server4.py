@@ -102,10 +102,7 @@ class Server4:
 
     def summary(self):
         lt = self.leases
-        n = 0
-        for r in range(lt.used):
-            if lt.state(r) != L.FREE:
-                n += 1
+        n = lt.held()
         return "serving DHCPv4 on %s, %d leases restored, capacity %d" % (
             ", ".join(i[0] for i in self.cfg.interfaces), n, lt.cap)
 

@@ -147,10 +147,7 @@ class Server6(Reconfigure6):
 
     def summary(self):
         lt = self.leases
-        n = 0
-        for r in range(lt.used):
-            if lt.state(r) != L.FREE:
-                n += 1
+        n = lt.held()
         return "serving DHCPv6 on %s, %d leases restored, capacity %d, server DUID %s" % (
             ", ".join(self.cfg.interfaces), n, lt.cap, self.duid_hex())
 

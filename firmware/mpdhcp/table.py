@@ -184,6 +184,14 @@ class Table:
             r += 1
         return best
 
+    def held(self):
+        """Records in use (any state but free): what a restart restored, for the log."""
+        n = 0
+        for r in range(self.used):
+            if self.recs[r * self.rec] != FREE:
+                n += 1
+        return n
+
     def any_reusable(self, now):
         """Any record, in any subnet, that holds no address now (for a full table), or -1."""
         return self.oldest_reusable(-1, now)
