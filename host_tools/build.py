@@ -12,7 +12,7 @@ from . import ROOT, FIRMWARE
 
 ARCH = {"esp32": "xtensawin", "picow": "armv6m", "unix": None}  # None: bytecode only (any port)
 # modules that only make sense on one kind of platform
-ONLY_UNIX = ("netif_unix.py", "control_unix.py", "__main__.py")
+ONLY_UNIX = ("netif_unix.py", "netif_unix_control.py", "__main__.py")
 ONLY_LWIP = ("netif_lwip.py",)
 # mpy header byte 2 >> 2 (py/persistentcode.h MP_NATIVE_ARCH_*)
 ARCH_CODE = {"x86": 1, "x64": 2, "armv6": 3, "armv6m": 4, "armv7m": 5, "armv7em": 6, "armv7emsp": 7,

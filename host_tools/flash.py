@@ -2,7 +2,7 @@
 # whose SHA-256 on the device differs are copied; every copied file is hashed again on the
 # device; then the service restarts. A real board is hard-reset (`mpremote reset`: main.py
 # runs again). The Unix port behind a pseudo-terminal has no reset, so there "restart" is a
-# soft re-run: background.stop(), the mpdhcp modules dropped from sys.modules, main.py exec'd.
+# soft re-run: platform_thread.stop(), the mpdhcp modules dropped from sys.modules, main.py exec'd.
 # Exit codes: 0 done (or nothing to do), 1 device unreachable or a copy failed, 2 no build,
 # 3 a file's hash on the device differs after the copy.
 import hashlib
@@ -44,14 +44,14 @@ print(%r + json.dumps({'ok': 1}))
 _RERUN = """
 import sys, os
 try:
-    import mpdhcp.background as _b
+    import mpdhcp.platform_thread as _b
     _b.stop()
 except ImportError:
     pass
 for _m in [m for m in sys.modules if m == 'main' or m == 'mpdhcp' or m.startswith('mpdhcp.')]:
     del sys.modules[_m]
 exec(open('main.py').read(), {'__name__': '__main__'})
-import mpdhcp.background as _b
+import mpdhcp.platform_thread as _b
 print(%r + json.dumps(_b.status()))
 """
 

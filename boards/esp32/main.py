@@ -3,13 +3,13 @@
 # the site settings (a missing file or key keeps the default below):
 #   {"ap": {"essid": "mpdhcp", "password": "..."}, "wan": {"essid": "...", "password": "..."},
 #    "eth": {"mdc": 23, "mdio": 18, "phy": "LAN8720", "phy_addr": 1, "power": 16}}
-# Serves from a background thread (mpdhcp.background) so the REPL stays free for
+# Serves from a background thread (mpdhcp.platform_thread) so the REPL stays free for
 # `python -m host_tools inspect --port /dev/ttyUSB0`.
 import json
 import time
 import network
 from machine import Pin
-from mpdhcp import background
+from mpdhcp import platform_thread
 from mpdhcp.netif_lwip import NetifLwip
 
 SETTINGS = {
@@ -81,7 +81,7 @@ def main():
         nics["eth"] = lan
     nics["ap"] = up_access_point(s["ap"])
     up_wan(s.get("wan"))
-    return background.start("/mpdhcp.json", NetifLwip(nics))
+    return platform_thread.start("/mpdhcp.json", NetifLwip(nics))
 
 
 main()

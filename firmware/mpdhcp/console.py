@@ -121,7 +121,7 @@ def command(req, svc=None):
 
 
 # -- acting on the running service (issue 6) ---------------------------------------------
-# LOCK is set by background.py when the runner serves from a thread: changes then happen
+# LOCK is set by platform_thread.py when the runner serves from a thread: changes then happen
 # between two runner steps, never in the middle of an exchange. CONFIG_PATH is the config
 # file the service was started from (reserve() adds the reservation there too).
 LOCK = None

@@ -13,6 +13,7 @@
 # The clock is time.time() moved to the 2000 epoch whatever the port's epoch is; the lease
 # journal is written through the VFS (store.py: open/write/flush/rename), nothing here.
 # What could only be checked without a board is listed in docs/boards.md.
+import os
 import select
 import socket
 import time
@@ -148,6 +149,10 @@ class NetifLwip:
             return True
         except OSError:
             return False
+
+    def random_bytes(self, n):
+        """Secrets (the DHCPv6 Reconfigure secret): the platform's entropy source."""
+        return os.urandom(n)
 
     def now(self):
         return int(time.time()) + EPOCH_SHIFT

@@ -87,6 +87,10 @@ class NetifUnix:
 
     _t_s = None  # the wall clock (engine seconds) read at tick _t_ms
 
+    def random_bytes(self, n):
+        """Secrets (the DHCPv6 Reconfigure secret): the platform's entropy source."""
+        return os.urandom(n)
+
     def now(self):
         # time.time() returns a float, a heap object per call; the millisecond tick counter is a
         # small int (62-bit here: it never wraps). So the wall clock is read once a minute and

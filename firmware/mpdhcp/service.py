@@ -81,7 +81,7 @@ def main(argv):
         print("config error: " + str(e), file=sys.stderr)
         return 2
     from .netif_unix import NetifUnix
-    from .control_unix import ControlSocket
+    from .netif_unix_control import ControlSocket
 
     try:
         runner = build(doc, NetifUnix(), ControlSocket)

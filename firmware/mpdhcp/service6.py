@@ -1,7 +1,6 @@
 # Start-up of the DHCPv6 server (the service.BUILDERS entry for "Dhcp6"): the engine, its
 # journal (which also keeps the server DUID and the Reconfigure secret across restarts), and
 # one socket per interface.
-import os
 from .store import Journal
 from .server6 import Server6
 
@@ -38,7 +37,8 @@ def new_duid(cfg, netif, now):
 
 def start_server6(runner, cfg, netif):
     journal = Journal(cfg.lease_file)
-    eng = Server6(cfg, journal, capacity6(cfg), new_duid(cfg, netif, netif.now()), os.urandom(16))
+    eng = Server6(cfg, journal, capacity6(cfg), new_duid(cfg, netif, netif.now()),
+                 netif.random_bytes(16))
     eng.restore()  # a stored identity replaces the fresh one just made
     socks = [netif.open_v6_server(name) for name in cfg.interfaces]
     unicast = getattr(netif, "open_v6_unicast", None)  # adapters that can tell unicast apart

@@ -150,8 +150,8 @@ class FakeBg:
         print("@@", json.dumps({"config": path, "nics": {k: v.ifconfig()[0] for k, v in netif.nics.items()},
                                "limited": netif.limited, "calls": network.CALLS}))
 import mpdhcp
-sys.modules["mpdhcp.background"] = FakeBg()
-mpdhcp.background = sys.modules["mpdhcp.background"]
+sys.modules["mpdhcp.platform_thread"] = FakeBg()
+mpdhcp.platform_thread = sys.modules["mpdhcp.platform_thread"]
 exec(open(sys.argv[1] if len(sys.argv) > 1 else "main.py").read())
 '''
 

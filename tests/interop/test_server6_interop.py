@@ -338,7 +338,7 @@ def test_perfdhcp6_1000_exchanges(lab):
 
 
 def test_lease6_get_all_streams_2000_leases_while_serving(lab):
-    """lease6-get-all is written lease by lease (control_unix streams console6.each_lease6):
+    """lease6-get-all is written lease by lease (netif_unix_control streams console6.each_lease6):
     2000 leases come back whole, and perfdhcp -6 running meanwhile loses nothing. The heap is
     768K: the 2000 leases as one list of dicts alone would take ~780 KB of it."""
     require("perfdhcp")

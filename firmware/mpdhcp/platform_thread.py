@@ -5,7 +5,7 @@
 # The runner waits for traffic *outside* a lock and handles it inside one; console calls that
 # change state (reserve, release) and the inspect reads take the same lock, so they happen
 # between two runner steps, never in the middle of an exchange.
-#   import mpdhcp.background as bg; bg.start("/mpdhcp.json", netif)   # returns at once
+#   import mpdhcp.platform_thread as bg; bg.start("/mpdhcp.json", netif)   # returns at once
 #   bg.call(console.leases)   # a consistent read;  bg.stop()   # closes journal and sockets
 # Log lines go to a small ring (bg.log_lines()), never to the REPL: a print from the service
 # thread would land in the middle of a raw-REPL reply and break mpremote.
@@ -57,7 +57,7 @@ def start(config_path, netif, stack=16384):
     """Load the config, build the service, serve it from a new thread. Returns Background."""
     global SERVICE
     if SERVICE is not None and not SERVICE.stopped:
-        raise RuntimeError("mpdhcp is already serving (background.stop() first)")
+        raise RuntimeError("mpdhcp is already serving (platform_thread.stop() first)")
     doc = configmod.load(config_path)
     bg = Background(None)
     runner = service.build(doc, netif, None, log=bg.log)
