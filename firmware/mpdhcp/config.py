@@ -172,18 +172,7 @@ def dhcp4(d, p):
     if st not in ("raw", "udp"):
         _fail(p + ".interfaces-config.dhcp-socket-type", "expected raw or udp")
 
-    ld = d.get("lease-database", {"type": "memfile", "persist": False})
-    q = p + ".lease-database"
-    _keys(q, ld, ("type", "name", "persist", "lfc-interval"))
-    if ld.get("type") != "memfile":
-        _fail(q + ".type", "only memfile is supported")
-    persist = _want(q + ".persist", ld.get("persist", True), bool, "boolean")
-    if "lfc-interval" in ld:
-        _want(q + ".lfc-interval", ld["lfc-interval"], int, "integer")
-    if persist:
-        if "name" not in ld:
-            _fail(q + ".name", "required when persist is true (the lease file path)")
-        c.lease_file = _want(q + ".name", ld["name"], str, "string")
+    c.lease_file = lease_database(d, p)
 
     valid = _lifetime(p + ".valid-lifetime", d.get("valid-lifetime", 7200))
     t1 = d.get("renew-timer")
@@ -202,6 +191,23 @@ def dhcp4(d, p):
         add_subnet(c, s, q)
     _check_overlaps(c.subnets, p)
     return c
+
+
+def lease_database(d, p):
+    """The journal path from Kea's lease-database (memfile), or None when not persisting."""
+    ld = d.get("lease-database", {"type": "memfile", "persist": False})
+    q = p + ".lease-database"
+    _keys(q, ld, ("type", "name", "persist", "lfc-interval"))
+    if ld.get("type") != "memfile":
+        _fail(q + ".type", "only memfile is supported")
+    persist = _want(q + ".persist", ld.get("persist", True), bool, "boolean")
+    if "lfc-interval" in ld:
+        _want(q + ".lfc-interval", ld["lfc-interval"], int, "integer")
+    if persist:
+        if "name" not in ld:
+            _fail(q + ".name", "required when persist is true (the lease file path)")
+        return _want(q + ".name", ld["name"], str, "string")
+    return None
 
 
 def server_common(c, d, p):
@@ -335,13 +341,12 @@ def _pool(text):
 
 
 def _option_data(p, lst):
-    return option_data(p, lst, "dhcp4", 254, options4.DEFS, options4.BY_CODE, options4.RESERVED,
-                       lambda code, typ, arr, data: options4.encode(code, typ, arr, data))
+    return option_data(p, lst, "dhcp4", 254, options4.DEFS, options4.BY_CODE, options4.RESERVED)
 
 
-def option_data(p, lst, space, max_code, defs, by_code, reserved, encode, max_len=1024):
+def option_data(p, lst, space, max_code, defs, by_code, reserved, max_len=1024):
     """Kea's option-data list -> ({code: wire bytes}, [always-send codes]). defs maps Kea
-    names to (code, type, array); encode(code, type, array, data) makes the wire bytes."""
+    names to (code, type, array); options4.encode makes the wire bytes (v4 and v6 types)."""
     out = {}
     always = []
     for i, od in enumerate(_want(p, lst, list, "list")):
@@ -371,7 +376,7 @@ def option_data(p, lst, space, max_code, defs, by_code, reserved, encode, max_le
                 wire = options4.unhex(data)
             elif code in by_code:
                 _, typ, arr = defs[by_code[code]]
-                wire = encode(code, typ, arr, data)
+                wire = options4.encode(code, typ, arr, data)
             else:
                 _fail(q + ".csv-format", "option %d has no known format: set csv-format false and give hex data" % code)
         except ValueError as e:

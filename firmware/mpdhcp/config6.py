@@ -2,9 +2,9 @@
 # server6. Registered in config.SECTIONS; errors name the key path, e.g.
 # "Dhcp6.subnet6[0].pd-pools[0].delegated-len: 48 is shorter than prefix-len 56".
 from .config import _want, _keys, _fail, _lifetime, ConfigError  # noqa: F401
-from .config import server_common, subnet_list, add_subnet, option_data
+from .config import server_common, subnet_list, add_subnet, option_data, lease_database
 from .addr6 import ip6, prefix6, in_prefix, to_int6, from_int6
-from .options4 import unhex, fqdn
+from .options4 import unhex
 
 POOL_MAX = 1 << 20  # addresses / prefixes tried per pool (offsets stay small ints on boards)
 
@@ -132,18 +132,7 @@ def dhcp6(d, p):
     if not c.interfaces:
         _fail(p + ".interfaces-config.interfaces", "at least one interface is required")
 
-    ld = d.get("lease-database", {"type": "memfile", "persist": False})
-    q = p + ".lease-database"
-    _keys(q, ld, ("type", "name", "persist", "lfc-interval"))
-    if ld.get("type") != "memfile":
-        _fail(q + ".type", "only memfile is supported")
-    persist = _want(q + ".persist", ld.get("persist", True), bool, "boolean")
-    if "lfc-interval" in ld:
-        _want(q + ".lfc-interval", ld["lfc-interval"], int, "integer")
-    if persist:
-        if "name" not in ld:
-            _fail(q + ".name", "required when persist is true (the lease file path)")
-        c.lease_file = _want(q + ".name", ld["name"], str, "string")
+    c.lease_file = lease_database(d, p)
 
     g = {}
     for k in ("preferred-lifetime", "valid-lifetime", "renew-timer", "rebind-timer"):
@@ -296,31 +285,7 @@ def _pool(text):
 
 
 def _option_data(p, lst):
-    return option_data(p, lst, "dhcp6", 65535, DEFS, BY_CODE, RESERVED,
-                       lambda code, typ, arr, data: encode(typ, arr, data))
-
-
-def encode(typ, array, data):
-    if typ == "string":
-        if not data:
-            raise ValueError("empty string")
-        return data.encode()
-    items = [x.strip() for x in data.split(",")] if array else [data.strip()]
-    out = bytearray()
-    for item in items:
-        if typ == "ipv6-address":
-            out += ip6(item)
-        elif typ == "fqdn":
-            out += fqdn(item)
-        elif typ in ("uint8", "uint32"):
-            size = 1 if typ == "uint8" else 4
-            v = int(item, 0)
-            if not 0 <= v < (1 << (8 * size)):
-                raise ValueError("out of range: " + item)
-            out += v.to_bytes(size, "big")
-        else:
-            raise ValueError("unsupported type " + typ)
-    return bytes(out)
+    return option_data(p, lst, "dhcp6", 65535, DEFS, BY_CODE, RESERVED)
 
 
 def _reservation(d, p, s):

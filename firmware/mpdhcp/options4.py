@@ -35,7 +35,8 @@ RESERVED = (0, 50, 51, 52, 53, 54, 55, 57, 61, 82, 255)
 
 
 def encode(code, typ, array, data):
-    """Wire bytes for a Kea `data` string of the given type. Raises ValueError."""
+    """Wire bytes for a Kea `data` string of the given type (the DHCPv6 types too: the
+    Dhcp6 parser uses this with its own table). Raises ValueError."""
     if typ == "binary":
         return unhex(data)
     if typ == "routes":
@@ -49,6 +50,10 @@ def encode(code, typ, array, data):
     for item in items:
         if typ == "ipv4-address":
             out += ip4(item)
+        elif typ == "ipv6-address":
+            from .addr6 import ip6
+
+            out += ip6(item)
         elif typ == "fqdn":
             out += fqdn(item)
         elif typ in ("uint8", "uint16", "uint32", "int32"):
