@@ -30,7 +30,7 @@ _EMPTY = const(0)
 
 class Leases4(Table):
     def __init__(self, capacity):
-        Table.__init__(self, capacity, REC, R_KEYLEN, R_FLAGS, R_EXPIRY)
+        Table.__init__(self, capacity, REC, R_KEYLEN, R_FLAGS, R_EXPIRY, R_KEY)
         self.names = bytearray(capacity * NAME)
 
     # -- client keys -------------------------------------------------------------------
@@ -48,17 +48,7 @@ class Leases4(Table):
         return h
 
     def _key_matches(self, r, keylen, flags):
-        recs = self.recs
-        o = r * REC
-        if recs[o + R_KEYLEN] != keylen or recs[o + R_FLAGS] & F_CID != flags:
-            return False
-        k = self.key
-        i = 0
-        while i < KEYMAX:
-            if recs[o + R_KEY + i] != k[i]:
-                return False
-            i += 1
-        return True
+        return self.recs[r * REC + R_FLAGS] & F_CID == flags and self.key_is(r, keylen)
 
     def find_key(self, keylen, flags, subnet):
         """Record of the client whose fingerprint is in self.key, in `subnet`, or -1."""

@@ -41,7 +41,7 @@ _EMPTY = const(0)
 
 class Leases6(Table):
     def __init__(self, capacity):
-        Table.__init__(self, capacity, REC, R_KEYLEN, R_FLAGS, R_EXPIRY)
+        Table.__init__(self, capacity, REC, R_KEYLEN, R_FLAGS, R_EXPIRY, R_KEY)
         self.iaid = bytearray(4)  # scratch: the IAID being looked up
 
     # -- lookup keys ----------------------------------------------------------------------
@@ -69,17 +69,7 @@ class Leases6(Table):
 
     def client_matches(self, r, keylen):
         """Does record r belong to the DUID in self.key (any IA)?"""
-        recs = self.recs
-        o = r * REC
-        if recs[o + R_KEYLEN] != keylen:
-            return False
-        k = self.key
-        i = 0
-        while i < KEYMAX:
-            if recs[o + R_KEY + i] != k[i]:
-                return False
-            i += 1
-        return True
+        return self.key_is(r, keylen)
 
     def _ia_matches(self, r, keylen, kind):
         o = r * REC

@@ -13,7 +13,7 @@ _EMPTY = const(0)
 
 
 class Table:
-    def __init__(self, capacity, rec, o_keylen, o_flags, o_expiry):
+    def __init__(self, capacity, rec, o_keylen, o_flags, o_expiry, o_key):
         if capacity < 1 or capacity > 65000:
             raise ValueError("lease capacity must be 1..65000")
         self.cap = capacity
@@ -21,6 +21,7 @@ class Table:
         self.o_keylen = o_keylen
         self.o_flags = o_flags
         self.o_expiry = o_expiry
+        self.o_key = o_key
         self.recs = bytearray(capacity * rec)
         self.used = 0  # records 0..used-1 have been handed out
         size = 8
@@ -63,6 +64,21 @@ class Table:
             k[18] = c
             k[19] = d
         return ln if ln < 256 else 255
+
+    def key_is(self, r, keylen):
+        """Is record r's client key the fingerprint in self.key (of a key keylen long)?"""
+        recs = self.recs
+        o = r * self.rec
+        if recs[o + self.o_keylen] != keylen:
+            return False
+        o += self.o_key
+        k = self.key
+        i = 0
+        while i < KEYMAX:
+            if recs[o + i] != k[i]:
+                return False
+            i += 1
+        return True
 
     def _insert(self, idx, h, r):
         m = self.mask
