@@ -1,8 +1,11 @@
 """DHCPv6 client helpers for the namespace lab (used by `demo` and tests/interop):
 dhclient -6 (IA_NA, and -P for IA_PD) and dhcpcd -6 (IA_NA + IA_PD), each returning the
 hook environment of its bound event(s). Built on host_tools.lab's hook scripts."""
+import ctypes
 import os
 import signal
+import socket
+import threading
 
 from . import lab as L
 
@@ -60,3 +63,28 @@ def dhcpcd6_start(lab, ns, ifname, timeout=25):
     cl.proc = lab.popen(ns, L._dhcpcd_wrap(lab, argv), log="dhcpcd6-%s.log" % ns)
     _, name, env = cl.wait_event({"BOUND6", "REBOOT6"}, n0, timeout=timeout)
     return cl, env
+
+
+def ns_socket(ns, family=socket.AF_INET6, kind=socket.SOCK_DGRAM):
+    """A socket living in namespace ns (made by a thread that setns()es into it)."""
+    box = {}
+
+    def run():
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = os.open("/var/run/netns/" + ns, os.O_RDONLY)
+            try:
+                if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
+                    raise OSError(ctypes.get_errno(), "setns")
+            finally:
+                os.close(fd)
+            box["s"] = socket.socket(family, kind)
+        except Exception as e:  # reported in the caller
+            box["e"] = e
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(5)
+    if "e" in box:
+        raise box["e"]
+    return box["s"]

@@ -26,20 +26,26 @@ class NetifUnix:
 
     def open_v4_server(self, ifname, ifaddr=None):
         """Bind 0.0.0.0:67 on one interface. Returns the socket's index."""
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-        s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode() + b"\0")
-        s.bind(socket.getaddrinfo("0.0.0.0", 67)[0][-1])
-        s.setblocking(False)
+        m = self._add(_udp4(ifname, 67), ifname)
+        m.ifaddr[:] = ifaddr if ifaddr else if_ipv4(ifname)
+        return m.ifindex
+
+    def _add(self, s, ifname):
+        """Register a bound socket: polled, with its Meta. Returns the Meta."""
         m = Meta()
         m.ifindex = len(self.socks)
         m.ifname = ifname
-        m.ifaddr[:] = ifaddr if ifaddr else if_ipv4(ifname)
         self.socks.append(s)
         self.metas.append(m)
         self.poller.register(s, select.POLLIN)
-        return m.ifindex
+        return m
+
+    def _add6(self, s, ifname, osidx):
+        m = self._add(s, ifname)
+        sa = bytearray(28)  # struct sockaddr_in6, reused for every send on this socket
+        struct.pack_into("<H", sa, 0, socket.AF_INET6)
+        self.v6[m.ifindex] = (sa, osidx)
+        return m
 
     def add_reader(self, obj):
         self.poller.register(obj, select.POLLIN)
@@ -123,15 +129,7 @@ class NetifUnix:
         struct.pack_into("<i", mreq, 16, osidx)
         s.setsockopt(IPPROTO_IPV6, IPV6_JOIN_GROUP, mreq)
         s.setblocking(False)
-        m = Meta()
-        m.ifindex = len(self.socks)
-        m.ifname = ifname
-        sa = bytearray(28)  # struct sockaddr_in6, reused for every send on this socket
-        struct.pack_into("<H", sa, 0, socket.AF_INET6)
-        self.v6[m.ifindex] = (sa, osidx)
-        self.socks.append(s)
-        self.metas.append(m)
-        self.poller.register(s, select.POLLIN)
+        m = self._add6(s, ifname, osidx)
         return m.ifindex
 
     def open_v6_unicast(self, ifname):
@@ -155,16 +153,8 @@ class NetifUnix:
                 print("mpdhcp: DHCPv6 unicast to %s on %s not watched: %s" % (a, ifname, e))
                 continue
             s.setblocking(False)
-            m = Meta()
-            m.ifindex = len(self.socks)
-            m.ifname = ifname
+            m = self._add6(s, ifname, osidx)
             m.unicast = True
-            sa = bytearray(28)
-            struct.pack_into("<H", sa, 0, socket.AF_INET6)
-            self.v6[m.ifindex] = (sa, osidx)
-            self.socks.append(s)
-            self.metas.append(m)
-            self.poller.register(s, select.POLLIN)
             out.append(m.ifindex)
         return out
 
@@ -189,19 +179,7 @@ class NetifUnix:
         """Bind 0.0.0.0:68 on one interface, broadcast allowed. Returns the socket's index.
         Linux sends the client's broadcasts from 0.0.0.0 while the interface has no address;
         replies come as broadcasts (the client sets the BROADCAST flag until it is bound)."""
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-        s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode() + b"\0")
-        s.bind(socket.getaddrinfo("0.0.0.0", 68)[0][-1])
-        s.setblocking(False)
-        m = Meta()
-        m.ifindex = len(self.socks)
-        m.ifname = ifname
-        self.socks.append(s)
-        self.metas.append(m)
-        self.poller.register(s, select.POLLIN)
-        return m.ifindex
+        return self._add(_udp4(ifname, 68), ifname).ifindex
 
     def mac(self, ifname):
         """The interface's 6-byte MAC, from /sys."""
@@ -270,6 +248,17 @@ class NetifUnix:
         for s in self.socks:
             s.close()
         self.socks = []
+
+
+def _udp4(ifname, port):
+    """A non-blocking UDP socket on 0.0.0.0:port that sends and receives on one interface."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+    s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode() + b"\0")
+    s.bind(socket.getaddrinfo("0.0.0.0", port)[0][-1])
+    s.setblocking(False)
+    return s
 
 
 def _ip_show(args):

@@ -1,39 +1,12 @@
 # A hand-made DHCPv6 client for the host-tool tests: a UDP socket created inside a lab
 # namespace (a thread setns()es into it), bound to [::]:546 on one interface, speaking the
 # packets tests/protocol/craft6.py builds. (The same idea as tests/interop's Crafted.)
-import ctypes
-import os
 import socket
-import threading
 import time
 
 from host_tools import lab as L
-from host_tools.lab6 import wait_link_local
+from host_tools.lab6 import wait_link_local, ns_socket
 from craft6 import decode
-
-
-def ns_socket(ns, family=socket.AF_INET6, kind=socket.SOCK_DGRAM):
-    box = {}
-
-    def run():
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            fd = os.open("/var/run/netns/" + ns, os.O_RDONLY)
-            try:
-                if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
-                    raise OSError(ctypes.get_errno(), "setns")
-            finally:
-                os.close(fd)
-            box["s"] = socket.socket(family, kind)
-        except Exception as e:  # reported in the caller
-            box["e"] = e
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join(5)
-    if "e" in box:
-        raise box["e"]
-    return box["s"]
 
 
 class Client6:

@@ -4,14 +4,12 @@ and crafted clients/relays (nested Relay-forw, Reconfigure with RKAP), each in n
 test creates. Needs root + the Debian peers + the Unix port; otherwise skipped. Every wait
 is bounded; the Lab removes namespaces, processes and files even on failure.
 """
-import ctypes
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -19,12 +17,12 @@ import pytest
 from peerutil import require
 import lab as L
 from host_tools import lab6
-from host_tools.lab6 import wait_link_local
+from host_tools.lab6 import wait_link_local, ns_socket
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "protocol"))
 sys.path.insert(0, os.path.join(ROOT, "firmware"))
-from craft6 import opt, duid_ll, ia_na, ia_pd, oro, msg, relay, decode, ia_list, iaaddr, iaprefix  # noqa: E402
+from craft6 import opt, duid_ll, ia_na, ia_pd, msg, relay, decode, ia_list, iaaddr, iaprefix  # noqa: E402
 from mpdhcp.addr6 import ip6, ip6_str  # noqa: E402
 from mpdhcp.md5 import HMAC_MD5  # noqa: E402
 
@@ -151,31 +149,6 @@ def _wait_state(server, addr, state, timeout=8):
 
 
 # -- crafted peers: sockets created inside a namespace ------------------------------------
-def ns_socket(ns, family=socket.AF_INET6, kind=socket.SOCK_DGRAM):
-    """A socket living in namespace ns (made by a thread that setns()es into it)."""
-    box = {}
-
-    def run():
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            fd = os.open("/var/run/netns/" + ns, os.O_RDONLY)
-            try:
-                if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
-                    raise OSError(ctypes.get_errno(), "setns")
-            finally:
-                os.close(fd)
-            box["s"] = socket.socket(family, kind)
-        except Exception as e:  # reported in the caller
-            box["e"] = e
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join(5)
-    if "e" in box:
-        raise box["e"]
-    return box["s"]
-
-
 def ifindex(lab, ns, ifname):
     return int(lab.ip(ns, "-o", "link", "show", ifname).split(":", 1)[0])
 
@@ -222,11 +195,6 @@ class Crafted:
 
 
 # -- 1. ISC dhclient -6: address, then address + prefix; renew and release -----------------
-def _dhclient6_argv(cl, ifname, *flags):
-    return ["dhclient", "-6"] + list(flags) + ["-v", "-cf", cl.conf, "-lf", cl.leases, "-pf", cl.pidfile,
-                                                "-sf", cl.script, ifname]
-
-
 _dhclient6 = lab6.dhclient6
 _dhclient6_argv = lab6.dhclient6_argv
 
