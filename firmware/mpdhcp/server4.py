@@ -47,6 +47,7 @@ class Server4:
         self.keylen = 0
         self.keyflags = 0
         self._now = 0
+        self.res = None  # the reservation _choose found for the client being answered
         self.cursor = [0] * len(self.subnets)  # next pool offset to try, per subnet
         # reserved host offset -> reservation, per subnet (config time, looked up by int)
         self.reserved = []
@@ -198,6 +199,7 @@ class Server4:
         """Record for the address to offer this client, or -1 when the pool is exhausted."""
         lt = self.leases
         res = self._reservation(rx, sub)
+        self.res = res  # the OFFER names its hostname: looked up once per DISCOVER
         if res is not None and res.addr is not None:
             r = self._usable(sub, res.addr, 0, res, now)
             if r != -1:
@@ -279,7 +281,7 @@ class Server4:
             lt.set(r, L.OFFERED, now + OFFER_HOLD)
         lt.addr_into(r, self.target, 0)
         self.stats["offer"] += 1
-        return self._reply(rx, P.OFFER, self.target, sub, meta, out, self._reservation(rx, sub))
+        return self._reply(rx, P.OFFER, self.target, sub, meta, out, self.res)
 
     def _request_kind(self, rx):
         o = self.opts
