@@ -1,7 +1,7 @@
 # `inspect --port P [leases|stats|config|log]`, `reserve`, `release`, `reconfigure`: the running
 # service on a board, over its serial REPL (mpremote `resume`: nothing is reset, the service
 # keeps serving from its background thread while we ask). Reads go through
-# mpdhcp.platform_thread.call, so they see the tables between two runner steps.
+# mpdhcp.platform.thread.call, so they see the tables between two runner steps.
 # Exit codes: 0 ok, 1 device unreachable, 3 the service refused or failed (its error is
 # printed), 4 not supported by the firmware on the device (e.g. reconfigure on firmware
 # built before the DHCPv6 server).
@@ -13,7 +13,7 @@ from .device import DeviceError, MARK, call
 _READ = """
 import mpdhcp.console as _c
 try:
-    import mpdhcp.platform_thread as _b
+    import mpdhcp.platform.thread as _b
     _call = _b.call
 except ImportError:
     _call = lambda f: f()
@@ -25,7 +25,7 @@ print(%r + json.dumps(_call(_c.%s)))
 _WAIT = """
 import time
 import mpdhcp.console as _c
-import mpdhcp.platform_thread as _b
+import mpdhcp.platform.thread as _b
 _n = 0
 while True:
     _l = _b.call(_c.leases)
@@ -40,7 +40,7 @@ print(%r + json.dumps(_l))
 _LEASES = """
 import mpdhcp.console as _c
 try:
-    import mpdhcp.platform_thread as _b
+    import mpdhcp.platform.thread as _b
     _call = _b.call
 except ImportError:
     _call = lambda f: f()
@@ -51,7 +51,7 @@ print(%r + json.dumps(_l))
 """
 
 _LOG = """
-import mpdhcp.platform_thread as _b
+import mpdhcp.platform.thread as _b
 print(%r + json.dumps({'status': _b.status(), 'lines': _b.log_lines()}))
 """
 

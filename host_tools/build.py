@@ -12,8 +12,8 @@ from . import ROOT, FIRMWARE
 
 ARCH = {"esp32": "xtensawin", "picow": "armv6m", "unix": None}  # None: bytecode only (any port)
 # modules that only make sense on one kind of platform
-ONLY_UNIX = ("netif_unix.py", "netif_unix_control.py", "__main__.py")
-ONLY_LWIP = ("netif_lwip.py",)
+ONLY_UNIX = ("platform/netif_unix.py", "platform/control_unix.py", "__main__.py")
+ONLY_LWIP = ("platform/netif_lwip.py",)
 # mpy header byte 2 >> 2 (py/persistentcode.h MP_NATIVE_ARCH_*)
 ARCH_CODE = {"x86": 1, "x64": 2, "armv6": 3, "armv6m": 4, "armv7m": 5, "armv7em": 6, "armv7emsp": 7,
              "armv7emdp": 8, "xtensa": 9, "xtensawin": 10, "rv32imc": 11, "rv64imc": 12}
@@ -82,7 +82,13 @@ def check_arch(arch):
 
 def modules_for(board, fwdir):
     skip = ONLY_LWIP if board == "unix" else ONLY_UNIX
-    return sorted(n for n in os.listdir(fwdir) if n.endswith(".py") and n not in skip)
+    names = []
+    for dp, _, fns in os.walk(fwdir):
+        for fn in fns:
+            rel = os.path.relpath(os.path.join(dp, fn), fwdir).replace(os.sep, "/")
+            if fn.endswith(".py") and rel not in skip:
+                names.append(rel)
+    return sorted(names)
 
 
 def build(board, arch=None, config=None, out=None, fwdir=None):
@@ -105,6 +111,7 @@ def build(board, arch=None, config=None, out=None, fwdir=None):
         for name in modules_for(board, fwdir):
             src = os.path.join(fwdir, name)
             dst = os.path.join(stage, "mpdhcp", name[:-3] + ".mpy")
+            os.makedirs(os.path.dirname(dst), exist_ok=True)
             compile_one(src, dst, arch, "mpdhcp/" + name)
             ver, acode, sbits = header(dst)
             mods.append({"module": "mpdhcp/" + name[:-3] + ".mpy", "source_bytes": os.path.getsize(src),

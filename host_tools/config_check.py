@@ -36,7 +36,7 @@ def check(path):
         sec = doc.sections[name]
         subs = getattr(sec, "subnets", None)
         if name == "Dhcp4" and subs is not None:
-            from mpdhcp.addr import ip4_str
+            from mpdhcp.wire.addr import ip4_str
 
             lines.append("  Dhcp4: interfaces %s, lease file %s, %d subnet(s)" % (
                 ", ".join(n for n, _ in sec.interfaces), sec.lease_file or "(none: leases kept in RAM)", len(subs)))

@@ -55,9 +55,10 @@ def add_parser(sub):
 def read_leases(cfg4, journal_path):
     """The leases in a journal, as console.leases() dicts, replayed without touching the file."""
     firmware()
-    from mpdhcp.server4 import Server4
-    from mpdhcp.store import Journal
-    from mpdhcp import service, console
+    from mpdhcp.v4.server4 import Server4
+    from mpdhcp.state.journal import Journal
+    from mpdhcp import service
+    from mpdhcp import console
 
     if not os.path.exists(journal_path):
         raise OSError("%s: no such lease file" % journal_path)
@@ -79,9 +80,10 @@ def read_leases6(cfg6, journal_path):
     """(console leases6() dicts, server DUID bytes or None) replayed from a DHCPv6 journal,
     without touching the file."""
     firmware()
-    from mpdhcp.server6 import Server6
-    from mpdhcp.store import Journal
-    from mpdhcp import service6, console6
+    from mpdhcp.v6.server6 import Server6
+    from mpdhcp.state.journal import Journal
+    from mpdhcp import service6
+    from mpdhcp import console6
 
     if not os.path.exists(journal_path):
         raise OSError("%s: no such lease file" % journal_path)

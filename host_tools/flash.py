@@ -44,14 +44,14 @@ print(%r + json.dumps({'ok': 1}))
 _RERUN = """
 import sys, os
 try:
-    import mpdhcp.platform_thread as _b
+    import mpdhcp.platform.thread as _b
     _b.stop()
 except ImportError:
     pass
 for _m in [m for m in sys.modules if m == 'main' or m == 'mpdhcp' or m.startswith('mpdhcp.')]:
     del sys.modules[_m]
 exec(open('main.py').read(), {'__name__': '__main__'})
-import mpdhcp.platform_thread as _b
+import mpdhcp.platform.thread as _b
 print(%r + json.dumps(_b.status()))
 """
 
@@ -110,7 +110,13 @@ def flash(board, port, dry_run=False, restart=True, tree=None, quiet=False):
         if restart and not dry_run and not todo:
             summary["restarted"] = False  # nothing changed: leave the running service alone
         return summary
-    dirs = sorted({os.path.dirname(p) for p in todo if os.path.dirname(p)})
+    dirs = set()
+    for p in todo:  # every folder on the way, parents first (mpdhcp/, then mpdhcp/v4/)
+        d = os.path.dirname(p)
+        while d:
+            dirs.add(d)
+            d = os.path.dirname(d)
+    dirs = sorted(dirs)
     if dirs:
         call(port, _MKDIR % (dirs, "@@MPDHCP "))
     for i, p in enumerate(todo):

@@ -3,14 +3,14 @@
 # the site settings (a missing file or key keeps the default below):
 #   {"ap": {"essid": "mpdhcp", "password": "..."}, "wan": {"essid": "...", "password": "..."},
 #    "eth": {"mdc": 23, "mdio": 18, "phy": "LAN8720", "phy_addr": 1, "power": 16}}
-# Serves from a background thread (mpdhcp.platform_thread) so the REPL stays free for
+# Serves from a background thread (mpdhcp.platform.thread) so the REPL stays free for
 # `python -m host_tools inspect --port /dev/ttyUSB0`.
 import json
 import time
 import network
 from machine import Pin
-from mpdhcp import platform_thread
-from mpdhcp.netif_lwip import NetifLwip
+from mpdhcp.platform import thread as platform_thread
+from mpdhcp.platform.netif_lwip import NetifLwip
 
 SETTINGS = {
     "ap": {"essid": "mpdhcp", "password": "mpdhcp-lan", "ip": "192.168.4.1"},

@@ -4,13 +4,13 @@
 #   {"ap": {"essid": "mpdhcp", "password": "..."}, "wan": {"essid": "...", "password": "..."},
 #    "w5500": {"spi": 0, "sck": 18, "mosi": 19, "miso": 16, "cs": 17, "rst": 20, "ip": "192.168.5.1"}}
 # The config names the interfaces "ap" and "eth" (W5500). The RP2040 runs the service thread
-# on its second core (mpdhcp.platform_thread), leaving the REPL free for host_tools inspect.
+# on its second core (mpdhcp.platform.thread), leaving the REPL free for host_tools inspect.
 import json
 import time
 import network
 from machine import Pin, SPI
-from mpdhcp import platform_thread
-from mpdhcp.netif_lwip import NetifLwip
+from mpdhcp.platform import thread as platform_thread
+from mpdhcp.platform.netif_lwip import NetifLwip
 
 SETTINGS = {
     "ap": {"essid": "mpdhcp", "password": "mpdhcp-lan", "ip": "192.168.4.1"},

@@ -1,8 +1,8 @@
 # Inspection helpers, the same for the REPL on a board and the control socket on Linux:
 #   import mpdhcp.console as c; c.leases(); c.stats()
 # They build plain lists/dicts (allocating is fine here: never on the packet path).
-from .addr import ip4_str, mac_str, hexstr
-from . import leases4 as L
+from .wire.addr import ip4_str, mac_str, hexstr
+from .state import leases4 as L
 
 SERVICE = None  # the running service (set by the runner), so the REPL needs no arguments
 
@@ -76,7 +76,7 @@ def client4(svc=None):
     eng = s.engine("client4")
     if eng is None:
         return None
-    from .client4 import STATE_NAMES
+    from .v4.client4 import STATE_NAMES
 
     return {"state": STATE_NAMES[eng.state], "lease": eng.lease_info(), "counters": dict(eng.stats)}
 
@@ -141,7 +141,7 @@ def release(ip, svc=None):
 
 
 def _release(ip, svc):
-    from .addr import ip4
+    from .wire.addr import ip4
 
     s = _svc(svc)
     eng = s.engine("server4")
@@ -164,9 +164,10 @@ def reserve(hw, ip, hostname=None, subnet_id=None, svc=None):
 
 def _reserve(hw, ip, hostname, subnet_id, svc):
     import json
-    from .addr import ip4
+    from .wire.addr import ip4
     from . import config as C
-    from . import server4
+    from .config.dhcp4 import _reservation
+    from .v4 import server4
 
     s = _svc(svc)
     eng = s.engine("server4")
@@ -182,7 +183,7 @@ def _reserve(hw, ip, hostname, subnet_id, svc):
     entry = {"hw-address": hw.lower(), "ip-address": ip}
     if hostname:
         entry["hostname"] = hostname
-    res = C._reservation(entry, "reservation", sub)  # the same checks as the config file
+    res = _reservation(entry, "reservation", sub)  # the same checks as the config file
     for q in sub.reservations:
         if q.addr == res.addr or (q.hw is not None and q.hw == res.hw):
             raise ValueError("%s or %s is already reserved" % (ip, hw))

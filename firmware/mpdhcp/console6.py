@@ -1,8 +1,8 @@
 # DHCPv6 inspection and actions for console.py (REPL and control socket): leases6() and
 # reconfigure(). Allocates freely: never on the packet path.
-from .addr6 import ip6, ip6_str
-from . import leases6 as L
-from . import packet6 as P
+from .wire.addr6 import ip6, ip6_str
+from .state import leases6 as L
+from .wire import packet6 as P
 
 
 def _duid_hex(recs, o):

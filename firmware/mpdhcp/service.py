@@ -2,7 +2,7 @@
 # check the config, build one engine per config section, restore leases, open sockets, run.
 import sys
 from . import config as configmod
-from .store import Journal
+from .state.journal import Journal
 from .runner import Runner
 
 DEFAULT_CAPACITY = 2048  # DHCPv4 leases held in RAM when the config sets no max-leases
@@ -20,7 +20,7 @@ def capacity4(cfg):
 
 
 def _server4(runner, cfg, netif):
-    from .server4 import Server4
+    from .v4.server4 import Server4
 
     journal = Journal(cfg.lease_file)
     eng = Server4(cfg, journal, capacity4(cfg))
@@ -35,7 +35,7 @@ BUILDERS = [("Dhcp4", _server4)]
 
 
 def _client4(runner, cfg, netif):
-    from .wan4 import start_client4  # engine + the adapter glue that applies its lease
+    from .platform.wan4 import start_client4  # engine + the adapter glue that applies its lease
 
     return start_client4(runner, cfg, netif)
 
@@ -80,8 +80,8 @@ def main(argv):
     except configmod.ConfigError as e:
         print("config error: " + str(e), file=sys.stderr)
         return 2
-    from .netif_unix import NetifUnix
-    from .netif_unix_control import ControlSocket
+    from .platform.netif_unix import NetifUnix
+    from .platform.control_unix import ControlSocket
 
     try:
         runner = build(doc, NetifUnix(), ControlSocket)

@@ -1,8 +1,8 @@
 # Start-up of the DHCPv6 server (the service.BUILDERS entry for "Dhcp6"): the engine, its
 # journal (which also keeps the server DUID and the Reconfigure secret across restarts), and
 # one socket per interface.
-from .store import Journal
-from .server6 import Server6
+from .state.journal import Journal
+from .v6.server6 import Server6
 
 DEFAULT_CAPACITY = 2048  # DHCPv6 leases held in RAM when the config sets no max-leases
 

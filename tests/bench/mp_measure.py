@@ -15,11 +15,11 @@ import os
 import sys
 
 from craft4 import pkt, opt, meta, yiaddr
-from mpdhcp.addr import ip4
+from mpdhcp.wire.addr import ip4
 from mpdhcp.config import parse
-from mpdhcp.server4 import Server4
+from mpdhcp.v4.server4 import Server4
 from mpdhcp.slot import Slot
-from mpdhcp.store import Journal
+from mpdhcp.state.journal import Journal
 
 NOW = 100000
 WARM = 0xFFFF  # the warm-up client
@@ -142,7 +142,7 @@ def adapter(port_base, n):
     datagram the way NetifUnix does; then NetifUnix.recv/send themselves."""
     import socket
     import struct
-    from mpdhcp.netif_unix import NetifUnix
+    from mpdhcp.platform.netif_unix import NetifUnix
     from mpdhcp.slot import Meta
 
     a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -9,9 +9,9 @@ import sys
 
 from craft6 import msg, ia_na, ia_pd, opt, meta, SERVER_DUID, SECRET
 from mpdhcp.config import parse_doc
-from mpdhcp.server6 import Server6
+from mpdhcp.v6.server6 import Server6
 from mpdhcp.slot import Slot
-from mpdhcp.store import Journal
+from mpdhcp.state.journal import Journal
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
 CONFIG = """{"Dhcp6": {"interfaces-config": {"interfaces": ["s0"]}, "rapid-commit": true,

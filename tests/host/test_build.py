@@ -26,20 +26,20 @@ def test_build_for_a_board(tmp_path, board, arch, code):
     assert json.loads((out / "build-report.json").read_text())["modules"] == rep["modules"]
     names = [m["module"] for m in rep["modules"]]
     expect = ["mpdhcp/" + n[:-3] + ".mpy" for n in modules_for(board, os.path.join(ROOT, "firmware", "mpdhcp"))]
-    assert names == expect and "mpdhcp/netif_lwip.mpy" in names and "mpdhcp/netif_unix.mpy" not in names
+    assert names == expect and "mpdhcp/platform/netif_lwip.mpy" in names and "mpdhcp/platform/netif_unix.mpy" not in names
     for m in rep["modules"]:
         assert m["mpy_bytes"] > 0 and m["source_bytes"] > m["mpy_bytes"] // 2
         assert header(out / m["module"]) == (6, m["arch_code"], 31)
     assert rep["mpy_total"] == sum(m["mpy_bytes"] for m in rep["modules"])
     assert (out / "main.py").exists() and json.loads((out / "mpdhcp.json").read_text())["Dhcp4"]
     # bytecode .mpy is portable: the 64-bit Unix port imports every module of the board build
-    mods = [n[len("mpdhcp/"):-4] for n in names if not n.endswith("__init__.mpy")]
+    mods = [n[len("mpdhcp/"):-4].replace("/", ".") for n in names if not n.endswith("__init__.mpy")]
     code_ = "import mpdhcp\n" + "".join("import mpdhcp.%s\n" % m for m in mods) + "print('imported', %d)" % len(mods)
     p = subprocess.run([micropython(), "-c", code_], capture_output=True, text=True, timeout=30,
                        env=dict(os.environ, MICROPYPATH=str(out)), cwd=str(tmp_path))
     assert p.returncode == 0 and "imported %d" % len(mods) in p.stdout, p.stdout + p.stderr
     r = cli("build", board, "--out", out)  # the human report: one line per module with sizes
-    assert "mpdhcp/server4.mpy" in r.stdout and "total" in r.stdout and arch in r.stdout.splitlines()[0]
+    assert "mpdhcp/v4/server4.mpy" in r.stdout and "total" in r.stdout and arch in r.stdout.splitlines()[0]
 
 
 def test_build_fails_clearly_on_a_syntax_error(tmp_path):

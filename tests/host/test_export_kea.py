@@ -79,7 +79,7 @@ def test_export_kea_hands_clients_their_addresses(tmp_path):
 def test_export_kea_writes_lease6_rows_and_skips_long_duids(tmp_path):
     import time
     import craft6 as C6
-    from mpdhcp.store import Journal
+    from mpdhcp.state.journal import Journal
     from host_tools.export_kea import LEASE6_HEADER
 
     jpath = str(tmp_path / "leases6.jnl")
@@ -137,7 +137,7 @@ def _bind6(c, cid, sid=None):
     """Solicit (IA_NA 1 + IA_PD 2, no hints) -> Advertise -> Request -> Reply:
     (address, prefix/len, server DUID)."""
     from craft6 import msg, opt, ia_na, ia_pd, ia_list, iaaddr, iaprefix
-    from mpdhcp.addr6 import ip6_str
+    from mpdhcp.wire.addr6 import ip6_str
 
     t, _, o, _ = c.exchange(msg(1, (ia_na(1), ia_pd(2)), cid=cid))
     assert t == 2, o
@@ -151,7 +151,7 @@ def _bind6(c, cid, sid=None):
 def test_export_kea_hands_dhcpv6_clients_their_addresses_and_prefixes(tmp_path):
     need("ip", "kea-dhcp6", "micropython", root=True)
     from craft6 import duid_ll, msg, ia_na, ia_list, iaaddr
-    from mpdhcp.addr6 import ip6_str
+    from mpdhcp.wire.addr6 import ip6_str
     from v6peer import Client6
     from host_tools.export_kea import LEASE6_HEADER
 

@@ -10,7 +10,7 @@ import pytest
 
 from hostutil import ROOT, need
 from host_tools.paths import micropython
-from mpdhcp import netif_lwip as N
+from mpdhcp.platform import netif_lwip as N
 from mpdhcp.slot import Slot, KIND_BROADCAST, KIND_UNICAST
 
 
@@ -149,9 +149,9 @@ class FakeBg:
         import network
         print("@@", json.dumps({"config": path, "nics": {k: v.ifconfig()[0] for k, v in netif.nics.items()},
                                "limited": netif.limited, "calls": network.CALLS}))
-import mpdhcp
-sys.modules["mpdhcp.platform_thread"] = FakeBg()
-mpdhcp.platform_thread = sys.modules["mpdhcp.platform_thread"]
+import mpdhcp.platform
+sys.modules["mpdhcp.platform.thread"] = FakeBg()
+mpdhcp.platform.thread = sys.modules["mpdhcp.platform.thread"]
 exec(open(sys.argv[1] if len(sys.argv) > 1 else "main.py").read())
 '''
 

@@ -56,7 +56,7 @@ def test_flash_copies_the_build_then_nothing(board):
     r = cli("flash", "unix", "--port", b.port, "--build", out, "--dry-run", "--json")
     assert r.returncode == 0, r.stderr
     planned = json.loads(r.stdout)["changed"]
-    assert "main.py" in planned and "mpdhcp/server4.mpy" in planned
+    assert "main.py" in planned and "mpdhcp/v4/server4.mpy" in planned
     r = cli("flash", "unix", "--port", b.port, "--build", out, "--json")
     assert r.returncode == 0, r.stdout + r.stderr
     s = json.loads(r.stdout)
@@ -138,7 +138,7 @@ def _bind6(c, cid, accept):
     """Solicit + Request for one IA_NA, with or without Reconfigure Accept (option 20):
     (address, Reply options)."""
     from craft6 import msg, opt, ia_na, ia_list, iaaddr
-    from mpdhcp.addr6 import ip6_str
+    from mpdhcp.wire.addr6 import ip6_str
 
     extra = (opt(20, b""),) if accept else ()
     t, _, o, _ = c.exchange(msg(1, (ia_na(1),) + extra, cid=cid))
@@ -151,7 +151,7 @@ def _bind6(c, cid, accept):
 def test_reconfigure_reaches_a_client_that_accepted_and_is_refused_otherwise(board):
     import hmac
     from craft6 import duid_ll, decode, msg, ia_na, ia_list, iaaddr
-    from mpdhcp.addr6 import ip6_str
+    from mpdhcp.wire.addr6 import ip6_str
     from v6peer import Client6
 
     lab, b, out, (c0, c1) = board

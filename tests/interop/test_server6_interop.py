@@ -23,8 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "protocol"))
 sys.path.insert(0, os.path.join(ROOT, "firmware"))
 from craft6 import opt, duid_ll, ia_na, ia_pd, msg, relay, decode, ia_list, iaaddr, iaprefix  # noqa: E402
-from mpdhcp.addr6 import ip6, ip6_str  # noqa: E402
-from mpdhcp.md5 import HMAC_MD5  # noqa: E402
+from mpdhcp.wire.addr6 import ip6, ip6_str  # noqa: E402
+from mpdhcp.wire.md5 import HMAC_MD5  # noqa: E402
 
 LAN = "2001:db8:77"
 POOL = (LAN + "::1000", LAN + "::ffff")

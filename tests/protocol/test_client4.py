@@ -5,12 +5,12 @@
 # (micropython.heap_lock; a no-op stub under CPython), after warm-up calls.
 import micropython
 from craft4 import pkt, opt, meta, options, server
-from mpdhcp.addr import ip4
-from mpdhcp import client4 as C
-from mpdhcp import packet4 as P
+from mpdhcp.wire.addr import ip4
+from mpdhcp.v4 import client4 as C
+from mpdhcp.wire import packet4 as P
 from mpdhcp.config import parse_doc, ConfigError
 from mpdhcp.slot import Slot, KIND_BROADCAST, KIND_UNICAST
-from mpdhcp.store import Journal
+from mpdhcp.state.journal import Journal
 
 HW = b"\x02\x00\x00\x00\x00\x42"
 SID = ip4("192.168.77.1")

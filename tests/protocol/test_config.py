@@ -1,6 +1,6 @@
 # Config validation: accepted shapes and the key path in every rejection.
 from mpdhcp.config import parse, ConfigError
-from mpdhcp.addr import ip4
+from mpdhcp.wire.addr import ip4
 from craft4 import CONFIG
 
 

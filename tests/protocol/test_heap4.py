@@ -5,11 +5,11 @@
 # Addresses are above 128.0.0.0 so a 31-bit small-int slip would allocate on 32-bit builds.
 import micropython
 from craft4 import pkt, opt, meta, options, yiaddr, MAC1, MAC2
-from mpdhcp.addr import ip4
+from mpdhcp.wire.addr import ip4
 from mpdhcp.config import parse
-from mpdhcp.server4 import Server4
+from mpdhcp.v4.server4 import Server4
 from mpdhcp.slot import Slot
-from mpdhcp.store import Journal
+from mpdhcp.state.journal import Journal
 
 CONFIG = """{"Dhcp4": {
   "interfaces-config": {"interfaces": ["s0"]},

@@ -6,8 +6,8 @@
 import micropython
 from craft6 import (SERVER_DUID, opt, duid_ll, ia_na, ia_pd, oro, msg, relay, decode, ia_list,
                     iaaddr, server, meta)
-from mpdhcp.addr6 import ip6_str
-from mpdhcp import packet6 as P
+from mpdhcp.wire.addr6 import ip6_str
+from mpdhcp.wire import packet6 as P
 from mpdhcp.slot import Slot
 
 NOW = 1000

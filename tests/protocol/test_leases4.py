@@ -1,5 +1,5 @@
 # Lease table: records, both indexes, and backward-shift deletion against a plain model.
-from mpdhcp.leases4 import Leases4, REC, BOUND, RELEASED, DECLINED, KEYMAX
+from mpdhcp.state.leases4 import Leases4, REC, BOUND, RELEASED, DECLINED, KEYMAX
 
 
 def _key(t, i, long=False):

@@ -4,7 +4,7 @@
 # Plain test_* functions: runs under CPython pytest and under MicroPython (tests/mprun.py).
 from craft4 import pkt, opt, server, meta, options, yiaddr, MAC1
 from mpdhcp.slot import Slot
-from mpdhcp.packet4 import BAD_NAMES
+from mpdhcp.wire.packet4 import BAD_NAMES
 
 COOKIE = b"\x63\x82\x53\x63"
 MAC_ALIVE = b"\x02\x00\x00\x00\xaa\x01"

@@ -2,10 +2,10 @@
 import os
 from craft4 import CONFIG, MAC1, MAC2, pkt, opt, meta
 from mpdhcp.config import parse
-from mpdhcp.server4 import Server4
-from mpdhcp.store import Journal
+from mpdhcp.v4.server4 import Server4
+from mpdhcp.state.journal import Journal
 from mpdhcp.runner import Runner
-from mpdhcp.addr import ip4
+from mpdhcp.wire.addr import ip4
 
 EVENTS = []
 

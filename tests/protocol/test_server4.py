@@ -1,9 +1,9 @@
 # Server4 behaviour, one function per rule (RFC 2131 4.3, RFC 2132, RFC 3046, RFC 3396).
 from craft4 import (MAC1, MAC2, CONFIG, pkt, opt, server, meta, exchange, dora, options, yiaddr)
-from mpdhcp.addr import ip4
-from mpdhcp.store import Journal
+from mpdhcp.wire.addr import ip4
+from mpdhcp.state.journal import Journal
 from mpdhcp.slot import KIND_BROADCAST, KIND_UNICAST
-from mpdhcp import leases4 as L
+from mpdhcp.state import leases4 as L
 
 SID = ip4("192.168.77.1")
 

@@ -2,12 +2,12 @@
 from craft6 import (MAC1, MAC2, SERVER_DUID, SECRET, CONFIG, opt, u32, duid_ll, ia_na, ia_pd, oro,
                     msg, relay, decode, ia_list, iaaddr, iaprefix, status, server, meta, exchange,
                     bind, options)
-from mpdhcp.addr6 import ip6, ip6_str
+from mpdhcp.wire.addr6 import ip6, ip6_str
 from mpdhcp.config import parse_doc, ConfigError
-from mpdhcp.store import Journal
-from mpdhcp import leases6 as L
-from mpdhcp import packet6 as P
-from mpdhcp.md5 import MD5, HMAC_MD5
+from mpdhcp.state.journal import Journal
+from mpdhcp.state import leases6 as L
+from mpdhcp.wire import packet6 as P
+from mpdhcp.wire.md5 import MD5, HMAC_MD5
 from mpdhcp.slot import Slot
 
 CID = duid_ll(MAC1)

@@ -1,5 +1,5 @@
 # Journal: CRC'd records, replay, torn tails, compaction.
-from mpdhcp.store import Journal, replay, crc16
+from mpdhcp.state.journal import Journal, replay, crc16
 
 
 def _records(j):

@@ -17,7 +17,7 @@ import os
 import select
 import socket
 import time
-from .slot import Meta, KIND_BROADCAST
+from ..slot import Meta, KIND_BROADCAST
 
 SOL_SOCKET = getattr(socket, "SOL_SOCKET", 0xFFF)  # lwIP's values where a port omits them
 SO_REUSEADDR = getattr(socket, "SO_REUSEADDR", 0x0004)

@@ -1,10 +1,10 @@
 # The Dhcp6 section: a strict subset of Kea's Dhcp6 schema, parsed into plain objects for
 # server6. Registered in config.SECTIONS; errors name the key path, e.g.
 # "Dhcp6.subnet6[0].pd-pools[0].delegated-len: 48 is shorter than prefix-len 56".
-from .config import _want, _keys, _fail, _lifetime, ConfigError  # noqa: F401
-from .config import server_common, subnet_list, add_subnet, option_data, lease_database
-from .addr6 import ip6, prefix6, in_prefix, to_int6, from_int6
-from .options4 import unhex
+from .common import _want, _keys, _fail, _lifetime, ConfigError  # noqa: F401
+from .common import server_common, subnet_list, add_subnet, option_data, lease_database
+from ..wire.addr6 import ip6, prefix6, in_prefix, to_int6, from_int6
+from ..wire.options4 import unhex
 
 POOL_MAX = 1 << 20  # addresses / prefixes tried per pool (offsets stay small ints on boards)
 

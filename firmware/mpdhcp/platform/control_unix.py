@@ -4,7 +4,7 @@ import json
 import os
 import socket
 import struct
-from . import console
+from .. import console
 
 
 class ControlSocket:
@@ -46,7 +46,7 @@ class ControlSocket:
             if isinstance(req, dict) and req.get("command") in ("lease4-get-all", "leases"):
                 self._stream_leases(c, svc)
             elif isinstance(req, dict) and req.get("command") in ("lease6-get-all", "leases6"):
-                from .console6 import each_lease6
+                from ..console6 import each_lease6
 
                 self._stream_leases(c, svc, each_lease6(console._svc(svc)))
             else:

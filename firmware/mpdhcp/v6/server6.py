@@ -5,9 +5,9 @@
 # with the Reconfigure Key Authentication Protocol (RFC 8415 20.4) retransmitted per 18.3.11.
 # No sockets, clocks or files; persistence goes through the journal's staging buffer.
 from micropython import const
-from . import packet6 as P
-from . import leases6 as L
-from .slot import KIND_UNICAST
+from ..wire import packet6 as P
+from ..state import leases6 as L
+from ..slot import KIND_UNICAST
 from .reconfigure6 import Reconfigure6
 
 J_SERVER6 = const(32)  # journal: DUID length(1), DUID, Reconfigure secret(16)
@@ -156,8 +156,8 @@ class Server6(Reconfigure6):
 
     def log_line(self, out, ifname, replied):
         """'SOLICIT>ADVERTISE 02:00:00:00:00:01 2001:db8:1::100 on s0' (DUID's MAC or tail)."""
-        from .addr6 import ip6_str
-        from .addr import mac_str
+        from ..wire.addr6 import ip6_str
+        from ..wire.addr import mac_str
         nm = P.MSG_NAMES
         rx = nm[out.rx_type] if out.rx_type < len(nm) else str(out.rx_type)
         tx = nm[out.tx_type] if replied and out.tx_type < len(nm) else "-"

@@ -16,9 +16,9 @@
 # per server); then the offer of the address we held before (remembered in the journal) wins,
 # else the first offer received. An offer arriving after the window is taken at once.
 from micropython import const
-from . import packet4 as P
-from .slot import KIND_UNICAST, KIND_BROADCAST
-from .addr import ip4_str, mac_str
+from ..wire import packet4 as P
+from ..slot import KIND_UNICAST, KIND_BROADCAST
+from ..wire.addr import ip4_str, mac_str
 
 # states (RFC 2131 figure 5)
 INIT = const(0)

@@ -3,10 +3,10 @@
 # and sends, signs and retransmits Reconfigure messages. A base class of server6.Server6, kept
 # apart so the server's main file reads as the message handlers it is.
 from micropython import const
-from . import packet6 as P
-from . import leases6 as L
-from .md5 import MD5, HMAC_MD5
-from .slot import KIND_UNICAST
+from ..wire import packet6 as P
+from ..state import leases6 as L
+from ..wire.md5 import MD5, HMAC_MD5
+from ..slot import KIND_UNICAST
 
 # Reconfigure Key Authentication Protocol (RFC 8415 20.4, 21.11)
 AUTH_PROTO_RKAP = const(3)

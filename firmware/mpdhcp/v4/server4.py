@@ -2,10 +2,10 @@
 #   handle(rx, n, meta, now, out) -> reply length; next_deadline(); on_timer(now, out); stats.
 # No sockets, clocks or files here; persistence goes through the journal's staging buffer.
 from micropython import const
-from . import packet4 as P
-from . import leases4 as L
-from .slot import KIND_UNICAST, KIND_BROADCAST
-from .addr import ip4_str, mac_str
+from ..wire import packet4 as P
+from ..state import leases4 as L
+from ..slot import KIND_UNICAST, KIND_BROADCAST
+from ..wire.addr import ip4_str, mac_str
 
 J_LEASE4 = const(1)  # journal record: the 40-byte lease record, then hostname length + bytes
 J_STATE4 = const(2)  # journal record: address(4), state(1), expiry(4): renewals, releases

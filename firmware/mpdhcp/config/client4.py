@@ -13,8 +13,8 @@
 #     "resolv-conf": "/etc/resolv.conf",      where DNS servers go (null: nowhere)
 #     "release-on-shutdown": true             RELEASE and deconfigure on a graceful stop
 #   }
-from .config import _want, _keys, _fail
-from . import options4
+from .common import _want, _keys, _fail
+from ..wire import options4
 
 # RFC 2131/2132 codes asked for by default: mask, routers, DNS, domain, MTU, broadcast, NTP,
 # lease time, server id, T1, T2, domain search (RFC 3397), classless routes (RFC 3442)

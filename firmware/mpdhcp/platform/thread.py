@@ -11,9 +11,9 @@
 # thread would land in the middle of a raw-REPL reply and break mpremote.
 import _thread
 import time
-from . import config as configmod
-from . import console
-from . import service
+from .. import config as configmod
+from .. import console
+from .. import service
 
 LOG_KEEP = 32  # log lines kept
 WAIT_MS = 200  # longest wait between runner steps (timers are honoured sooner)

@@ -8,9 +8,9 @@
 # On a graceful stop (runner.on_close) it RELEASEs the lease and removes it, unless the
 # config says release-on-shutdown false (then the lease stays, and a restart INIT-REBOOTs).
 # Allocates freely: runs once per step, outside the packet path.
-from .client4 import Client4, STATE_NAMES, INIT_REBOOT, REBOOTING
-from .addr import ip4_str
-from .store import Journal
+from ..v4.client4 import Client4, STATE_NAMES, INIT_REBOOT, REBOOTING
+from ..wire.addr import ip4_str
+from ..state.journal import Journal
 
 
 def start_client4(runner, cfg, netif):

@@ -6,7 +6,7 @@ import select
 import socket
 import struct
 import time
-from .slot import Meta
+from ..slot import Meta
 
 SO_BINDTODEVICE = 25  # Linux <asm-generic/socket.h>; not exported by the port
 IPPROTO_IPV6 = 41  # Linux <netinet/in.h>; with the two below, not exported by the port
@@ -280,7 +280,7 @@ def if_ipv4(ifname):
     """The first IPv4 address of an interface, read once at start through `ip`."""
     for word in _ip_show("-4 -o addr show dev %s" % ifname).split():
         if word.count(".") == 3 and "/" in word:
-            from .addr import ip4
+            from ..wire.addr import ip4
 
             return ip4(word.split("/")[0])
     raise OSError("interface %s has no IPv4 address (give it one, or name it as %s/ADDRESS)" % (ifname, ifname))

@@ -1,0 +1,69 @@
+# The config file: one JSON document, a strict subset of Kea's schema, one parser per
+# top-level section. The registry below maps a section name to its parser; each parser's
+# module is imported when its section is present, so a board carries only what it uses.
+# Errors name the key path (config.common.ConfigError).
+import json
+from .common import ConfigError, _want, _fail  # noqa: F401  (ConfigError is this package's API)
+
+
+def _dhcp4(d, p):
+    from .dhcp4 import dhcp4
+    return dhcp4(d, p)
+
+
+def _client4(d, p):
+    from .client4 import client4  # the WAN-side DHCPv4 client
+    return client4(d, p)
+
+
+def _dhcp6(d, p):
+    from .dhcp6 import dhcp6  # the DHCPv6 server
+    return dhcp6(d, p)
+
+
+SECTIONS = {"Dhcp4": _dhcp4, "Client4": _client4, "Dhcp6": _dhcp6}
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            text = f.read()
+    except OSError as e:
+        raise ConfigError(path + ": cannot read: " + str(e))
+    return parse_doc(text)
+
+
+class Doc:
+    """The whole file: one parsed object per section present, None for the others."""
+
+    def __init__(self):
+        self.sections = {}
+
+    def get(self, name):
+        return self.sections.get(name)
+
+
+def parse_doc(text):
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        raise ConfigError("config: not valid JSON: " + str(e))
+    _want("config", doc, dict, "map")
+    names = sorted(SECTIONS)
+    for k in doc:
+        if k not in SECTIONS:
+            _fail(k, "unknown or unsupported section (this version has: " + ", ".join(names) + ")")
+    if not doc:
+        _fail("config", "empty: give at least one of " + ", ".join(names))
+    d = Doc()
+    for k in doc:
+        d.sections[k] = SECTIONS[k](doc[k], k)
+    return d
+
+
+def parse(text):
+    """The Dhcp4 section alone (what the v4 server and its tests need)."""
+    d = parse_doc(text)
+    if d.get("Dhcp4") is None:
+        _fail("config", "no Dhcp4 section")
+    return d.get("Dhcp4")
