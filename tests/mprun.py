@@ -24,7 +24,10 @@ def run_module(name, only=None):
 
 def _import(name):
     try:
-        return __import__(name)
+        mod = __import__(name)
+        for part in name.split(".")[1:]:  # __import__("v4.test_server4") returns v4
+            mod = getattr(mod, part)
+        return mod
     except Exception as e:
         print("ERROR importing %s:" % name)
         sys.print_exception(e)

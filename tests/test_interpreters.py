@@ -14,7 +14,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 PROTO = os.path.join(HERE, "protocol")
-MODULES = sorted(f[:-3] for f in os.listdir(PROTO) if f.startswith("test_") and f.endswith(".py"))
+
+
+def _modules():
+    """Every protocol test module as a dotted name: tests/protocol/v4/test_server4.py is
+    v4.test_server4 (the folders mirror firmware/mpdhcp's subpackages)."""
+    names = []
+    for dp, _, fns in os.walk(PROTO):
+        pkg = os.path.relpath(dp, PROTO).replace(os.sep, ".")
+        for f in fns:
+            if f.startswith("test_") and f.endswith(".py"):
+                names.append(f[:-3] if pkg == "." else pkg + "." + f[:-3])
+    return sorted(names)
+
+
+MODULES = _modules()
 
 
 def _check(output):
@@ -39,7 +53,7 @@ def test_protocol_under_unix_port():
 
 def _tests(mod):
     import ast
-    tree = ast.parse(open(os.path.join(PROTO, mod + ".py")).read())
+    tree = ast.parse(open(os.path.join(PROTO, *mod.split(".")) + ".py").read())
     return [n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")]
 
 
@@ -51,15 +65,18 @@ def test_protocol_under_32bit_wasm():
     passed = 0
     with tempfile.TemporaryDirectory() as tree:
         shutil.copytree(os.path.join(ROOT, "firmware", "mpdhcp"), os.path.join(tree, "mpdhcp"))
-        for f in os.listdir(PROTO):
-            if f.endswith(".py"):
-                shutil.copy(os.path.join(PROTO, f), tree)
+        for dp, _, fns in os.walk(PROTO):
+            dst = os.path.join(tree, os.path.relpath(dp, PROTO))
+            os.makedirs(dst, exist_ok=True)
+            for f in fns:
+                if f.endswith(".py"):
+                    shutil.copy(os.path.join(dp, f), dst)
         shutil.copy(os.path.join(HERE, "mprun.py"), tree)
         vm = Wasm32(tree)
         for mod in MODULES:
             for name in _tests(mod):
-                code = ("import sys\nsys.path.insert(0, '/input')\nimport mprun, %s\n"
-                        "sys.exit(0 if mprun._call(%r, %r, %s.%s) else 1)\n" % (mod, mod, name, mod, name))
+                code = ("import sys\nsys.path.insert(0, '/input')\nimport mprun\nm = mprun._import(%r)\n"
+                        "sys.exit(0 if m and mprun._call(%r, %r, getattr(m, %r)) else 1)\n" % (mod, mod, name, name))
                 ok, out = vm.run(code)
                 if ok:
                     passed += 1
