@@ -53,53 +53,47 @@ def add_parser(sub):
 
 
 def read_leases(cfg4, journal_path):
-    """The leases in a journal, as console.leases() dicts, replayed without touching the file."""
+    """The leases in a journal, as console lease4 dicts: the table replays the journal
+    through its own record codecs, without touching the file."""
     firmware()
-    from mpdhcp.v4.server4 import Server4
-    from mpdhcp.state.journal import Journal
-    from mpdhcp import service
+    from mpdhcp.state.leases4 import Leases4
     from mpdhcp import console
 
-    if not os.path.exists(journal_path):
-        raise OSError("%s: no such lease file" % journal_path)
-    j = Journal(journal_path)
-    eng = Server4(cfg4, j, service.capacity4(cfg4))
-    j.load(eng._apply)  # no rewrite: the board's file stays as it is
-
-    class One:  # the smallest "service" console.leases() reads
-        def engine(self, name):
-            return eng if name == "server4" else None
-
-        def now(self):
-            return 0
-
-    return console.leases(One(), now=0)
+    table = Leases4(65000, len(cfg4.subnets))
+    _replay(journal_path, lambda t, b, o, n: table.apply(t, b, o, n, cfg4.subnets))
+    return [console.lease4_dict(table.fields(r), cfg4.subnets, 0)
+            for r in range(table.used) if table.state(r) != 0]
 
 
 def read_leases6(cfg6, journal_path):
-    """(console leases6() dicts, server DUID bytes or None) replayed from a DHCPv6 journal,
-    without touching the file."""
+    """(console lease6 dicts, server DUID bytes or None) replayed from a DHCPv6 journal by
+    the table's record codecs, without touching the file."""
     firmware()
-    from mpdhcp.v6.server6 import Server6
+    from mpdhcp.state.leases6 import Leases6
+    from mpdhcp.v6.server6 import J_SERVER6
+    from mpdhcp import console
+
+    table = Leases6(65000, len(cfg6.subnets))
+    ident = []
+
+    def apply(typ, buf, off, ln):
+        if typ == J_SERVER6 and ln >= 1 and buf[off] + 17 == ln:
+            ident[:] = [bytes(buf[off + 1:off + 1 + buf[off]])]
+        else:
+            table.apply(typ, buf, off, ln, cfg6.subnets)
+
+    _replay(journal_path, apply)
+    leases = [console.lease6_dict(table.fields(r), cfg6.subnets, 0)
+              for r in range(table.used) if table.state(r) != 0]
+    return leases, (ident[0] if ident else None)
+
+
+def _replay(journal_path, apply):
     from mpdhcp.state.journal import Journal
-    from mpdhcp import service6
-    from mpdhcp import console6
 
     if not os.path.exists(journal_path):
         raise OSError("%s: no such lease file" % journal_path)
-    j = Journal(journal_path)
-    eng = Server6(cfg6, j, service6.capacity6(cfg6))
-    j.load(eng._apply)  # no rewrite: the board's file stays as it is
-
-    class One:
-        def engine(self, name):
-            return eng if name == "server6" else None
-
-        def now(self):
-            return 0
-
-    duid = bytes(eng.duid[:eng.duid_len]) if eng.duid_len else None
-    return console6.leases6(One(), now=0), duid
+    Journal(journal_path).load(apply)  # no rewrite: the board's file stays as it is
 
 
 def _duid_hw(duid):
@@ -120,7 +114,7 @@ def lease6_csv(leases):
         if st is None:
             continue
         duid = l["duid"]
-        if " " in duid:  # console6 names a long DUID "N-byte DUID starting ..": only a fingerprint is kept
+        if " " in duid:  # console names a long DUID "N-byte DUID starting ..": only a fingerprint is kept
             skipped += 1
             continue
         raw = bytes.fromhex(duid.replace(":", "")) if duid else b""

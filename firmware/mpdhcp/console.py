@@ -1,10 +1,21 @@
-# Inspection helpers, the same for the REPL on a board and the control socket on Linux:
-#   import mpdhcp.console as c; c.leases(); c.stats()
-# They build plain lists/dicts (allocating is fine here: never on the packet path).
+# What an operator asks of the running service, the same on the REPL of a board and on the
+# control socket on Linux: one command table (COMMANDS) serves both.
+#   import mpdhcp.console as c; c.leases(); c.stats(); c.command({"command": "lease4-get-all"})
+# Listings read records through the tables' fields() and change them only through the
+# tables' verbs (which journal). They build plain lists/dicts: allocating is fine here,
+# never on the packet path.
 from .wire.addr import ip4_str, mac_str, hexstr
+from .wire.addr6 import ip6, ip6_str
+from .wire import packet6 as P6
 from .state import leases4 as L
+from .state import leases6 as L6
 
-SERVICE = None  # the running service (set by the runner), so the REPL needs no arguments
+SERVICE = None  # the running service (set by service.build), so the REPL needs no arguments
+# LOCK is set by platform/thread.py when the runner serves from a thread: changes then happen
+# between two runner steps, never in the middle of an exchange. CONFIG_PATH is the config
+# file the service was started from (reserve() adds the reservation there too).
+LOCK = None
+CONFIG_PATH = None
 
 
 def _svc(svc):
@@ -13,6 +24,24 @@ def _svc(svc):
         raise RuntimeError("mpdhcp is not running")
     return s
 
+
+def _locked(fn, *args):
+    if LOCK is None:
+        return fn(*args)
+    with LOCK:
+        return fn(*args)
+
+
+def _text(b):
+    """Stored bytes as text that any listing (and JSON) survives: UTF-8 when it is, else
+    the printable ASCII with '?' for the rest."""
+    try:
+        return b.decode()
+    except Exception:  # MicroPython raises UnicodeError, CPython UnicodeDecodeError
+        return "".join(chr(c) if 32 <= c < 127 else "?" for c in b)
+
+
+# -- DHCPv4 server -------------------------------------------------------------------------
 
 def leases(svc=None, now=None):
     """Every lease the v4 server knows, as dicts (Kea's lease4 field names where they exist)."""
@@ -28,43 +57,43 @@ def each_lease(svc=None, now=None):
     now = s.now() if now is None else now
     lt = eng.leases
     for r in range(lt.used):
-        st = lt.state(r)
-        if st == L.FREE:
-            continue
-        o = r * L.REC
-        klen = lt.recs[o + L.R_KEYLEN]
-        cid = ""
-        if lt.recs[o + L.R_FLAGS] & L.F_CID and klen <= L.KEYMAX:
-            cid = hexstr(lt.recs[o + L.R_KEY : o + L.R_KEY + klen])
-        nlen = lt.names[r * L.NAME]
-        exp = lt.expiry(r)
-        sub = eng.subnets[lt.subnet(r)]
-        yield {
-            "ip-address": ip4_str(lt.recs, o + L.R_ADDR),
-            "hw-address": mac_str(lt.recs, o + L.R_HW),
-            "client-id": cid,
-            "hostname": bytes(lt.names[r * L.NAME + 1 : r * L.NAME + 1 + nlen]).decode(),
-            "state": L.STATE_NAMES[st],
-            "subnet-id": sub.id,
-            "valid-lft": sub.valid,
-            "expire": exp,  # engine clock: seconds since 2000-01-01
-            "expires-in": exp - now,
-        }
+        if lt.state(r) != L.FREE:
+            yield lease4_dict(lt.fields(r), eng.subnets, now)
+
+
+def lease4_dict(f, subnets, now):
+    """One Leases4.fields() tuple as a Kea-style dict (console, control socket, export-kea)."""
+    addr, hw, cid, name, st, exp, si = f
+    sub = subnets[si]
+    return {
+        "ip-address": ip4_str(addr),
+        "hw-address": mac_str(hw),
+        "client-id": hexstr(cid) if cid else "",
+        "hostname": _text(name),
+        "state": L.STATE_NAMES[st],
+        "subnet-id": sub.id,
+        "valid-lft": sub.valid,
+        "expire": exp,  # engine clock: seconds since 2000-01-01
+        "expires-in": exp - now,
+    }
+
+
+def _engine_stats(eng):
+    d = dict(eng.stats)
+    j = eng.journal
+    d["journal_bytes_written"] = j.bytes_written
+    d["journal_commits"] = j.commits
+    d["journal_size"] = j.size
+    d["leases_capacity"] = eng.leases.cap
+    d["leases_used"] = eng.leases.used
+    return d
 
 
 def stats(svc=None):
     """Counters of the v4 server (flat, as before) plus the journal's."""
     s = _svc(svc)
     eng = s.engine("server4")
-    d = {}
-    if eng is not None:
-        d = dict(eng.stats)
-        j = eng.journal
-        d["journal_bytes_written"] = j.bytes_written
-        d["journal_commits"] = j.commits
-        d["journal_size"] = j.size
-        d["leases_capacity"] = eng.leases.cap
-        d["leases_used"] = eng.leases.used
+    d = _engine_stats(eng) if eng is not None else {}
     d["sent"] = s.sent
     d["send_errors"] = s.send_errors
     return d
@@ -95,46 +124,6 @@ def config(svc=None):
     return out
 
 
-def command(req, svc=None):
-    """A Kea-style control command {"command": ...} -> {"result": 0|1, ...}."""
-    cmd = req.get("command") if isinstance(req, dict) else None
-    try:
-        if cmd in ("lease4-get-all", "leases"):
-            return {"result": 0, "arguments": {"leases": leases(svc)}}
-        if cmd in ("statistic-get-all", "stats"):
-            return {"result": 0, "arguments": stats(svc)}
-        if cmd in ("client4-get", "client4"):
-            return {"result": 0, "arguments": client4(svc)}
-        if cmd in ("config-get", "config"):
-            return {"result": 0, "arguments": config(svc)}
-        if cmd in ("lease6-get-all", "leases6"):
-            return {"result": 0, "arguments": {"leases": leases6(svc)}}
-        if cmd in ("statistic6-get-all", "stats6"):
-            from .console6 import stats6
-            return {"result": 0, "arguments": stats6(_svc(svc))}
-        if cmd == "reconfigure6":  # {"command": "reconfigure6", "arguments": {"address", "msg"}}
-            a = req.get("arguments") or {}
-            return {"result": 0, "arguments": reconfigure(a.get("address", ""), a.get("msg", "renew"), svc)}
-    except Exception as e:  # a console error must never stop the service
-        return {"result": 1, "text": "%s failed: %s" % (cmd, e)}
-    return {"result": 2, "text": "unknown command %r (lease4-get-all, statistic-get-all, config-get)" % (cmd,)}
-
-
-# -- acting on the running service (issue 6) ---------------------------------------------
-# LOCK is set by platform_thread.py when the runner serves from a thread: changes then happen
-# between two runner steps, never in the middle of an exchange. CONFIG_PATH is the config
-# file the service was started from (reserve() adds the reservation there too).
-LOCK = None
-CONFIG_PATH = None
-
-
-def _locked(fn, *args):
-    if LOCK is None:
-        return fn(*args)
-    with LOCK:
-        return fn(*args)
-
-
 def release(ip, svc=None):
     """Mark the v4 lease on address `ip` released (journaled). Returns the lease as it was."""
     return _locked(_release, ip, svc)
@@ -146,12 +135,12 @@ def _release(ip, svc):
     s = _svc(svc)
     eng = s.engine("server4")
     a = ip4(ip)
-    r = eng.leases.find_addr(a, 0) if eng is not None else -1
-    if r < 0 or eng.leases.state(r) == L.FREE:
+    lt = eng.leases if eng is not None else None
+    r = lt.find_addr(a, 0) if lt is not None else -1
+    if r < 0 or lt.state(r) == L.FREE:
         raise ValueError("no lease on " + ip)
-    was = L.STATE_NAMES[eng.leases.state(r)]
-    eng.leases.set(r, L.RELEASED, s.now())
-    eng._journal_state(r)
+    was = L.STATE_NAMES[lt.state(r)]
+    lt.release(r, s.now())
     eng.journal.commit()
     return {"ip-address": ip, "was": was, "state": "released"}
 
@@ -163,11 +152,8 @@ def reserve(hw, ip, hostname=None, subnet_id=None, svc=None):
 
 
 def _reserve(hw, ip, hostname, subnet_id, svc):
-    import json
     from .wire.addr import ip4
-    from . import config as C
     from .config.dhcp4 import _reservation
-    from .v4 import server4
 
     s = _svc(svc)
     eng = s.engine("server4")
@@ -190,43 +176,154 @@ def _reserve(hw, ip, hostname, subnet_id, svc):
     lt = eng.leases
     r = lt.find_addr(a, 0)
     if r >= 0 and lt.active(r, s.now()):
-        o = r * L.REC + L.R_HW
-        if bytes(lt.recs[o : o + 6]) != res.hw:
-            raise ValueError(ip + " is leased to " + mac_str(lt.recs, o) + " now")
+        holder = lt.fields(r)[1]
+        if holder != res.hw:
+            raise ValueError(ip + " is leased to " + mac_str(holder) + " now")
     path = CONFIG_PATH
     if path:
-        with open(path) as f:
-            doc = json.loads(f.read())
-        for sd in doc["Dhcp4"]["subnet4"]:
-            if sd.get("id") == sub.id:
-                sd.setdefault("reservations", []).append(entry)
-        text = json.dumps(doc)
-        C.parse_doc(text)  # never write a config the service would refuse at its next start
-        with open(path + ".tmp", "w") as f:
-            f.write(text)
-        import os
-
-        os.rename(path + ".tmp", path)
-    sub.reservations.append(res)
-    eng.reserved[sub.index][server4._offset(sub, res.addr)] = res
+        _add_to_config(path, sub.id, entry)
+    eng.reserve(sub, res)
     d = {"hw-address": entry["hw-address"], "ip-address": ip, "hostname": hostname or "",
          "subnet-id": sub.id, "config-file": path or ""}
-    if lt.used >= lt.cap and not lt.nfree:  # the table is sized at start (max-leases)
+    if lt.count >= lt.cap:  # the table is sized at start (max-leases + reservations)
         d["note"] = "lease table full (%d): served once a record frees, or after a restart" % lt.cap
     return d
 
 
-# -- DHCPv6 server (issue 5): console6.py does the work -----------------------------------
+def _add_to_config(path, subnet_id, entry):
+    import json
+    import os
+    from . import config as C
+
+    with open(path) as f:
+        doc = json.loads(f.read())
+    for sd in doc["Dhcp4"]["subnet4"]:
+        if sd.get("id") == subnet_id:
+            sd.setdefault("reservations", []).append(entry)
+    text = json.dumps(doc)
+    C.parse_doc(text)  # never write a config the service would refuse at its next start
+    with open(path + ".tmp", "w") as f:
+        f.write(text)
+    os.rename(path + ".tmp", path)
+
+
+# -- DHCPv6 server --------------------------------------------------------------------------
+
+def _duid_hex(duid, klen):
+    if not klen:
+        return ""
+    text = ":".join("%02x" % c for c in duid)
+    return text if klen <= L6.KEYMAX else "%d-byte DUID starting %s" % (klen, text)
+
+
 def leases6(svc=None, now=None):
     """Every DHCPv6 lease (IA_NA addresses and IA_PD prefixes) as dicts."""
-    from .console6 import leases6 as f
+    return list(each_lease6(svc, now))
 
-    return f(_svc(svc), now)
+
+def each_lease6(svc=None, now=None):
+    """The same, one dict at a time (the control socket streams them)."""
+    s = _svc(svc)
+    eng = s.engine("server6")
+    if eng is None:
+        return
+    now = s.now() if now is None else now
+    lt = eng.leases
+    for r in range(lt.used):
+        if lt.state(r) != L6.FREE:
+            yield lease6_dict(lt.fields(r), eng.subnets, now)
+
+
+def lease6_dict(f, subnets, now):
+    """One Leases6.fields() tuple as a Kea-style lease6 dict."""
+    addr, plen, kind, duid, klen, iaid, st, exp, si, flags = f
+    sub = subnets[si]
+    return {
+        "ip-address": ip6_str(addr),
+        "prefix-len": plen,
+        "type": L6.KIND_NAMES[kind],
+        "duid": _duid_hex(duid, klen),
+        "iaid": iaid,
+        "state": L6.STATE_NAMES[st],
+        "subnet-id": sub.id,
+        "preferred-lft": sub.preferred,
+        "valid-lft": sub.valid,
+        "expire": exp,
+        "expires-in": exp - now,
+        "reconfigure": bool(flags & L6.F_RECONF),
+    }
+
+
+def stats6(svc=None):
+    """Counters of the DHCPv6 server plus its journal's and table's."""
+    eng = _svc(svc).engine("server6")
+    if eng is None:
+        return {}
+    d = _engine_stats(eng)
+    d["server_duid"] = eng.duid_hex()
+    return d
 
 
 def reconfigure(address, msg="renew", svc=None):
     """Send a DHCPv6 Reconfigure (RKAP-authenticated, retransmitted) to the client holding
     `address` ('2001:db8::100' or a delegated 'prefix/len'); msg "renew" or "info"."""
-    from .console6 import reconfigure as f
+    return _locked(_reconfigure, _svc(svc), address, msg)
 
-    return _locked(f, _svc(svc), address, msg)
+
+def _reconfigure(svc, address, msg):
+    eng = svc.engine("server6")
+    if eng is None:
+        raise ValueError("no DHCPv6 server is running")
+    mt = {"renew": P6.RENEW, "info": P6.INFO_REQUEST, "information-request": P6.INFO_REQUEST}.get(msg)
+    if mt is None:
+        raise ValueError("msg must be renew or info")
+    plen = 128
+    if "/" in address:
+        address, p = address.split("/", 1)
+        plen = int(p)
+    r = eng.reconfigure(ip6(address), 0, plen, mt, svc.now())
+    f = eng.leases.fields(r)
+    return {"client": _duid_hex(f[3], f[4]), "to": ip6_str(f[0]), "msg-type": msg,
+            "retransmit": "RFC 8415 18.3.11: up to 8 times, 2 s doubling"}
+
+
+# -- the command table: REPL and control socket ---------------------------------------------
+# name -> (handler(arguments, svc) -> result, streamer(svc) or None). A streamer yields the
+# leases one at a time, so the control socket can write a long listing without holding it.
+
+def _reconfigure_cmd(a, svc):
+    return reconfigure(a.get("address", ""), a.get("msg", "renew"), svc)
+
+
+COMMANDS = {}
+for _names, _fn, _stream in (
+        (("lease4-get-all", "leases"), lambda a, s: {"leases": leases(s)}, each_lease),
+        (("statistic-get-all", "stats"), lambda a, s: stats(s), None),
+        (("client4-get", "client4"), lambda a, s: client4(s), None),
+        (("config-get", "config"), lambda a, s: config(s), None),
+        (("lease6-get-all", "leases6"), lambda a, s: {"leases": leases6(s)}, each_lease6),
+        (("statistic6-get-all", "stats6"), lambda a, s: stats6(s), None),
+        (("reconfigure6",), _reconfigure_cmd, None),  # arguments: {"address", "msg"}
+):
+    for _n in _names:
+        COMMANDS[_n] = (_fn, _stream)
+
+
+def command(req, svc=None):
+    """A Kea-style control command {"command": ..., "arguments": {...}} -> {"result": 0|1|2, ...}."""
+    cmd = req.get("command") if isinstance(req, dict) else None
+    entry = COMMANDS.get(cmd) if isinstance(cmd, str) else None
+    if entry is None:
+        return {"result": 2, "text": "unknown command %r (%s)" % (cmd, ", ".join(sorted(COMMANDS)))}
+    args = req.get("arguments") or {}
+    try:
+        return {"result": 0, "arguments": entry[0](args if isinstance(args, dict) else {}, svc)}
+    except Exception as e:  # a console error must never stop the service
+        return {"result": 1, "text": "%s failed: %s" % (cmd, e)}
+
+
+def streamer(req):
+    """The lease streamer for a listing command, or None (the control socket streams those)."""
+    cmd = req.get("command") if isinstance(req, dict) else None
+    entry = COMMANDS.get(cmd) if isinstance(cmd, str) else None
+    return entry[1] if entry is not None else None

@@ -4,7 +4,6 @@
 # out. No reply ever promises an unflushed lease.
 from micropython import const
 from .slot import Slot
-from . import console
 
 RING = const(16)  # replies staged per commit
 
@@ -24,7 +23,6 @@ class Runner:
         self.cfg = None
         self.after_step = []  # fn(now) run after every step: adapters apply what engines decided
         self.on_close = []  # fn() run first in close(): e.g. the DHCPv4 client's RELEASE
-        console.SERVICE = self
 
     def add(self, name, engine, sockets, journal=None):
         """Register an engine, the socket indexes it answers, and its journal."""

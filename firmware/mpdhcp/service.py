@@ -2,21 +2,51 @@
 # check the config, build one engine per config section, restore leases, open sockets, run.
 import sys
 from . import config as configmod
+from . import console
 from .state.journal import Journal
 from .runner import Runner
 
-DEFAULT_CAPACITY = 2048  # DHCPv4 leases held in RAM when the config sets no max-leases
+DEFAULT_CAPACITY = 2048  # leases held in RAM per server when the config sets no max-leases
 
 
 def capacity4(cfg):
+    """DHCPv4 leases for clients without a reservation (the server adds one record per
+    reservation on top: reserved clients are always served)."""
     if cfg.max_leases:
         return cfg.max_leases
     total = 0
     for s in cfg.subnets:
         for a, b in s.pools:
             total += b - a + 1
-        total += len(s.reservations)
-    return min(total, DEFAULT_CAPACITY)
+    return max(1, min(total, DEFAULT_CAPACITY))
+
+
+def capacity6(cfg):
+    """DHCPv6 leases (addresses and prefixes) for clients without a reservation."""
+    if cfg.max_leases:
+        return cfg.max_leases
+    total = 0
+    for s in cfg.subnets:
+        for p in s.pools:
+            total += p.size
+        for p in s.pd_pools:
+            total += p.size
+        if total >= DEFAULT_CAPACITY:
+            return DEFAULT_CAPACITY
+    return max(total, 16)
+
+
+def new_duid(cfg, netif, now):
+    """DUID-LLT (type 1) or DUID-LL (type 3), RFC 8415 11.2/11.4, from the config's identifier
+    or the first interface's MAC. DUID-LLT time counts from 2000-01-01, like the engine clock."""
+    ident = cfg.duid_ident
+    if ident is None:
+        ident = netif.mac(cfg.interfaces[0])
+    h = cfg.duid_htype
+    if cfg.duid_type == "LL":
+        return bytes((0, 3, h >> 8, h & 255)) + ident
+    t = cfg.duid_time if cfg.duid_time is not None else now
+    return bytes((0, 1, h >> 8, h & 255, (t >> 24) & 255, (t >> 16) & 255, (t >> 8) & 255, t & 255)) + ident
 
 
 def _server4(runner, cfg, netif):
@@ -44,9 +74,22 @@ BUILDERS.append(("Client4", _client4))
 
 
 def _server6(runner, cfg, netif):
-    from .service6 import start_server6  # engine, stored server DUID, sockets
+    """The DHCPv6 server: engine, its journal (which also keeps the server DUID and the
+    Reconfigure secret across restarts), a socket per interface (and per global address
+    where the adapter can tell unicast apart)."""
+    from .v6.server6 import Server6
 
-    return start_server6(runner, cfg, netif)
+    journal = Journal(cfg.lease_file)
+    eng = Server6(cfg, journal, capacity6(cfg), new_duid(cfg, netif, netif.now()),
+                  netif.random_bytes(16))
+    eng.restore()  # a stored identity replaces the fresh one just made
+    socks = [netif.open_v6_server(name) for name in cfg.interfaces]
+    unicast = getattr(netif, "open_v6_unicast", None)
+    if unicast is not None:
+        for name in cfg.interfaces:
+            socks += unicast(name)
+    runner.add("server6", eng, socks, journal)
+    return eng
 
 
 BUILDERS.append(("Dhcp6", _server6))
@@ -55,6 +98,7 @@ BUILDERS.append(("Dhcp6", _server6))
 def build(doc, netif, control_factory=None, log=print):
     runner = Runner(netif, log)
     runner.cfg = doc
+    console.SERVICE = runner  # the REPL's console.leases() etc. need no arguments
     for name, builder in BUILDERS:
         sec = doc.get(name)
         if sec is not None:

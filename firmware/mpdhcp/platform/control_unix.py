@@ -43,12 +43,9 @@ class ControlSocket:
                 req = json.loads(data)
             except ValueError:
                 req = None
-            if isinstance(req, dict) and req.get("command") in ("lease4-get-all", "leases"):
-                self._stream_leases(c, svc)
-            elif isinstance(req, dict) and req.get("command") in ("lease6-get-all", "leases6"):
-                from ..console6 import each_lease6
-
-                self._stream_leases(c, svc, each_lease6(console._svc(svc)))
+            stream = console.streamer(req)  # one command table: console.COMMANDS
+            if stream is not None:
+                self._stream_leases(c, stream(svc))
             else:
                 c.sendall(json.dumps(console.command(req, svc)).encode())
         except Exception as e:  # a control client must never take the DHCP service down
@@ -59,11 +56,9 @@ class ControlSocket:
         finally:
             c.close()
 
-    def _stream_leases(self, c, svc, leases=None):
-        """Kea's lease4-get-all (or, given each_lease6, lease6-get-all) reply, written one lease
-        at a time (a 1000-lease reply as one string would need ~200 KB of heap)."""
-        if leases is None:
-            leases = console.each_lease(svc)
+    def _stream_leases(self, c, leases):
+        """Kea's lease4-get-all / lease6-get-all reply, written one lease at a time (a
+        1000-lease reply as one string would need ~200 KB of heap)."""
         c.sendall(b'{"result": 0, "arguments": {"leases": [')
         first = True
         for lease in leases:

@@ -1,19 +1,37 @@
-# What the v4 and v6 lease tables share: fixed-width records in one preallocated bytearray,
-# a stack of freed records, client-key fingerprints, and two open-addressing indexes (linear
-# probing, backward-shift deletion, no tombstones) holding record number + 1 in 2 bytes.
-# A subclass gives the record layout (offsets) and _home(r, by_key), the hash of a record.
-# Every layout starts with state (byte 0) and subnet index (byte 1); expiry is a uint32.
+# The lease lifecycle both servers share, over fixed-width records in one preallocated
+# bytearray. What lives here:
+# - two open-addressing indexes (by client key and by address; linear probing, backward-shift
+#   deletion, no tombstones) holding record number + 1 in 2 bytes;
+# - reuse lists: per subnet, one FIFO per state (offered, bound, released, declined), doubly
+#   linked (next in the record, previous in `prv`). Records enter at the tail whenever their
+#   state is set, and every state adds one fixed time to `now`, so each list runs oldest
+#   expiry first: the record given up longest ago is a list head, found in O(1). Pinned
+#   records (reserved address or reserved client) sit in no list: no stranger reuses them.
+#   Freed records form one more list, the free stack;
+# - the verbs of a lease's life (offer, bind, release, decline, drop, and moving a record to a
+#   new client or address), each staging its own journal record, so the journal always
+#   replays to the live state (offers are never journaled: an offer is no promise).
+# A subclass gives the record layout (offsets), _home(r, by_key) (the hash of a record) and
+# the record codecs (_stage_lease, _stage_state, _stage_drop). Every layout starts with
+# state (byte 0) and subnet index (byte 1); expiry is a uint32; flags share the bits below.
 from micropython import const
 
 FREE = const(0)  # lease states shared by the v4 and v6 tables
+OFFERED = const(1)  # held for the client between OFFER/Advertise and REQUEST; never journaled
+BOUND = const(2)
 RELEASED = const(3)
+DECLINED = const(4)  # held back until expiry (decline probation)
 KEYMAX = const(20)  # client keys longer than this are kept as a 16-byte prefix + 4-byte sum
-F_INDEXED = const(0x80)  # flags bit: the record is in the address index
+F_INDEXED = const(0x80)  # flags: the record is in the address index
+F_PINNED = const(0x40)  # flags: reserved address or client: in no reuse list
+F_DURABLE = const(0x20)  # flags: a journal record holds this record's client and address
+F_LINKED = const(0x10)  # flags: in its reuse list
 _EMPTY = const(0)
+_NLISTS = const(4)  # reuse lists per subnet: OFFERED..DECLINED
 
 
 class Table:
-    def __init__(self, capacity, rec, o_keylen, o_flags, o_expiry, o_key):
+    def __init__(self, capacity, nsub, rec, o_keylen, o_flags, o_expiry, o_key, o_link, journal):
         if capacity < 1 or capacity > 65000:
             raise ValueError("lease capacity must be 1..65000")
         self.cap = capacity
@@ -22,8 +40,16 @@ class Table:
         self.o_flags = o_flags
         self.o_expiry = o_expiry
         self.o_key = o_key
+        self.o_link = o_link  # 2 bytes in the record: next in its list (record + 1, 0: none)
+        self.journal = journal  # where the verbs stage their records (None: not persisted)
         self.recs = bytearray(capacity * rec)
+        self.prv = bytearray(2 * capacity)
+        self.heads = bytearray(8 * _NLISTS * max(nsub, 1))  # head, tail per (subnet, kind, state)
+        self.free_head = 0
         self.used = 0  # records 0..used-1 have been handed out
+        self.count = 0  # records in use (not free)
+        self.reserve = 0  # records kept for reserved clients (alloc sets it)
+        self.stats = None  # the engine's counters: "journal_records" counts what the verbs stage
         size = 8
         while size < 2 * capacity:
             size <<= 1
@@ -31,38 +57,37 @@ class Table:
         self.by_key = bytearray(2 * size)
         self.by_addr = bytearray(2 * size)
         self.key = bytearray(KEYMAX)  # scratch: the fingerprint of the key being looked up
-        self.free = bytearray(2 * capacity)
-        self.nfree = 0
+
+    # -- client keys ------------------------------------------------------------------------
 
     def set_lookup_key(self, src, off, ln):
         """Load the fingerprint of key src[off:off+ln] into self.key. Returns ln (capped 255)."""
         k = self.key
+        i = 0
         if ln <= KEYMAX:
-            i = 0
             while i < ln:
                 k[i] = src[off + i]
                 i += 1
             while i < KEYMAX:
                 k[i] = 0
                 i += 1
-        else:
-            i = 0
-            while i < 16:
-                k[i] = src[off + i]
-                i += 1
-            # Fletcher-16 pair over the whole key: the tail of long keys still counts
-            a = b = c = d = 0
-            i = 0
-            while i < ln:
-                a = (a + src[off + i]) % 255
-                b = (b + a) % 255
-                c = (c + (src[off + i] ^ 0x5A)) % 251
-                d = (d + c) % 251
-                i += 1
-            k[16] = a
-            k[17] = b
-            k[18] = c
-            k[19] = d
+            return ln
+        while i < 16:
+            k[i] = src[off + i]
+            i += 1
+        # Fletcher-16 pair over the whole key: the tail of long keys still counts
+        a = b = c = d = 0
+        i = 0
+        while i < ln:
+            a = (a + src[off + i]) % 255
+            b = (b + a) % 255
+            c = (c + (src[off + i] ^ 0x5A)) % 251
+            d = (d + c) % 251
+            i += 1
+        k[16] = a
+        k[17] = b
+        k[18] = c
+        k[19] = d
         return ln if ln < 256 else 255
 
     def key_is(self, r, keylen):
@@ -79,6 +104,8 @@ class Table:
                 return False
             i += 1
         return True
+
+    # -- the indexes ----------------------------------------------------------------------------
 
     def _insert(self, idx, h, r):
         m = self.mask
@@ -116,16 +143,13 @@ class Table:
             idx[2 * i + 1] = idx[2 * j + 1]
             i = j
 
-    def new(self):
-        """An unused record number, or -1 when the table is full."""
-        if self.nfree:
-            self.nfree -= 1
-            f = self.free
-            return (f[2 * self.nfree] << 8) | f[2 * self.nfree + 1]
-        if self.used >= self.cap:
-            return -1
-        self.used += 1
-        return self.used - 1
+    def _index(self, r, keyed):
+        """Put record r (key and address just written) into the indexes."""
+        if keyed:
+            self._insert(self.by_key, self._home(r, True), r)
+        self._insert(self.by_addr, self._home(r, False), r)
+        self.recs[r * self.rec + self.o_flags] |= F_INDEXED
+        self.addr_taken(r, True)
 
     def unkey(self, r):
         """Detach record r from its client (a declined address belongs to nobody)."""
@@ -141,22 +165,145 @@ class Table:
         if self.recs[o] & F_INDEXED:
             self._remove(self.by_addr, self._home(r, False), r, False)
             self.recs[o] &= ~F_INDEXED & 255
+            self.addr_taken(r, False)
+
+    def addr_taken(self, r, taken):
+        """Record r's address entered (or left) the address index: the allocator's hook."""
+
+    def kind(self, r):
+        """Which address space record r is in (DHCPv6: IA_NA 0, IA_PD 1); one for DHCPv4."""
+        return 0
+
+    def restore(self, journal, apply, dump=None):
+        """Replay the journal through apply (nothing is staged meanwhile), then rewrite it
+        compacted with dump (default: self.dump): a torn tail is dropped and later appends
+        never follow garbage."""
+        self.journal = None
+        journal.load(apply)
+        self.journal = journal
+        journal.rewrite(dump or self.dump)
+
+    # -- reuse lists ----------------------------------------------------------------------------
+
+    def _list(self, r):
+        """Offset in self.heads of record r's reuse list, or -1 (free, pinned)."""
+        o = r * self.rec
+        s = self.recs[o]
+        if s == FREE or self.recs[o + self.o_flags] & F_PINNED:
+            return -1
+        return 4 * ((self.recs[o + 1] * 2 + self.kind(r)) * _NLISTS + s - 1)
+
+    def _link(self, r):
+        h = self._list(r)
+        if h < 0:
+            return
+        hd = self.heads
+        tail = (hd[h + 2] << 8) | hd[h + 3]
+        self._set_next(r, 0)
+        self.prv[2 * r] = tail >> 8
+        self.prv[2 * r + 1] = tail & 255
+        if tail:
+            self._set_next(tail - 1, r + 1)
+        else:
+            hd[h] = (r + 1) >> 8
+            hd[h + 1] = (r + 1) & 255
+        hd[h + 2] = (r + 1) >> 8
+        hd[h + 3] = (r + 1) & 255
+        self.recs[r * self.rec + self.o_flags] |= F_LINKED
+
+    def _unlink(self, r):
+        o = r * self.rec + self.o_flags
+        if not self.recs[o] & F_LINKED:
+            return
+        self.recs[o] &= ~F_LINKED & 255
+        h = self._list(r)
+        hd = self.heads
+        p = (self.prv[2 * r] << 8) | self.prv[2 * r + 1]
+        n = self._next(r)
+        if p:
+            self._set_next(p - 1, n)
+        else:
+            hd[h] = n >> 8
+            hd[h + 1] = n & 255
+        if n:
+            self.prv[2 * (n - 1)] = p >> 8
+            self.prv[2 * (n - 1) + 1] = p & 255
+        else:
+            hd[h + 2] = p >> 8
+            hd[h + 3] = p & 255
+
+    def _next(self, r):
+        o = r * self.rec + self.o_link
+        return (self.recs[o] << 8) | self.recs[o + 1]
+
+    def _set_next(self, r, v):
+        o = r * self.rec + self.o_link
+        self.recs[o] = v >> 8
+        self.recs[o + 1] = v & 255
+
+    def head(self, subnet, kind, state):
+        """First record of the reuse list (subnet, kind, state), or -1."""
+        h = 4 * ((subnet * 2 + kind) * _NLISTS + state - 1)
+        return ((self.heads[h] << 8) | self.heads[h + 1]) - 1
+
+    def pin(self, r, on):
+        """Keep record r out of (or put it back into) the reuse lists."""
+        o = r * self.rec + self.o_flags
+        if bool(self.recs[o] & F_PINNED) == bool(on):
+            return
+        self._unlink(r)
+        if on:
+            self.recs[o] |= F_PINNED
+        else:
+            self.recs[o] &= ~F_PINNED & 255
+        self._link(r)
+
+    # -- records -----------------------------------------------------------------------------
+
+    def new(self):
+        """An unused record number, or -1 when the table is full."""
+        if self.free_head:
+            r = self.free_head - 1
+            self.free_head = self._next(r)
+        elif self.used < self.cap:
+            r = self.used
+            self.used += 1
+        else:
+            return -1
+        self._set_next(r, 0)
+        self.count += 1
+        return r
+
+    def room(self, reserved):
+        """May a client have one more record? Reserved clients may use the whole table; the
+        others leave `reserve` records for them (reserved clients are always served)."""
+        return self.count < (self.cap if reserved else self.cap - self.reserve)
+
+    def _moving(self, r, new_addr_differs):
+        """Record r is about to change client or address: it is no longer what the journal
+        says, and a journaled address it leaves is dropped in the journal too."""
+        o = r * self.rec + self.o_flags
+        if self.recs[o] & F_DURABLE:
+            if new_addr_differs:
+                self._stage_drop(r)
+            self.recs[o] &= ~F_DURABLE & 255
+        self._unlink(r)
+        self._unindex(r)
 
     def drop(self, r):
         """Forget record r entirely and make it reusable."""
-        self._unindex(r)
+        self._moving(r, True)
         recs = self.recs
         o = r * self.rec
         i = 0
         while i < self.rec:
             recs[o + i] = 0
             i += 1
-        f = self.free
-        f[2 * self.nfree] = r >> 8
-        f[2 * self.nfree + 1] = r & 255
-        self.nfree += 1
+        self._set_next(r, self.free_head)
+        self.free_head = r + 1
+        self.count -= 1
 
-    # -- state and expiry -----------------------------------------------------------------
+    # -- state and expiry -------------------------------------------------------------------
 
     def state(self, r):
         return self.recs[r * self.rec]
@@ -170,6 +317,9 @@ class Table:
         return (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]
 
     def set(self, r, state, expiry):
+        """Set state and expiry, moving r to the tail of its reuse list. Not journaled: the
+        verbs below are, replay uses this directly."""
+        self._unlink(r)
         b = self.recs
         b[r * self.rec] = state
         o = r * self.rec + self.o_expiry
@@ -177,37 +327,112 @@ class Table:
         b[o + 1] = (expiry >> 16) & 255
         b[o + 2] = (expiry >> 8) & 255
         b[o + 3] = expiry & 255
+        self._link(r)
 
     def active(self, r, now):
         """Does record r hold its address at `now` (bound, offered or declined, unexpired)?"""
         s = self.recs[r * self.rec]
         return s != FREE and s != RELEASED and self.expiry(r) > now
 
-    def oldest_reusable(self, subnet, now):
-        """The record (in `subnet`, or any when -1) whose address was given up longest ago,
-        or -1."""
+    # -- the verbs of a lease's life, each staging its journal record ------------------------
+
+    def offer(self, r, until):
+        """Set the address aside for its client until `until` (not journaled)."""
+        self.set(r, OFFERED, until)
+
+    def bind(self, r, expiry):
+        """The client was told it has the lease (ACK, Reply) until `expiry`."""
+        self.set(r, BOUND, expiry)
+        self._stage(r)
+
+    def release(self, r, now):
+        """The client gave the lease back; the record keeps client and address, so the client
+        gets the same address back while nobody else needs it."""
+        self.set(r, RELEASED, now)
+        self._stage(r)
+
+    def decline(self, r, until):
+        """The client found the address in use: nobody's until `until` (probation)."""
+        self.unkey(r)
+        self.changed(r)  # its client is gone: journal the whole record
+        self.set(r, DECLINED, until)
+        self._stage(r)
+
+    def changed(self, r):
+        """Record r's client data changed (hostname...): the next verb journals it whole."""
+        self.recs[r * self.rec + self.o_flags] &= ~F_DURABLE & 255
+
+    def _stage(self, r):
+        """Journal r: only state and expiry when the journal already holds its client and
+        address (a renewal: a few bytes), else the whole record."""
+        o = r * self.rec + self.o_flags
+        if self.journal is None:
+            return
+        if self.recs[o] & F_DURABLE:
+            self._stage_state(r)
+        else:
+            self._stage_lease(r)
+            self.recs[o] |= F_DURABLE
+        if self.stats is not None:
+            self.stats["journal_records"] += 1
+
+    def _append(self, typ, buf, ln):
+        if self.journal is not None:
+            self.journal.append(typ, buf, 0, ln)
+
+    def dump(self, journal):
+        """Compaction: stage every lease worth keeping, each reuse list in its order (so replay
+        rebuilds the same order), pinned records after."""
+        keep = self.journal
+        self.journal = journal
+        nl = len(self.heads) // 4
+        h = 0
+        while h < nl:
+            r = ((self.heads[4 * h] << 8) | self.heads[4 * h + 1]) - 1
+            while r >= 0:
+                self._dump_one(r)
+                r = self._next(r) - 1
+            h += 1
+        for r in range(self.used):
+            if self.recs[r * self.rec + self.o_flags] & F_PINNED:
+                self._dump_one(r)
+        self.journal = keep
+
+    def _dump_one(self, r):
+        s = self.state(r)
+        if s == BOUND or s == RELEASED or s == DECLINED:
+            self._stage_lease(r)
+            self.recs[r * self.rec + self.o_flags] |= F_DURABLE
+
+    # -- reuse ----------------------------------------------------------------------------------
+
+    def oldest_reusable(self, subnet, kind, now):
+        """The record of `subnet` and `kind` (not pinned) whose address was given up longest
+        ago, or -1: the oldest inactive list head. O(1)."""
         best = -1
         best_exp = 0
-        recs = self.recs
-        r = 0
-        while r < self.used:
-            o = r * self.rec
-            if (subnet < 0 or recs[o + 1] == subnet) and recs[o] != FREE and not self.active(r, now):
+        s = OFFERED
+        while s <= DECLINED:
+            r = self.head(subnet, kind, s)
+            if r >= 0 and not self.active(r, now):
                 e = self.expiry(r)
                 if best < 0 or e < best_exp:
                     best = r
                     best_exp = e
-            r += 1
+            s += 1
         return best
-
-    def held(self):
-        """Records in use (any state but free): what a restart restored, for the log."""
-        n = 0
-        for r in range(self.used):
-            if self.recs[r * self.rec] != FREE:
-                n += 1
-        return n
 
     def any_reusable(self, now):
         """Any record, in any subnet, that holds no address now (for a full table), or -1."""
-        return self.oldest_reusable(-1, now)
+        nsub = len(self.heads) // (8 * _NLISTS)
+        for sub in range(nsub):
+            r = self.oldest_reusable(sub, 0, now)
+            if r < 0:
+                r = self.oldest_reusable(sub, 1, now)
+            if r >= 0:
+                return r
+        return -1
+
+    def held(self):
+        """Records in use (any state but free): what a restart restored, for the log."""
+        return self.count

@@ -4,11 +4,10 @@
 from micropython import const
 from ..wire import packet4 as P
 from ..state import leases4 as L
+from ..state.alloc import Alloc, NOT_USABLE
 from ..slot import KIND_UNICAST, KIND_BROADCAST
 from ..wire.addr import ip4_str, mac_str
 
-J_LEASE4 = const(1)  # journal record: the 40-byte lease record, then hostname length + bytes
-J_STATE4 = const(2)  # journal record: address(4), state(1), expiry(4): renewals, releases
 OFFER_HOLD = const(30)  # seconds an offered address stays set aside for its client
 CLIENT_PORT = const(68)
 SERVER_PORT = const(67)
@@ -30,33 +29,34 @@ _RENEWING = const(3)  # also REBINDING: same checks, only the destination differ
 
 class Server4:
     def __init__(self, cfg, journal, capacity):
+        """capacity: leases for clients without a reservation; the table holds one more
+        record per reservation, so reserved clients are always served."""
         self.cfg = cfg
         self.subnets = cfg.subnets
-        self.journal = journal
-        self.leases = L.Leases4(capacity)
+        nres = sum(len(s.reservations) for s in cfg.subnets)
+        self.leases = L.Leases4(capacity + nres, len(cfg.subnets), journal)
+        own = [a for _, a in cfg.interfaces if a is not None]
+        self.alloc = Alloc(self.leases, cfg.subnets, 4, _pools, _reservations, own)
         self.opts = P.Options()
         self.w = P.Writer()
         self.stats = {}
         for k in _COUNTERS:
             self.stats[k] = 0
+        self.leases.stats = self.stats
         self.scratch = bytearray(256)  # option data gathered from the request
-        self.jrec = bytearray(L.REC + L.NAME + 9)  # one journal record being built
         self.target = bytearray(4)  # the address a request is about
         self.cand = bytearray(4)
         self.done = bytearray(256)  # options already written into the reply
-        self.keylen = 0
-        self.keyflags = 0
-        self._now = 0
         self.res = None  # the reservation _choose found for the client being answered
-        self.cursor = [0] * len(self.subnets)  # next pool offset to try, per subnet
-        # reserved host offset -> reservation, per subnet (config time, looked up by int)
-        self.reserved = []
-        for s in self.subnets:
-            d = {}
-            for r in s.reservations:
-                if r.addr:
-                    d[_offset(s, r.addr)] = r
-            self.reserved.append(d)
+
+    @property
+    def journal(self):
+        """The lease journal: the table's verbs stage into it."""
+        return self.leases.journal
+
+    @journal.setter
+    def journal(self, j):
+        self.leases.journal = j
 
     # -- the engine contract ---------------------------------------------------------------
 
@@ -149,16 +149,14 @@ class Server4:
     def _load_key(self, rx):
         """Client identity: option 61 when present, else htype + chaddr (RFC 2131 4.2)."""
         o = self.opts
+        s = self.scratch
         if o.has(P.OPT_CLIENT_ID):
-            ln = o.gather(rx, P.OPT_CLIENT_ID, self.scratch, 0, 255)
-            self.keylen = self.leases.set_lookup_key(self.scratch, 0, ln)
-            self.keyflags = L.F_CID
+            ln = o.gather(rx, P.OPT_CLIENT_ID, s, 0, 255)
+            self.leases.load_client(s, 0, ln, L.F_CID, rx, P.CHADDR)
         else:
-            s = self.scratch
             s[0] = rx[P.HTYPE]
             P.copy(s, 1, rx, P.CHADDR, 6)
-            self.keylen = self.leases.set_lookup_key(s, 0, 7)
-            self.keyflags = 0
+            self.leases.load_client(s, 0, 7, 0, rx, P.CHADDR)
 
     def _reservation(self, rx, sub):
         """This client's reservation in sub, or None (matched by client-id or hw-address)."""
@@ -166,119 +164,36 @@ class Server4:
         cid = o.at(P.OPT_CLIENT_ID)
         for r in sub.reservations:
             if r.hw is not None:
-                if _eq(r.hw, rx, P.CHADDR, 6):
+                if P.eq(r.hw, 0, rx, P.CHADDR, 6):
                     return r
-            elif cid >= 0 and len(r.cid) == rx[cid - 1] and _eq(r.cid, rx, cid, len(r.cid)):
+            elif cid >= 0 and len(r.cid) == rx[cid - 1] and P.eq(r.cid, 0, rx, cid, len(r.cid)):
                 return r
         return None
 
-    # -- choosing an address -----------------------------------------------------------------
-
-    def _usable(self, sub, a, aoff, res, now):
-        """May this client (key loaded) have address a[aoff:] in sub? Returns the record that
-        holds it (-2 when no record does), or -1 when the address is not available."""
-        if not sub.contains(a, aoff):
-            return -1
-        off = _offset(sub, a, aoff)
-        r = self.reserved[sub.index].get(off)
-        if r is not None and r is not res:
-            return -1  # reserved for someone else
-        if r is None and not _in_pools(sub, off):
-            return -1
-        lr = self.leases.find_addr(a, aoff)
-        if lr < 0:
-            return -2
-        mine = self.leases._key_matches(lr, self.keylen, self.keyflags)
-        if self.leases.active(lr, now) and not mine:
-            return -1
-        if mine and self.leases.state(lr) == L.DECLINED and self.leases.active(lr, now):
-            return -1
-        return lr
+    # -- choosing an address: the one allocator (state/alloc.py) ------------------------------
 
     def _choose(self, rx, sub, meta, now):
         """Record for the address to offer this client, or -1 when the pool is exhausted."""
         lt = self.leases
         res = self._reservation(rx, sub)
         self.res = res  # the OFFER names its hostname: looked up once per DISCOVER
-        if res is not None and res.addr is not None:
-            r = self._usable(sub, res.addr, 0, res, now)
-            if r != -1:
-                return self._bind_record(r, sub, res.addr, 0, rx)
-        mine = lt.find_key(self.keylen, self.keyflags, sub.index)
-        if mine >= 0 and (res is None or res.addr is None):
-            lt.addr_into(mine, self.cand, 0)
-            if self._usable(sub, self.cand, 0, res, now) == mine:
-                return mine  # a returning client gets its address back
         req = self.opts.at(P.OPT_REQUESTED_IP)
-        if req >= 0:
-            r = self._usable(sub, rx, req, res, now)
-            if r != -1:
-                return self._bind_record(r, sub, rx, req, rx)
-        if self._scan_pool(sub, meta, now):
-            return self._bind_record(-2, sub, self.cand, 0, rx)
-        r = lt.oldest_reusable(sub.index, now)
-        if r >= 0:
-            lt.addr_into(r, self.cand, 0)
-            return self._bind_record(r, sub, self.cand, 0, rx)
-        self.stats["pool_exhausted"] += 1
-        return -1
-
-    def _scan_pool(self, sub, meta, now):
-        """Find an address in sub's pools that no record holds; leaves it in self.cand."""
-        lt = self.leases
-        reserved = self.reserved[sub.index]
-        total = 0
-        for a, b in sub.pools:
-            total += b - a + 1
-        cur = self.cursor[sub.index]
-        tries = 0
-        while tries < total:
-            off = _nth(sub, cur)
-            cur = cur + 1 if cur + 1 < total else 0
-            tries += 1
-            if off in reserved:
-                continue
-            _put_offset(sub, off, self.cand)
-            if P.addr_eq(self.cand, 0, meta.ifaddr, 0):
-                continue  # never hand out our own address
-            if lt.find_addr(self.cand, 0) < 0:
-                self.cursor[sub.index] = cur
-                return True
-        return False
-
-    def _bind_record(self, r, sub, a, aoff, rx):
-        """Make record r (or a new one when r == -2) this client's, for address a[aoff:].
-        A record that changes hands starts as released; the caller sets the real state."""
-        lt = self.leases
-        if r >= 0 and lt._key_matches(r, self.keylen, self.keyflags) and lt.subnet(r) == sub.index:
-            return r  # already this client's, at this address
-        old = lt.find_key(self.keylen, self.keyflags, sub.index)
-        if r == -2:
-            if old >= 0:
-                r = old  # move the client's record to the new address
-            else:
-                r = lt.new()
-                if r < 0:
-                    r = lt.any_reusable(self._now)
-                    if r < 0:
-                        self.stats["pool_exhausted"] += 1
-                        return -1
-        elif old >= 0 and old != r:
-            lt.drop(old)  # one record per client and subnet
-        lt.assign(r, sub.index, self.keylen, self.keyflags, a, aoff, rx, P.CHADDR)
-        lt.set(r, L.RELEASED, 0)
+        r = self.alloc.choose(sub.index, 0, res, res.addr if res is not None else None, 32,
+                              rx if req >= 0 else None, req, 32, lt.find_mine(sub.index, 0),
+                              meta.ifaddr, now)
+        if r < 0:
+            self.stats["pool_exhausted"] += 1
         return r
 
     # -- message handlers (one per message type) ---------------------------------------------
 
     def _discover(self, rx, sub, meta, now, out):
-        self._now = now
         r = self._choose(rx, sub, meta, now)
         if r < 0:
             return 0
         lt = self.leases
         if lt.state(r) != L.BOUND or not lt.active(r, now):
-            lt.set(r, L.OFFERED, now + OFFER_HOLD)
+            lt.offer(r, now + OFFER_HOLD)
         lt.addr_into(r, self.target, 0)
         self.stats["offer"] += 1
         return self._reply(rx, P.OFFER, self.target, sub, meta, out, self.res)
@@ -292,7 +207,6 @@ class Server4:
         return _RENEWING if not P.addr_is_zero(rx, P.CIADDR) else 0
 
     def _request(self, rx, sub, meta, now, out):
-        self._now = now
         o = self.opts
         kind = self._request_kind(rx)
         if kind == 0:
@@ -306,11 +220,11 @@ class Server4:
         src = o.at(P.OPT_REQUESTED_IP) if kind != _RENEWING else P.CIADDR
         P.copy(t, 0, rx, src, 4)
         res = self._reservation(rx, sub)
-        known = self.leases.find_key(self.keylen, self.keyflags, sub.index)
+        known = self.leases.find_mine(sub.index, 0)
         if res is not None and res.addr is not None and not P.addr_eq(res.addr, 0, t, 0):
             return self._nak(rx, sub, meta, out)  # reservations win: move the client there
-        r = self._usable(sub, t, 0, res, now)
-        if r == -1:
+        r = self.alloc.usable(sub.index, 0, t, 0, 32, res, known, meta.ifaddr, now)
+        if r == NOT_USABLE:
             if known < 0 and not sub.authoritative and kind != _SELECTING and sub.contains(t, 0) \
                     and self.leases.find_addr(t, 0) < 0:
                 # RFC 2131 4.3.2: an unknown client with an address we never managed (in our
@@ -318,7 +232,7 @@ class Server4:
                 return self._drop("dropped_not_for_us")
             return self._nak(rx, sub, meta, out)
         renewal = r >= 0 and r == known and self.leases.state(r) == L.BOUND
-        r = self._bind_record(r, sub, t, 0, rx)
+        r = self.alloc.take(r, sub.index, 0, t, 0, 32, res, known, now)
         if r < 0:
             return self._nak(rx, sub, meta, out)
         return self._ack_lease(rx, r, sub, meta, now, out, res, renewal)
@@ -326,24 +240,22 @@ class Server4:
     def _lost_selection(self, sub, now):
         """The client chose another server: free what we offered it (RFC 2131 4.3.2)."""
         lt = self.leases
-        r = lt.find_key(self.keylen, self.keyflags, sub.index)
+        r = lt.find_mine(sub.index, 0)
         if r >= 0 and lt.state(r) == L.OFFERED:
-            lt.set(r, L.RELEASED, now)
+            lt.set(r, L.RELEASED, now)  # never journaled: the offer was not either
         return self._drop("dropped_not_for_us")
 
     def _ack_lease(self, rx, r, sub, meta, now, out, res, renewal):
         lt = self.leases
-        lt.set(r, L.BOUND, now + sub.valid)
-        if renewal:
-            self._journal_state(r)  # only the expiry moved: a 14-byte record
-        else:
+        if not renewal:  # a renewal journals only its expiry (14 bytes); else the whole lease
             o = self.opts
             if res is not None and res.hostname is not None:
                 lt.set_name(r, res.hostname, 0, len(res.hostname))
             elif o.has(P.OPT_HOSTNAME):
                 ln = o.gather(rx, P.OPT_HOSTNAME, self.scratch, 0, 255)
                 lt.set_name(r, self.scratch, 0, ln)
-            self._journal_lease(r)
+            lt.changed(r)
+        lt.bind(r, now + sub.valid)
         self.stats["ack"] += 1
         lt.addr_into(r, self.target, 0)
         return self._reply(rx, P.ACK, self.target, sub, meta, out, res)
@@ -356,11 +268,9 @@ class Server4:
             return self._drop("dropped_not_for_us")
         lt = self.leases
         r = lt.find_addr(rx, req)
-        if r < 0 or not lt._key_matches(r, self.keylen, self.keyflags):
+        if r < 0 or not lt.is_mine(r):
             return self._drop("dropped_not_for_us")
-        lt.unkey(r)  # the address is now nobody's until probation ends (RFC 2131 4.3.3)
-        lt.set(r, L.DECLINED, now + self.cfg.decline_probation)
-        self._journal_lease(r)
+        lt.decline(r, now + self.cfg.decline_probation)  # nobody's until then (RFC 2131 4.3.3)
         return 0
 
     def _release(self, rx, sub, meta, now):
@@ -370,11 +280,9 @@ class Server4:
             return self._drop("dropped_not_for_us")
         lt = self.leases
         r = lt.find_addr(rx, P.CIADDR)
-        if r < 0 or not lt._key_matches(r, self.keylen, self.keyflags):
+        if r < 0 or not lt.is_mine(r):
             return self._drop("dropped_not_for_us")
-        # keep the record (address and client) so the client gets the same address back
-        lt.set(r, L.RELEASED, now)
-        self._journal_state(r)
+        lt.release(r, now)  # keeps client and address: the same address back next time
         return 0
 
     def _inform(self, rx, sub, meta, out):
@@ -391,64 +299,45 @@ class Server4:
 
     # -- journal ---------------------------------------------------------------------------
 
-    def _journal_lease(self, r):
-        lt = self.leases
-        j = self.jrec
-        P.copy(j, 0, lt.recs, r * L.REC, L.REC)
-        ln = lt.names[r * L.NAME]
-        P.copy(j, L.REC, lt.names, r * L.NAME, ln + 1)
-        self.journal.append(J_LEASE4, j, 0, L.REC + 1 + ln)
-        self.stats["journal_records"] += 1
-
-    def _journal_state(self, r):
-        lt = self.leases
-        j = self.jrec
-        lt.addr_into(r, j, 0)
-        P.copy(j, 4, lt.recs, r * L.REC + L.R_STATE, 1)
-        P.copy(j, 5, lt.recs, r * L.REC + L.R_EXPIRY, 4)
-        self.journal.append(J_STATE4, j, 0, 9)
-        self.stats["journal_records"] += 1
-
     def restore(self):
         """Load the journal, then rewrite it compacted (drops a torn tail)."""
-        self.journal.load(self._apply)
-        self.journal.rewrite(self.dump)
+        lt = self.leases
+        lt.restore(self.leases.journal, self._apply)
+        for r in range(lt.used):  # what the config reserves stays out of strangers' reach
+            if lt.state(r) != L.FREE and self._reserved_record(r):
+                lt.pin(r, True)
 
     def _apply(self, typ, buf, off, ln):
+        self.leases.apply(typ, buf, off, ln, self.subnets)
+
+    def _reserved_record(self, r):
         lt = self.leases
-        if typ == J_LEASE4 and ln >= L.REC + 1:
-            si = buf[off + L.R_SUBNET]
-            if si >= len(self.subnets) or not self.subnets[si].contains(buf, off + L.R_ADDR):
-                return  # the config changed: that subnet is gone
-            r = lt.find_addr(buf, off + L.R_ADDR)
-            if r < 0:
-                r = lt.new()
-                if r < 0:
-                    return
-            P.copy(lt.key, 0, buf, off + L.R_KEY, L.KEYMAX)
-            if buf[off + L.R_KEYLEN]:
-                lt.assign(r, si, buf[off + L.R_KEYLEN], buf[off + L.R_FLAGS], buf, off + L.R_ADDR, buf, off + L.R_HW)
-            else:
-                lt.assign(r, si, 1, 0, buf, off + L.R_ADDR, buf, off + L.R_HW)
-                lt.unkey(r)
-            P.copy(lt.recs, r * L.REC + L.R_STATE, buf, off + L.R_STATE, 1)
-            P.copy(lt.recs, r * L.REC + L.R_EXPIRY, buf, off + L.R_EXPIRY, 4)
-            lt.set_name(r, buf, off + L.REC + 1, min(buf[off + L.REC], ln - L.REC - 1))
-        elif typ == J_STATE4 and ln == 9:
-            r = lt.find_addr(buf, off)
-            if r >= 0:
-                P.copy(lt.recs, r * L.REC + L.R_STATE, buf, off + 4, 1)
-                P.copy(lt.recs, r * L.REC + L.R_EXPIRY, buf, off + 5, 4)
+        o = r * L.REC
+        sub = self.subnets[lt.subnet(r)]
+        if self.alloc.reserved_for(sub.index, lt.recs, o + L.R_ADDR, 32) is not None:
+            return True
+        klen = lt.recs[o + L.R_KEYLEN]
+        cid = lt.recs[o + L.R_FLAGS] & L.F_CID
+        for res in sub.reservations:
+            if res.hw is not None and not cid and P.eq(res.hw, 0, lt.recs, o + L.R_HW, 6):
+                return True
+            if res.cid is not None and cid and len(res.cid) == klen:
+                lt.set_lookup_key(res.cid, 0, klen)
+                if lt.key_is(r, klen):
+                    return True
+        return False
 
     def dump(self, journal):
-        """Stage every lease worth keeping (compaction): all but offers and free records."""
-        lt = self.leases
-        r = 0
-        while r < lt.used:
-            s = lt.state(r)
-            if s == L.BOUND or s == L.RELEASED or s == L.DECLINED:
-                self._journal_lease(r)
-            r += 1
+        self.leases.dump(journal)
+
+    def reserve(self, sub, res):
+        """Console: add reservation res to sub on the running server."""
+        sub.reservations.append(res)
+        self.alloc.add_reservation(sub.index, res, res.addr, 32, 0)
+        self.leases.reserve += 1
+        r = self.leases.find_addr(res.addr, 0)
+        if r >= 0:
+            self.leases.pin(r, True)
 
     # -- the reply -------------------------------------------------------------------------------
 
@@ -569,41 +458,16 @@ def _dest(rx, mtype, out):
         out.kind = KIND_BROADCAST
 
 
-def _eq(a, b, boff, n):
-    i = 0
-    while i < n:
-        if a[i] != b[boff + i]:
-            return False
-        i += 1
-    return True
+def _pools(sub, kind):
+    """(first address, size, 0, 32) per pool of sub: what the allocator walks."""
+    out = []
+    if kind == 0:
+        for a, b in sub.pools:
+            base = bytearray(4)
+            P.add_shifted(base, 0, sub.net, 0, a, 0, 4)
+            out.append((base, b - a + 1, 0, 32))
+    return out
 
 
-def _offset(sub, a, aoff=0):
-    """Host part of an address inside sub, as a small int (subnets are /8 or longer)."""
-    m = sub.mask
-    return ((a[aoff + 1] & ~m[1] & 255) << 16) | ((a[aoff + 2] & ~m[2] & 255) << 8) | (a[aoff + 3] & ~m[3] & 255)
-
-
-def _put_offset(sub, off, dst):
-    n = sub.net
-    dst[0] = n[0]
-    dst[1] = n[1] | ((off >> 16) & 255)
-    dst[2] = n[2] | ((off >> 8) & 255)
-    dst[3] = n[3] | (off & 255)
-
-
-def _in_pools(sub, off):
-    for a, b in sub.pools:
-        if a <= off <= b:
-            return True
-    return False
-
-
-def _nth(sub, k):
-    """The k-th address offset across sub's pools."""
-    for a, b in sub.pools:
-        size = b - a + 1
-        if k < size:
-            return a + k
-        k -= size
-    return -1
+def _reservations(sub):
+    return [(r, r.addr, 32, 0) for r in sub.reservations]

@@ -1,7 +1,8 @@
 # DHCPv6 Reconfigure (RFC 8415 18.3.11) with the Reconfigure Key Authentication Protocol
-# (RFC 8415 20.4): the part of the DHCPv6 server that hands out Reconfigure Keys in Replies
-# and sends, signs and retransmits Reconfigure messages. A base class of server6.Server6, kept
-# apart so the server's main file reads as the message handlers it is.
+# (RFC 8415 20.4): hands out Reconfigure Keys in Replies, and sends, signs and retransmits
+# Reconfigure messages. An object the DHCPv6 server holds (server6.Server6.rc); it shares the
+# server's lease table, reply writer and counters, and reads the server identity (DUID and
+# the secret the keys are derived from) from the Identity object both hold.
 from micropython import const
 from ..wire import packet6 as P
 from ..state import leases6 as L
@@ -21,8 +22,30 @@ MAX_RECONF = const(4)  # Reconfigures in flight at once
 CLIENT_PORT = const(546)
 
 
+class Identity:
+    """The server DUID (RFC 8415 11) and the secret Reconfigure Keys are derived from."""
+
+    def __init__(self):
+        self.duid = bytearray(130)
+        self.duid_len = 0
+        self.secret = bytearray(16)
+
+    def set(self, duid, secret):
+        self.duid_len = len(duid)
+        P.copy(self.duid, 0, duid, 0, len(duid))
+        P.copy(self.secret, 0, secret, 0, 16)
+
+    def hex(self):
+        return "".join("%02x" % self.duid[i] for i in range(self.duid_len))
+
+
 class Reconfigure6:
-    def _init_reconfigure(self):
+    def __init__(self, leases, writer, msg, ident, stats):
+        self.leases = leases
+        self.w = writer
+        self.msg = msg
+        self.ident = ident
+        self.stats = stats
         self.md5 = MD5()
         self.hmac = HMAC_MD5()
         self.rkey = bytearray(16)  # the Reconfigure Key of the client being answered
@@ -35,14 +58,14 @@ class Reconfigure6:
         self.rc_due = [0] * MAX_RECONF
         self.rc_rt = [0] * MAX_RECONF
 
-    def _reconfigure_deadline(self):
+    def deadline(self):
         best = None
         for i in range(MAX_RECONF):
             if self.rc_rec[i] >= 0 and (best is None or self.rc_due[i] < best):
                 best = self.rc_due[i]
         return best
 
-    def _reconfigure_timer(self, now, out):
+    def timer(self, now, out):
         for i in range(MAX_RECONF):
             r = self.rc_rec[i]
             if r < 0 or self.rc_due[i] > now:
@@ -51,7 +74,7 @@ class Reconfigure6:
                 self.rc_rec[i] = -1
                 self.stats["reconfigure_gave_up"] += 1
                 continue
-            n = self._reconfigure_msg(r, self.rc_type[i], now, out)
+            n = self._message(r, self.rc_type[i], now, out)
             self.rc_count[i] += 1
             self.rc_due[i] = now + self.rc_rt[i]
             self.rc_rt[i] *= 2  # RFC 8415 15: RT doubles, MRT 0, MRC REC_MAX_RC
@@ -59,20 +82,20 @@ class Reconfigure6:
                 return n
         return 0
 
-    def _reconf_ok(self):
+    def accepted(self):
         """The client sent Reconfigure Accept and its DUID fits our record (we must be able
         to name it in a Reconfigure's Client-Id)."""
         msg = self.msg
-        return msg.has(P.OPT_RECONF_ACCEPT) and self.keylen <= L.KEYMAX and msg.mtype != P.INFO_REQUEST
+        return msg.has(P.OPT_RECONF_ACCEPT) and self.leases.ckeylen <= L.KEYMAX and msg.mtype != P.INFO_REQUEST
 
-    def _reconfigure_key(self, rx, now):
+    def key_option(self, now):
         """Reply: Reconfigure Accept and the client's Reconfigure Key (RKAP type 1)."""
-        if not self._reconf_ok():
+        if not self.accepted():
             return
         w = self.w
         if not w.room(4 + AUTH_LEN + 4):
             return
-        self._derive_key(self.leases.key, 0, self.keylen)
+        self._derive_key(self.leases.key, 0, self.leases.ckeylen)
         w.put_empty(P.OPT_RECONF_ACCEPT)
         h = w.begin(P.OPT_AUTH, AUTH_LEN)
         self._auth_head(now)
@@ -98,11 +121,11 @@ class Reconfigure6:
     def _derive_key(self, duid, off, ln):
         """Reconfigure Key = MD5(secret | DUID): stable per client, nothing stored per lease."""
         m = self.md5
-        m.update(self.secret, 0, 16)
+        m.update(self.ident.secret, 0, 16)
         m.update(duid, off, ln)
         m.digest_into(self.rkey, 0)
 
-    def reconfigure(self, a, off, plen, msgtype, now):
+    def send(self, a, off, plen, msgtype, now):
         """Operator command: send a Reconfigure (msg-type Renew or Information-request) to
         the client holding address/prefix a[off:]/plen. Raises ValueError when that client
         cannot be reconfigured. Allocates (not on the packet path)."""
@@ -120,7 +143,7 @@ class Reconfigure6:
         if na < 0:
             raise ValueError("that client has no address to send the Reconfigure to")
         for i in range(MAX_RECONF):
-            if self.rc_rec[i] >= 0 and self._same_client(self.rc_rec[i], na):
+            if self.rc_rec[i] >= 0 and lt.same_client(self.rc_rec[i], na):
                 self.rc_rec[i] = -1  # a new command replaces the one in flight
         for i in range(MAX_RECONF):
             if self.rc_rec[i] < 0:
@@ -132,41 +155,30 @@ class Reconfigure6:
                 return na
         raise ValueError("%d Reconfigures already in flight" % MAX_RECONF)
 
-    def _same_client(self, r1, r2):
-        recs = self.leases.recs
-        o1 = r1 * L.REC
-        o2 = r2 * L.REC
-        return recs[o1 + L.R_KEYLEN] == recs[o2 + L.R_KEYLEN] and P.eq(recs, o1 + L.R_KEY, recs, o2 + L.R_KEY, L.KEYMAX)
-
     def _client_na(self, r):
         """A bound IA_NA record of the same client as record r (the Reconfigure's target)."""
         lt = self.leases
         if lt.kind(r) == L.NA:
             return r
         for q in range(lt.used):
-            if lt.kind(q) == L.NA and lt.state(q) == L.BOUND and self._same_client(q, r):
+            if lt.kind(q) == L.NA and lt.state(q) == L.BOUND and lt.same_client(q, r):
                 return q
         return -1
 
-    def pending_reconfigures(self):
+    def pending(self):
         return [(self.rc_rec[i], self.rc_count[i], self.rc_due[i]) for i in range(MAX_RECONF) if self.rc_rec[i] >= 0]
 
-    def _reconfigure_answered(self):
-        """The client (key loaded) renews or asks for information: stop retransmitting."""
+    def answered(self):
+        """The client (the table's current client) renews or asks for information: stop
+        retransmitting."""
         lt = self.leases
         for i in range(MAX_RECONF):
             r = self.rc_rec[i]
-            if r >= 0 and lt.client_matches(r, self.keylen):
+            if r >= 0 and lt.client_matches(r, lt.ckeylen):
                 self.rc_rec[i] = -1
                 self.stats["reconfigure_answered"] += 1
 
-    def _reconfigure_answered_by_info(self, rx):
-        c = self.msg.at(P.OPT_CLIENTID)
-        if c >= 0:
-            self.keylen = self.leases.set_lookup_key(rx, c + 4, P.olen(rx, c))
-            self._reconfigure_answered()
-
-    def _reconfigure_msg(self, r, msgtype, now, out):
+    def _message(self, r, msgtype, now, out):
         """Build a Reconfigure (RFC 8415 18.3.11) for record r into out; HMAC-MD5 over the
         whole message with the digest field zeroed, keyed with the client's Reconfigure Key."""
         lt = self.leases
@@ -179,7 +191,7 @@ class Reconfigure6:
         b[0] = P.RECONFIGURE
         b[1] = b[2] = b[3] = 0  # transaction-id 0
         w.start(b, P.HDR, len(b))
-        w.put(P.OPT_SERVERID, self.duid, 0, self.duid_len)
+        w.put(P.OPT_SERVERID, self.ident.duid, 0, self.ident.duid_len)
         w.put(P.OPT_CLIENTID, lt.recs, o + L.R_KEY, klen)
         h = w.begin(P.OPT_RECONF_MSG, 1)
         w.byte(msgtype)
@@ -201,7 +213,7 @@ class Reconfigure6:
         lt.addr_into(r, out.dest, 0)
         out.port = CLIENT_PORT
         out.kind = KIND_UNICAST
-        out.ifindex = lt.recs[o + L.R_IFX]
+        out.ifindex = lt.ifindex(r)
         out.rx_type = 0
         out.tx_type = P.RECONFIGURE
         P.copy(out.addr6, 0, lt.recs, o + L.R_ADDR, 16)

@@ -2,6 +2,7 @@
 # bounds-checked option walker, and an option writer. Works on a bytearray/bytes by offset;
 # allocates nothing after construction (heap_lock tested).
 from micropython import const
+from .buf import copy, eq, add_shifted  # noqa: F401  (P.copy, P.eq: one copy of each loop)
 
 # BOOTP header offsets (RFC 2131 figure 1)
 OP = const(0)
@@ -297,10 +298,3 @@ def addr_is_zero(buf, off):
 
 def addr_eq(a, ao, b, bo):
     return a[ao] == b[bo] and a[ao + 1] == b[bo + 1] and a[ao + 2] == b[bo + 2] and a[ao + 3] == b[bo + 3]
-
-
-def copy(dst, do, src, so, n):
-    i = 0
-    while i < n:
-        dst[do + i] = src[so + i]
-        i += 1

@@ -3,6 +3,7 @@
 # nested (IA, relay) length fix-ups. Works on bytearray/bytes by offset; allocates nothing
 # after construction (heap_lock tested in tests/protocol/test_heap6.py).
 from micropython import const
+from .buf import copy, eq, is_zero, cmp, add_shifted  # noqa: F401  (P.copy etc.: one copy of each loop)
 
 # message types (RFC 8415 7.3)
 SOLICIT = const(1)
@@ -337,52 +338,3 @@ class Writer6:
             b[p + j] = src[off + j]
             j += 1
         self.pos = p + ln
-
-
-def copy(dst, do, src, so, n):
-    i = 0
-    while i < n:
-        dst[do + i] = src[so + i]
-        i += 1
-
-
-def eq(a, ao, b, bo, n):
-    i = 0
-    while i < n:
-        if a[ao + i] != b[bo + i]:
-            return False
-        i += 1
-    return True
-
-
-def is_zero(a, off, n):
-    i = 0
-    while i < n:
-        if a[off + i]:
-            return False
-        i += 1
-    return True
-
-
-def cmp16(a, ao, b, bo):
-    """-1, 0, 1 comparing two 16-byte addresses as big-endian numbers."""
-    i = 0
-    while i < 16:
-        x = a[ao + i]
-        y = b[bo + i]
-        if x != y:
-            return -1 if x < y else 1
-        i += 1
-    return 0
-
-
-def add_shifted(dst, do, base, bo, k, shift):
-    """dst = base + (k << shift) over 16 bytes, k < 2**22 (no int ever exceeds 2**30)."""
-    copy(dst, do, base, bo, 16)
-    byte = 15 - (shift >> 3)
-    v = k << (shift & 7)  # < 2**29
-    while v and byte >= 0:
-        s = dst[do + byte] + (v & 255)
-        dst[do + byte] = s & 255
-        v = (v >> 8) + (s >> 8)
-        byte -= 1

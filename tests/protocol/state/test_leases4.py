@@ -15,7 +15,7 @@ def test_assign_and_find_by_key_and_address():
     t = Leases4(16)
     kl = _key(t, 5)
     r = t.new()
-    t.assign(r, 0, kl, 1, _addr(5), 0, b"\x02\x00\x00\x00\x00\x05", 0)
+    t.assign(r, 0, kl, 1, _addr(5), 0, b"\x02\x00\x00\x00\x00\x05", 0, False)
     t.set(r, BOUND, 1234)
     assert t.find_addr(_addr(5), 0) == r
     kl = _key(t, 5)
@@ -56,7 +56,7 @@ def test_index_survives_churn_model_check():
                 if model[k][0] == r:
                     del model[k]
             kl = _key(t, client)
-            t.assign(r, 0, kl, 0, _addr(a), 0, None, 0)
+            t.assign(r, 0, kl, 0, _addr(a), 0, None, 0, False)
             t.set(r, BOUND, 100)
             model[a] = (r, client)
         elif op == 2 and r_addr >= 0:
@@ -74,18 +74,46 @@ def test_index_survives_churn_model_check():
 
 
 def test_oldest_reusable_prefers_longest_gone():
-    t = Leases4(8)
-    for i, (st, exp) in enumerate(((BOUND, 5000), (RELEASED, 300), (DECLINED, 200), (BOUND, 100))):
+    # Each state adds one fixed time to `now` (here valid 1000, probation 500), so each reuse
+    # list runs in expiry order and its head is its oldest: the events in time order.
+    t = Leases4(8, 2)  # two subnets
+    events = ((0, BOUND, 10, 1010), (1, BOUND, 20, 1020), (2, RELEASED, 300, 300),
+              (3, DECLINED, 400, 900), (4, BOUND, 500, 1500))
+    for i, st, now, exp in events:
         kl = _key(t, i)
         r = t.new()
-        t.assign(r, 0, kl, 0, _addr(i), 0, None, 0)
+        t.assign(r, 0, kl, 0, _addr(i), 0, None, 0, False)
         t.set(r, st, exp)
-    # at now=1000: record 0 is bound, 1 released at 300, 2 declined until 200, 3 expired at 100
-    assert t.oldest_reusable(0, 1000) == 3
-    assert t.oldest_reusable(1, 1000) == -1
+    assert t.oldest_reusable(0, 0, 200) == 2  # a released record is reusable at once
+    assert t.oldest_reusable(0, 0, 600) == 2  # only the release is given up at 600
+    assert t.oldest_reusable(0, 0, 1015) == 2  # released at 300 beats 900 and 1010
+    t.set(2, BOUND, 1600)  # the released client came back: off the released list
+    assert t.oldest_reusable(0, 0, 1015) == 3  # declined until 900 beats bound until 1010
+    assert t.oldest_reusable(0, 0, 1012) == 3
+    t.set(3, BOUND, 1700)
+    assert t.oldest_reusable(0, 0, 1015) == 0  # bound until 1010
+    assert t.oldest_reusable(1, 0, 1000) == -1  # another subnet
+
+
+def test_reuse_lists_follow_every_state_change():
+    t = Leases4(16)
+    for i in range(6):
+        kl = _key(t, i)
+        r = t.new()
+        t.assign(r, 0, kl, 0, _addr(i), 0, None, 0, False)
+        t.set(r, BOUND, 100 + i)
+    t.set(0, BOUND, 200)  # a renewal goes to the tail
+    assert t.oldest_reusable(0, 0, 150) == 1
+    t.pin(1, True)  # a reserved client's record: never reused by strangers
+    assert t.oldest_reusable(0, 0, 150) == 2
+    t.drop(2)
+    assert t.oldest_reusable(0, 0, 150) == 3
+    assert t.new() == 2  # the freed record is handed out again
+    t.pin(1, False)
+    assert t.oldest_reusable(0, 0, 150) == 3  # back at the tail: 3, 4, 5 are older now
 
 
 def test_heap_per_lease_is_fixed():
     t = Leases4(256)
-    per = (len(t.recs) + len(t.names) + len(t.by_key) + len(t.by_addr) + len(t.free)) / 256
+    per = (len(t.recs) + len(t.names) + len(t.by_key) + len(t.by_addr) + len(t.prv)) / 256
     assert REC == 40 and per <= 82, per

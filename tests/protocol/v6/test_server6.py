@@ -346,7 +346,7 @@ def test_journal_restore_keeps_leases_and_server_duid():
     s2 = server(journal=j)
     s2.set_identity(b"\x00\x03\x00\x01\x02\x00\x00\x00\x00\x77", bytes(16))  # a fresh default
     s2.restore()
-    assert bytes(s2.duid[:s2.duid_len]) == SERVER_DUID and bytes(s2.secret) == SECRET
+    assert bytes(s2.ident.duid[:s2.ident.duid_len]) == SERVER_DUID and bytes(s2.ident.secret) == SECRET
     r = s2.leases.find_addr(a, 0, 128)
     assert r >= 0 and s2.leases.state(r) == L.BOUND
     ren = msg(5, (opt(3, o[3][0]),), cid=CID, sid=SERVER_DUID)

@@ -1,0 +1,283 @@
+# The one allocator both servers use: which record and address a client gets. The order is
+# one rule, here: its reservation > the lease it holds (a returning client) > the address it
+# asked for > a free pool address > the pool address given up longest ago. Never an address
+# reserved for another client, never the server's own address, never a record kept for a
+# reserved client. Cost per choice is O(1) amortized whatever the pool size:
+# - a pool no larger than BITMAP_PER_RECORD x the table keeps a bitmap of taken addresses
+#   (one bit each, a summary bit per 64) and a free count, so a full pool costs nothing and a
+#   free address is found from a cursor in a few byte reads;
+# - a larger pool can never be full (it has more addresses than the table has records): a
+#   cursor walks it, past at most one table's worth of taken addresses;
+# - reuse takes the head of the table's reuse lists (table.py).
+# Addresses are 4 (DHCPv4) or 16 (DHCPv6) bytes; a DHCPv6 prefix pool steps by 2**(128-dlen).
+from micropython import const
+from .table import DECLINED, RELEASED, F_PINNED
+from ..wire.buf import add_shifted, index_of, eq
+
+BITMAP_PER_RECORD = const(4)  # pools up to 4 x the table size get a bitmap (<= 1/2 byte a record)
+NOT_USABLE = const(-1)
+NOBODY = const(-2)  # usable, and no record holds it
+
+
+class Pool:
+    """One range: base address, `size` steps of 2**shift, each `plen` long (32/128 for
+    addresses, the delegated length for prefixes)."""
+
+    def __init__(self, base, size, shift, plen, width, bitmap):
+        self.base = base
+        self.size = size
+        self.shift = shift
+        self.plen = plen
+        self.width = width
+        self.cursor = 0
+        self.pinned = {}  # step -> reservation (or None: the server's own address)
+        self.bits = bytearray((size + 7) // 8) if bitmap else None
+        self.full = bytearray((size + 63) // 64) if bitmap else None  # bit per bitmap byte == 0xFF
+        self.nfree = size
+
+    def nth(self, k, dst):
+        add_shifted(dst, 0, self.base, 0, k, self.shift, self.width)
+
+    def index(self, a, off, plen):
+        if plen != self.plen:
+            return -1
+        return index_of(a, off, self.base, 0, self.shift, self.size, self.width)
+
+    def mark(self, k, taken):
+        b = self.bits
+        if b is None:
+            return
+        i = k >> 3
+        m = 1 << (k & 7)
+        if bool(b[i] & m) == bool(taken):
+            return
+        if taken:
+            b[i] |= m
+            self.nfree -= 1
+            if b[i] == 255:
+                self.full[i >> 3] |= 1 << (i & 7)
+        else:
+            if b[i] == 255:
+                self.full[i >> 3] &= ~(1 << (i & 7)) & 255
+            b[i] &= ~m & 255
+            self.nfree += 1
+
+    def next_free(self):
+        """A step no record holds (bitmap pools), from the cursor on; -1 when full."""
+        if self.nfree <= 0:
+            return -1
+        b = self.bits
+        full = self.full
+        nb = len(b)
+        i = (self.cursor >> 3) % nb
+        seen = 0
+        while seen <= nb:
+            if full[i >> 3] == 255 and i & 7 == 0:
+                i += 8  # 64 taken addresses in one read
+                seen += 8
+            elif b[i] == 255:
+                i += 1
+                seen += 1
+            else:
+                v = b[i]
+                j = 0
+                while v & (1 << j):
+                    j += 1
+                k = (i << 3) + j
+                if k < self.size:
+                    self.cursor = k + 1
+                    return k
+                i += 1
+                seen += 1
+            if i >= nb:
+                i = 0
+        return -1
+
+
+class Alloc:
+    def __init__(self, table, subnets, width, pools_of, reservations_of, own):
+        """pools_of(subnet, kind) -> [(base, size, shift, plen)]; reservations_of(subnet) ->
+        [(reservation, address bytes or None, plen, kind)]; own: the server's own addresses."""
+        self.table = table
+        self.width = width
+        self.cand = bytearray(width)
+        self.at = None  # the pool _step found
+        self.pools = []  # per subnet: per kind: [Pool]
+        nres = 0
+        for s in subnets:
+            kinds = []
+            for kind in (0, 1):
+                kinds.append([Pool(b, n, sh, pl, width, n <= BITMAP_PER_RECORD * table.cap)
+                              for b, n, sh, pl in pools_of(s, kind)])
+            self.pools.append(kinds)
+        self.resmap = []  # per subnet: address hash -> [(reservation, address, plen)]
+        for s in subnets:
+            self.resmap.append({})
+            for res, a, plen, kind in reservations_of(s):
+                nres += 1
+                if a is not None:
+                    self.add_reservation(s.index, res, a, plen, kind)
+        for a in own:
+            self.pin_own(a, 0)
+        table.reserve = nres
+        table.addr_taken = self._taken
+
+    # -- what is reserved, and for whom --------------------------------------------------------
+
+    def _hash(self, a, off, plen):
+        h = plen
+        i = 0
+        while i < self.width:
+            h = ((h ^ a[off + i]) * 2533) & 0xFFFF
+            i += 1
+        return h
+
+    def add_reservation(self, si, res, a, plen, kind):
+        """Set a[:]/plen aside for reservation res (config time, or console reserve)."""
+        lst = self.resmap[si].setdefault(self._hash(a, 0, plen), [])
+        lst.append((res, a, plen))
+        k = self._step(si, kind, a, 0, plen)
+        if k >= 0:
+            pool = self.at
+            pool.pinned[k] = res
+            pool.mark(k, True)
+
+    def pin_own(self, a, off):
+        """The server's own address never goes to a client."""
+        for kinds in self.pools:
+            for pool in kinds[0]:
+                k = pool.index(a, off, pool.plen)
+                if k >= 0 and k not in pool.pinned:
+                    pool.pinned[k] = None
+                    pool.mark(k, True)
+
+    def reserved_for(self, si, a, off, plen):
+        """The reservation holding a[off:]/plen in subnet si, or None."""
+        lst = self.resmap[si].get(self._hash(a, off, plen))
+        if lst is not None:
+            for res, ra, rp in lst:
+                if rp == plen and eq(ra, 0, a, off, self.width):
+                    return res
+        return None
+
+    def _step(self, si, kind, a, off, plen):
+        """The step of a[off:]/plen in si's pools, the pool left in self.at; or -1."""
+        for pool in self.pools[si][kind]:
+            k = pool.index(a, off, plen)
+            if k >= 0:
+                self.at = pool
+                return k
+        return -1
+
+    def _taken(self, r, taken):
+        """table.py's hook: record r's address entered or left the address index."""
+        t = self.table
+        k = self._step(t.subnet(r), t.kind(r), t.recs, t.addr_off(r), t.plen(r))
+        if k >= 0 and (taken or k not in self.at.pinned):
+            self.at.mark(k, taken)
+
+    # -- the choice -----------------------------------------------------------------------------
+
+    def usable(self, si, kind, a, off, plen, res, mine, own, now):
+        """May the client (the table's current client; `res` its reservation or None; `mine`
+        its record in si or -1) have a[off:]/plen? The record holding it, NOBODY when no record
+        does, or NOT_USABLE."""
+        t = self.table
+        if own is not None and eq(a, off, own, 0, self.width):
+            return NOT_USABLE
+        holder_res = self.reserved_for(si, a, off, plen)
+        if holder_res is not None and holder_res is not res:
+            return NOT_USABLE
+        if holder_res is None:
+            k = self._step(si, kind, a, off, plen)
+            if k < 0 or (k in self.at.pinned and self.at.pinned[k] is None):
+                return NOT_USABLE  # outside the pools, or the server's own address
+        h = t.find_addr_of(a, off, plen)
+        if h < 0:
+            return NOBODY
+        if h == mine:
+            return NOT_USABLE if t.state(h) == DECLINED and t.active(h, now) else h
+        if t.active(h, now) or t.subnet(h) != si:
+            return NOT_USABLE
+        if t.recs[h * t.rec + t.o_flags] & F_PINNED and holder_res is None:
+            return NOT_USABLE  # kept for a reserved client
+        return h
+
+    def choose(self, si, kind, res, ra, rplen, req, roff, qplen, mine, own, now):
+        """The record (moved to this client, state released: the caller sets the real one)
+        for the address this client gets, or -1 when there is none. ra/rplen: the address
+        its reservation names (or None); req[roff:]/qplen: the address it asked for (req None
+        when it asked for none)."""
+        t = self.table
+        if ra is not None:
+            h = self.usable(si, kind, ra, 0, rplen, res, mine, own, now)
+            if h != NOT_USABLE:
+                return self.take(h, si, kind, ra, 0, rplen, res, mine, now)
+        if mine >= 0 and t.state(mine) != DECLINED:
+            t.addr_into(mine, self.cand, 0)
+            if self.usable(si, kind, self.cand, 0, t.plen(mine), res, mine, own, now) == mine:
+                return mine  # a returning client gets its lease back
+        if req is not None:
+            h = self.usable(si, kind, req, roff, qplen, res, mine, own, now)
+            if h != NOT_USABLE:
+                return self.take(h, si, kind, req, roff, qplen, res, mine, now)
+        for pool in self.pools[si][kind]:
+            if self._free(si, kind, pool, own):
+                return self.take(NOBODY, si, kind, self.cand, 0, pool.plen, res, mine, now)
+        r = t.oldest_reusable(si, kind, now)
+        if r >= 0:
+            t.addr_into(r, self.cand, 0)
+            return self.take(r, si, kind, self.cand, 0, t.plen(r), res, mine, now)
+        return -1
+
+    def _free(self, si, kind, pool, own):
+        """A pool address no record holds, into self.cand. Bitmap pools read their bitmap;
+        larger pools walk a cursor, past at most the table's records."""
+        t = self.table
+        c = self.cand
+        if pool.bits is not None:
+            while True:
+                k = pool.next_free()
+                if k < 0:
+                    return False
+                pool.nth(k, c)
+                if own is None or not eq(c, 0, own, 0, self.width):
+                    return True
+                pool.pinned[k] = None  # our own address, learned from the arrival socket
+                pool.mark(k, True)
+        tries = t.count + len(pool.pinned) + 2
+        while tries > 0:
+            k = pool.cursor
+            pool.cursor = k + 1 if k + 1 < pool.size else 0
+            tries -= 1
+            if k in pool.pinned:
+                continue
+            pool.nth(k, c)
+            if own is not None and eq(c, 0, own, 0, self.width):
+                continue
+            if t.find_addr_of(c, 0, pool.plen) < 0:
+                return True
+        return False
+
+    def take(self, h, si, kind, a, off, plen, res, mine, now):
+        """Make a record this client's for a[off:]/plen: h the record holding it (or NOBODY),
+        mine the client's record in si (or -1)."""
+        t = self.table
+        if h >= 0 and h == mine:
+            return h
+        if h >= 0:
+            if mine >= 0:
+                t.drop(mine)  # one record per client and IA
+            r = h  # take over an expired or released lease of that address
+        elif mine >= 0:
+            r = mine  # move the client's record to the new address
+        else:
+            r = t.new() if t.room(res is not None) else -1
+            if r < 0:
+                r = t.any_reusable(now)
+                if r < 0:
+                    return -1
+        pinned = res is not None or self.reserved_for(si, a, off, plen) is not None
+        t.take(r, si, kind, a, off, plen, pinned)
+        t.set(r, RELEASED, 0)  # until the caller says offered or bound
+        return r

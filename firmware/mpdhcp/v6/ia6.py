@@ -1,0 +1,227 @@
+# DHCPv6 identity associations (RFC 8415 21.4, 21.21): what the server does with each IA_NA
+# and IA_PD of a message, and the IA options it writes into the reply. Held by server6.Server6
+# (one object, made once); addresses and prefixes come from the one allocator (state/alloc.py)
+# and every change of a lease goes through the table's verbs, which journal it.
+from micropython import const
+from ..wire import packet6 as P
+from ..state import leases6 as L
+
+OFFER_HOLD = const(30)  # seconds an advertised address stays set aside for its client
+
+# what a message does to each IA it carries
+ASSIGN = const(0)  # Solicit, Request (18.3.1, 18.3.2)
+EXTEND = const(1)  # Renew, Rebind (18.3.4, 18.3.5)
+RELEASE = const(2)  # Release (18.3.7)
+DECLINE = const(3)  # Decline (18.3.8)
+
+
+class IA6:
+    def __init__(self, server):
+        self.srv = server
+        self.msg = server.msg
+        self.w = server.w
+        self.leases = server.leases
+        self.alloc = server.alloc
+        self.stats = server.stats
+        self.actions = (self._assign, self._extend, self._end, self._end)
+
+    def each(self, rx, sub, meta, now, out, action, commit):
+        """Apply `action` to every IA_NA, then every IA_PD, of the message."""
+        msg = self.msg
+        kind = L.NA
+        while kind <= L.PD:
+            code = P.OPT_IA_NA if kind == L.NA else P.OPT_IA_PD
+            if action == DECLINE and kind == L.PD:
+                break  # Decline is about addresses (RFC 8415 18.2.8)
+            nth = 0
+            ia = msg.at(code)
+            while ia >= 0:
+                self.leases.set_iaid(rx, ia + 4)
+                self.actions[action](rx, ia, kind, nth, sub, meta, now, out, commit, action)
+                nth += 1
+                ia = msg.next(rx, ia, code)
+            kind += 1
+
+    def _assign(self, rx, ia, kind, nth, sub, meta, now, out, commit, action):
+        lt = self.leases
+        r = self._choose(rx, ia, kind, nth, sub, now)
+        if r < 0:
+            self.stats["no_addrs_avail" if kind == L.NA else "no_prefix_avail"] += 1
+            self.status(rx, ia, kind, P.NO_ADDRS_AVAIL if kind == L.NA else P.NO_PREFIX_AVAIL)
+            return
+        if commit:
+            self.srv.seen(r, meta)
+            lt.bind(r, now + sub.valid)
+        elif lt.state(r) != L.BOUND or not lt.active(r, now):
+            lt.offer(r, now + OFFER_HOLD)
+        self._lease(rx, ia, kind, r, sub, out)
+
+    def _extend(self, rx, ia, kind, nth, sub, meta, now, out, commit, action):
+        """Renew / Rebind (RFC 8415 18.3.4, 18.3.5)."""
+        lt = self.leases
+        r = lt.find_mine(sub.index, kind)
+        if r >= 0 and lt.state(r) == L.BOUND:
+            self.srv.seen(r, meta)
+            lt.bind(r, now + sub.valid)
+            self._lease(rx, ia, kind, r, sub, out)
+            return
+        self.stats["no_binding"] += 1
+        if self.msg.mtype == P.REBIND and self._off_link(rx, ia, kind, sub):
+            self._zero(rx, ia, kind)  # not for this link: lifetimes 0 (18.3.5)
+        else:
+            self.status(rx, ia, kind, P.NO_BINDING)
+
+    def _end(self, rx, ia, kind, nth, sub, meta, now, out, commit, action):
+        """Release / Decline (RFC 8415 18.3.7, 18.3.8): only IAs we know are answered,
+        with NoBinding."""
+        lt = self.leases
+        r = lt.find_mine(sub.index, kind)
+        if r < 0 or lt.state(r) == L.FREE or not self._holds(rx, ia, kind, r):
+            self.stats["no_binding"] += 1
+            self.status(rx, ia, kind, P.NO_BINDING)
+            return
+        if action == RELEASE:
+            lt.release(r, now)  # keeps the client: it gets the same lease back
+        else:
+            lt.decline(r, now + self.srv.cfg.decline_probation)  # nobody's until then
+
+    def _holds(self, rx, ia, kind, r):
+        """Does the client's IA list the address/prefix of record r?"""
+        e = ia + 4 + P.olen(rx, ia)
+        lt = self.leases
+        o = lt.addr_off(r)
+        code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
+        a = P.find(rx, ia + 4 + P.IA_HDR, e, code)
+        while a >= 0:
+            if kind == L.NA and P.eq(rx, a + 4, lt.recs, o, 16):
+                return True
+            if kind == L.PD and rx[a + 12] == lt.plen(r) and P.eq(rx, a + 13, lt.recs, o, 16):
+                return True
+            a = P.find_next(rx, a, e, code)
+        return False
+
+    def _off_link(self, rx, ia, kind, sub):
+        if kind != L.NA:
+            return False
+        e = ia + 4 + P.olen(rx, ia)
+        a = P.find(rx, ia + 4 + P.IA_HDR, e, P.OPT_IAADDR)
+        while a >= 0:
+            if not sub.contains(rx, a + 4):
+                return True
+            a = P.find_next(rx, a, e, P.OPT_IAADDR)
+        return False
+
+    # -- choosing an address or prefix: the one allocator --------------------------------------
+
+    def _choose(self, rx, ia, kind, nth, sub, now):
+        """Record holding this IA's lease (bound to the client, state not yet set), or -1."""
+        res = self.srv.res
+        ra = None
+        rplen = 128
+        if res is not None:
+            if kind == L.NA and nth < len(res.addrs):
+                ra = res.addrs[nth]
+            elif kind == L.PD and nth < len(res.prefixes):
+                ra = res.prefixes[nth][0]
+                rplen = res.prefixes[nth][1]
+        mine = self.leases.find_mine(sub.index, kind)
+        h = self._hint(rx, ia, kind, sub, mine, now)
+        return self.alloc.choose(sub.index, kind, res, ra, rplen, rx if h >= 0 else None, h,
+                                 128 if kind == L.NA else (rx[h - 1] if h >= 0 else 0), mine, None, now)
+
+    def _hint(self, rx, ia, kind, sub, mine, now):
+        """Offset of a usable address (or prefix) the client suggested in its IA, or -1."""
+        e = ia + 4 + P.olen(rx, ia)
+        code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
+        a = P.find(rx, ia + 4 + P.IA_HDR, e, code)
+        while a >= 0:
+            off = a + 4 if kind == L.NA else a + 13
+            pl = 128 if kind == L.NA else rx[a + 12]
+            if self.alloc.usable(sub.index, kind, rx, off, pl, self.srv.res, mine, None, now) != -1:
+                return off
+            a = P.find_next(rx, a, e, code)
+        return -1
+
+    # -- the IA options of the reply ----------------------------------------------------------
+
+    def _open(self, rx, ia, kind, t1, t2):
+        w = self.w
+        h = w.begin(P.OPT_IA_NA if kind == L.NA else P.OPT_IA_PD, P.IA_HDR + 4 + P.IAPREFIX_LEN + 6)
+        if h >= 0:
+            w.raw(rx, ia + 4, 4)  # IAID
+            w.u32(t1)
+            w.u32(t2)
+        return h
+
+    def _lease(self, rx, ia, kind, r, sub, out):
+        """The IA with its one lease (RFC 8415 21.4/21.6, 21.21/21.22), plus any other
+        address the client listed, at lifetimes 0 (18.3.4)."""
+        w = self.w
+        lt = self.leases
+        h = self._open(rx, ia, kind, sub.t1, sub.t2)
+        if h < 0:
+            return
+        o = lt.addr_off(r)
+        if kind == L.NA:
+            hh = w.begin(P.OPT_IAADDR, P.IAADDR_LEN)
+            w.raw(lt.recs, o, 16)
+            w.u32(sub.preferred)
+            w.u32(sub.valid)
+        else:
+            hh = w.begin(P.OPT_IAPREFIX, P.IAPREFIX_LEN)
+            w.u32(sub.preferred)
+            w.u32(sub.valid)
+            w.byte(lt.plen(r))
+            w.raw(lt.recs, o, 16)
+        w.end(hh)
+        P.copy(out.addr6, 0, lt.recs, o, 16)
+        self._stale(rx, ia, kind, r)
+        w.end(h)
+
+    def _stale(self, rx, ia, kind, r):
+        """Addresses/prefixes the client listed that are not its lease: lifetimes 0."""
+        w = self.w
+        lt = self.leases
+        o = lt.addr_off(r)
+        e = ia + 4 + P.olen(rx, ia)
+        code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
+        a = P.find(rx, ia + 4 + P.IA_HDR, e, code)
+        while a >= 0:
+            if kind == L.NA:
+                if not P.eq(rx, a + 4, lt.recs, o, 16) and w.room(4 + P.IAADDR_LEN + 4):
+                    self._addr_zero(rx, a)
+            elif (rx[a + 12] != lt.plen(r) or not P.eq(rx, a + 13, lt.recs, o, 16)) \
+                    and not P.is_zero(rx, a + 13, 16) and w.room(4 + P.IAPREFIX_LEN + 4):
+                hh = w.begin(code, P.IAPREFIX_LEN)
+                w.u32(0)
+                w.u32(0)
+                w.raw(rx, a + 12, 17)
+                w.end(hh)
+            a = P.find_next(rx, a, e, code)
+
+    def _addr_zero(self, rx, a):
+        w = self.w
+        hh = w.begin(P.OPT_IAADDR, P.IAADDR_LEN)
+        w.raw(rx, a + 4, 16)
+        w.u32(0)
+        w.u32(0)
+        w.end(hh)
+
+    def _zero(self, rx, ia, kind):
+        """Rebind for addresses not on this link: each listed with lifetimes 0."""
+        h = self._open(rx, ia, kind, 0, 0)
+        if h < 0:
+            return
+        e = ia + 4 + P.olen(rx, ia)
+        a = P.find(rx, ia + 4 + P.IA_HDR, e, P.OPT_IAADDR)
+        while a >= 0:
+            if self.w.room(4 + P.IAADDR_LEN + 4):
+                self._addr_zero(rx, a)
+            a = P.find_next(rx, a, e, P.OPT_IAADDR)
+        self.w.end(h)
+
+    def status(self, rx, ia, kind, status):
+        h = self._open(rx, ia, kind, 0, 0)
+        if h >= 0:
+            self.w.put_status(status)
+            self.w.end(h)

@@ -1,0 +1,85 @@
+# Byte helpers every room uses: compare, copy and do address arithmetic over bytearrays by
+# index, so nothing allocates (slices would: MICROPYTHON_NOTES.md "Allocation") and no int
+# ever reaches 2**30 (a heap object on 32-bit boards). The one place these loops live.
+
+
+def copy(dst, do, src, so, n):
+    i = 0
+    while i < n:
+        dst[do + i] = src[so + i]
+        i += 1
+
+
+def eq(a, ao, b, bo, n):
+    i = 0
+    while i < n:
+        if a[ao + i] != b[bo + i]:
+            return False
+        i += 1
+    return True
+
+
+def is_zero(a, off, n):
+    i = 0
+    while i < n:
+        if a[off + i]:
+            return False
+        i += 1
+    return True
+
+
+def cmp(a, ao, b, bo, n):
+    """-1, 0, 1 comparing two n-byte big-endian numbers."""
+    i = 0
+    while i < n:
+        x = a[ao + i]
+        y = b[bo + i]
+        if x != y:
+            return -1 if x < y else 1
+        i += 1
+    return 0
+
+
+def add_shifted(dst, do, base, bo, k, shift, n=16):
+    """dst = base + (k << shift) over n bytes, k < 2**22 (no int ever exceeds 2**30)."""
+    copy(dst, do, base, bo, n)
+    byte = n - 1 - (shift >> 3)
+    v = k << (shift & 7)  # < 2**29
+    while v and byte >= 0:
+        s = dst[do + byte] + (v & 255)
+        dst[do + byte] = s & 255
+        v = (v >> 8) + (s >> 8)
+        byte -= 1
+
+
+def index_of(a, ao, base, bo, shift, size, n):
+    """k when a == base + (k << shift) with 0 <= k < size (size <= 2**24), else -1. Works
+    byte by byte from the low end with a borrow: no big ints on any board."""
+    k = 0
+    borrow = 0
+    bit = 0  # bit position of the byte being subtracted
+    i = n - 1
+    while i >= 0:
+        d = a[ao + i] - base[bo + i] - borrow
+        borrow = 1 if d < 0 else 0
+        d &= 255
+        if bit + 8 <= shift:
+            if d:
+                return -1  # not aligned on a pool step
+        elif bit >= shift + 24:
+            if d:
+                return -1  # too far from base
+        else:
+            lo = shift - bit if shift > bit else 0
+            if lo and d & ((1 << lo) - 1):
+                return -1
+            pos = bit + lo - shift  # where these bits land in k
+            v = d >> lo
+            if v >> (24 - pos):
+                return -1  # k would pass 2**24
+            k |= v << pos
+        bit += 8
+        i -= 1
+    if borrow or k >= size:
+        return -1
+    return k
