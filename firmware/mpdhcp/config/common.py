@@ -141,3 +141,32 @@ def option_data(p, lst, space, max_code, defs, by_code, reserved, max_len=1024):
         if _want(q + ".always-send", od.get("always-send", False), bool, "boolean"):
             always.append(code)
     return out, always
+
+
+def subnet_head(s, d, p, parse_prefix):
+    """A subnet's "id" (1..4294967294) and "subnet" (parsed by parse_prefix into s.net,
+    s.plen): what every subnet entry starts with."""
+    if "id" not in d:
+        _fail(p + ".id", "required")
+    s.id = _want(p + ".id", d["id"], int, "integer")
+    if s.id < 1 or s.id > 0xFFFFFFFE:
+        _fail(p + ".id", "out of range 1..4294967294")
+    if "subnet" not in d:
+        _fail(p + ".subnet", "required")
+    try:
+        s.net, s.plen = parse_prefix(_want(p + ".subnet", d["subnet"], str, "string"))
+    except ValueError as e:
+        _fail(p + ".subnet", str(e))
+
+
+def each_parsed(d, p, key, parse):
+    """(key path, text, parse(text)) for each string of the list d[key] (absent: none); a
+    string parse refuses fails with its key path."""
+    out = []
+    for i, a in enumerate(_want(p + "." + key, d.get(key, []), list, "list")):
+        q = "%s.%s[%d]" % (p, key, i)
+        try:
+            out.append((q, a, parse(_want(q, a, str, "string"))))
+        except ValueError as e:
+            _fail(q, str(e))
+    return out

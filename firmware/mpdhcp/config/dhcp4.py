@@ -2,8 +2,10 @@
 # e.g. "Dhcp4.subnet4[0].pools[1].pool: 10.0.0.50 - 10.0.0.10: range end before start".
 from ..wire.addr import ip4, cidr, to_int, mask
 from ..wire import options4
+from ..wire.timing import t1_default, t2_default4
 from .common import _want, _keys, _fail, _lifetime
-from .common import server_common, subnet_list, add_subnet, option_data, lease_database
+from .common import server_common, subnet_list, add_subnet, option_data, lease_database, subnet_head
+from .common import each_parsed
 
 
 class Subnet4:
@@ -117,17 +119,7 @@ _SUBNET = (
 def _subnet(d, p, valid, t1, t2, auth, gopts, galways):
     _keys(p, d, _SUBNET)
     s = Subnet4()
-    if "id" not in d:
-        _fail(p + ".id", "required")
-    s.id = _want(p + ".id", d["id"], int, "integer")
-    if s.id < 1 or s.id > 0xFFFFFFFE:
-        _fail(p + ".id", "out of range 1..4294967294")
-    if "subnet" not in d:
-        _fail(p + ".subnet", "required")
-    try:
-        s.net, s.plen = cidr(_want(p + ".subnet", d["subnet"], str, "string"))
-    except ValueError as e:
-        _fail(p + ".subnet", str(e))
+    subnet_head(s, d, p, cidr)
     if s.plen < 8 or s.plen > 30:
         _fail(p + ".subnet", "prefix length must be 8..30")
     s.mask = mask(s.plen)
@@ -155,20 +147,15 @@ def _subnet(d, p, valid, t1, t2, auth, gopts, galways):
         s.pools.append((a, b))
     relay = d.get("relay", {})
     _keys(p + ".relay", relay, ("ip-addresses",))
-    for i, a in enumerate(_want(p + ".relay.ip-addresses", relay.get("ip-addresses", []), list, "list")):
-        q = "%s.relay.ip-addresses[%d]" % (p, i)
-        try:
-            s.relays.append(ip4(_want(q, a, str, "string")))
-        except ValueError as e:
-            _fail(q, str(e))
+    s.relays = [a for _, _, a in each_parsed(relay, p + ".relay", "ip-addresses", ip4)]
     if "interface" in d:
         s.interface = _want(p + ".interface", d["interface"], str, "string")
     s.valid = _lifetime(p + ".valid-lifetime", d.get("valid-lifetime", valid))
     st1 = d.get("renew-timer", t1)
     st2 = d.get("rebind-timer", t2)
     # RFC 2131 4.4.5 defaults when not configured: T1 = 0.5, T2 = 0.875 of the lease time
-    s.t1 = _lifetime(p + ".renew-timer", st1) if st1 is not None else s.valid // 2
-    s.t2 = _lifetime(p + ".rebind-timer", st2) if st2 is not None else s.valid * 7 // 8
+    s.t1 = _lifetime(p + ".renew-timer", st1) if st1 is not None else t1_default(s.valid)
+    s.t2 = _lifetime(p + ".rebind-timer", st2) if st2 is not None else t2_default4(s.valid)
     if s.t1 > s.t2 or s.t2 > s.valid:
         _fail(p, "need renew-timer <= rebind-timer <= valid-lifetime (got %d, %d, %d)" % (s.t1, s.t2, s.valid))
     s.authoritative = _want(p + ".authoritative", d.get("authoritative", auth), bool, "boolean")

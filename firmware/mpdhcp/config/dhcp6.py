@@ -2,9 +2,11 @@
 # server6. Registered in config.SECTIONS; errors name the key path, e.g.
 # "Dhcp6.subnet6[0].pd-pools[0].delegated-len: 48 is shorter than prefix-len 56".
 from .common import _want, _keys, _fail, _lifetime, ConfigError  # noqa: F401
-from .common import server_common, subnet_list, add_subnet, option_data, lease_database
+from .common import server_common, subnet_list, add_subnet, option_data, lease_database, subnet_head
+from .common import each_parsed
 from ..wire.addr6 import ip6, prefix6, in_prefix, to_int6, from_int6
 from ..wire.options4 import unhex
+from ..wire.timing import t1_default, t2_default6
 
 POOL_MAX = 1 << 20  # addresses / prefixes tried per pool (offsets stay small ints on boards)
 
@@ -188,17 +190,7 @@ _SUBNET = (
 def _subnet(d, p, g, gopts, galways):
     _keys(p, d, _SUBNET)
     s = Subnet6()
-    if "id" not in d:
-        _fail(p + ".id", "required")
-    s.id = _want(p + ".id", d["id"], int, "integer")
-    if s.id < 1 or s.id > 0xFFFFFFFE:
-        _fail(p + ".id", "out of range 1..4294967294")
-    if "subnet" not in d:
-        _fail(p + ".subnet", "required")
-    try:
-        s.net, s.plen = prefix6(_want(p + ".subnet", d["subnet"], str, "string"))
-    except ValueError as e:
-        _fail(p + ".subnet", str(e))
+    subnet_head(s, d, p, prefix6)
     if s.plen > 126:
         _fail(p + ".subnet", "prefix length must be at most 126")
     if "interface" in d:
@@ -209,6 +201,32 @@ def _subnet(d, p, g, gopts, galways):
             _fail(p + ".interface-id", "must not be empty")
         if s.interface is not None:
             _fail(p + ".interface-id", "a subnet has interface or interface-id, not both")
+    _pools(s, d, p)
+    _pd_pools(s, d, p)
+    s.preferred = _lifetime(p + ".preferred-lifetime", d.get("preferred-lifetime", g.get("preferred-lifetime", 3600)))
+    s.valid = _lifetime(p + ".valid-lifetime", d.get("valid-lifetime", g.get("valid-lifetime", 7200)))
+    if s.preferred > s.valid:
+        _fail(p, "preferred-lifetime %d exceeds valid-lifetime %d" % (s.preferred, s.valid))
+    t1 = d.get("renew-timer", g.get("renew-timer"))
+    t2 = d.get("rebind-timer", g.get("rebind-timer"))
+    # RFC 8415 21.4 recommends 0.5 and 0.8 times the shortest preferred lifetime
+    s.t1 = _lifetime(p + ".renew-timer", t1) if t1 is not None else t1_default(s.preferred)
+    s.t2 = _lifetime(p + ".rebind-timer", t2) if t2 is not None else t2_default6(s.preferred)
+    if s.t1 > s.t2:
+        _fail(p, "need renew-timer <= rebind-timer (got %d, %d)" % (s.t1, s.t2))
+    s.rapid_commit = _want(p + ".rapid-commit", d.get("rapid-commit", g["rapid-commit"]), bool, "boolean")
+    opts, always = _option_data(p + ".option-data", d.get("option-data", []))
+    merged = dict(gopts)
+    merged.update(opts)
+    s.options = merged
+    s.always = tuple(set(galways) | set(always))
+    for i, rd in enumerate(_want(p + ".reservations", d.get("reservations", []), list, "list")):
+        s.reservations.append(_reservation(rd, "%s.reservations[%d]" % (p, i), s))
+    return s
+
+
+def _pools(s, d, p):
+    """Address pools ("first - last" or prefix/len), inside the subnet, not overlapping."""
     for i, pd in enumerate(_want(p + ".pools", d.get("pools", []), list, "list")):
         q = "%s.pools[%d]" % (p, i)
         _keys(q, pd, ("pool", "user-context"))
@@ -226,6 +244,10 @@ def _subnet(d, p, g, gopts, galways):
         size = b - a + 1
         s.pools.append(Pool6(first, last if size <= POOL_MAX else from_int6(a + POOL_MAX - 1),
                              min(size, POOL_MAX)))
+
+
+def _pd_pools(s, d, p):
+    """Prefix delegation pools: prefix/prefix-len delegated in delegated-len pieces."""
     for i, pd in enumerate(_want(p + ".pd-pools", d.get("pd-pools", []), list, "list")):
         q = "%s.pd-pools[%d]" % (p, i)
         _keys(q, pd, ("prefix", "prefix-len", "delegated-len", "user-context"))
@@ -246,26 +268,6 @@ def _subnet(d, p, g, gopts, galways):
             if in_prefix(pre, o.prefix, min(plen, o.plen)):
                 _fail(q + ".prefix", "overlaps pd-pools[%d]" % j)
         s.pd_pools.append(PdPool(pre, plen, dlen))
-    s.preferred = _lifetime(p + ".preferred-lifetime", d.get("preferred-lifetime", g.get("preferred-lifetime", 3600)))
-    s.valid = _lifetime(p + ".valid-lifetime", d.get("valid-lifetime", g.get("valid-lifetime", 7200)))
-    if s.preferred > s.valid:
-        _fail(p, "preferred-lifetime %d exceeds valid-lifetime %d" % (s.preferred, s.valid))
-    t1 = d.get("renew-timer", g.get("renew-timer"))
-    t2 = d.get("rebind-timer", g.get("rebind-timer"))
-    # RFC 8415 21.4 recommends 0.5 and 0.8 times the shortest preferred lifetime
-    s.t1 = _lifetime(p + ".renew-timer", t1) if t1 is not None else s.preferred // 2
-    s.t2 = _lifetime(p + ".rebind-timer", t2) if t2 is not None else s.preferred * 4 // 5
-    if s.t1 > s.t2:
-        _fail(p, "need renew-timer <= rebind-timer (got %d, %d)" % (s.t1, s.t2))
-    s.rapid_commit = _want(p + ".rapid-commit", d.get("rapid-commit", g["rapid-commit"]), bool, "boolean")
-    opts, always = _option_data(p + ".option-data", d.get("option-data", []))
-    merged = dict(gopts)
-    merged.update(opts)
-    s.options = merged
-    s.always = tuple(set(galways) | set(always))
-    for i, rd in enumerate(_want(p + ".reservations", d.get("reservations", []), list, "list")):
-        s.reservations.append(_reservation(rd, "%s.reservations[%d]" % (p, i), s))
-    return s
 
 
 def _pool(text):
@@ -305,21 +307,11 @@ def _reservation(d, p, s):
                 raise ValueError("hw-address must be 6 bytes")
     except ValueError as e:
         _fail(p + "." + idents[0], str(e))
-    for i, a in enumerate(_want(p + ".ip-addresses", d.get("ip-addresses", []), list, "list")):
-        q = "%s.ip-addresses[%d]" % (p, i)
-        try:
-            b = ip6(_want(q, a, str, "string"))
-        except ValueError as e:
-            _fail(q, str(e))
+    for q, a, b in each_parsed(d, p, "ip-addresses", ip6):
         if not s.contains(b):
             _fail(q, a + " is outside subnet")
         r.addrs.append(b)
-    for i, a in enumerate(_want(p + ".prefixes", d.get("prefixes", []), list, "list")):
-        q = "%s.prefixes[%d]" % (p, i)
-        try:
-            r.prefixes.append(prefix6(_want(q, a, str, "string")))
-        except ValueError as e:
-            _fail(q, str(e))
+    r.prefixes = [x for _, _, x in each_parsed(d, p, "prefixes", prefix6)]
     if "hostname" in d:
         _want(p + ".hostname", d["hostname"], str, "string")
     return r

@@ -39,7 +39,7 @@ class Wan4:
         if eng.state == INIT_REBOOT and cfg.configure:
             # a restart that kept its lease: the address may still be on the interface. Treat
             # it as applied, so a NAK (or a different address) takes it away.
-            self.applied = {"address": ip4_str(eng.prev), "prefix": eng.prev_plen, "routes": []}
+            self.applied = {"address": ip4_str(eng.mem.addr), "prefix": eng.mem.plen, "routes": []}
 
     def log(self, text):
         lg = self.runner.log

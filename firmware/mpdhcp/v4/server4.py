@@ -18,8 +18,10 @@ _COUNTERS = (
     "inform", "offer", "ack", "nak", "journal_records",
 ) + P.BAD_NAMES[1:]
 
-_ZERO192 = bytes(192)
 _NAMES = ("-", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM")
+
+# Message type -> its counter; Server4.handlers holds the handler of each (None: not ours)
+_COUNTER = (None, "discover", None, "request", "decline", None, None, "release", "inform")
 
 # Replies to these states of REQUEST (RFC 2131 4.3.2)
 _SELECTING = const(1)
@@ -33,6 +35,7 @@ class Server4:
         record per reservation, so reserved clients are always served."""
         self.cfg = cfg
         self.subnets = cfg.subnets
+        self.journal = journal  # the table's verbs stage into it too (leases.journal)
         nres = sum(len(s.reservations) for s in cfg.subnets)
         self.leases = L.Leases4(capacity + nres, len(cfg.subnets), journal)
         own = [a for _, a in cfg.interfaces if a is not None]
@@ -48,15 +51,8 @@ class Server4:
         self.cand = bytearray(4)
         self.done = bytearray(256)  # options already written into the reply
         self.res = None  # the reservation _choose found for the client being answered
-
-    @property
-    def journal(self):
-        """The lease journal: the table's verbs stage into it."""
-        return self.leases.journal
-
-    @journal.setter
-    def journal(self, j):
-        self.leases.journal = j
+        self.handlers = (None, self._discover, None, self._request, self._decline, None, None,
+                         self._release, self._inform)
 
     # -- the engine contract ---------------------------------------------------------------
 
@@ -80,26 +76,17 @@ class Server4:
         P.copy(out.hw, 0, rx, P.CHADDR, 6)
         req = self.opts.at(P.OPT_REQUESTED_IP)
         P.copy(out.addr, 0, rx, req if req >= 0 else P.CIADDR, 4)
+        if mt >= len(_COUNTER) or _COUNTER[mt] is None:
+            return self._drop("dropped_type")
         sub = self._select_subnet(rx, meta)
         if mt == P.INFORM:
-            st["inform"] += 1
-            return self._inform(rx, sub, meta, out) if sub else self._drop("dropped_no_subnet")
-        if mt != P.DISCOVER and mt != P.REQUEST and mt != P.DECLINE and mt != P.RELEASE:
-            return self._drop("dropped_type")
-        if sub is None:
+            st["inform"] += 1  # counted even without a subnet, as before
+        elif sub is None:
             return self._drop("dropped_no_subnet")
-        self._load_key(rx)
-        if mt == P.DISCOVER:
-            st["discover"] += 1
-            return self._discover(rx, sub, meta, now, out)
-        if mt == P.REQUEST:
-            st["request"] += 1
-            return self._request(rx, sub, meta, now, out)
-        if mt == P.DECLINE:
-            st["decline"] += 1
-            return self._decline(rx, sub, meta, now)
-        st["release"] += 1
-        return self._release(rx, sub, meta, now)
+        else:
+            self._load_key(rx)
+            st[_COUNTER[mt]] += 1
+        return self.handlers[mt](rx, sub, meta, now, out)
 
     def summary(self):
         lt = self.leases
@@ -188,6 +175,7 @@ class Server4:
     # -- message handlers (one per message type) ---------------------------------------------
 
     def _discover(self, rx, sub, meta, now, out):
+        """DISCOVER -> OFFER (RFC 2131 4.3.1), the address held for OFFER_HOLD seconds."""
         r = self._choose(rx, sub, meta, now)
         if r < 0:
             return 0
@@ -207,6 +195,7 @@ class Server4:
         return _RENEWING if not P.addr_is_zero(rx, P.CIADDR) else 0
 
     def _request(self, rx, sub, meta, now, out):
+        """REQUEST -> ACK or NAK (RFC 2131 4.3.2), or silence when it is not for us."""
         o = self.opts
         kind = self._request_kind(rx)
         if kind == 0:
@@ -260,7 +249,8 @@ class Server4:
         lt.addr_into(r, self.target, 0)
         return self._reply(rx, P.ACK, self.target, sub, meta, out, res)
 
-    def _decline(self, rx, sub, meta, now):
+    def _decline(self, rx, sub, meta, now, out):
+        """DECLINE -> the address is held back for decline-probation-period (4.3.3)."""
         o = self.opts
         sid = o.at(P.OPT_SERVER_ID)
         req = o.at(P.OPT_REQUESTED_IP)
@@ -273,7 +263,8 @@ class Server4:
         lt.decline(r, now + self.cfg.decline_probation)  # nobody's until then (RFC 2131 4.3.3)
         return 0
 
-    def _release(self, rx, sub, meta, now):
+    def _release(self, rx, sub, meta, now, out):
+        """RELEASE -> released, kept for the same client (RFC 2131 4.3.4)."""
         o = self.opts
         sid = o.at(P.OPT_SERVER_ID)
         if sid >= 0 and not P.addr_eq(rx, sid, meta.ifaddr, 0):
@@ -285,7 +276,10 @@ class Server4:
         lt.release(r, now)  # keeps client and address: the same address back next time
         return 0
 
-    def _inform(self, rx, sub, meta, out):
+    def _inform(self, rx, sub, meta, now, out):
+        """INFORM -> ACK with options, no lease (RFC 2131 4.3.5)."""
+        if sub is None:
+            return self._drop("dropped_no_subnet")
         self.stats["ack"] += 1
         z = self.cand
         z[0] = z[1] = z[2] = z[3] = 0
@@ -302,7 +296,7 @@ class Server4:
     def restore(self):
         """Load the journal, then rewrite it compacted (drops a torn tail)."""
         lt = self.leases
-        lt.restore(self.leases.journal, self._apply)
+        lt.restore(self.journal, self._apply)
         for r in range(lt.used):  # what the config reserves stays out of strangers' reach
             if lt.state(r) != L.FREE and self._reserved_record(r):
                 lt.pin(r, True)
@@ -344,7 +338,7 @@ class Server4:
     def _reply(self, rx, mtype, yiaddr, sub, meta, out, res):
         b = out.buf
         limit = self._limit(rx, len(b))
-        _header(b, rx, mtype, yiaddr)
+        P.reply_header(b, rx, mtype, yiaddr)
         w = self.w
         w.start(b, limit)
         self.done[0:256] = P.ZERO256
@@ -413,31 +407,6 @@ class Server4:
 
 def _is_inform(o, rx):
     return o.byte(rx, P.OPT_MSG_TYPE, 0) == P.INFORM
-
-
-def _header(b, rx, mtype, yiaddr):
-    b[P.OP] = P.BOOTREPLY
-    b[P.HTYPE] = rx[P.HTYPE]
-    b[P.HLEN] = rx[P.HLEN]
-    b[P.HOPS] = 0
-    P.copy(b, P.XID, rx, P.XID, 4)
-    b[P.SECS] = b[P.SECS + 1] = 0
-    P.copy(b, P.FLAGS, rx, P.FLAGS, 2)
-    if mtype == P.NAK:
-        b[P.CIADDR] = b[P.CIADDR + 1] = b[P.CIADDR + 2] = b[P.CIADDR + 3] = 0
-        if not P.addr_is_zero(rx, P.GIADDR):
-            b[P.FLAGS] |= 0x80  # RFC 2131 4.3.2: a relayed NAK asks the relay to broadcast
-    else:
-        P.copy(b, P.CIADDR, rx, P.CIADDR, 4)
-    P.copy(b, P.YIADDR, yiaddr, 0, 4)
-    b[P.SIADDR] = b[P.SIADDR + 1] = b[P.SIADDR + 2] = b[P.SIADDR + 3] = 0
-    P.copy(b, P.GIADDR, rx, P.GIADDR, 4)
-    P.copy(b, P.CHADDR, rx, P.CHADDR, 16)
-    b[P.SNAME : P.COOKIE] = _ZERO192  # sname and file
-    b[P.COOKIE] = 99
-    b[P.COOKIE + 1] = 130
-    b[P.COOKIE + 2] = 83
-    b[P.COOKIE + 3] = 99
 
 
 def _dest(rx, mtype, out):

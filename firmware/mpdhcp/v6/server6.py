@@ -57,6 +57,7 @@ class Server6:
         record per reserved address, prefix or client, so reserved clients are always served."""
         self.cfg = cfg
         self.subnets = cfg.subnets
+        self.journal = journal  # the table's verbs stage into it too (leases.journal)
         res = [_reservations(s) for s in cfg.subnets]
         self.leases = L.Leases6(capacity + sum(len(x) for x in res), len(cfg.subnets), journal)
         self.alloc = Alloc(self.leases, cfg.subnets, 16, _pools, _reservations, ())
@@ -78,15 +79,6 @@ class Server6:
 
     def set_identity(self, duid, secret):
         self.ident.set(duid, secret)
-
-    @property
-    def journal(self):
-        """The lease journal: the table's verbs stage into it."""
-        return self.leases.journal
-
-    @journal.setter
-    def journal(self, j):
-        self.leases.journal = j
 
     # -- the engine contract ---------------------------------------------------------------
 
@@ -416,7 +408,7 @@ class Server6:
     def restore(self):
         """Load the journal (identity and leases), then rewrite it compacted."""
         lt = self.leases
-        lt.restore(self.leases.journal, self._apply, self.dump)
+        lt.restore(self.journal, self._apply, self.dump)
         for r in range(lt.used):  # what the config reserves stays out of strangers' reach
             if lt.state(r) != L.FREE and self._reserved_record(r):
                 lt.pin(r, True)

@@ -154,18 +154,17 @@ class MD5:
             lo = bl + lo
             bh = (bh + hi + (lo >> 16)) & 0xFFFF
             bl = lo & 0xFFFF
-        lo = h[1] + al
-        h[0] = (h[0] + ah + (lo >> 16)) & 0xFFFF
-        h[1] = lo & 0xFFFF
-        lo = h[3] + bl
-        h[2] = (h[2] + bh + (lo >> 16)) & 0xFFFF
-        h[3] = lo & 0xFFFF
-        lo = h[5] + cl
-        h[4] = (h[4] + ch + (lo >> 16)) & 0xFFFF
-        h[5] = lo & 0xFFFF
-        lo = h[7] + dl
-        h[6] = (h[6] + dh + (lo >> 16)) & 0xFFFF
-        h[7] = lo & 0xFFFF
+        _add(h, 0, ah, al)
+        _add(h, 2, bh, bl)
+        _add(h, 4, ch, cl)
+        _add(h, 6, dh, dl)
+
+
+def _add(h, i, hi, lo):
+    """h[i:i+2] += (hi, lo): one 32-bit word as two 16-bit halves, mod 2**32."""
+    lo = h[i + 1] + lo
+    h[i] = (h[i] + hi + (lo >> 16)) & 0xFFFF
+    h[i + 1] = lo & 0xFFFF
 
 
 class HMAC_MD5:

@@ -1,6 +1,6 @@
 # DHCPv4 option definitions for the config (RFC 2132, RFC 3397, RFC 3442), by Kea's names.
 # Used only when the config is loaded: turns Kea-syntax `data` strings into wire bytes.
-from .addr import ip4
+from .addr import ip4, ip4_str
 
 # name: (code, type, array). Types follow Kea's option definition table.
 DEFS = {
@@ -112,3 +112,91 @@ def _routes(data):
         out += ip4(net)[: (plen + 7) // 8]
         out += ip4(router.strip())
     return bytes(out)
+
+
+# -- decoding what a client keeps from an ACK (allocates: adapter side, lease_info) ------
+
+
+def prefix_len(b, off):
+    """Prefix length of the netmask at b[off:off+4]."""
+    n = 0
+    i = 0
+    while i < 4:
+        x = b[off + i]
+        while x & 0x80:
+            n += 1
+            x = (x << 1) & 255
+        if b[off + i] != 255:
+            break
+        i += 1
+    return n
+
+
+def classful_len(b, off):
+    """The classful prefix length of the address at b[off] (no option 1 sent)."""
+    a = b[off]
+    return 8 if a < 128 else 16 if a < 192 else 24
+
+
+def text(buf, n):
+    try:
+        return bytes(buf[:n]).decode()
+    except UnicodeError:
+        return ""
+
+
+def addrs(buf, n):
+    return [ip4_str(buf, i) for i in range(0, n - n % 4, 4)]
+
+
+def decode_classless(buf, n):
+    """RFC 3442 option 121 -> [(destination, prefix length, gateway)], None if malformed."""
+    out = []
+    i = 0
+    while i < n:
+        w = buf[i]
+        if w > 32:
+            return None
+        k = (w + 7) // 8
+        if i + 1 + k + 4 > n:
+            return None
+        d = bytearray(4)
+        for j in range(k):
+            d[j] = buf[i + 1 + j]
+        out.append((ip4_str(d), w, ip4_str(buf, i + 1 + k)))
+        i += 1 + k + 4
+    return out
+
+
+def decode_search(buf, n):
+    """RFC 3397 option 119 (DNS wire names, with compression pointers) -> [names]."""
+    names = []
+    i = 0
+    guard = 0
+    while i < n and guard < 64:
+        guard += 1
+        labels = []
+        j = i
+        end = -1
+        hops = 0
+        while j < n and hops < 32:
+            ln = buf[j]
+            if ln == 0:
+                if end < 0:
+                    end = j + 1
+                break
+            if ln & 0xC0 == 0xC0:
+                if j + 1 >= n:
+                    return names
+                if end < 0:
+                    end = j + 2
+                j = ((ln & 0x3F) << 8) | buf[j + 1]
+                hops += 1
+                continue
+            labels.append(bytes(buf[j + 1 : j + 1 + ln]).decode())
+            j += 1 + ln
+        if end < 0:
+            return names
+        names.append(".".join(labels))
+        i = end
+    return names

@@ -298,3 +298,49 @@ def addr_is_zero(buf, off):
 
 def addr_eq(a, ao, b, bo):
     return a[ao] == b[bo] and a[ao + 1] == b[bo + 1] and a[ao + 2] == b[bo + 2] and a[ao + 3] == b[bo + 3]
+
+
+_ZERO192 = bytes(192)
+
+
+def request_header(b, xid, hw):
+    """A client's BOOTREQUEST header (RFC 2131 2): Ethernet chaddr, all else zero."""
+    b[OP] = BOOTREQUEST
+    b[HTYPE] = 1
+    b[HLEN] = 6
+    i = HOPS
+    while i < COOKIE:
+        b[i] = 0
+        i += 1
+    copy(b, XID, xid, 0, 4)
+    copy(b, CHADDR, hw, 0, 6)
+    b[COOKIE] = 99
+    b[COOKIE + 1] = 130
+    b[COOKIE + 2] = 83
+    b[COOKIE + 3] = 99
+
+
+def reply_header(b, rx, mtype, yiaddr):
+    """A server's BOOTREPLY header answering request rx (RFC 2131 4.3.1, table 3)."""
+    b[OP] = BOOTREPLY
+    b[HTYPE] = rx[HTYPE]
+    b[HLEN] = rx[HLEN]
+    b[HOPS] = 0
+    copy(b, XID, rx, XID, 4)
+    b[SECS] = b[SECS + 1] = 0
+    copy(b, FLAGS, rx, FLAGS, 2)
+    if mtype == NAK:
+        b[CIADDR] = b[CIADDR + 1] = b[CIADDR + 2] = b[CIADDR + 3] = 0
+        if not addr_is_zero(rx, GIADDR):
+            b[FLAGS] |= 0x80  # RFC 2131 4.3.2: a relayed NAK asks the relay to broadcast
+    else:
+        copy(b, CIADDR, rx, CIADDR, 4)
+    copy(b, YIADDR, yiaddr, 0, 4)
+    b[SIADDR] = b[SIADDR + 1] = b[SIADDR + 2] = b[SIADDR + 3] = 0
+    copy(b, GIADDR, rx, GIADDR, 4)
+    copy(b, CHADDR, rx, CHADDR, 16)
+    b[SNAME : COOKIE] = _ZERO192  # sname and file
+    b[COOKIE] = 99
+    b[COOKIE + 1] = 130
+    b[COOKIE + 2] = 83
+    b[COOKIE + 3] = 99

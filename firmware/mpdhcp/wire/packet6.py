@@ -266,13 +266,7 @@ class Writer6:
         if not self.room(ln):
             return False
         self._hdr(code, ln)
-        b = self.buf
-        p = self.pos
-        j = 0
-        while j < ln:
-            b[p + j] = src[off + j]
-            j += 1
-        self.pos = p + ln
+        self.raw(src, off, ln)
         return True
 
     def put_empty(self, code):
@@ -331,10 +325,5 @@ class Writer6:
         self.pos += 1
 
     def raw(self, src, off, ln):
-        b = self.buf
-        p = self.pos
-        j = 0
-        while j < ln:
-            b[p + j] = src[off + j]
-            j += 1
-        self.pos = p + ln
+        copy(self.buf, self.pos, src, off, ln)
+        self.pos += ln

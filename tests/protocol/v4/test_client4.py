@@ -172,7 +172,7 @@ def test_offer_window_collects_then_selects_first():
     tick(c, NOW)
     assert feed(c, reply(c, 2, yiaddr="192.168.77.130", sid=SID2), NOW + 1)[0] == 0
     assert feed(c, reply(c, 2, yiaddr="192.168.77.100", sid=SID), NOW + 1)[0] == 0
-    assert c.state == C.SELECTING and c.noffers == 2
+    assert c.state == C.SELECTING and c.offers.n == 2
     assert c.next_deadline() == NOW + 2  # the window's end, before the retransmission
     n, out = tick(c, NOW + 2)
     o = opts_of(out, n)
@@ -207,7 +207,7 @@ def test_repeated_offer_from_one_server_counts_once():
     tick(c, NOW)
     feed(c, reply(c, 2), NOW)
     feed(c, reply(c, 2), NOW + 1)
-    assert c.noffers == 1
+    assert c.offers.n == 1
 
 
 def test_request_retransmits_then_starts_over():
@@ -295,7 +295,7 @@ def test_replies_checked_and_drops_counted():
     assert st["dropped_xid"] == 1 and st["dropped_chaddr"] == 1 and st["dropped_server_id"] == 1
     assert st["dropped_type"] == 1 and st["dropped_state"] == 1 and st["dropped_malformed"] == 2
     assert st["header"] == 1 and st["short"] == 1
-    assert c.state == C.SELECTING and c.noffers == 0
+    assert c.state == C.SELECTING and c.offers.n == 0
 
 
 def test_reply_from_unselected_server_dropped_in_requesting():
@@ -447,7 +447,7 @@ def test_init_reboot_nak_goes_to_init_and_new_lease():
     c2.restore()
     tick(c2, NOW + 60)
     feed(c2, reply(c2, 6, sid=SID2), NOW + 60)  # any server may NAK an INIT-REBOOT
-    assert c2.state == C.INIT and not c2.have_prev
+    assert c2.state == C.INIT and not c2.mem.have
     n, out = tick(c2, NOW + 60)
     assert 50 not in opts_of(out, n)
     feed(c2, reply(c2, 2, yiaddr="192.168.77.150"), NOW + 60)
@@ -488,7 +488,7 @@ def test_journal_is_compacted_on_restore():
     assert len(j.memory) == 2 * 18
     c2 = client(journal=j)
     c2.restore()
-    assert len(j.memory) == 18 and c2.prev_expiry == NOW + 1000 + 3600
+    assert len(j.memory) == 18 and c2.mem.expiry == NOW + 1000 + 3600
 
 
 # -- DECLINE and RELEASE ------------------------------------------------------------------------------
@@ -659,7 +659,7 @@ def test_received_messages_locked():
     offer2 = reply(c, 2, sid=SID2, yiaddr="192.168.77.101")
     bad = [reply(c, 2, xid=xid_of(c) ^ 1), reply(c, 2, mac=b"\x02\x00\x00\x00\x00\x43"),
            reply(c, 2, sid=None), reply(c, 8), reply(c, 5), reply(c, 2, op=1), bytearray(100)]
-    assert _locked_handle(c, offer, FAR, out) == 0 and c.noffers == 1  # OFFER, collected
+    assert _locked_handle(c, offer, FAR, out) == 0 and c.offers.n == 1  # OFFER, collected
     for b in bad:
         assert _locked_handle(c, b, FAR, out) == 0
     assert _locked_handle(c, offer2, FAR + 3, out) > 0 and c.state == C.REQUESTING  # OFFER -> REQUEST

@@ -145,7 +145,7 @@ def test_renew_extends_and_writes_short_record():
     o = bind(s, CID, ias=(ia_na(1), ia_pd(2)))
     a = iaaddr(ia_list(o)[0][3])[0]
     j = Journal(None)
-    s.journal = j
+    s.journal = s.leases.journal = j
     ren = msg(5, (opt(3, ia_list_raw(o, 3)), opt(25, ia_list_raw(o, 25))), cid=CID, sid=SERVER_DUID)
     t, _, o2, _, _ = _reply(s, ren, now=3000)
     assert t == P.REPLY

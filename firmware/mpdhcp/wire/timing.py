@@ -1,0 +1,63 @@
+# Protocol timing, the one place for each rule: T1/T2 defaults (servers' config and
+# clients), lifetimes read off the wire, and the DHCPv4 client's retransmission times.
+# Written so no int ever passes 2**30 (a heap object on 32-bit boards).
+# DHCPv4 (RFC 2131 4.4.5): T1 = 0.5 and T2 = 0.875 of the lease time.
+# DHCPv6 (RFC 8415 21.4, 21.21): T1 = 0.5 and T2 = 0.8 of the shortest preferred lifetime.
+
+
+def t1_default(lifetime):
+    return lifetime // 2
+
+
+def t2_default4(lifetime):
+    return lifetime - lifetime // 8
+
+
+def t2_default6(preferred):
+    return preferred - preferred // 5
+
+
+def sane_t1(lifetime, t1, t2):
+    """The T1 a client uses, given its sane T2: the server's when 0 < T1 <= T2, else half the
+    lifetime, never past T2 (RFC 2131 4.4.5; RFC 8415 18.2.4 ignores T1 > T2)."""
+    if t1 > t2 or t1 == 0:
+        t1 = t1_default(lifetime)
+        if t1 > t2:
+            t1 = t2
+    return t1
+
+
+def sane_t2(lifetime, t2, t2_default):
+    """The T2 a client uses: the server's when 0 < T2 <= lifetime, else t2_default(lifetime)."""
+    if t2 > lifetime or t2 == 0:
+        return t2_default(lifetime)
+    return t2
+
+
+def capped_u32(b, off, cap):
+    """A 32-bit lifetime at b[off:], capped so that now + it stays a small int
+    (0xFFFFFFFF, infinite, and anything past the cap read as the cap)."""
+    if b[off] >= 0x40:
+        return cap
+    v = (b[off] << 24) | (b[off + 1] << 16) | (b[off + 2] << 8) | b[off + 3]
+    return v if v < cap else cap
+
+
+BACKOFF_FIRST = 4  # RFC 2131 4.1: 4 s, doubling, up to 64 s, randomised by +-1 s
+BACKOFF_MAX = 64
+RETRY_MIN = 60  # RFC 2131 4.4.5: RENEWING/REBINDING retransmit at half the time left, >= 60 s
+
+
+def backoff4(tries, jitter):
+    """RFC 2131 4.1: the wait before retransmission number `tries` (0-based): 4, 8, 16, 32,
+    64 s, plus jitter (-1..+1 s)."""
+    return (BACKOFF_FIRST << tries if tries < 4 else BACKOFF_MAX) + jitter
+
+
+def half_remaining(now, until):
+    """RFC 2131 4.4.5: retry after half the time left, but no sooner than 60 s; never past until."""
+    d = (until - now) // 2
+    if d < RETRY_MIN:
+        d = RETRY_MIN
+    t = now + d
+    return t if t < until else until
