@@ -263,9 +263,9 @@ def mpy_sizes():
     out = tempfile.mkdtemp(prefix="mpdhcp-mpy-")
     mods = {}
     try:
-        for src in sorted(glob.glob(os.path.join(pkg, "*.py"))):
-            name = os.path.basename(src)[:-3]
-            dst = os.path.join(out, name + ".mpy")
+        for src in sorted(glob.glob(os.path.join(pkg, "**", "*.py"), recursive=True)):
+            name = os.path.relpath(src, pkg)[:-3]  # e.g. v4/server4
+            dst = os.path.join(out, name.replace(os.sep, "_") + ".mpy")
             r = subprocess.run([cross, "-o", dst, src], capture_output=True, text=True, timeout=60,
                                stdin=subprocess.DEVNULL)
             if r.returncode != 0:

@@ -9,6 +9,7 @@ import json
 import time
 import network
 from machine import Pin
+from mpdhcp import service
 from mpdhcp.platform import thread as platform_thread
 from mpdhcp.platform.netif_lwip import NetifLwip
 
@@ -81,7 +82,7 @@ def main():
         nics["eth"] = lan
     nics["ap"] = up_access_point(s["ap"])
     up_wan(s.get("wan"))
-    return platform_thread.start("/mpdhcp.json", NetifLwip(nics))
+    return platform_thread.start("/mpdhcp.json", NetifLwip(nics), service.build)
 
 
 main()

@@ -9,6 +9,7 @@ import json
 import time
 import network
 from machine import Pin, SPI
+from mpdhcp import service
 from mpdhcp.platform import thread as platform_thread
 from mpdhcp.platform.netif_lwip import NetifLwip
 
@@ -79,7 +80,7 @@ def main():
     if eth is not None:
         nics["eth"] = eth
     up_wan(s.get("wan"))
-    return platform_thread.start("/mpdhcp.json", NetifLwip(nics), stack=8192)
+    return platform_thread.start("/mpdhcp.json", NetifLwip(nics), service.build, stack=8192)
 
 
 main()

@@ -145,7 +145,7 @@ class WIZNET5K(_Nic): pass
 PROBE = '''
 import sys, json
 class FakeBg:
-    def start(self, path, netif, stack=0):
+    def start(self, path, netif, build, stack=0):
         import network
         print("@@", json.dumps({"config": path, "nics": {k: v.ifconfig()[0] for k, v in netif.nics.items()},
                                "limited": netif.limited, "calls": network.CALLS}))

@@ -5,7 +5,8 @@
 # The runner waits for traffic *outside* a lock and handles it inside one; console calls that
 # change state (reserve, release) and the inspect reads take the same lock, so they happen
 # between two runner steps, never in the middle of an exchange.
-#   import mpdhcp.platform_thread as bg; bg.start("/mpdhcp.json", netif)   # returns at once
+#   from mpdhcp import service; from mpdhcp.platform import thread as bg
+#   bg.start("/mpdhcp.json", netif, service.build)   # returns at once
 #   bg.call(console.leases)   # a consistent read;  bg.stop()   # closes journal and sockets
 # Log lines go to a small ring (bg.log_lines()), never to the REPL: a print from the service
 # thread would land in the middle of a raw-REPL reply and break mpremote.
@@ -13,7 +14,6 @@ import _thread
 import time
 from .. import config as configmod
 from .. import console
-from .. import service
 
 LOG_KEEP = 32  # log lines kept
 WAIT_MS = 200  # longest wait between runner steps (timers are honoured sooner)
@@ -53,14 +53,16 @@ class Background:
         self.stopped = True
 
 
-def start(config_path, netif, stack=16384):
-    """Load the config, build the service, serve it from a new thread. Returns Background."""
+def start(config_path, netif, build, stack=16384):
+    """Load the config, build the service with build(doc, netif, control, log) (the caller
+    passes service.build: this floor imports nothing above it), serve it from a new thread.
+    Returns the Background."""
     global SERVICE
     if SERVICE is not None and not SERVICE.stopped:
-        raise RuntimeError("mpdhcp is already serving (platform_thread.stop() first)")
+        raise RuntimeError("mpdhcp is already serving (platform.thread.stop() first)")
     doc = configmod.load(config_path)
     bg = Background(None)
-    runner = service.build(doc, netif, None, log=bg.log)
+    runner = build(doc, netif, None, log=bg.log)
     if runner.log is not None:
         runner.log = bg.log
     bg.runner = runner

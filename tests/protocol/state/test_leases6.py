@@ -1,0 +1,214 @@
+# Mirrors firmware/mpdhcp/state/leases6.py (the DHCPv6 lease table and its journal codecs).
+from mpdhcp.state.leases6 import (Leases6, REC, NA, PD, F_RECONF, F_RELAYED, F_PD, FREE, OFFERED,
+                                  BOUND, RELEASED, DECLINED, J_LEASE6, J_STATE6, J_DROP6, R_FLAGS)
+from mpdhcp.state.table import F_INDEXED, F_PINNED, F_DURABLE
+from mpdhcp.state.journal import Journal, replay
+from mpdhcp.wire.addr6 import ip6
+from mpdhcp.config import parse_doc
+from craft6 import CONFIG, duid_ll
+
+SUBNETS = parse_doc(CONFIG).get("Dhcp6").subnets  # 0: 2001:db8:1::/64 (PD 2001:db8:8000::/48)
+D1 = duid_ll(b"\x02\x00\x00\x00\x00\x01")
+D2 = duid_ll(b"\x02\x00\x00\x00\x00\x02")
+LONG1 = b"\x00\x02\x00\x00\x00\x09" + b"an-enterprise-duid-longer-than-twenty-1"
+LONG2 = LONG1[:-1] + b"2"  # differs only past the 16-byte prefix
+
+
+def _u32(v):
+    return bytes([(v >> 24) & 255, (v >> 16) & 255, (v >> 8) & 255, v & 255])
+
+
+def _as(t, duid, iaid):
+    """Make (duid, iaid) the table's current client and IA."""
+    t.load_client(duid, 0, len(duid))
+    t.set_iaid(_u32(iaid), 0)
+
+
+def _lease(t, duid, iaid, kind, a, plen, until=5000, sub=0, pinned=False):
+    _as(t, duid, iaid)
+    r = t.new()
+    t.take(r, sub, kind, ip6(a), 0, plen, pinned)
+    if until:
+        t.bind(r, until)
+    return r
+
+
+def _find(t, duid, iaid, kind, sub=0):
+    _as(t, duid, iaid)
+    return t.find_mine(sub, kind)
+
+
+def _staged(j):
+    j.commit()
+    got = []
+    replay(bytes(j.memory), lambda typ, b, o, n: got.append((typ, bytes(b[o:o + n]))))
+    j.memory = bytearray()
+    return got
+
+
+def _replayed(data, cap=16):
+    t = Leases6(cap, len(SUBNETS))
+    replay(data, lambda typ, b, o, n: t.apply(typ, b, o, n, SUBNETS))
+    return t
+
+
+def test_find_ia_by_duid_iaid_and_kind():
+    t = Leases6(16, 3)
+    na = _lease(t, D1, 1, NA, "2001:db8:1::100", 128)
+    pd = _lease(t, D1, 1, PD, "2001:db8:8000::", 56)  # same IAID, other IA type
+    na2 = _lease(t, D1, 2, NA, "2001:db8:1::101", 128)
+    other = _lease(t, D2, 1, NA, "2001:db8:1::102", 128)
+    assert len(set((na, pd, na2, other))) == 4
+    assert _find(t, D1, 1, NA) == na and _find(t, D1, 1, PD) == pd
+    assert _find(t, D1, 2, NA) == na2 and _find(t, D1, 2, PD) == -1
+    assert _find(t, D2, 1, NA) == other and _find(t, D2, 1, PD) == -1
+    assert _find(t, D1, 3, NA) == -1 and _find(t, D1, 1, NA, sub=1) == -1
+    _as(t, D1, 1)
+    assert t.find_ia(t.ckeylen, PD, 0) == pd and t.find_ia(t.ckeylen - 1, PD, 0) == -1
+    assert _find(t, LONG1, 1, NA) == -1
+    lg = _lease(t, LONG1, 1, NA, "2001:db8:1::103", 128)
+    assert _find(t, LONG1, 1, NA) == lg and _find(t, LONG2, 1, NA) == -1
+
+
+def test_find_addr_by_address_and_prefix_length():
+    t = Leases6(8, 1)
+    p = _lease(t, D1, 1, PD, "2001:db8:8000:100::", 56)
+    a = _lease(t, D2, 1, NA, "2001:db8:8000:100::", 128)  # the same 16 bytes, as an address
+    assert p != a
+    assert t.find_addr(ip6("2001:db8:8000:100::"), 0, 56) == p
+    assert t.find_addr(ip6("2001:db8:8000:100::"), 0, 128) == a
+    assert t.find_addr(ip6("2001:db8:8000:100::"), 0, 48) == -1
+    assert t.find_addr(ip6("2001:db8:8000:100::1"), 0, 128) == -1
+    buf = b"xx" + ip6("2001:db8:8000:100::")
+    assert t.find_addr_of(buf, 2, 56) == p and t.plen(p) == 56 and t.plen(a) == 128
+    out = bytearray(18)
+    t.addr_into(p, out, 2)
+    assert bytes(out[2:]) == ip6("2001:db8:8000:100::") and t.addr_off(p) == p * REC + 8
+
+
+def test_kind_lives_in_the_pd_flag():
+    t = Leases6(8, 1)
+    na = _lease(t, D1, 1, NA, "2001:db8:1::100", 128, 1000)
+    pd = _lease(t, D1, 1, PD, "2001:db8:8000::", 56, 1000)
+    assert t.kind(na) == NA and not t.flags(na) & F_PD
+    assert t.kind(pd) == PD and t.flags(pd) & F_PD
+    assert t.oldest_reusable(0, NA, 2000) == na and t.oldest_reusable(0, PD, 2000) == pd
+    _as(t, D1, 1)
+    t.take(pd, 0, NA, ip6("2001:db8:1::104"), 0, 128, False)  # the record becomes an address
+    assert t.kind(pd) == NA and not t.flags(pd) & F_PD
+    t.set(pd, BOUND, 1500)
+    assert t.oldest_reusable(0, PD, 2000) == -1 and t.oldest_reusable(0, NA, 2000) == na
+    t.drop(na)
+    assert t.oldest_reusable(0, NA, 2000) == pd
+
+
+def test_seen_sets_socket_index_and_flags():
+    t = Leases6(8, 1)
+    r = _lease(t, D1, 1, PD, "2001:db8:8000::", 56, pinned=True)
+    t.seen(r, 3, True, False)
+    assert t.ifindex(r) == 3 and t.flags(r) & (F_RELAYED | F_RECONF) == F_RELAYED
+    t.seen(r, 1, False, True)
+    assert t.ifindex(r) == 1 and t.flags(r) & (F_RELAYED | F_RECONF) == F_RECONF
+    assert t.flags(r) & F_PD and t.flags(r) & F_PINNED and t.flags(r) & F_INDEXED
+    t.set_flag(r, F_RECONF, False)
+    assert not t.flags(r) & F_RECONF and t.kind(r) == PD
+
+
+def test_fields_and_same_client():
+    t = Leases6(8, 2)
+    r = _lease(t, D1, 0x01020304, NA, "2001:db8:1::100", 128, 5000, sub=1)
+    t.seen(r, 2, False, True)
+    f = t.fields(r)
+    assert f[:6] == (ip6("2001:db8:1::100"), 128, NA, D1, len(D1), 0x01020304)
+    assert f[6:9] == (BOUND, 5000, 1) and f[9] & F_RECONF
+    q = _lease(t, D1, 7, PD, "2001:db8:8000:200::", 56, 5000, sub=1)
+    lg = _lease(t, LONG1, 1, NA, "2001:db8:1::101", 128, sub=1)
+    lg2 = _lease(t, LONG2, 1, NA, "2001:db8:1::102", 128, sub=1)
+    other = _lease(t, D2, 0x01020304, NA, "2001:db8:1::103", 128, sub=1)
+    assert t.fields(lg)[3] == LONG1[:16] and t.fields(lg)[4] == len(LONG1)  # a 16-byte prefix
+    assert t.same_client(r, q) and t.same_client(q, r) and t.same_client(lg, lg)
+    assert not t.same_client(r, other) and not t.same_client(lg, lg2)
+    t.load_client(D1, 0, len(D1))
+    assert t.client_matches(q, t.ckeylen) and not t.client_matches(other, t.ckeylen)
+
+
+def test_lease_record_keeps_the_older_disk_layout():
+    j = Journal(None)
+    t = Leases6(8, 1, j)
+    r = _lease(t, D1, 9, PD, "2001:db8:8000:300::", 56, until=0, pinned=True)
+    t.seen(r, 5, True, True)
+    t.bind(r, 0x00123456)
+    (typ, p), = _staged(j)
+    assert typ == J_LEASE6 and len(p) == REC == 52
+    assert p[0] == BOUND and p[1] == 0 and p[2] == PD and p[3] == 56 and p[4] == len(D1)
+    assert p[5] == F_RECONF | F_RELAYED | F_INDEXED  # no PD, pinned, durable or linked bits
+    assert p[6] == 5 and p[7] == 0  # the socket index at byte 6, byte 7 zero
+    assert p[8:24] == ip6("2001:db8:8000:300::") and p[24:28] == _u32(9)
+    assert p[28:32] == _u32(0x00123456) and p[32:32 + len(D1)] == D1
+    assert t.flags(r) & F_DURABLE and t.ifindex(r) == 5
+    q = _lease(t, D2, 1, NA, "2001:db8:1::100", 128, until=0)
+    t.seen(q, 0, False, False)
+    t.bind(q, 7000)
+    (typ, p), = _staged(j)
+    assert typ == J_LEASE6 and p[2] == NA and p[3] == 128 and p[5] == F_INDEXED and p[6] == 0
+
+
+def test_state_and_drop_records_and_their_replay():
+    j = Journal(None)
+    t = Leases6(8, 1, j)
+    r = _lease(t, D1, 1, NA, "2001:db8:1::100", 128)
+    q = _lease(t, D1, 2, PD, "2001:db8:8000:100::", 56)
+    _staged(j)
+    t.seen(q, 4, True, True)
+    t.bind(q, 0x00010203)  # a renewal: kind, plen, prefix, state, expiry, flags
+    (typ, p), = _staged(j)
+    assert typ == J_STATE6 and len(p) == 24 and p[:2] == bytes([PD, 56])
+    assert p[2:18] == ip6("2001:db8:8000:100::") and p[18] == BOUND
+    assert p[19:23] == b"\x00\x01\x02\x03" and p[23] == F_RECONF | F_RELAYED | F_INDEXED
+    t.release(r, 1500)
+    assert [x[0] for x in _staged(j)] == [J_STATE6]
+    t.take(q, 0, PD, ip6("2001:db8:8000:200::"), 0, 56, False)  # moved: its old prefix goes
+    assert _staged(j) == [(J_DROP6, bytes([PD, 56]) + ip6("2001:db8:8000:100::"))]
+    t.seen(q, 4, False, True)
+    t.bind(q, 6000)
+    d = _lease(t, D2, 1, NA, "2001:db8:1::101", 128)
+    t.decline(d, 9000)
+    j.commit()
+    back = _replayed(bytes(j.memory))
+    assert back.count == t.count == 3
+    for x in (r, q, d):
+        y = back.find_addr(t.recs, t.addr_off(x), t.plen(x))
+        assert y >= 0 and back.fields(y)[:9] == t.fields(x)[:9], (t.fields(x), back.fields(y))
+        assert back.fields(y)[9] & (F_RECONF | F_RELAYED | F_PD) == t.fields(x)[9] & (F_RECONF | F_RELAYED | F_PD)
+        assert back.ifindex(y) == t.ifindex(x) and back.flags(y) & F_DURABLE
+    assert back.find_addr(ip6("2001:db8:8000:100::"), 0, 56) == -1
+    assert back.fields(back.find_addr(ip6("2001:db8:1::101"), 0, 128))[3:5] == (b"", 0)  # declined
+
+
+def test_replay_skips_what_the_config_no_longer_holds():
+    j = Journal(None)
+    t = Leases6(8, 3, j)
+    _lease(t, D1, 1, NA, "2001:db8:1::100", 128, sub=0)
+    _lease(t, D1, 1, NA, "2001:db8:7::1", 128, sub=1)  # not inside subnet 1 (2001:db8:2::/64)
+    _lease(t, D1, 1, PD, "2001:db8:2200::", 48, sub=1)  # prefixes are not checked
+    j.commit()
+    one = [SUBNETS[0]]
+    back = Leases6(8, 1)
+    replay(bytes(j.memory), lambda typ, b, o, n: back.apply(typ, b, o, n, one))
+    assert back.count == 1  # subnet 1 is gone from this config
+    back = _replayed(bytes(j.memory))
+    assert back.count == 2 and back.find_addr(ip6("2001:db8:7::1"), 0, 128) == -1
+    assert back.apply(J_STATE6, bytes(24), 0, 24, SUBNETS) == -1  # nothing there
+    assert back.apply(J_LEASE6, bytes(51), 0, 51, SUBNETS) == -1  # wrong length
+    assert back.apply(99, bytes(52), 0, 52, SUBNETS) == -1
+
+
+def test_heap_per_lease_is_fixed():
+    t = Leases6(256)
+    per = (len(t.recs) + len(t.prv) + len(t.by_key) + len(t.by_addr)) // 256
+    # REC (52) + reuse-list back link (2) + two indexes of 2-byte slots, 512 slots each
+    # (the next power of two >= 2 x capacity: 2 slots a lease here, up to 4 for other
+    # capacities): 52 + 2 + 4 + 4 = 62. The budget is 64 + 2.
+    assert REC == 52 and per == 62 and per <= 64 + 2, per
+    worst = Leases6(257)  # just past a power of two: 4 slots a lease per index
+    assert len(worst.by_key) == 2 * 1024 and (len(worst.recs) + len(worst.prv)) // 257 == 54
