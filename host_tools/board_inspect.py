@@ -105,12 +105,12 @@ def add_parser(sub):
                        description="Ask the running DHCPv6 server to send a Reconfigure (RFC 8415 18.3.11, "
                        "authenticated with the client's Reconfigure Key, retransmitted up to 8 times) to the "
                        "client holding ADDRESS (an IA_NA address, or a delegated PREFIX/LEN), asking it to "
-                       "Renew (--msg renew) or to send an Information-request (--msg info). Only clients "
+                       "Renew (--msg renew), Rebind (--msg rebind) or to send an Information-request (--msg info). Only clients "
                        "that sent Reconfigure Accept can be reconfigured. Exit 0 sent, 1 device unreachable, "
                        "3 refused (no such lease, the client never sent Reconfigure Accept, no DHCPv6 "
                        "server running; reason printed), 4 firmware without console.reconfigure().")
     p.add_argument("address", help="the client's address (2001:db8::100) or delegated prefix (2001:db8:100::/56)")
-    p.add_argument("--msg", choices=("renew", "info"), default="renew",
+    p.add_argument("--msg", choices=("renew", "rebind", "info"), default="renew",
                    help="what the client is asked to send (default renew)")
     p.add_argument("--port", required=True)
     p.add_argument("--json", action="store_true")

@@ -70,22 +70,20 @@ def read_leases6(cfg6, journal_path):
     the table's record codecs, without touching the file."""
     firmware()
     from mpdhcp.state.leases6 import Leases6
-    from mpdhcp.v6.server6 import J_SERVER6
+    from mpdhcp.v6.reconfigure6 import Identity, J_SERVER6
     from mpdhcp import console
 
     table = Leases6(65000, len(cfg6.subnets))
-    ident = []
+    ident = Identity()
 
     def apply(typ, buf, off, ln):
-        if typ == J_SERVER6 and ln >= 1 and buf[off] + 17 == ln:
-            ident[:] = [bytes(buf[off + 1:off + 1 + buf[off]])]
-        else:
+        if typ != J_SERVER6 or not ident.apply(buf, off, ln):
             table.apply(typ, buf, off, ln, cfg6.subnets)
 
     _replay(journal_path, apply)
     leases = [console.lease6_dict(table.fields(r), cfg6.subnets, 0)
               for r in range(table.used) if table.state(r) != 0]
-    return leases, (ident[0] if ident else None)
+    return leases, (bytes(ident.duid[:ident.duid_len]) if ident.duid_len else None)
 
 
 def _replay(journal_path, apply):

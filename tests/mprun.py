@@ -19,7 +19,18 @@ def run_module(name, only=None):
             passed += 1
         else:
             failed += 1
+    _forget(name)  # free its vectors and objects: the next module gets the heap
     return passed, failed
+
+
+def _forget(name):
+    sys.modules.pop(name, None)
+    if "." in name:
+        pkg, _, leaf = name.rpartition(".")
+        parent = sys.modules.get(pkg)
+        if parent is not None and hasattr(parent, leaf):
+            delattr(parent, leaf)
+    gc.collect()
 
 
 def _import(name):

@@ -266,7 +266,7 @@ def stats6(svc=None):
 
 def reconfigure(address, msg="renew", svc=None):
     """Send a DHCPv6 Reconfigure (RKAP-authenticated, retransmitted) to the client holding
-    `address` ('2001:db8::100' or a delegated 'prefix/len'); msg "renew" or "info"."""
+    `address` ('2001:db8::100' or a delegated 'prefix/len'); msg "renew", "rebind" or "info"."""
     return _locked(_reconfigure, _svc(svc), address, msg)
 
 
@@ -274,9 +274,10 @@ def _reconfigure(svc, address, msg):
     eng = svc.engine("server6")
     if eng is None:
         raise ValueError("no DHCPv6 server is running")
-    mt = {"renew": P6.RENEW, "info": P6.INFO_REQUEST, "information-request": P6.INFO_REQUEST}.get(msg)
+    mt = {"renew": P6.RENEW, "rebind": P6.REBIND, "info": P6.INFO_REQUEST,
+          "information-request": P6.INFO_REQUEST}.get(msg)
     if mt is None:
-        raise ValueError("msg must be renew or info")
+        raise ValueError("msg must be renew, rebind or info")
     plen = 128
     if "/" in address:
         address, p = address.split("/", 1)

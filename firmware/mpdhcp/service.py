@@ -82,7 +82,7 @@ def _server6(runner, cfg, netif):
     journal = Journal(cfg.lease_file)
     eng = Server6(cfg, journal, capacity6(cfg), new_duid(cfg, netif, netif.now()),
                   netif.random_bytes(16))
-    eng.restore()  # a stored identity replaces the fresh one just made
+    eng.restore(netif.now())  # a stored identity replaces the fresh one just made
     socks = [netif.open_v6_server(name) for name in cfg.interfaces]
     unicast = getattr(netif, "open_v6_unicast", None)
     if unicast is not None:

@@ -192,7 +192,7 @@ class Alloc:
             k = self._step(si, kind, a, off, plen)
             if k < 0 or (k in self.at.pinned and self.at.pinned[k] is None):
                 return NOT_USABLE  # outside the pools, or the server's own address
-        h = t.find_addr_of(a, off, plen)
+        h = t.find_addr(a, off, plen)
         if h < 0:
             return NOBODY
         if h == mine:
@@ -255,7 +255,7 @@ class Alloc:
             pool.nth(k, c)
             if own is not None and eq(c, 0, own, 0, self.width):
                 continue
-            if t.find_addr_of(c, 0, pool.plen) < 0:
+            if t.find_addr(c, 0, pool.plen) < 0:
                 return True
         return False
 

@@ -85,10 +85,6 @@ class Leases4(Table):
     def is_mine(self, r):
         return self.key_matches(r, self.ckeylen, self.cflags)
 
-    def take(self, r, subnet, kind, a, off, plen, pinned):
-        """The allocator's verb: record r becomes the current client's, at a[off:]."""
-        self.assign(r, subnet, self.ckeylen, self.cflags, a, off, self.chw, 0, pinned)
-
     # -- addresses -----------------------------------------------------------------------
 
     def _ahash(self, a, off):
@@ -100,7 +96,7 @@ class Leases4(Table):
             i += 1
         return h
 
-    def find_addr(self, a, off):
+    def find_addr(self, a, off, plen=32):
         idx = self.by_addr
         m = self.mask
         recs = self.recs
@@ -113,9 +109,6 @@ class Leases4(Table):
             if recs[o] == a[off] and recs[o + 1] == a[off + 1] and recs[o + 2] == a[off + 2] and recs[o + 3] == a[off + 3]:
                 return v - 1
             i = (i + 1) & m
-
-    def find_addr_of(self, a, off, plen):
-        return self.find_addr(a, off)
 
     def addr_off(self, r):
         return r * REC + R_ADDR
@@ -132,28 +125,20 @@ class Leases4(Table):
 
     # -- records -------------------------------------------------------------------------
 
-    def assign(self, r, subnet, keylen, flags, a, aoff, hw, hwoff, pinned):
-        """(Re)bind record r to the client in self.key and address a[aoff:]. A journaled
-        address the record leaves is dropped in the journal."""
+    def take(self, r, subnet, kind, a, off, plen, pinned):
+        """(Re)bind record r to the current client (load_client) and address a[off:]. A
+        journaled address the record leaves is dropped in the journal."""
         recs = self.recs
         o = r * REC
-        i = 0
-        same = recs[o + R_FLAGS] & F_INDEXED
-        while same and i < 4:
-            same = recs[o + R_ADDR + i] == a[aoff + i]
-            i += 1
-        self._moving(r, not same)
+        self._moving(r)
         recs[o + R_SUBNET] = subnet
-        recs[o + R_KEYLEN] = keylen
-        recs[o + R_FLAGS] = (flags & F_CID) | (F_PINNED if pinned else 0)
+        recs[o + R_KEYLEN] = self.ckeylen
+        recs[o + R_FLAGS] = self.cflags | (F_PINNED if pinned else 0)
         copy(recs, o + R_KEY, self.key, 0, KEYMAX)
-        copy(recs, o + R_ADDR, a, aoff, 4)
-        i = 0
-        while i < 6:
-            recs[o + R_HW + i] = hw[hwoff + i] if hw is not None else 0
-            i += 1
+        copy(recs, o + R_ADDR, a, off, 4)
+        copy(recs, o + R_HW, self.chw, 0, 6)
         self.names[r * NAME] = 0
-        self._index(r, keylen != 0)
+        self._index(r, self.ckeylen != 0)
         self._link(r)
 
     def addr_into(self, r, dst, off):
@@ -219,9 +204,11 @@ class Leases4(Table):
                 r = self.new()
                 if r < 0:
                     return -1
-            klen = buf[off + R_KEYLEN]
-            copy(self.key, 0, buf, off + R_KEY, KEYMAX)
-            self.assign(r, si, klen, buf[off + R_FLAGS], buf, off + R_ADDR, buf, off + R_HW, False)
+            copy(self.key, 0, buf, off + R_KEY, KEYMAX)  # the stored fingerprint, as it is
+            self.ckeylen = buf[off + R_KEYLEN]
+            self.cflags = buf[off + R_FLAGS] & F_CID
+            copy(self.chw, 0, buf, off + R_HW, 6)
+            self.take(r, si, 0, buf, off + R_ADDR, 32, False)
             self.set(r, buf[off + R_STATE], _u32(buf, off + R_EXPIRY))
             self.set_name(r, buf, off + REC + 1, min(buf[off + REC], ln - REC - 1))
         elif typ == J_STATE4 and ln == 9:

@@ -35,7 +35,8 @@ STATE_NAMES = ("free", "advertised", "bound", "released", "declined")
 
 # journal records
 J_LEASE6 = const(33)  # the 52-byte record in its disk layout (below)
-J_STATE6 = const(34)  # kind, plen, address(16), state, expiry(4), flags: renewals, releases
+J_STATE6 = const(34)  # kind, plen, address(16), state, expiry(4), flags, socket index: renewals,
+# releases (older journals: 24 bytes, without the socket index)
 J_DROP6 = const(35)  # kind, plen, address(16): the record holding it is gone
 _D_KIND = const(2)  # disk layout: what differs from the RAM layout
 _D_IFX = const(6)
@@ -72,10 +73,6 @@ class Leases6(Table):
             h = ((h ^ ia[io + i]) * 2533) & 0xFFFF
             i += 1
         return h ^ (h >> 7)
-
-    def client_matches(self, r, keylen):
-        """Does record r belong to the DUID in self.key (any IA)?"""
-        return self.key_is(r, keylen)
 
     def _ia_matches(self, r, keylen, kind):
         o = r * REC
@@ -122,9 +119,6 @@ class Leases6(Table):
                 return v - 1
             i = (i + 1) & m
 
-    def find_addr_of(self, a, off, plen):
-        return self.find_addr(a, off, plen)
-
     def _home(self, r, by_key):
         o = r * REC
         recs = self.recs
@@ -134,13 +128,14 @@ class Leases6(Table):
 
     # -- records --------------------------------------------------------------------------------
 
-    def assign(self, r, subnet, keylen, kind, a, aoff, plen, pinned):
-        """(Re)bind record r to (self.key, self.iaid, kind) and address/prefix a[aoff:]/plen.
-        A journaled address the record leaves is dropped in the journal."""
+    def take(self, r, subnet, kind, a, aoff, plen, pinned):
+        """(Re)bind record r to the current client's IA (self.key, self.iaid, kind) and
+        address/prefix a[aoff:]/plen. A journaled address the record leaves is dropped in
+        the journal."""
+        keylen = self.ckeylen
         recs = self.recs
         o = r * REC
-        same = recs[o + R_FLAGS] & F_INDEXED and recs[o + R_PLEN] == plen and eq(recs, o + R_ADDR, a, aoff, 16)
-        self._moving(r, not same)
+        self._moving(r)
         recs[o + R_SUBNET] = subnet
         recs[o + R_PLEN] = plen
         recs[o + R_KEYLEN] = keylen
@@ -150,10 +145,6 @@ class Leases6(Table):
         copy(recs, o + R_IAID, self.iaid, 0, 4)
         self._index(r, keylen != 0)
         self._link(r)
-
-    def take(self, r, subnet, kind, a, off, plen, pinned):
-        """The allocator's verb: record r becomes the current client's IA lease."""
-        self.assign(r, subnet, self.ckeylen, kind, a, off, plen, pinned)
 
     def kind(self, r):
         return PD if self.recs[r * REC + R_FLAGS] & F_PD else NA
@@ -232,7 +223,8 @@ class Leases6(Table):
         j[18] = self.recs[o + R_STATE]
         copy(j, 19, self.recs, o + R_EXPIRY, 4)
         j[23] = (self.recs[o + R_FLAGS] & (F_RECONF | F_RELAYED)) | F_INDEXED
-        self._append(J_STATE6, j, 24)
+        j[24] = self.recs[o + R_IFX]  # where a Reconfigure must go after a restart
+        self._append(J_STATE6, j, 25)
 
     def _stage_drop(self, r):
         self._addr_head(r)
@@ -250,16 +242,19 @@ class Leases6(Table):
                 r = self.new()
                 if r < 0:
                     return -1
-            copy(self.key, 0, buf, off + R_KEY, KEYMAX)
+            copy(self.key, 0, buf, off + R_KEY, KEYMAX)  # the stored fingerprint, as it is
+            self.ckeylen = buf[off + R_KEYLEN]
             self.set_iaid(buf, off + R_IAID)
-            self.assign(r, si, buf[off + R_KEYLEN], kind, buf, off + R_ADDR, buf[off + R_PLEN], False)
+            self.take(r, si, kind, buf, off + R_ADDR, buf[off + R_PLEN], False)
             self.recs[r * REC + R_IFX] = buf[off + _D_IFX]
             self._apply_state(r, buf[off + R_STATE], buf, off + R_EXPIRY, buf[off + R_FLAGS])
-        elif typ == J_STATE6 and ln == 24:
+        elif typ == J_STATE6 and (ln == 24 or ln == 25):
             r = self.find_addr(buf, off + 2, buf[off + 1])
             if r < 0:
                 return -1
             self._apply_state(r, buf[off + 18], buf, off + 19, buf[off + 23])
+            if ln == 25:
+                self.recs[r * REC + R_IFX] = buf[off + 24]
         elif typ == J_DROP6 and ln == 18:
             r = self.find_addr(buf, off + 2, buf[off + 1])
             if r >= 0:

@@ -174,12 +174,14 @@ class Table:
         """Which address space record r is in (DHCPv6: IA_NA 0, IA_PD 1); one for DHCPv4."""
         return 0
 
-    def restore(self, journal, apply, dump=None):
-        """Replay the journal through apply (nothing is staged meanwhile), then rewrite it
-        compacted with dump (default: self.dump): a torn tail is dropped and later appends
-        never follow garbage."""
+    def restore(self, journal, apply, dump=None, loaded=None, now=0):
+        """Replay the journal through apply (nothing is staged meanwhile), call loaded(now)
+        if given, then rewrite it compacted with dump (default: self.dump): a torn tail is
+        dropped and later appends never follow garbage."""
         self.journal = None
         journal.load(apply)
+        if loaded is not None:
+            loaded(now)
         self.journal = journal
         journal.rewrite(dump or self.dump)
 
@@ -279,20 +281,19 @@ class Table:
         others leave `reserve` records for them (reserved clients are always served)."""
         return self.count < (self.cap if reserved else self.cap - self.reserve)
 
-    def _moving(self, r, new_addr_differs):
-        """Record r is about to change client or address: it is no longer what the journal
-        says, and a journaled address it leaves is dropped in the journal too."""
+    def _moving(self, r):
+        """Record r is about to change client or address: the journal drops what it said of
+        it (whatever comes next, an offer included, replay never keeps the old client there)."""
         o = r * self.rec + self.o_flags
         if self.recs[o] & F_DURABLE:
-            if new_addr_differs:
-                self._stage_drop(r)
+            self._stage_drop(r)
             self.recs[o] &= ~F_DURABLE & 255
         self._unlink(r)
         self._unindex(r)
 
     def drop(self, r):
         """Forget record r entirely and make it reusable."""
-        self._moving(r, True)
+        self._moving(r)
         recs = self.recs
         o = r * self.rec
         i = 0

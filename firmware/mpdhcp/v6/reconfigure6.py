@@ -22,18 +22,59 @@ MAX_RECONF = const(4)  # Reconfigures in flight at once
 CLIENT_PORT = const(546)
 
 
+J_SERVER6 = const(32)  # journal: DUID length(1), DUID, secret(16), replay epoch(4, optional)
+SEQ_MAX = const(0x3FFFFFFF)  # the counter's low word stays a small int on 32-bit boards
+
+
 class Identity:
-    """The server DUID (RFC 8415 11) and the secret Reconfigure Keys are derived from."""
+    """The server DUID (RFC 8415 11), the secret Reconfigure Keys are derived from, and the
+    replay epoch: the high word of the RKAP replay counter (RFC 8415 20.3: strictly
+    increasing). The epoch is journaled, and each start takes a higher one, so the counter
+    keeps increasing across restarts whether or not the board's clock survived them."""
 
     def __init__(self):
         self.duid = bytearray(130)
         self.duid_len = 0
         self.secret = bytearray(16)
+        self.epoch = 0
+        self.rec = bytearray(1 + 130 + 16 + 4)
 
     def set(self, duid, secret):
         self.duid_len = len(duid)
         P.copy(self.duid, 0, duid, 0, len(duid))
         P.copy(self.secret, 0, secret, 0, 16)
+
+    def apply(self, buf, off, ln):
+        """Replay a J_SERVER6 record (older ones carry no epoch). True when it was one."""
+        dl = buf[off] if ln else 0
+        if ln != dl + 17 and ln != dl + 21:
+            return False
+        self.duid_len = dl
+        P.copy(self.duid, 0, buf, off + 1, dl)
+        P.copy(self.secret, 0, buf, off + 1 + dl, 16)
+        if ln == dl + 21:
+            o = off + 17 + dl
+            self.epoch = (buf[o] << 24) | (buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3]
+        return True
+
+    def next_epoch(self, now):
+        """At start: an epoch above every one used before, and not below the clock (so the
+        counter never falls under one an older version sent as engine seconds)."""
+        self.epoch = self.epoch + 1 if self.epoch >= now else now
+
+    def stage(self, journal):
+        j = self.rec
+        dl = self.duid_len
+        j[0] = dl
+        P.copy(j, 1, self.duid, 0, dl)
+        P.copy(j, 1 + dl, self.secret, 0, 16)
+        e = self.epoch
+        o = 17 + dl
+        j[o] = (e >> 24) & 255
+        j[o + 1] = (e >> 16) & 255
+        j[o + 2] = (e >> 8) & 255
+        j[o + 3] = e & 255
+        journal.append(J_SERVER6, j, 0, 21 + dl)
 
     def hex(self):
         return "".join("%02x" % self.duid[i] for i in range(self.duid_len))
@@ -49,8 +90,7 @@ class Reconfigure6:
         self.md5 = MD5()
         self.hmac = HMAC_MD5()
         self.rkey = bytearray(16)  # the Reconfigure Key of the client being answered
-        self.seq = 0
-        self.seq_now = 0
+        self.seq = 0  # the replay counter's low word, within the identity's epoch
         # Reconfigures in flight: record, message type, transmissions, deadline, timeout
         self.rc_rec = [-1] * MAX_RECONF
         self.rc_type = [0] * MAX_RECONF
@@ -98,25 +138,26 @@ class Reconfigure6:
         self._derive_key(self.leases.key, 0, self.leases.ckeylen)
         w.put_empty(P.OPT_RECONF_ACCEPT)
         h = w.begin(P.OPT_AUTH, AUTH_LEN)
-        self._auth_head(now)
+        self._auth_head()
         w.byte(RKAP_KEY)
         w.raw(self.rkey, 0, 16)
         w.end(h)
         self.stats["reconfigure_key_sent"] += 1
 
-    def _auth_head(self, now):
-        """Protocol, algorithm, RDM and an 8-byte monotonic replay counter (engine seconds,
-        then a sequence within the second)."""
+    def _auth_head(self):
+        """Protocol, algorithm, RDM and the 8-byte replay counter (RFC 8415 20.3, 20.4):
+        the identity's epoch, then a sequence that only grows within it."""
         w = self.w
         w.byte(AUTH_PROTO_RKAP)
         w.byte(AUTH_ALG_HMAC_MD5)
         w.byte(AUTH_RDM_COUNTER)
-        if now != self.seq_now:
-            self.seq_now = now
+        if self.seq >= SEQ_MAX:  # once in 2**30 Auth options: a new epoch, journaled first
+            self.ident.epoch += 1
+            self.ident.stage(self.leases.journal)
             self.seq = 0
         self.seq += 1
-        w.u32(now)
-        w.u32(self.seq & 0xFFFF)
+        w.u32(self.ident.epoch)
+        w.u32(self.seq)
 
     def _derive_key(self, duid, off, ln):
         """Reconfigure Key = MD5(secret | DUID): stable per client, nothing stored per lease."""
@@ -129,8 +170,8 @@ class Reconfigure6:
         """Operator command: send a Reconfigure (msg-type Renew or Information-request) to
         the client holding address/prefix a[off:]/plen. Raises ValueError when that client
         cannot be reconfigured. Allocates (not on the packet path)."""
-        if msgtype not in (P.RENEW, P.INFO_REQUEST):
-            raise ValueError("Reconfigure asks for Renew (5) or Information-request (11)")
+        if msgtype not in (P.RENEW, P.REBIND, P.INFO_REQUEST):  # RFC 8415 21.19
+            raise ValueError("Reconfigure asks for Renew (5), Rebind (6) or Information-request (11)")
         lt = self.leases
         r = lt.find_addr(a, off, plen)
         if r < 0 or lt.state(r) != L.BOUND or lt.recs[r * L.REC + L.R_KEYLEN] == 0:
@@ -174,7 +215,7 @@ class Reconfigure6:
         lt = self.leases
         for i in range(MAX_RECONF):
             r = self.rc_rec[i]
-            if r >= 0 and lt.client_matches(r, lt.ckeylen):
+            if r >= 0 and lt.key_is(r, lt.ckeylen):
                 self.rc_rec[i] = -1
                 self.stats["reconfigure_answered"] += 1
 
@@ -197,7 +238,7 @@ class Reconfigure6:
         w.byte(msgtype)
         w.end(h)
         h = w.begin(P.OPT_AUTH, AUTH_LEN)
-        self._auth_head(now)
+        self._auth_head()
         w.byte(RKAP_HMAC)
         dig = w.pos
         i = 0

@@ -9,10 +9,9 @@ from ..wire import packet6 as P
 from ..state import leases6 as L
 from ..state.alloc import Alloc
 from ..slot import KIND_UNICAST
-from .reconfigure6 import Reconfigure6, Identity
+from .reconfigure6 import Reconfigure6, Identity, J_SERVER6
 from .ia6 import IA6, ASSIGN, EXTEND, RELEASE, DECLINE
 
-J_SERVER6 = const(32)  # journal: DUID length(1), DUID, Reconfigure secret(16)
 CLIENT_PORT = const(546)
 SERVER_PORT = const(547)
 
@@ -405,20 +404,21 @@ class Server6:
 
     # -- journal: the server identity here, the leases in the table's codecs ----------------
 
-    def restore(self):
-        """Load the journal (identity and leases), then rewrite it compacted."""
+    def restore(self, now=0):
+        """Load the journal (identity and leases), take the next replay epoch, then rewrite
+        the journal compacted (which records that epoch before any counter uses it)."""
         lt = self.leases
-        lt.restore(self.journal, self._apply, self.dump)
+        lt.restore(self.journal, self._apply, self.dump, self._started, now)
         for r in range(lt.used):  # what the config reserves stays out of strangers' reach
             if lt.state(r) != L.FREE and self._reserved_record(r):
                 lt.pin(r, True)
 
     def _apply(self, typ, buf, off, ln):
-        if typ == J_SERVER6 and ln >= 1 and buf[off] + 17 == ln:
-            dl = buf[off]
-            self.ident.set(memoryview(buf)[off + 1:off + 1 + dl], memoryview(buf)[off + 1 + dl:off + 17 + dl])
-        else:
+        if typ != J_SERVER6 or not self.ident.apply(buf, off, ln):
             self.leases.apply(typ, buf, off, ln, self.subnets)
+
+    def _started(self, now):
+        self.ident.next_epoch(now)
 
     def _reserved_record(self, r):
         lt = self.leases
@@ -435,12 +435,7 @@ class Server6:
 
     def dump(self, journal):
         """Compaction: the server identity, then every lease worth keeping."""
-        idn = self.ident
-        j = bytearray(1 + idn.duid_len + 16)  # once per compaction, not per packet
-        j[0] = idn.duid_len
-        P.copy(j, 1, idn.duid, 0, idn.duid_len)
-        P.copy(j, 1 + idn.duid_len, idn.secret, 0, 16)
-        journal.append(J_SERVER6, j, 0, len(j))
+        self.ident.stage(journal)
         self.leases.dump(journal)
 
 

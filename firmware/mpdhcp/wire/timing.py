@@ -18,8 +18,9 @@ def t2_default6(preferred):
 
 
 def sane_t1(lifetime, t1, t2):
-    """The T1 a client uses, given its sane T2: the server's when 0 < T1 <= T2, else half the
-    lifetime, never past T2 (RFC 2131 4.4.5; RFC 8415 18.2.4 ignores T1 > T2)."""
+    """The T1 a DHCPv4 client uses, given its sane T2: the server's when 0 < T1 <= T2, else
+    half the lifetime, never past T2 (RFC 2131 4.4.5). (A DHCPv6 client discards an IA with
+    T1 > T2 > 0 instead, RFC 8415 21.4.)"""
     if t1 > t2 or t1 == 0:
         t1 = t1_default(lifetime)
         if t1 > t2:

@@ -7,6 +7,14 @@ def _key(t, i, long=False):
     return t.set_lookup_key(k, 0, len(k))
 
 
+def _assign(t, r, kl, flags, a, hw):
+    """Record r becomes the client whose fingerprint _key() loaded, at address a."""
+    t.ckeylen = kl
+    t.cflags = flags
+    t.chw[:] = hw if hw is not None else bytes(6)
+    t.take(r, 0, 0, a, 0, 32, False)
+
+
 def _addr(i):
     return bytes([10, 0, (i >> 8) & 255, i & 255])
 
@@ -15,7 +23,7 @@ def test_assign_and_find_by_key_and_address():
     t = Leases4(16)
     kl = _key(t, 5)
     r = t.new()
-    t.assign(r, 0, kl, 1, _addr(5), 0, b"\x02\x00\x00\x00\x00\x05", 0, False)
+    _assign(t, r, kl, 1, _addr(5), b"\x02\x00\x00\x00\x00\x05")
     t.set(r, BOUND, 1234)
     assert t.find_addr(_addr(5), 0) == r
     kl = _key(t, 5)
@@ -56,7 +64,7 @@ def test_index_survives_churn_model_check():
                 if model[k][0] == r:
                     del model[k]
             kl = _key(t, client)
-            t.assign(r, 0, kl, 0, _addr(a), 0, None, 0, False)
+            _assign(t, r, kl, 0, _addr(a), None)
             t.set(r, BOUND, 100)
             model[a] = (r, client)
         elif op == 2 and r_addr >= 0:
@@ -82,7 +90,7 @@ def test_oldest_reusable_prefers_longest_gone():
     for i, st, now, exp in events:
         kl = _key(t, i)
         r = t.new()
-        t.assign(r, 0, kl, 0, _addr(i), 0, None, 0, False)
+        _assign(t, r, kl, 0, _addr(i), None)
         t.set(r, st, exp)
     assert t.oldest_reusable(0, 0, 200) == 2  # a released record is reusable at once
     assert t.oldest_reusable(0, 0, 600) == 2  # only the release is given up at 600
@@ -100,7 +108,7 @@ def test_reuse_lists_follow_every_state_change():
     for i in range(6):
         kl = _key(t, i)
         r = t.new()
-        t.assign(r, 0, kl, 0, _addr(i), 0, None, 0, False)
+        _assign(t, r, kl, 0, _addr(i), None)
         t.set(r, BOUND, 100 + i)
     t.set(0, BOUND, 200)  # a renewal goes to the tail
     assert t.oldest_reusable(0, 0, 150) == 1

@@ -1,6 +1,6 @@
 # Mirrors firmware/mpdhcp/state/leases6.py (the DHCPv6 lease table and its journal codecs).
-from mpdhcp.state.leases6 import (Leases6, REC, NA, PD, F_RECONF, F_RELAYED, F_PD, FREE, OFFERED,
-                                  BOUND, RELEASED, DECLINED, J_LEASE6, J_STATE6, J_DROP6, R_FLAGS)
+from mpdhcp.state.leases6 import (Leases6, REC, NA, PD, F_RECONF, F_RELAYED, F_PD, BOUND, RELEASED,
+                                  DECLINED, J_LEASE6, J_STATE6, J_DROP6)
 from mpdhcp.state.table import F_INDEXED, F_PINNED, F_DURABLE
 from mpdhcp.state.journal import Journal, replay
 from mpdhcp.wire.addr6 import ip6
@@ -39,9 +39,12 @@ def _find(t, duid, iaid, kind, sub=0):
 
 
 def _staged(j):
+    """The records staged since the last call (all of them are kept in j.kept)."""
     j.commit()
+    data = bytes(j.memory)
+    j.kept = getattr(j, "kept", b"") + data
     got = []
-    replay(bytes(j.memory), lambda typ, b, o, n: got.append((typ, bytes(b[o:o + n]))))
+    replay(data, lambda typ, b, o, n: got.append((typ, bytes(b[o:o + n]))))
     j.memory = bytearray()
     return got
 
@@ -80,7 +83,7 @@ def test_find_addr_by_address_and_prefix_length():
     assert t.find_addr(ip6("2001:db8:8000:100::"), 0, 48) == -1
     assert t.find_addr(ip6("2001:db8:8000:100::1"), 0, 128) == -1
     buf = b"xx" + ip6("2001:db8:8000:100::")
-    assert t.find_addr_of(buf, 2, 56) == p and t.plen(p) == 56 and t.plen(a) == 128
+    assert t.find_addr(buf, 2, 56) == p and t.plen(p) == 56 and t.plen(a) == 128
     out = bytearray(18)
     t.addr_into(p, out, 2)
     assert bytes(out[2:]) == ip6("2001:db8:8000:100::") and t.addr_off(p) == p * REC + 8
@@ -129,7 +132,7 @@ def test_fields_and_same_client():
     assert t.same_client(r, q) and t.same_client(q, r) and t.same_client(lg, lg)
     assert not t.same_client(r, other) and not t.same_client(lg, lg2)
     t.load_client(D1, 0, len(D1))
-    assert t.client_matches(q, t.ckeylen) and not t.client_matches(other, t.ckeylen)
+    assert t.key_is(q, t.ckeylen) and not t.key_is(other, t.ckeylen)  # any IA of the DUID
 
 
 def test_lease_record_keeps_the_older_disk_layout():
@@ -162,7 +165,7 @@ def test_state_and_drop_records_and_their_replay():
     t.seen(q, 4, True, True)
     t.bind(q, 0x00010203)  # a renewal: kind, plen, prefix, state, expiry, flags
     (typ, p), = _staged(j)
-    assert typ == J_STATE6 and len(p) == 24 and p[:2] == bytes([PD, 56])
+    assert typ == J_STATE6 and len(p) == 25 and p[:2] == bytes([PD, 56])
     assert p[2:18] == ip6("2001:db8:8000:100::") and p[18] == BOUND
     assert p[19:23] == b"\x00\x01\x02\x03" and p[23] == F_RECONF | F_RELAYED | F_INDEXED
     t.release(r, 1500)
@@ -173,8 +176,8 @@ def test_state_and_drop_records_and_their_replay():
     t.bind(q, 6000)
     d = _lease(t, D2, 1, NA, "2001:db8:1::101", 128)
     t.decline(d, 9000)
-    j.commit()
-    back = _replayed(bytes(j.memory))
+    _staged(j)
+    back = _replayed(j.kept)
     assert back.count == t.count == 3
     for x in (r, q, d):
         y = back.find_addr(t.recs, t.addr_off(x), t.plen(x))
@@ -182,7 +185,9 @@ def test_state_and_drop_records_and_their_replay():
         assert back.fields(y)[9] & (F_RECONF | F_RELAYED | F_PD) == t.fields(x)[9] & (F_RECONF | F_RELAYED | F_PD)
         assert back.ifindex(y) == t.ifindex(x) and back.flags(y) & F_DURABLE
     assert back.find_addr(ip6("2001:db8:8000:100::"), 0, 56) == -1
-    assert back.fields(back.find_addr(ip6("2001:db8:1::101"), 0, 128))[3:5] == (b"", 0)  # declined
+    f = back.fields(back.find_addr(ip6("2001:db8:1::101"), 0, 128))
+    assert f[3:5] == (b"", 0) and f[6] == DECLINED  # declined: nobody's
+    assert back.state(back.find_addr(ip6("2001:db8:1::100"), 0, 128)) == RELEASED
 
 
 def test_replay_skips_what_the_config_no_longer_holds():

@@ -111,7 +111,7 @@ def test_moving_a_journaled_record_drops_its_old_address():
     assert _staged(j) == [(J_DROP4, _addr(104))]
 
 
-def test_moving_an_unjournaled_record_or_keeping_the_address_stages_nothing():
+def test_moving_an_unjournaled_record_stages_nothing_a_journaled_one_a_drop():
     j = Journal(None)
     t = Leases4(8, 1, j)
     _client(t, 1)
@@ -123,7 +123,10 @@ def test_moving_an_unjournaled_record_or_keeping_the_address_stages_nothing():
     t.bind(r, 5000)
     _staged(j)
     _client(t, 2)
-    t.take(r, 0, 0, _addr(106), 0, 32, False)  # another client, same address: no drop
+    t.take(r, 0, 0, _addr(106), 0, 32, False)  # another client, same address
+    assert _staged(j) == [(J_DROP4, _addr(106))]  # replay never keeps client 1 there
+    t.offer(r, 5060)
+    t.take(r, 0, 0, _addr(106), 0, 32, False)  # no longer journaled: nothing more
     assert _staged(j) == []
     t.bind(r, 5000)
     (typ, p), = _staged(j)
@@ -305,6 +308,16 @@ def _same(live, back):
     return n
 
 
+def _nothing_else(live, back):
+    """Every record the replay holds is the live table's too: the same, or since offered
+    (an offer is not journaled)."""
+    for q in range(back.used):
+        if back.state(q) == FREE:
+            continue
+        r = live.find_addr(back.recs, q * REC + R_ADDR)
+        assert r >= 0 and (live.state(r) == OFFERED or live.fields(r) == back.fields(q)), back.fields(q)
+
+
 def test_journal_replays_to_the_live_table():
     j = Journal(None)
     t = Leases4(20, 2, j)
@@ -314,6 +327,7 @@ def test_journal_replays_to_the_live_table():
         j.commit()
         back = _replayed(bytes(j.memory))
         assert _same(t, back) >= 3
+        _nothing_else(t, back)
         _check(back)
 
 

@@ -153,7 +153,7 @@ def test_renew_extends_and_writes_short_record():
     r = s.leases.find_addr(a, 0, 128)
     assert s.leases.expiry(r) == 3000 + 4000
     j.commit()
-    assert len(j.memory) == 2 * (24 + 5)  # two short state records
+    assert len(j.memory) == 2 * (25 + 5)  # two short state records (with the socket index)
 
 
 def ia_list_raw(o, code):

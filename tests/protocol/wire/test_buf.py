@@ -1,0 +1,161 @@
+# Mirrors firmware/mpdhcp/wire/buf.py (copy, eq, is_zero, cmp, add_shifted, index_of).
+import sys
+import micropython
+from mpdhcp.wire.buf import copy, eq, is_zero, cmp, add_shifted, index_of
+
+BASES4 = (bytes([10, 0, 0, 0]), bytes([192, 168, 77, 100]), bytes([10, 0, 255, 255]),
+          bytes([0, 0, 0, 0]), bytes([255, 255, 255, 0]), bytes([1, 255, 0, 255]))
+BASES16 = (bytes([0x20, 1, 0x0d, 0xb8, 0, 1] + [0] * 10),
+           bytes([0x20, 1, 0x0d, 0xb8, 0x80, 0] + [0] * 8 + [1, 0]),
+           bytes([0x20, 1, 0x0d, 0xb8] + [0xff] * 12),
+           bytes([0xfe, 0x80] + [0] * 6 + [0xff] * 3 + [0] * 4 + [0xff]),
+           bytes(16), bytes([0xff] * 15 + [0]))
+SHIFTS = (0, 3, 8, 72)
+SIZES = (1, 2, 255, 256, 1000, 1 << 16, 1 << 24)
+
+
+def _int(b):
+    # expectations in plain int arithmetic: big ints on the test side only (the helpers
+    # under test never see an int past 2**30)
+    return int.from_bytes(bytes(b), "big")
+
+
+def _bytes(v, n):
+    return (v % (1 << (8 * n))).to_bytes(n, "big")
+
+
+def _want(a, base, shift, size):
+    d = _int(a) - _int(base)
+    if d < 0 or d % (1 << shift):
+        return -1
+    k = d >> shift
+    return k if k < size else -1
+
+
+def _deltas(shift, size, n):
+    """Differences a - base: aligned steps in and around the range, misaligned ones, far
+    ones, and a few below base."""
+    step = 1 << shift
+    out = []
+    for k in (0, 1, 2, 3, 7, 8, 255, 256, 257, 4095, 65535, 65536, 1 << 20, (1 << 24) - 1, 1 << 24,
+              1 << 25, size - 1, size, size + 1):
+        out.append(k * step)
+        out.append(k * step + 1)  # misaligned unless shift is 0
+        out.append(k * step + (step >> 1))
+        out.append(k * step + step - 1)
+        out.append(-k * step - 1)  # below base
+        out.append(-(k + 1) * step)
+    out.append(1 << (8 * n - 1))
+    return out
+
+
+def _sweep(bases, n):
+    checked = hits = 0
+    for base in bases:
+        for shift in SHIFTS:
+            for size in SIZES:
+                for d in _deltas(shift, size, n):
+                    a = _bytes(_int(base) + d, n)
+                    want = _want(a, base, shift, size)
+                    got = index_of(b"\xee" + a, 1, b"\x00\x00" + base, 2, shift, size, n)
+                    assert got == want, (base, shift, size, d, got, want)
+                    checked += 1
+                    hits += want >= 0
+    return checked, hits
+
+
+def test_index_of_matches_int_arithmetic_over_4_bytes():
+    checked, hits = _sweep(BASES4, 4)
+    assert checked > 10000 and hits > 500
+
+
+def test_index_of_matches_int_arithmetic_over_16_bytes():
+    checked, hits = _sweep(BASES16, 16)
+    assert checked > 10000 and hits > 1000
+
+
+def test_index_of_edges():
+    base = bytes([0x20, 1, 0x0d, 0xb8] + [0] * 12)
+    a = bytearray(base)
+    a[6] = 1  # base + (1 << 72): step 1 of a /56 prefix pool
+    assert index_of(a, 0, base, 0, 72, 256, 16) == 1
+    assert index_of(a, 0, base, 0, 72, 1, 16) == -1  # past the pool
+    assert index_of(a, 0, base, 0, 64, 1 << 24, 16) == 256
+    a[15] = 1  # not on a /56 boundary
+    assert index_of(a, 0, base, 0, 72, 256, 16) == -1
+    assert index_of(base, 0, a, 0, 0, 1 << 24, 16) == -1  # below base
+    big = _bytes(_int(base) + ((1 << 24) << 3), 16)
+    assert index_of(big, 0, base, 0, 3, 1 << 24, 16) == -1  # k would reach 2**24
+    assert index_of(_bytes(_int(base) + ((1 << 24) - 1) * 8, 16), 0, base, 0, 3, 1 << 24, 16) == (1 << 24) - 1
+
+
+def test_add_shifted_matches_int_arithmetic_and_inverts_index_of():
+    dst = bytearray(20)
+    for n, bases in ((4, BASES4), (16, BASES16)):
+        for base in bases:
+            for shift in SHIFTS:
+                for k in (0, 1, 2, 255, 256, 4097, 65535, (1 << 22) - 1):
+                    add_shifted(dst, 3, b"\x00" + base, 1, k, shift, n)
+                    want = _int(base) + (k << shift)
+                    assert bytes(dst[3:3 + n]) == _bytes(want, n), (base, shift, k)
+                    if want < (1 << (8 * n)):  # no carry off the top: index_of gives k back
+                        assert index_of(dst, 3, base, 0, shift, 1 << 22, n) == k
+    add_shifted(dst, 0, BASES16[0], 0, 5, 72)  # n defaults to 16
+    assert bytes(dst[:16]) == _bytes(_int(BASES16[0]) + (5 << 72), 16)
+
+
+def test_copy_eq_is_zero_cmp():
+    src = bytes(range(1, 21))
+    dst = bytearray(24)
+    copy(dst, 2, src, 5, 10)
+    assert bytes(dst) == bytes(2) + src[5:15] + bytes(12)
+    copy(dst, 0, src, 0, 0)  # nothing
+    assert eq(dst, 2, src, 5, 10) and not eq(dst, 2, src, 5, 11) and eq(dst, 0, src, 0, 0)
+    assert is_zero(dst, 12, 12) and not is_zero(dst, 11, 2) and is_zero(dst, 0, 2)
+    copy(dst, 4, dst, 2, 4)  # an overlapping copy upward repeats the first bytes (forward loop)
+    assert bytes(dst[2:8]) == bytes([6, 7, 6, 7, 6, 7])
+    pairs = ((BASES4[0], BASES4[1]), (BASES4[2], BASES4[2]), (BASES16[0], BASES16[1]),
+             (BASES16[2], BASES16[1]), (bytes([1, 0]), bytes([0, 255])))
+    for a, b in pairs:
+        want = (_int(a) > _int(b)) - (_int(a) < _int(b))
+        assert cmp(a, 0, b, 0, len(a)) == want and cmp(b, 0, a, 0, len(a)) == -want
+    assert cmp(b"\x05\x01", 1, b"\x01\x09", 0, 1) == 0
+
+
+def _locked(fn):
+    """Run fn with the MicroPython heap locked; did it allocate? (a no-op lock on CPython)"""
+    oom = False
+    micropython.heap_lock()
+    try:
+        fn()
+    except MemoryError:
+        oom = True
+    finally:
+        micropython.heap_unlock()
+    return not oom
+
+
+def test_helpers_allocate_nothing():
+    base = bytearray(BASES16[2])
+    a = bytearray(16)
+    dst = bytearray(16)
+    got = [0, 0, 0, 0, 0, 0]
+    add_shifted(a, 0, base, 0, 12345, 72)  # warm-up, and a target for index_of
+
+    def run():
+        i = 0
+        while i < 50:
+            add_shifted(dst, 0, base, 0, i * 4099, 8)
+            got[0] += index_of(dst, 0, base, 0, 8, 1 << 24, 16) == i * 4099
+            got[1] += index_of(a, 0, base, 0, 72, 1 << 20, 16) == 12345
+            got[2] += index_of(a, 0, base, 0, 3, 1 << 24, 16) == -1
+            got[3] += eq(dst, 0, dst, 0, 16)
+            copy(a, 0, a, 0, 16)
+            got[4] += cmp(a, 0, base, 0, 16) == 1
+            got[5] += not is_zero(a, 0, 16)
+            i += 1
+
+    if sys.implementation.name == "micropython":
+        assert not _locked(lambda: bytearray(4))  # the lock does catch an allocation
+    assert _locked(run), "a buf helper allocated with the heap locked"
+    assert got == [50, 50, 50, 50, 50, 50], got
