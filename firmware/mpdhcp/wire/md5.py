@@ -59,19 +59,6 @@ class MD5:
                 self.fill = 0
         self.total += ln
 
-    def update_byte(self, v, n):
-        """n copies of byte v (HMAC pads)."""
-        blk = self.block
-        i = 0
-        while i < n:
-            blk[self.fill] = v
-            self.fill += 1
-            i += 1
-            if self.fill == 64:
-                self._compress()
-                self.fill = 0
-        self.total += n
-
     def digest_into(self, dst, off):
         bits = self.total * 8  # messages here are < 2**27 bytes
         blk = self.block
