@@ -38,6 +38,15 @@ class Runner:
                 return e
         return None
 
+    def summaries(self):
+        """The start-up lines: each engine's summary, then what each journal had to skip."""
+        out = [e.summary() for _, e in self.engines]
+        for j in self.journals:
+            r = j.report()
+            if r:
+                out.append(r)
+        return out
+
     def now(self):
         return self.netif.now()
 
@@ -61,10 +70,10 @@ class Runner:
         """Wait for traffic or a timer, handle everything ready, commit, send."""
         netif = self.netif
         staged = 0
-        ctl = self.control.sock if self.control else None
+        ctl = self.control
         for obj, ev in netif.wait(self._wait_ms(wait_ms)):
-            if obj is ctl:
-                self.control.serve_one(self)
+            if ctl is not None and ctl.owns(obj):
+                ctl.on_ready(obj, self)  # never blocks: DHCP does not wait for it
                 continue
             i = netif.index_of(obj)
             eng = self.owner.get(i)
@@ -102,6 +111,8 @@ class Runner:
                 j.rewrite(e.dump)
         for fn in self.after_step:
             fn(now)
+        if ctl is not None:
+            ctl.tick(self)
         return staged
 
     def close(self):

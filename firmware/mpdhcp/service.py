@@ -132,8 +132,8 @@ def main(argv):
     except OSError as e:
         print("cannot start: %s" % e, file=sys.stderr)
         return 1
-    for name, eng in runner.engines:
-        print("mpdhcp: " + eng.summary())
+    for line in runner.summaries():
+        print("mpdhcp: " + line)
     try:
         runner.run()
     except KeyboardInterrupt:

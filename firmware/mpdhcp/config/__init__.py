@@ -58,7 +58,41 @@ def parse_doc(text):
     d = Doc()
     for k in doc:
         d.sections[k] = SECTIONS[k](doc[k], k)
+    _check_paths(d)
     return d
+
+
+# per section: (attribute, key path, kind) of every file the service writes or removes
+_SERVER_PATHS = (("lease_file", ".lease-database.name", "file"),
+                 ("control_socket", ".control-socket.socket-name", "socket"))
+_PATHS = {"Dhcp4": _SERVER_PATHS, "Dhcp6": _SERVER_PATHS,
+          "Client4": (("lease_file", ".lease-file", "file"), ("resolv_conf", ".resolv-conf", "file"))}
+
+
+def _norm(path):
+    while "//" in path:
+        path = path.replace("//", "/")
+    while "/./" in path:
+        path = path.replace("/./", "/")
+    return path[2:] if path.startswith("./") else path
+
+
+def _check_paths(d):
+    """No two files the service writes may be one (a control socket named like the lease file
+    would remove the journal at start); the Dhcp4 and Dhcp6 servers may share one control
+    socket, nothing else may."""
+    seen = {}
+    for name in sorted(d.sections):
+        for attr, key, kind in _PATHS.get(name, ()):
+            path = getattr(d.sections[name], attr, None)
+            if not path:
+                continue
+            n = _norm(path)
+            if n in seen:
+                where, other = seen[n]
+                if kind != "socket" or other != "socket":
+                    _fail(name + key, "%s is also %s: every file needs its own path" % (path, where))
+            seen[n] = (name + key, kind)
 
 
 def parse(text):

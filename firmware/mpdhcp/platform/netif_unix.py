@@ -50,6 +50,13 @@ class NetifUnix:
     def add_reader(self, obj):
         self.poller.register(obj, select.POLLIN)
 
+    def watch(self, obj, writable):
+        """Poll obj for reading, or (writable) for room to write; registering again updates."""
+        self.poller.register(obj, select.POLLOUT if writable else select.POLLIN)
+
+    def unwatch(self, obj):
+        self.poller.unregister(obj)
+
     def wait(self, timeout_ms):
         """Sockets ready to read, as an iterator of (object, events)."""
         return self.poller.ipoll(timeout_ms)

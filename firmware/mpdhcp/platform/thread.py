@@ -68,8 +68,8 @@ def start(config_path, netif, build, stack=16384):
     bg.runner = runner
     console.LOCK = bg.lock
     console.CONFIG_PATH = config_path
-    for name, eng in runner.engines:
-        print("mpdhcp: " + eng.summary())
+    for line in runner.summaries():
+        print("mpdhcp: " + line)
     bg.running = True
     bg.stopped = False
     try:

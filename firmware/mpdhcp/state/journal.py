@@ -4,11 +4,23 @@
 # packets and sends the staged replies only after it returns (group commit), so a client is
 # never told of a lease that a power cut could lose. A torn tail is skipped on load and the
 # file is rewritten (compacted) at start, so later appends never follow garbage.
+# Damage never spreads: a record that fails its check is skipped and replay resynchronises
+# on the next record marker whose record checks out, so a flipped bit loses at most the
+# record it hits; the damaged file is kept aside (PATH.corrupt-N) before the rewrite. A file
+# that cannot be read (permissions, a directory, a FIFO...) stops the start with a clear
+# error and stays as it was: it is never taken for an empty journal.
 import os
 from micropython import const
 
 MAGIC = const(0xA5)
 STAGE = const(4096)
+_S_IFMT = const(0o170000)
+_S_IFREG = const(0o100000)
+_ENOENT = const(2)
+
+
+class JournalError(OSError):
+    """The lease file cannot be used: the service must not start (and must not touch it)."""
 
 
 def crc16(buf, off, n, crc=0xFFFF):
@@ -35,7 +47,9 @@ class Journal:
         self.live = 0  # bytes the last compaction wrote
         self.bytes_written = 0
         self.commits = 0
-        self.skipped_tail = 0
+        self.skipped_tail = 0  # bytes after the last good record (a torn write)
+        self.damaged = []  # (offset, length) of each damaged stretch skipped before it
+        self.aside = None  # where the damaged original was kept
 
     def append(self, typ, src, off, ln):
         """Stage one record. Flushes early if the stage is full (still before any reply)."""
@@ -72,19 +86,38 @@ class Journal:
         return n
 
     def load(self, apply):
-        """Replay the journal: apply(type, buf, off, length) per valid record, in order."""
-        if self.memory is not None:
-            data = bytes(self.memory)
-        else:
-            try:
-                with open(self.path, "rb") as f:
-                    data = f.read()
-            except OSError:
-                data = b""
-        good = replay(data, apply)
+        """Replay the journal: apply(type, buf, off, length) per valid record, in order.
+        Raises JournalError when the file exists but cannot be read as a journal."""
+        data = bytes(self.memory) if self.memory is not None else self._read()
+        self.damaged = []
+        good = replay(data, apply, self.damaged)
         self.skipped_tail = len(data) - good
         self.size = good
         return good
+
+    def _read(self):
+        p = self.path
+        try:
+            mode = os.stat(p)[0]
+        except OSError as e:
+            if e.args[0] == _ENOENT:
+                return b""  # a first start: no leases yet
+            raise JournalError("%s: cannot use the lease file: %s" % (p, e))
+        if mode & _S_IFMT != _S_IFREG:
+            raise JournalError("%s: the lease file is not a regular file; refusing to start" % p)
+        try:
+            with open(p, "rb") as f:
+                return f.read()
+        except OSError as e:
+            raise JournalError("%s: cannot read the lease file: %s" % (p, e))
+
+    def report(self):
+        """One line on what replay skipped, or None when the file was sound."""
+        if not self.damaged:
+            return None
+        return "%s: %d damaged record stretch(es), %d bytes skipped; every intact record kept%s" % (
+            self.path or "journal", len(self.damaged), sum(n for _, n in self.damaged),
+            ("; the damaged original is kept as " + self.aside) if self.aside else "")
 
     def rewrite(self, dump):
         """Compact: write a fresh journal holding what dump(journal) stages, then switch to it."""
@@ -98,6 +131,8 @@ class Journal:
             return
         if self.f:
             self.f.close()
+        if self.damaged and self.aside is None:
+            self.aside = self._keep_aside()
         tmp = self.path + ".tmp"
         self.f = open(tmp, "wb")
         self.size = 0
@@ -107,6 +142,19 @@ class Journal:
         os.rename(tmp, self.path)
         self.f = open(self.path, "ab")
         self.live = self.size
+
+    def _keep_aside(self):
+        """Move the damaged file to PATH.corrupt-N (the first N free) before it is rewritten."""
+        n = 1
+        while n < 1000:
+            dst = "%s.corrupt-%d" % (self.path, n)
+            try:
+                os.stat(dst)
+            except OSError:
+                os.rename(self.path, dst)
+                return dst
+            n += 1
+        raise JournalError("%s: 999 damaged copies kept already; clear them out" % self.path)
 
     def wants_compaction(self):
         return self.size > 65536 and self.size > 4 * self.live
@@ -118,19 +166,38 @@ class Journal:
             self.f = None
 
 
-def replay(data, apply):
-    """Walk records in data; returns the length of the valid prefix."""
+def replay(data, apply, damaged=None):
+    """Walk the records in data, apply(type, buf, off, length) for each one that checks out.
+    A bad one (marker, length or CRC) is skipped: replay resumes at the next marker whose
+    record checks out, and (offset, length) of each skipped stretch goes into `damaged`.
+    Garbage after the last good record is a torn tail, not damage. Returns the end of the
+    last good record."""
     p = 0
     end = len(data)
+    good = 0
     while p + 5 <= end:
-        if data[p] != MAGIC:
-            break
-        ln = data[p + 2]
-        if p + ln + 5 > end:
-            break
-        c = crc16(data, p + 1, ln + 2)
-        if data[p + 3 + ln] != c >> 8 or data[p + 4 + ln] != c & 255:
-            break
-        apply(data[p + 1], data, p + 3, ln)
-        p += ln + 5
-    return p
+        if _valid(data, p, end):
+            ln = data[p + 2]
+            apply(data[p + 1], data, p + 3, ln)
+            p += ln + 5
+            good = p
+            continue
+        q = p + 1  # resynchronise
+        while q + 5 <= end and not (data[q] == MAGIC and _valid(data, q, end)):
+            q += 1
+        if q + 5 > end:
+            break  # nothing intact after it: a torn tail
+        if damaged is not None:
+            damaged.append((p, q - p))
+        p = q
+    return good
+
+
+def _valid(data, p, end):
+    if data[p] != MAGIC:
+        return False
+    ln = data[p + 2]
+    if p + ln + 5 > end:
+        return False
+    c = crc16(data, p + 1, ln + 2)
+    return data[p + 3 + ln] == c >> 8 and data[p + 4 + ln] == c & 255

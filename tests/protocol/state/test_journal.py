@@ -22,13 +22,58 @@ def test_append_commit_replay_roundtrip():
     assert j.bytes_written == 17 and j.commits == 1
 
 
-def test_corrupt_record_stops_replay():
+def test_a_corrupt_record_costs_only_itself():
     j = Journal(None)
     for i in range(3):
         j.append(1, bytes([i] * 4), 0, 4)
     j.commit()
     j.memory[9 + 3] ^= 0x40  # flip a bit in the second record's payload
-    assert _records(j) == [(1, b"\x00\x00\x00\x00")]
+    assert _records(j) == [(1, b"\x00\x00\x00\x00"), (1, b"\x02\x02\x02\x02")]
+    damaged = []
+    assert replay(bytes(j.memory), lambda *a: None, damaged) == 27
+    assert damaged == [(9, 9)]
+
+
+def _journal_of(n):
+    j = Journal(None)
+    for i in range(n):
+        j.append(1 + i % 3, bytes([(i * 7 + k) & 255 for k in range(4 + i % 9)]), 0, 4 + i % 9)
+    j.commit()
+    return bytes(j.memory), _records(j)
+
+
+def test_a_flipped_bit_anywhere_loses_at_most_the_record_it_hits():
+    data, want = _journal_of(40)
+    starts = []
+    p = 0
+    for typ, body in want:
+        starts.append(p)
+        p += len(body) + 5
+    for pos in range(len(data)):
+        for bit in (0x01, 0x80):
+            bad = bytearray(data)
+            bad[pos] ^= bit
+            got = []
+            replay(bytes(bad), lambda t, b, o, n: got.append((t, bytes(b[o:o + n]))))
+            hit = max(i for i in range(len(starts)) if starts[i] <= pos)
+            assert got == want[:hit] + want[hit + 1:] or got == want, (pos, bit)
+
+
+def test_zeroed_and_cut_stretches_keep_every_intact_record():
+    data, want = _journal_of(30)
+    assert len(data) > 300
+    for a, n in ((0, 64), (100, 37), (200, 60)):  # each followed by intact records
+        bad = bytearray(data)
+        for i in range(a, min(a + n, len(bad))):
+            bad[i] = 0
+        got = []
+        damaged = []
+        replay(bytes(bad), lambda t, b, o, ln: got.append((t, bytes(b[o:o + ln]))), damaged)
+        assert set(got) <= set(want) and len(got) >= len(want) - (n // 5 + 2), (a, n, len(got))
+        assert damaged and damaged[0][0] <= a
+    got = []
+    replay(data[:100] + data[140:], lambda t, b, o, ln: got.append((t, bytes(b[o:o + ln]))))
+    assert len(got) >= len(want) - 6
 
 
 def test_every_torn_length_is_skipped():

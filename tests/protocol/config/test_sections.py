@@ -1,0 +1,51 @@
+# config/__init__.py: the section registry, and the rule that no two files the service
+# writes are one (a control socket named like the lease file once removed the journal).
+from mpdhcp.config import parse_doc, ConfigError
+
+
+def _doc(lease, sock, client=None):
+    d = ('{"Dhcp4": {"interfaces-config": {"interfaces": ["s0"]}, '
+         '"lease-database": {"type": "memfile", "name": "%s"}, '
+         '"control-socket": {"socket-type": "unix", "socket-name": "%s"}, '
+         '"subnet4": [{"id": 1, "subnet": "192.168.77.0/24"}]}' % (lease, sock))
+    if client:
+        d += ', "Client4": {"interface": "wan0", "lease-file": "%s", "resolv-conf": "%s"}' % client
+    return d + "}"
+
+
+def _error(text):
+    try:
+        parse_doc(text)
+    except ConfigError as e:
+        return str(e)
+    return None
+
+
+def test_a_control_socket_named_like_the_lease_file_is_refused():
+    e = _error(_doc("/var/lib/mpdhcp/leases4.jnl", "/var/lib/mpdhcp/leases4.jnl"))
+    assert e and e.startswith("Dhcp4.control-socket.socket-name: ") and "Dhcp4.lease-database.name" in e, e
+    e = _error(_doc("/var/lib/mpdhcp/leases4.jnl", "/var/lib//mpdhcp/./leases4.jnl"))  # same file
+    assert e and "every file needs its own path" in e, e
+
+
+def test_client_files_may_not_collide_with_the_servers():
+    e = _error(_doc("/l4.jnl", "/run/m.sock", ("/l4.jnl", "/etc/resolv.conf")))
+    assert e and "Client4.lease-file" in e and "Dhcp4.lease-database.name" in e, e
+    e = _error(_doc("/l4.jnl", "/run/m.sock", ("/c4.jnl", "/run/m.sock")))
+    assert e and "Client4.resolv-conf" in e, e
+    assert _error(_doc("/l4.jnl", "/run/m.sock", ("/c4.jnl", "/etc/resolv.conf"))) is None
+
+
+def test_the_servers_may_share_one_control_socket():
+    d6 = ('"Dhcp6": {"interfaces-config": {"interfaces": ["s0"]}, '
+          '"lease-database": {"type": "memfile", "name": "/l6.jnl"}, '
+          '"control-socket": {"socket-type": "unix", "socket-name": "/run/m.sock"}, '
+          '"subnet6": [{"id": 1, "subnet": "2001:db8::/64", "interface": "s0"}]}')
+    text = _doc("/l4.jnl", "/run/m.sock")[:-1] + ", " + d6 + "}"
+    assert _error(text) is None
+    assert "every file needs its own path" in _error(text.replace("/l6.jnl", "/l4.jnl"))
+
+
+def test_unknown_sections_are_named():
+    e = _error('{"Dhcp5": {}}')
+    assert e and e.startswith("Dhcp5: unknown or unsupported section"), e
