@@ -25,11 +25,25 @@ SECTIONS = {"Dhcp4": _dhcp4, "Client4": _client4, "Dhcp6": _dhcp6}
 
 
 def load(path):
+    """Read and parse the config file. A file that is not UTF-8, or too large for this
+    board's free heap, is refused with its path before it is parsed."""
+    import gc
+
     try:
-        with open(path) as f:
-            text = f.read()
+        with open(path, "rb") as f:
+            size = f.seek(0, 2)
+            free = getattr(gc, "mem_free", None)  # MicroPython; CPython sets no limit here
+            if free is not None and size > free() // 8:
+                raise ConfigError("%s: %d bytes: too large for this board (%d bytes of heap free)" % (
+                    path, size, free()))
+            f.seek(0)
+            data = f.read()
     except OSError as e:
         raise ConfigError(path + ": cannot read: " + str(e))
+    try:
+        text = data.decode()
+    except UnicodeError:
+        raise ConfigError(path + ": not UTF-8 text")
     return parse_doc(text)
 
 
@@ -48,6 +62,8 @@ def parse_doc(text):
         doc = json.loads(text)
     except ValueError as e:
         raise ConfigError("config: not valid JSON: " + str(e))
+    except (RuntimeError, MemoryError):  # CPython's RecursionError; a board runs out of heap
+        raise ConfigError("config: nested too deeply or too large for this board")
     _want("config", doc, dict, "map")
     names = sorted(SECTIONS)
     for k in doc:

@@ -13,7 +13,7 @@
 #     "resolv-conf": "/etc/resolv.conf",      where DNS servers go (null: nowhere)
 #     "release-on-shutdown": true             RELEASE and deconfigure on a graceful stop
 #   }
-from .common import _want, _keys, _fail
+from .common import _want, _keys, _fail, _utf8
 from ..wire import options4
 
 # RFC 2131/2132 codes asked for by default: mask, routers, DNS, domain, MTU, broadcast, NTP,
@@ -52,7 +52,7 @@ def client4(d, p):
         h = _want(p + ".hostname", d["hostname"], str, "string")
         if not 1 <= len(h) <= 63:
             _fail(p + ".hostname", "must be 1..63 characters")
-        c.hostname = h.encode()
+        c.hostname = _utf8(p + ".hostname", h)
     if d.get("client-id") is not None:
         q = p + ".client-id"
         try:
@@ -69,7 +69,7 @@ def client4(d, p):
             v = _want(p + ".vendor-class", v, str, "string")
             if not 1 <= len(v) <= 255:
                 _fail(p + ".vendor-class", "must be 1..255 characters")
-            c.vendor_class = v.encode()
+            c.vendor_class = _utf8(p + ".vendor-class", v)
     if "requested-options" in d:
         q = p + ".requested-options"
         codes = _want(q, d["requested-options"], list, "list")

@@ -31,6 +31,14 @@ def _keys(path, d, allowed):
             _fail(path + "." + k, "unknown key")
 
 
+def _utf8(path, s):
+    """Text as UTF-8 bytes; a string that has none (a lone surrogate) fails with its path."""
+    try:
+        return s.encode()
+    except UnicodeError:
+        _fail(path, "not valid Unicode text")
+
+
 def _lifetime(path, v):
     _want(path, v, int, "integer")
     if v < 0 or v > 0xFFFFFFFF:

@@ -3,7 +3,7 @@
 from ..wire.addr import ip4, cidr, to_int, mask
 from ..wire import options4
 from ..wire.timing import t1_default, t2_default4
-from .common import _want, _keys, _fail, _lifetime
+from .common import _want, _keys, _fail, _lifetime, _utf8
 from .common import server_common, subnet_list, add_subnet, option_data, lease_database, subnet_head
 from .common import each_parsed
 
@@ -214,7 +214,7 @@ def _reservation(d, p, s):
         if not s.contains(r.addr):
             _fail(p + ".ip-address", d["ip-address"] + " is outside subnet")
     if "hostname" in d:
-        r.hostname = _want(p + ".hostname", d["hostname"], str, "string").encode()
+        r.hostname = _utf8(p + ".hostname", _want(p + ".hostname", d["hostname"], str, "string"))
         if not 1 <= len(r.hostname) <= 63:
             _fail(p + ".hostname", "must be 1..63 characters")
     return r

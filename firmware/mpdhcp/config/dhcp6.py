@@ -1,7 +1,7 @@
 # The Dhcp6 section: a strict subset of Kea's Dhcp6 schema, parsed into plain objects for
 # server6. Registered in config.SECTIONS; errors name the key path, e.g.
 # "Dhcp6.subnet6[0].pd-pools[0].delegated-len: 48 is shorter than prefix-len 56".
-from .common import _want, _keys, _fail, _lifetime, ConfigError  # noqa: F401
+from .common import _want, _keys, _fail, _lifetime, _utf8, ConfigError  # noqa: F401
 from .common import server_common, subnet_list, add_subnet, option_data, lease_database, subnet_head
 from .common import each_parsed
 from ..wire.addr6 import ip6, prefix6, in_prefix, to_int6, from_int6
@@ -196,7 +196,7 @@ def _subnet(d, p, g, gopts, galways):
     if "interface" in d:
         s.interface = _want(p + ".interface", d["interface"], str, "string")
     if "interface-id" in d:
-        s.interface_id = _want(p + ".interface-id", d["interface-id"], str, "string").encode()
+        s.interface_id = _utf8(p + ".interface-id", _want(p + ".interface-id", d["interface-id"], str, "string"))
         if not s.interface_id:
             _fail(p + ".interface-id", "must not be empty")
         if s.interface is not None:

@@ -87,11 +87,16 @@ def fqdn(name):
     """A domain name in DNS wire format (RFC 1035 3.1), as option 119 carries it."""
     out = bytearray()
     for label in name.strip().rstrip(".").split("."):
-        if not label or len(label) > 63:
+        b = label.encode()
+        if len(b) != len(label):
+            raise ValueError("%s: non-ASCII label; give its IDNA form (xn--...)" % name)
+        if not b or len(b) > 63:
             raise ValueError("bad domain name: " + name)
-        out.append(len(label))
-        out += label.encode()
+        out.append(len(b))
+        out += b
     out.append(0)
+    if len(out) > 255:
+        raise ValueError("%s: longer than 255 bytes on the wire" % name)
     return bytes(out)
 
 

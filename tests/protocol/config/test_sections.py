@@ -49,3 +49,28 @@ def test_the_servers_may_share_one_control_socket():
 def test_unknown_sections_are_named():
     e = _error('{"Dhcp5": {}}')
     assert e and e.startswith("Dhcp5: unknown or unsupported section"), e
+
+
+_BASE = ('{"Dhcp4": {"interfaces-config": {"interfaces": ["s0"]}, '
+         '"subnet4": [{"id": 1, "subnet": "192.168.77.0/24", %s}]}}')
+
+
+def test_deep_nesting_is_a_clear_error():
+    e = _error("[" * 20000 + "]" * 20000)
+    assert e and e.startswith("config: "), e
+
+
+def test_a_lone_surrogate_names_its_key_path():
+    e = _error(_BASE % '"reservations": [{"hw-address": "02:00:00:00:00:01", "hostname": "a\\ud800b"}]')
+    # CPython decodes the escape to a lone surrogate (refused with the key path); MicroPython
+    # refuses it while parsing the JSON: either way a clear error, never a traceback
+    assert e is None or e.startswith("Dhcp4.subnet4[0].reservations[0].hostname: ") or \
+        e.startswith("config: "), e
+
+
+def test_non_ascii_search_domains_are_refused_not_mis_encoded():
+    e = _error(_BASE % '"option-data": [{"name": "domain-search", "data": "ex\\u00e4mple.org"}]')
+    assert e and e.startswith("Dhcp4.subnet4[0].option-data[0].data: ") and "IDNA" in e, e
+    doc = parse_doc(_BASE % '"option-data": [{"name": "domain-search", "data": "xn--exmple-cua.org"}]')
+    wire = doc.get("Dhcp4").subnets[0].options[119]
+    assert wire == b"\x0exn--exmple-cua\x03org\x00"  # RFC 1035 3.1: length, octets

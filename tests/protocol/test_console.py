@@ -1,0 +1,52 @@
+# console.py: listings survive whatever a client stored (a hostname cut mid-character once
+# made lease4-get-all invalid JSON for as long as the lease lived), and the command table.
+import json
+from craft4 import pkt, opt, meta, exchange, server, MAC1
+from mpdhcp import console
+from mpdhcp.wire.addr import ip4
+
+
+class _Svc:
+    def __init__(self, eng):
+        self.eng = eng
+        self.sent = self.send_errors = 0
+        self.cfg = None
+
+    def engine(self, name):
+        return self.eng if name == "server4" else None
+
+    def now(self):
+        return 1000
+
+
+def _bound(s, name):
+    req = pkt(3, MAC1, opts=(opt(50, ip4("192.168.77.100")), opt(12, name)))
+    assert exchange(s, req, meta(), 1000)[0] > 0
+
+
+def test_a_long_utf8_hostname_is_cut_on_a_character_boundary():
+    s = server()
+    _bound(s, "é".encode() * 20)  # 40 bytes: the slot keeps 31
+    text = json.dumps(console.command({"command": "lease4-get-all"}, _Svc(s)))
+    lease = json.loads(text)["arguments"]["leases"][0]
+    assert lease["hostname"] == "é" * 15  # 30 bytes: the 16th character does not fit whole
+
+
+def test_a_listing_survives_any_stored_bytes():
+    s = server()
+    _bound(s, b"ok")
+    r = s.leases.find_addr(ip4("192.168.77.100"), 0)
+    s.leases.set_name(r, b"\xff\xfe\x80bad\x00", 0, 7)
+    leases = json.loads(json.dumps(console.leases(_Svc(s))))
+    assert leases[0]["hostname"].endswith("bad?") and leases[0]["ip-address"] == "192.168.77.100"
+
+
+def test_one_command_table_answers_and_names_the_unknown():
+    s = _Svc(server())
+    assert console.command({"command": "leases"}, s) == {"result": 0, "arguments": {"leases": []}}
+    assert console.command({"command": "statistic-get-all"}, s)["arguments"]["discover"] == 0
+    bad = console.command({"command": "lease9-get-all"}, s)
+    assert bad["result"] == 2 and "lease4-get-all" in bad["text"]
+    assert console.command("not a dict", s)["result"] == 2
+    assert console.streamer({"command": "lease4-get-all"}) is console.each_lease
+    assert console.streamer({"command": "stats"}) is None
