@@ -9,7 +9,8 @@ def main(argv=None):
     sub = ap.add_subparsers(dest="verb", required=True)
     for mod in (serve, ctl):
         mod.add_parser(sub)
-    for name in ("demo", "bench", "config_check", "build", "flash", "board_inspect", "export_kea"):
+    for name in ("demo", "bench", "config_check", "build", "flash", "board_inspect", "export_kea",
+                 "fuzz", "stress"):
         try:
             mod = __import__("host_tools." + name, fromlist=["add_parser"])
         except ImportError:

@@ -8,7 +8,7 @@ from craft4 import pkt, opt, meta, options, server
 from mpdhcp.wire.addr import ip4
 from mpdhcp.v4 import client4 as C
 from mpdhcp.wire import packet4 as P
-from mpdhcp.config import parse_doc, ConfigError
+from mpdhcp.config import parse_doc
 from mpdhcp.slot import Slot, KIND_BROADCAST, KIND_UNICAST
 from mpdhcp.state.journal import Journal
 
@@ -536,38 +536,6 @@ def test_release_on_shutdown():
 
 
 # -- config -----------------------------------------------------------------------------------------
-
-def _err(text):
-    try:
-        parse_doc(text)
-    except ConfigError as e:
-        return str(e)
-    return None
-
-
-def test_config_defaults_and_keys():
-    c = parse_doc('{"Client4": {"interface": "wan0"}}').get("Client4")
-    assert c.interface == "wan0" and c.prl == PRL and c.offer_window == 2 and c.hostname is None
-    assert c.client_id is None and c.vendor_class == b"mpdhcp" and c.resolv_conf == "/etc/resolv.conf"
-    c = parse_doc('{"Client4": {"interface": "wan0", "client-id": "ff:00:01", "vendor-class": null,'
-                  ' "requested-options": [1, 3], "resolv-conf": null, "lease-file": "/l"}}').get("Client4")
-    assert c.client_id == b"\xff\x00\x01" and c.vendor_class is None and c.prl == b"\x01\x03"
-    assert c.resolv_conf is None and c.lease_file == "/l"
-
-
-def test_config_errors_name_the_key_path():
-    assert _err('{"Client4": {}}') == "Client4.interface: required"
-    assert _err('{"Client4": {"interface": "c0", "bogus": 1}}') == "Client4.bogus: unknown key"
-    assert _err('{"Client4": {"interface": "c0", "requested-options": [1, "x"]}}') == \
-        "Client4.requested-options[1]: expected integer, got string"
-    assert _err('{"Client4": {"interface": "c0", "requested-options": [300]}}') == \
-        "Client4.requested-options[0]: option code out of range 1..254"
-    assert _err('{"Client4": {"interface": "c0", "client-id": "zz"}}').startswith("Client4.client-id: ")
-    assert _err('{"Client4": {"interface": "c0", "offer-window": 99}}') == \
-        "Client4.offer-window: out of range 0..60 seconds"
-    assert _err('{"Client4": {"interface": "c0", "hostname": 5}}') == \
-        "Client4.hostname: expected string, got integer"
-
 
 def test_client_id_from_config_is_sent():
     c = client(', "client-id": "00:61:62"')
