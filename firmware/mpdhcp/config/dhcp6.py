@@ -258,7 +258,9 @@ def _pd_pools(s, d, p):
         dlen = _want(q + ".delegated-len", pd["delegated-len"], int, "integer")
         if not 1 <= plen <= 128:
             _fail(q + ".prefix-len", "out of range 1..128")
-        if not plen <= dlen <= 128:
+        if dlen > 128:
+            _fail(q + ".delegated-len", "out of range %d..128" % plen)
+        if dlen < plen:
             _fail(q + ".delegated-len", "%d is shorter than prefix-len %d" % (dlen, plen))
         try:
             pre, _ = prefix6(_want(q + ".prefix", pd["prefix"], str, "string") + "/%d" % plen)

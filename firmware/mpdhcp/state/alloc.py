@@ -153,7 +153,10 @@ class Alloc:
 
     def reserved_for(self, si, a, off, plen):
         """The reservation holding a[off:]/plen in subnet si, or None."""
-        lst = self.resmap[si].get(self._hash(a, off, plen))
+        m = self.resmap[si]
+        if not m:
+            return None  # no reservations in si: skip the hash
+        lst = m.get(self._hash(a, off, plen))
         if lst is not None:
             for res, ra, rp in lst:
                 if rp == plen and eq(ra, 0, a, off, self.width):

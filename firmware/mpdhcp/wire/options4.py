@@ -174,34 +174,47 @@ def decode_classless(buf, n):
 
 
 def decode_search(buf, n):
-    """RFC 3397 option 119 (DNS wire names, with compression pointers) -> [names]."""
+    """RFC 3397 option 119 (DNS wire names, RFC 1035 3.1 and 4.1.4 compression) -> [names].
+    Stops at the first malformed name (a label type 01/10, a read past n, a pointer loop, a
+    name over 255 octets) and returns the names before it; labels are octets, shown as text
+    with '?' for what is not UTF-8."""
     names = []
     i = 0
-    guard = 0
-    while i < n and guard < 64:
-        guard += 1
-        labels = []
-        j = i
-        end = -1
-        hops = 0
-        while j < n and hops < 32:
-            ln = buf[j]
-            if ln == 0:
-                if end < 0:
-                    end = j + 1
-                break
-            if ln & 0xC0 == 0xC0:
-                if j + 1 >= n:
-                    return names
-                if end < 0:
-                    end = j + 2
-                j = ((ln & 0x3F) << 8) | buf[j + 1]
-                hops += 1
-                continue
-            labels.append(bytes(buf[j + 1 : j + 1 + ln]).decode())
-            j += 1 + ln
+    while i < n and len(names) < 64:
+        end, name = _one_name(buf, n, i)
         if end < 0:
-            return names
-        names.append(".".join(labels))
+            break
+        names.append(name)
         i = end
     return names
+
+
+def _one_name(buf, n, i):
+    """(offset after the name at i, its text), or (-1, None) when malformed."""
+    labels = []
+    j = i
+    end = -1
+    size = 1
+    hops = 0
+    while j < n:
+        ln = buf[j]
+        if ln == 0:
+            return (end if end >= 0 else j + 1), ".".join(labels)
+        if ln & 0xC0 == 0xC0:
+            if j + 1 >= n or hops >= 32:
+                return -1, None  # cut short, or a pointer loop
+            if end < 0:
+                end = j + 2
+            j = ((ln & 0x3F) << 8) | buf[j + 1]
+            hops += 1
+            continue
+        size += ln + 1
+        if ln & 0xC0 or j + 1 + ln > n or size > 255:
+            return -1, None  # a reserved label type, a label past the option, too long
+        b = bytes(buf[j + 1:j + 1 + ln])
+        try:
+            labels.append(b.decode())
+        except UnicodeError:
+            labels.append("".join(chr(c) if 32 <= c < 127 else "?" for c in b))
+        j += 1 + ln
+    return -1, None
