@@ -84,12 +84,17 @@ class MD5:
             dst[off + 4 * w + 3] = h[2 * w] >> 8
         self.reset()
 
-    def _compress(self):
+    def _load(self):
+        """The 64-byte block as 16 little-endian words, each as (high, low) 16-bit halves."""
         blk = self.block
         m = self.m
         for w in range(16):
             m[2 * w] = blk[4 * w + 2] | (blk[4 * w + 3] << 8)
             m[2 * w + 1] = blk[4 * w] | (blk[4 * w + 1] << 8)
+
+    def _compress(self):
+        self._load()
+        m = self.m
         h = self.h
         ah = h[0]
         al = h[1]
