@@ -96,6 +96,11 @@ def stats(svc=None):
     d = _engine_stats(eng) if eng is not None else {}
     d["sent"] = s.sent
     d["send_errors"] = s.send_errors
+    import gc
+
+    if hasattr(gc, "mem_alloc"):  # MicroPython: the heap a soak test watches
+        d["heap_alloc"] = gc.mem_alloc()
+        d["heap_free"] = gc.mem_free()
     return d
 
 
