@@ -227,7 +227,7 @@ class Alloc:
         for pool in self.pools[si][kind]:
             if self._free(si, kind, pool, own):
                 return self.take(NOBODY, si, kind, self.cand, 0, pool.plen, res, mine, now)
-        r = t.oldest_reusable(si, kind, now)
+        r = t.oldest_reusable(si, kind, now, True)
         if r >= 0:
             t.addr_into(r, self.cand, 0)
             return self.take(r, si, kind, self.cand, 0, t.plen(r), res, mine, now)

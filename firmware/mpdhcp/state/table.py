@@ -407,9 +407,11 @@ class Table:
 
     # -- reuse ----------------------------------------------------------------------------------
 
-    def oldest_reusable(self, subnet, kind, now):
+    def oldest_reusable(self, subnet, kind, now, offers=False):
         """The record of `subnet` and `kind` (not pinned) whose address was given up longest
-        ago, or -1: the oldest inactive list head. O(1)."""
+        ago, or -1: the oldest inactive list head. O(1). With `offers`, when none is given up,
+        the oldest offer still held: an offer is no promise (RFC 2131 4.3.1 leaves its hold
+        to the server), so a DISCOVER flood can slow new clients but never lock them out."""
         best = -1
         best_exp = 0
         s = OFFERED
@@ -421,18 +423,25 @@ class Table:
                     best = r
                     best_exp = e
             s += 1
+        if best < 0 and offers:
+            best = self.head(subnet, kind, OFFERED)
         return best
 
     def any_reusable(self, now):
-        """Any record, in any subnet, that holds no address now (for a full table), or -1."""
+        """Any record, in any subnet, that holds no address now, else the oldest offer (for a
+        full table), or -1."""
         nsub = len(self.heads) // (8 * _NLISTS)
-        for sub in range(nsub):
-            r = self.oldest_reusable(sub, 0, now)
-            if r < 0:
-                r = self.oldest_reusable(sub, 1, now)
-            if r >= 0:
-                return r
-        return -1
+        offers = False
+        while True:
+            for sub in range(nsub):
+                r = self.oldest_reusable(sub, 0, now, offers)
+                if r < 0:
+                    r = self.oldest_reusable(sub, 1, now, offers)
+                if r >= 0:
+                    return r
+            if offers:
+                return -1
+            offers = True
 
     def held(self):
         """Records in use (any state but free): what a restart restored, for the log."""

@@ -114,8 +114,10 @@ def _pool_config(n):
 def _lookups_for_one_more_discover(n):
     s = server(_pool_config(n), capacity=n)
     m = meta(ifaddr="10.0.0.1")
-    for i in range(n):
-        exchange(s, pkt(1, _mac(i)), m, now=1000)  # offers hold every address for 30 s
+    for i in range(n):  # every address bound: nothing free, nothing to reuse
+        d = exchange(s, pkt(1, _mac(i)), m, now=1000)[1]
+        req = pkt(3, _mac(i), opts=(opt(50, d.buf[16:20]), opt(54, ip4("10.0.0.1"))))
+        assert exchange(s, req, m, now=1000)[0] > 0
     count = [0]
     find = s.leases.find_addr
 
@@ -163,6 +165,30 @@ def test_an_exhausted_prefix_pool_costs_the_same_per_ia_whatever_its_size():
     small = _prefix_lookups_for_85_ias(48)  # 256 prefixes
     big = _prefix_lookups_for_85_ias(47)  # 512
     assert small == big and big <= 85, (small, big)  # the old scan: the pool, per IA, twice
+
+
+def test_a_discover_flood_slows_new_clients_but_never_locks_them_out():
+    # The rule under a random-MAC DISCOVER flood: offers hold an address 30 s, but when the
+    # pool has nothing free or given up, the oldest offer is reused (an offer is no promise,
+    # RFC 2131 4.3.1); bound leases, declined ones in probation and reservations never are.
+    s = server()  # a 10-address pool, .50 reserved for MAC_RES
+    m = meta()
+    _fill(s, 3, now=1000)  # three bound clients (.100-.102)
+    for i in range(100, 140):  # the flood: 40 strangers, 7 free addresses
+        exchange(s, pkt(1, _mac(i)), m, now=1001)
+    n, out = exchange(s, pkt(1, _mac(500)), m, now=1002)  # a real client arrives
+    assert n > 0 and yiaddr(out.buf) not in ("192.168.77.100", "192.168.77.101", "192.168.77.102")
+    assert _request(s, _mac(500), yiaddr(out.buf), now=1002, sid="192.168.77.1") == b"\x05"
+    for i in range(1, 4):  # the bound clients renew undisturbed
+        a = "192.168.77.%d" % (99 + i)
+        r = pkt(3, _mac(i), ciaddr=a)
+        assert options(*_swap(exchange(s, r, m, now=1003)))[53] == b"\x05"
+    assert _request(s, MAC_RES, "192.168.77.50", now=1003, sid="192.168.77.1") == b"\x05"
+
+
+def _swap(ex):
+    n, out = ex
+    return out.buf, n
 
 
 def test_pool_bitmap_finds_the_one_free_step_and_wraps():
