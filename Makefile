@@ -14,7 +14,7 @@ PEER_PKGS := kea-dhcp4-server kea-dhcp6-server kea-admin isc-dhcp-client isc-dhc
 PEER_SERVICES := kea-dhcp4-server kea-dhcp6-server kea-dhcp-ddns-server kea-ctrl-agent \
                  isc-dhcp-server isc-dhcp-server6 isc-dhcp-relay isc-dhcp-relay6
 
-.PHONY: venv peers test demo bench
+.PHONY: venv peers test demo bench stress
 
 venv: $(VENV_STAMP)
 
@@ -51,3 +51,9 @@ demo: venv peers
 
 bench: venv peers
 	$(PY) -m host_tools bench
+
+# The stress campaign (fuzzing, power cuts, journal damage, starvation, soak): figures in
+# build/stress.json. `make test` runs a short version of it (tests/interop/test_stress_quick.py,
+# tests/protocol/test_corpus.py).
+stress: venv peers
+	$(PY) -m host_tools stress --json-out build/stress.json
