@@ -3,8 +3,8 @@
 # listings written lease by lease). Commands come from console.COMMANDS.
 #
 # It never holds up DHCP: every socket is non-blocking and served from the runner's poll, a
-# request may be at most MAX_REQUEST bytes, at most MAX_CONN connections are open (more are
-# closed at once), and a connection that makes no progress for IDLE seconds (a request sent
+# request may be at most MAX_REQUEST bytes, at most MAX_CONN connections are open (a new one
+# closes the oldest), and a connection that makes no progress for IDLE seconds (a request sent
 # a byte at a time, a reader that never reads) is closed. The socket is created mode 0600 in
 # a private folder and moved into place, so only its owner (root, for the service) can
 # connect whatever the umask; a stale socket is replaced, anything else at the path is left
@@ -34,7 +34,7 @@ def _sh(path):
 
 
 class _Conn:
-    def __init__(self, sock, now):
+    def __init__(self, sock, now, born):
         self.sock = sock
         self.inbuf = b""
         self.out = b""  # bytes waiting to be written
@@ -43,6 +43,7 @@ class _Conn:
         self.first = True
         self.closing = False  # close once out is written
         self.deadline = now + IDLE
+        self.born = born  # accept order: the oldest goes first when full
 
 
 class ControlSocket:
@@ -59,6 +60,7 @@ class ControlSocket:
         s.setblocking(False)
         self.sock = s
         self.conns = {}  # socket -> _Conn
+        self.accepted = 0
 
     def _bind_private(self, s, path):
         d = path + ".new"
@@ -107,11 +109,15 @@ class ControlSocket:
                 s, _ = self.sock.accept()
             except OSError:
                 return  # nothing more waiting
-            if len(self.conns) >= MAX_CONN:
-                s.close()  # full: its client can try again
-                continue
+            if len(self.conns) >= MAX_CONN:  # full: the oldest goes, the newcomer is served
+                oldest = None
+                for c in self.conns.values():
+                    if oldest is None or c.born < oldest.born:
+                        oldest = c
+                self._close(oldest, svc)
             s.setblocking(False)
-            self.conns[s] = _Conn(s, svc.now())
+            self.accepted += 1
+            self.conns[s] = _Conn(s, svc.now(), self.accepted)
             svc.netif.watch(s, False)
 
     def _read(self, c, svc):
