@@ -95,6 +95,10 @@ class Leases6(Table):
     def find_mine(self, subnet, kind):
         return self.find_ia(self.ckeylen, kind, subnet)
 
+    def is_mine(self, r):
+        """Does record r belong to the current client (any of its IAs)?"""
+        return self.key_is(r, self.ckeylen)
+
     # -- addresses and prefixes ---------------------------------------------------------------
 
     def _ahash(self, a, off, plen):

@@ -352,6 +352,14 @@ class Table:
         self.set(r, RELEASED, now)
         self._stage(r)
 
+    def withdraw(self, r, now):
+        """An offer the client did not take: the record goes back to what the journal holds
+        of it (released, when it held this address before), or is dropped (nothing held)."""
+        if self.recs[r * self.rec + self.o_flags] & F_DURABLE:
+            self.release(r, now)
+        else:
+            self.drop(r)
+
     def decline(self, r, until):
         """The client found the address in use: nobody's until `until` (probation)."""
         self.unkey(r)
@@ -425,6 +433,8 @@ class Table:
             s += 1
         if best < 0 and offers:
             best = self.head(subnet, kind, OFFERED)
+            if best >= 0 and self.is_mine(best):
+                best = -1  # never the current client's own offer (another of its IAs)
         return best
 
     def any_reusable(self, now):

@@ -47,6 +47,8 @@ class Server4:
             self.stats[k] = 0
         self.leases.stats = self.stats
         self.scratch = bytearray(256)  # option data gathered from the request
+        self.cid = bytearray(255)  # the client-id, whole (RFC 3396 concatenated), and its length
+        self.cidlen = -1
         self.target = bytearray(4)  # the address a request is about
         self.cand = bytearray(4)
         self.done = bytearray(256)  # options already written into the reply
@@ -138,22 +140,24 @@ class Server4:
         o = self.opts
         s = self.scratch
         if o.has(P.OPT_CLIENT_ID):
-            ln = o.gather(rx, P.OPT_CLIENT_ID, s, 0, 255)
-            self.leases.load_client(s, 0, ln, L.F_CID, rx, P.CHADDR)
+            ln = o.gather(rx, P.OPT_CLIENT_ID, self.cid, 0, 255)
+            self.cidlen = ln
+            self.leases.load_client(self.cid, 0, ln, L.F_CID, rx, P.CHADDR)
         else:
+            self.cidlen = -1
             s[0] = rx[P.HTYPE]
             P.copy(s, 1, rx, P.CHADDR, 6)
             self.leases.load_client(s, 0, 7, 0, rx, P.CHADDR)
 
     def _reservation(self, rx, sub):
-        """This client's reservation in sub, or None (matched by client-id or hw-address)."""
-        o = self.opts
-        cid = o.at(P.OPT_CLIENT_ID)
+        """This client's reservation in sub, or None: matched by hw-address, or by the whole
+        client-id (the one that keys its lease, however many options carried it)."""
+        n = self.cidlen
         for r in sub.reservations:
             if r.hw is not None:
                 if P.eq(r.hw, 0, rx, P.CHADDR, 6):
                     return r
-            elif cid >= 0 and len(r.cid) == rx[cid - 1] and P.eq(r.cid, 0, rx, cid, len(r.cid)):
+            elif n >= 0 and len(r.cid) == n and P.eq(r.cid, 0, self.cid, 0, n):
                 return r
         return None
 
@@ -231,7 +235,7 @@ class Server4:
         lt = self.leases
         r = lt.find_mine(sub.index, 0)
         if r >= 0 and lt.state(r) == L.OFFERED:
-            lt.set(r, L.RELEASED, now)  # never journaled: the offer was not either
+            lt.withdraw(r, now)
         return self._drop("dropped_not_for_us")
 
     def _ack_lease(self, rx, r, sub, meta, now, out, res, renewal):
