@@ -479,8 +479,8 @@ def capture(lab, ns, ifname):
 _HOOK = r'''#!/bin/sh
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 ev="${reason:-$1}"
-# one append of a finished block, closed by @@END, so a reader never sees half an event
-t="%(events)s.$$"; { echo "@@EVENT $ev"; env; echo "@@END"; } > "$t"; cat "$t" >> "%(events)s"; rm -f "$t"
+# the interface is configured first, then the event recorded: a test that saw the event
+# finds the address already there (recording first made test_udhcpc_daemon_renew flaky)
 if [ "%(configure)s" = 1 ]; then
 case "$ev" in
   bound|renew) [ -n "$ip" ] && ip addr replace "$ip/${mask:-24}" dev "$interface" ;;
@@ -493,6 +493,8 @@ case "$ev" in
     [ -n "$old_ip_address" ] && ip addr del "$old_ip_address/$old_subnet_mask" dev "$interface" 2>/dev/null ;;
 esac
 fi
+# one append of a finished block, closed by @@END, so a reader never sees half an event
+t="%(events)s.$$"; { echo "@@EVENT $ev"; env; echo "@@END"; } > "$t"; cat "$t" >> "%(events)s"; rm -f "$t"
 exit 0
 '''
 
