@@ -4,7 +4,7 @@
 # disk as before: replay of an older journal works).
 from micropython import const
 from .table import Table, KEYMAX, F_INDEXED, F_DURABLE, F_PINNED
-from .table import FREE, OFFERED, BOUND, RELEASED, DECLINED  # noqa: F401  (this module's API)
+from .table import FREE, OFFERED, BOUND, RELEASED, DECLINED, journaled  # noqa: F401  (API)
 from ..wire.buf import copy
 
 REC = const(40)  # bytes per lease record
@@ -197,7 +197,8 @@ class Leases4(Table):
         touched, or -1."""
         if typ == J_LEASE4 and ln >= REC + 1:
             si = buf[off + R_SUBNET]
-            if si >= len(subnets) or not subnets[si].contains(buf, off + R_ADDR):
+            if si >= len(subnets) or not subnets[si].contains(buf, off + R_ADDR) \
+                    or not journaled(buf[off + R_STATE]):
                 return -1
             r = self.find_addr(buf, off + R_ADDR)
             if r < 0:
@@ -213,7 +214,7 @@ class Leases4(Table):
             self.set_name(r, buf, off + REC + 1, min(buf[off + REC], ln - REC - 1))
         elif typ == J_STATE4 and ln == 9:
             r = self.find_addr(buf, off)
-            if r < 0:
+            if r < 0 or not journaled(buf[off + 4]):
                 return -1
             self.set(r, buf[off + 4], _u32(buf, off + 5))
         elif typ == J_DROP4 and ln == 4:

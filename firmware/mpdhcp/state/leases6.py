@@ -6,7 +6,7 @@
 # across versions. Heap per lease: REC + 2 (reuse list) + 2 * 2 * (index slots, 2..4).
 from micropython import const
 from .table import Table, KEYMAX, F_INDEXED, F_DURABLE, F_PINNED
-from .table import FREE, OFFERED, BOUND, RELEASED, DECLINED  # noqa: F401  (this module's API)
+from .table import FREE, OFFERED, BOUND, RELEASED, DECLINED, journaled  # noqa: F401  (API)
 from ..wire.buf import copy, eq
 
 REC = const(52)  # bytes per lease record
@@ -241,6 +241,8 @@ class Leases6(Table):
             kind = buf[off + _D_KIND]
             if si >= len(subnets) or kind == NA and not subnets[si].contains(buf, off + R_ADDR):
                 return -1  # the config changed: that subnet is gone
+            if kind > PD or buf[off + R_PLEN] > 128 or not journaled(buf[off + R_STATE]):
+                return -1  # not a record this table writes
             r = self.find_addr(buf, off + R_ADDR, buf[off + R_PLEN])
             if r < 0:
                 r = self.new()
@@ -254,7 +256,7 @@ class Leases6(Table):
             self._apply_state(r, buf[off + R_STATE], buf, off + R_EXPIRY, buf[off + R_FLAGS])
         elif typ == J_STATE6 and (ln == 24 or ln == 25):
             r = self.find_addr(buf, off + 2, buf[off + 1])
-            if r < 0:
+            if r < 0 or not journaled(buf[off + 18]):
                 return -1
             self._apply_state(r, buf[off + 18], buf, off + 19, buf[off + 23])
             if ln == 25:

@@ -27,7 +27,12 @@ F_PINNED = const(0x40)  # flags: reserved address or client: in no reuse list
 F_DURABLE = const(0x20)  # flags: a journal record holds this record's client and address
 F_LINKED = const(0x10)  # flags: in its reuse list
 _EMPTY = const(0)
-_NLISTS = const(4)  # reuse lists per subnet: OFFERED..DECLINED
+_NLISTS = const(4)
+
+
+def journaled(state):
+    """Is `state` one the journal holds (bound, released, declined)? Replay skips others."""
+    return BOUND <= state <= DECLINED  # reuse lists per subnet: OFFERED..DECLINED
 
 
 class Table:
