@@ -178,6 +178,8 @@ def _reserve(hw, ip, hostname, subnet_id, svc):
     for q in sub.reservations:
         if q.addr == res.addr or (q.hw is not None and q.hw == res.hw):
             raise ValueError("%s or %s is already reserved" % (ip, hw))
+    if eng.alloc.is_own(sub.index, 0, res.addr, 32):
+        raise ValueError(ip + " is this server's own address")
     lt = eng.leases
     r = lt.find_addr(a, 0)
     if r >= 0 and lt.active(r, s.now()):

@@ -107,6 +107,12 @@ def dhcp4(d, p):
         s = _subnet(sd, q, valid, t1, t2, auth, gopts, galways)
         add_subnet(c, s, q)
     _check_overlaps(c.subnets, p)
+    own = [a for _, a in c.interfaces if a is not None]
+    for i, s in enumerate(c.subnets):
+        for k, r in enumerate(s.reservations):
+            if r.addr is not None and r.addr in own:
+                _fail("%s.subnet4[%d].reservations[%d].ip-address" % (p, i, k),
+                      "%d.%d.%d.%d is this server's own address" % tuple(r.addr))
     return c
 
 

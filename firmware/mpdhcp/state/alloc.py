@@ -134,13 +134,20 @@ class Alloc:
 
     def add_reservation(self, si, res, a, plen, kind):
         """Set a[:]/plen aside for reservation res (config time, or console reserve)."""
+        if self.is_own(si, kind, a, plen):
+            raise ValueError("that is the server's own address")
+        k = self._step(si, kind, a, 0, plen)
         lst = self.resmap[si].setdefault(self._hash(a, 0, plen), [])
         lst.append((res, a, plen))
-        k = self._step(si, kind, a, 0, plen)
         if k >= 0:
             pool = self.at
             pool.pinned[k] = res
             pool.mark(k, True)
+
+    def is_own(self, si, kind, a, plen):
+        """Is a/plen one of the server's own addresses (as pinned at start or learned)?"""
+        k = self._step(si, kind, a, 0, plen)
+        return k >= 0 and k in self.at.pinned and self.at.pinned[k] is None
 
     def pin_own(self, a, off):
         """The server's own address never goes to a client."""
@@ -228,7 +235,7 @@ class Alloc:
             if self._free(si, kind, pool, own):
                 return self.take(NOBODY, si, kind, self.cand, 0, pool.plen, res, mine, now)
         r = t.oldest_reusable(si, kind, now, True)
-        if r >= 0:
+        if r >= 0 and (own is None or not eq(t.recs, t.addr_off(r), own, 0, self.width)):
             t.addr_into(r, self.cand, 0)
             return self.take(r, si, kind, self.cand, 0, t.plen(r), res, mine, now)
         return -1
@@ -244,9 +251,11 @@ class Alloc:
                 if k < 0:
                     return False
                 pool.nth(k, c)
-                if own is None or not eq(c, 0, own, 0, self.width):
+                if own is not None and eq(c, 0, own, 0, self.width):
+                    pool.pinned[k] = None  # our own address, learned from the arrival socket
+                elif t.find_addr(c, 0, pool.plen) < 0:
                     return True
-                pool.pinned[k] = None  # our own address, learned from the arrival socket
+                # else a record of another subnet holds it (a journal from another config)
                 pool.mark(k, True)
         tries = t.count + len(pool.pinned) + 2
         while tries > 0:

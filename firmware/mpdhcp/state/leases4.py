@@ -209,6 +209,7 @@ class Leases4(Table):
             self.ckeylen = buf[off + R_KEYLEN]
             self.cflags = buf[off + R_FLAGS] & F_CID
             copy(self.chw, 0, buf, off + R_HW, 6)
+            self._one_per_client(r, si, 0)
             self.take(r, si, 0, buf, off + R_ADDR, 32, False)
             self.set(r, buf[off + R_STATE], _u32(buf, off + R_EXPIRY))
             self.set_name(r, buf, off + REC + 1, min(buf[off + REC], ln - REC - 1))

@@ -251,6 +251,7 @@ class Leases6(Table):
             copy(self.key, 0, buf, off + R_KEY, KEYMAX)  # the stored fingerprint, as it is
             self.ckeylen = buf[off + R_KEYLEN]
             self.set_iaid(buf, off + R_IAID)
+            self._one_per_client(r, si, kind)
             self.take(r, si, kind, buf, off + R_ADDR, buf[off + R_PLEN], False)
             self.recs[r * REC + R_IFX] = buf[off + _D_IFX]
             self._apply_state(r, buf[off + R_STATE], buf, off + R_EXPIRY, buf[off + R_FLAGS])

@@ -394,6 +394,15 @@ class Table:
         if self.journal is not None:
             self.journal.append(typ, buf, 0, ln)
 
+    def _one_per_client(self, r, subnet, kind):
+        """Replay: record r is about to become the current client's; an older record of that
+        client (and IA) in the subnet goes, as it would have live (a damaged journal may lack
+        the drop record)."""
+        if self.ckeylen:
+            other = self.find_mine(subnet, kind)
+            if other >= 0 and other != r:
+                self.drop(other)
+
     def dump(self, journal):
         """Compaction: stage every lease worth keeping, each reuse list in its order (so replay
         rebuilds the same order), pinned records after."""

@@ -329,9 +329,9 @@ class Server4:
         self.leases.dump(journal)
 
     def reserve(self, sub, res):
-        """Console: add reservation res to sub on the running server."""
-        sub.reservations.append(res)
+        """Console: add reservation res to sub on the running server (ValueError: refused)."""
         self.alloc.add_reservation(sub.index, res, res.addr, 32, 0)
+        sub.reservations.append(res)
         self.leases.reserve += 1
         r = self.leases.find_addr(res.addr, 0)
         if r >= 0:

@@ -174,7 +174,7 @@ class Reconfigure6:
             raise ValueError("Reconfigure asks for Renew (5), Rebind (6) or Information-request (11)")
         lt = self.leases
         r = lt.find_addr(a, off, plen)
-        if r < 0 or lt.state(r) != L.BOUND or lt.recs[r * L.REC + L.R_KEYLEN] == 0:
+        if r < 0 or lt.state(r) != L.BOUND or not 0 < lt.recs[r * L.REC + L.R_KEYLEN] <= L.KEYMAX:
             raise ValueError("no bound lease for that address")
         if not lt.flags(r) & L.F_RECONF:
             raise ValueError("that client never sent Reconfigure Accept")
@@ -225,7 +225,7 @@ class Reconfigure6:
         lt = self.leases
         o = r * L.REC
         klen = lt.recs[o + L.R_KEYLEN]
-        if lt.state(r) != L.BOUND or not klen:
+        if lt.state(r) != L.BOUND or not 0 < klen <= L.KEYMAX:  # a DUID we can name whole
             return 0
         b = out.buf
         w = self.w
