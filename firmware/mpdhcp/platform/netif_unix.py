@@ -99,6 +99,7 @@ class NetifUnix:
             return False
 
     _t_s = None  # the wall clock (engine seconds) read at tick _t_ms
+    _last = 0  # the last second returned
 
     def random_bytes(self, n):
         """Secrets (the DHCPv6 Reconfigure secret): the platform's entropy source."""
@@ -108,13 +109,23 @@ class NetifUnix:
         # time.time() returns a float, a heap object per call; the millisecond tick counter is a
         # small int (62-bit here: it never wraps). So the wall clock is read once a minute and
         # the ticks since are added: allocation-free between re-reads, never goes backwards.
+        # The fraction of the second at the re-read is kept (the tick base is set back by it),
+        # so the engine's seconds turn with the wall clock's: dropping it made this clock lag
+        # by up to 2 s, different in each process, and a lease could be reused up to 2 s
+        # before the client's own expiry after a restart (found by `host_tools stress`).
         t = time.ticks_ms()
         d = time.ticks_diff(t, self._t_ms) if self._t_s is not None else -1
         if d < 0 or d >= 60000:
-            self._t_s = int(time.time()) - EPOCH_2000
-            self._t_ms = t
-            d = 0
-        return self._t_s + d // 1000
+            wall = time.time()
+            s = int(wall)
+            self._t_s = s - EPOCH_2000
+            self._t_ms = time.ticks_add(t, -int((wall - s) * 1000))
+            d = time.ticks_diff(t, self._t_ms)
+        n = self._t_s + d // 1000
+        if n < self._last:
+            return self._last  # never backwards across a re-read
+        self._last = n
+        return n
 
     # -- the DHCPv6 server (LAN side); see server6.py --------------------------------------------
 

@@ -134,6 +134,8 @@ class Leases4(Table):
         recs[o + R_SUBNET] = subnet
         recs[o + R_KEYLEN] = self.ckeylen
         recs[o + R_FLAGS] = self.cflags | (F_PINNED if pinned else 0)
+        if pinned:
+            self.npinned += 1
         copy(recs, o + R_KEY, self.key, 0, KEYMAX)
         copy(recs, o + R_ADDR, a, off, 4)
         copy(recs, o + R_HW, self.chw, 0, 6)

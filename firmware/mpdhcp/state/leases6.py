@@ -144,6 +144,8 @@ class Leases6(Table):
         recs[o + R_PLEN] = plen
         recs[o + R_KEYLEN] = keylen
         recs[o + R_FLAGS] = (F_PD if kind == PD else 0) | (F_PINNED if pinned else 0)
+        if pinned:
+            self.npinned += 1
         copy(recs, o + R_KEY, self.key, 0, KEYMAX)
         copy(recs, o + R_ADDR, a, aoff, 16)
         copy(recs, o + R_IAID, self.iaid, 0, 4)

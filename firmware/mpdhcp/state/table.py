@@ -54,6 +54,7 @@ class Table:
         self.used = 0  # records 0..used-1 have been handed out
         self.count = 0  # records in use (not free)
         self.reserve = 0  # records kept for reserved clients (alloc sets it)
+        self.npinned = 0  # records in use by reserved clients and addresses
         self.stats = None  # the engine's counters: "journal_records" counts what the verbs stage
         size = 8
         while size < 2 * capacity:
@@ -261,8 +262,10 @@ class Table:
         self._unlink(r)
         if on:
             self.recs[o] |= F_PINNED
+            self.npinned += 1
         else:
             self.recs[o] &= ~F_PINNED & 255
+            self.npinned -= 1
         self._link(r)
 
     # -- records -----------------------------------------------------------------------------
@@ -283,8 +286,11 @@ class Table:
 
     def room(self, reserved):
         """May a client have one more record? Reserved clients may use the whole table; the
-        others leave `reserve` records for them (reserved clients are always served)."""
-        return self.count < (self.cap if reserved else self.cap - self.reserve)
+        others share what `reserve` records for them leave, their own records not counted
+        against it (reserved clients are always served)."""
+        if reserved:
+            return self.count < self.cap
+        return self.count - self.npinned < self.cap - self.reserve
 
     def _moving(self, r):
         """Record r is about to change client or address: the journal drops what it said of
@@ -293,6 +299,8 @@ class Table:
         if self.recs[o] & F_DURABLE:
             self._stage_drop(r)
             self.recs[o] &= ~F_DURABLE & 255
+        if self.recs[o] & F_PINNED:
+            self.npinned -= 1  # take() counts it again if it stays pinned
         self._unlink(r)
         self._unindex(r)
 

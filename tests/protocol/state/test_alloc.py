@@ -216,3 +216,11 @@ def test_pool_maps_prefixes_by_step():
     d = bytearray(16)
     p.nth(255, d)
     assert bytes(d) == ip6("2001:db8:8000:ff00::")
+
+
+def test_a_reserved_client_holding_its_lease_does_not_shrink_the_strangers_share():
+    s = server(capacity=4)  # max-leases 4, one reservation: a table of 5
+    assert _request(s, MAC_RES, "192.168.77.50", sid="192.168.77.1") == b"\x05"
+    _fill(s, 6)
+    assert s.leases.held() == 5  # the reserved client's lease + max-leases strangers
+    assert s.leases.npinned == 1
