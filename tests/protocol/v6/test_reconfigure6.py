@@ -264,3 +264,15 @@ def test_reconfigure_may_ask_for_a_rebind():
     assert ok, "Reconfigure with msg-type Rebind (6) refused"
     n, out = _sent(s, 1300)
     assert n > 0 and decode(out.buf, n)[2][19] == [b"\x06"]
+
+
+def test_a_server_identity_record_with_an_impossible_duid_length_is_not_taken():
+    # found by the fuzz campaign: a CRC-valid J_SERVER6 naming a 200-byte DUID overran the
+    # identity's buffer; replay must pass over it and keep the identity it has
+    from mpdhcp.v6.reconfigure6 import Identity
+    idn = Identity()
+    idn.set(b"\x00\x03\x00\x01\x02\x00\x00\x00\x00\x01", bytes(16))
+    rec = bytes([200]) + bytes(200) + bytes(16)
+    assert not idn.apply(rec, 0, len(rec)) and idn.duid_len == 10
+    ok = bytes([4]) + b"\x00\x03\x00\x01" + bytes(range(16)) + b"\x00\x00\x00\x07"
+    assert idn.apply(ok, 0, len(ok)) and idn.duid_len == 4 and idn.epoch == 7
