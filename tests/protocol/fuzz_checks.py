@@ -315,11 +315,13 @@ def _copy_journal(j):
 # ---------------------------------------------------------------------------------------------
 # DHCPv4 server
 # ---------------------------------------------------------------------------------------------
-# Variant 1: reserved addresses inside the pools (by hw-address and by client-id), a reserved
-# client without an address, a configured server address inside a pool, a table smaller than
-# the pool, authoritative (NAKs where variant 0 stays silent), short lifetimes.
+# Variant 1: three interfaces with their addresses (s0's inside the pool), reserved addresses
+# inside the pools (by hw-address and by client-id), a reserved client without an address, a
+# table smaller than the pool, authoritative (NAKs where variant 0 stays silent), short
+# lifetimes. Variant 0 (craft4.CONFIG) names only s0, whose address (192.168.77.1) the server
+# learns from each datagram's arrival interface.
 CONFIG4_B = """{"Dhcp4": {
-  "interfaces-config": {"interfaces": ["s0/192.168.77.105"]},
+  "interfaces-config": {"interfaces": ["s0/192.168.77.105", "s1/10.20.0.1", "s2/192.168.88.1"]},
   "valid-lifetime": 600, "renew-timer": 200, "rebind-timer": 400,
   "authoritative": true, "decline-probation-period": 300,
   "subnet4": [
@@ -337,9 +339,11 @@ CONFIG4_B = """{"Dhcp4": {
   ]}}"""
 CONFIGS4 = (CONFIG4, CONFIG4_B)
 CAP4 = (64, 6)
-OWN4 = (tuple(bytes(ip4(a)) for a in ("192.168.77.1", "10.20.0.1", "192.168.88.1")),
-        tuple(bytes(ip4(a)) for a in ("192.168.77.1", "10.20.0.1", "192.168.88.1", "192.168.77.105")))
-META4 = (("s0", "192.168.77.1"), ("s1", "10.20.0.1"), ("s2", "192.168.88.1"), ("s0", "192.168.77.1"))
+# the server's own addresses, and the interfaces datagrams arrive on (the config's only)
+OWN4 = ((bytes(ip4("192.168.77.1")),),
+        tuple(bytes(ip4(a)) for a in ("192.168.77.105", "10.20.0.1", "192.168.88.1")))
+META4 = ((("s0", "192.168.77.1"),) * 4,
+         (("s0", "192.168.77.105"), ("s1", "10.20.0.1"), ("s2", "192.168.88.1"), ("s0", "192.168.77.105")))
 
 
 def _mac(n):
@@ -387,8 +391,8 @@ _CFG = {}  # parsed configs, by (section, variant); reset() drops them
 _NRES = {}
 
 
-def _meta4(i):
-    name, a = META4[i]
+def _meta4(v, i):
+    name, a = META4[v][i]
     m = Meta()
     m.ifname = name
     m.ifindex = i
@@ -479,7 +483,7 @@ def run_server4(data):
         h = rd.u8()
         now += ADV[h & 7]
         svc.t = now
-        m = _meta4((h >> 3) & 3)
+        m = _meta4(v, (h >> 3) & 3)
         kind = h >> 5
         if kind == 7:
             _console4(rd, svc, now)
@@ -1094,7 +1098,7 @@ def run_client4(data):
         j.commit()
     c = _client4(setup, j)
     c.restore()
-    meta = _meta4(0)
+    meta = _meta4(0, 0)
     version = c.lease_version
     steps = 0
     while rd.more() and steps < 2 * MAX_STEPS:
@@ -1515,7 +1519,7 @@ def _journal4(j, v):
     check_table(s2.leases, False, False)
     s2 = None  # a board's heap holds few servers at once
     # the restored server keeps serving, and its journal keeps replaying to its table
-    m = _meta4(0)
+    m = _meta4(v, 0)
     for mac in (0, 2):
         dora4(s, m, mac, OWN4[v], True, 2000)
     check_table(s.leases, False, False)
@@ -1575,7 +1579,7 @@ def _journal_client4(j, mode):
 class _Svc:
     def __init__(self):
         s4 = Server4(_cfg(("4", 0), CONFIG4, "Dhcp4"), Journal(None), 64)
-        m = _meta4(0)
+        m = _meta4(0, 0)
         for step in (b"\x01\x80\x00\x00\x00\x00", b"\x03\x80\x00\x01\x01\x00",
                      b"\x21\x81\x00\x00\x00\x00", b"\x23\x81\x00\x02\x01\x00"):
             rx = compact4(Rd(step), m)

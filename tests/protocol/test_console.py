@@ -50,3 +50,19 @@ def test_one_command_table_answers_and_names_the_unknown():
     assert console.command("not a dict", s)["result"] == 2
     assert console.streamer({"command": "lease4-get-all"}) is console.each_lease
     assert console.streamer({"command": "stats"}) is None
+
+
+def test_reserve_refuses_the_servers_own_address_outside_every_pool():
+    # found by the fuzz campaign: own addresses were known only where a pool covered them, so
+    # s1's 10.20.0.1 (subnet 10.20.0.0/16, pool 10.20.1.0/29) could be reserved, then leased
+    cfg = """{"Dhcp4": {"interfaces-config": {"interfaces": ["s0/192.168.77.1", "s1/10.20.0.1"]},
+      "subnet4": [{"id": 1, "subnet": "192.168.77.0/24", "pools": [{"pool": "192.168.77.100 - 192.168.77.109"}]},
+                  {"id": 2, "subnet": "10.20.0.0/16", "pools": [{"pool": "10.20.1.0/29"}]}]}}"""
+    s = server(cfg)
+    for a in ("10.20.0.1", "192.168.77.1"):
+        try:
+            console.reserve("02:00:00:00:00:04", a, None, None, _Svc(s))
+            assert False, a + " reserved"
+        except ValueError as e:
+            assert "own address" in str(e), str(e)
+    assert console.reserve("02:00:00:00:00:04", "10.20.0.2", None, None, _Svc(s))["ip-address"] == "10.20.0.2"

@@ -103,6 +103,7 @@ class Alloc:
         self.cand = bytearray(width)
         self.at = None  # the pool _step found
         self.pools = []  # per subnet: per kind: [Pool]
+        self.own = [bytes(a) for a in own]  # the server's own addresses, in a pool or not
         nres = 0
         for s in subnets:
             kinds = []
@@ -146,6 +147,10 @@ class Alloc:
 
     def is_own(self, si, kind, a, plen):
         """Is a/plen one of the server's own addresses (as pinned at start or learned)?"""
+        if plen == 8 * self.width:
+            for o in self.own:
+                if eq(o, 0, a, 0, self.width):
+                    return True
         k = self._step(si, kind, a, 0, plen)
         return k >= 0 and k in self.at.pinned and self.at.pinned[k] is None
 

@@ -97,6 +97,8 @@ class Reconfigure6:
         self.rc_count = [0] * MAX_RECONF
         self.rc_due = [0] * MAX_RECONF
         self.rc_rt = [0] * MAX_RECONF
+        # the client each one is for (key length, key): a record may change hands meanwhile
+        self.rc_key = bytearray(MAX_RECONF * (1 + L.KEYMAX))
 
     def deadline(self):
         best = None
@@ -110,8 +112,8 @@ class Reconfigure6:
             r = self.rc_rec[i]
             if r < 0 or self.rc_due[i] > now:
                 continue
-            if self.rc_count[i] >= REC_MAX_RC:
-                self.rc_rec[i] = -1
+            if self.rc_count[i] >= REC_MAX_RC or not self._same_holder(i, r):
+                self.rc_rec[i] = -1  # no answer, or the lease left that client
                 self.stats["reconfigure_gave_up"] += 1
                 continue
             n = self._message(r, self.rc_type[i], now, out)
@@ -193,8 +195,18 @@ class Reconfigure6:
                 self.rc_count[i] = 0
                 self.rc_due[i] = now
                 self.rc_rt[i] = REC_TIMEOUT
+                k = i * (1 + L.KEYMAX)
+                P.copy(self.rc_key, k, lt.recs, na * L.REC + L.R_KEYLEN, 1)
+                P.copy(self.rc_key, k + 1, lt.recs, na * L.REC + L.R_KEY, L.KEYMAX)
                 return na
         raise ValueError("%d Reconfigures already in flight" % MAX_RECONF)
+
+    def _same_holder(self, i, r):
+        """Does record r still belong to the client slot i's Reconfigure was asked for?"""
+        recs = self.leases.recs
+        k = i * (1 + L.KEYMAX)
+        o = r * L.REC
+        return recs[o + L.R_KEYLEN] == self.rc_key[k] and P.eq(recs, o + L.R_KEY, self.rc_key, k + 1, L.KEYMAX)
 
     def _client_na(self, r):
         """A bound IA_NA record of the same client as record r (the Reconfigure's target)."""

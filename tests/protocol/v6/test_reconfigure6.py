@@ -276,3 +276,23 @@ def test_a_server_identity_record_with_an_impossible_duid_length_is_not_taken():
     assert not idn.apply(rec, 0, len(rec)) and idn.duid_len == 10
     ok = bytes([4]) + b"\x00\x03\x00\x01" + bytes(range(16)) + b"\x00\x00\x00\x07"
     assert idn.apply(ok, 0, len(ok)) and idn.duid_len == 4 and idn.epoch == 7
+
+
+def _text6(a):
+    return ":".join("%x" % (a[i] << 8 | a[i + 1]) for i in range(0, 16, 2))
+
+
+def test_a_reconfigure_in_flight_stops_when_its_lease_changes_hands():
+    # found by the fuzz campaign: the slot kept only a record number, so once the client
+    # released and another client took the record, the retransmission named the newcomer
+    s = server()
+    o, a = _accepting(s, CID)
+    s.reconfigure(a, 0, 128, P.RENEW, 1000)
+    assert _sent(s, 1000)[0] > 0
+    n, out = exchange(s, msg(P.RELEASE, (opt(3, o[3][0]),), cid=CID, sid=SERVER_DUID), None, 1001)
+    assert n > 0
+    other = _cid(9)
+    o2 = bind(s, other, ias=(ia_na(1, (_text6(a),)),), now=1001, extra=(ACCEPT,))
+    assert iaaddr(ia_list(o2)[0][3])[0] == a  # the record (and the address) changed hands
+    assert _sent(s, 1002)[0] == 0
+    assert s.rc.pending() == [] and s.stats["reconfigure_gave_up"] == 1
