@@ -1,10 +1,16 @@
 # ESP32 router: Ethernet (network.LAN, e.g. WT32-ETH01 / Olimex ESP32-POE) and a Wi-Fi access
-# point are the LAN that mpdhcp serves; Wi-Fi station is the WAN. Optional /board.json holds
+# point are the LAN that mpdhcp serves; Wi-Fi station is the WAN. Optional board.json holds
 # the site settings (a missing file or key keeps the default below):
 #   {"ap": {"essid": "mpdhcp", "password": "..."}, "wan": {"essid": "...", "password": "..."},
 #    "eth": {"mdc": 23, "mdio": 18, "phy": "LAN8720", "phy_addr": 1, "power": 16}}
 # Serves from a background thread (mpdhcp.platform.thread) so the REPL stays free for
 # `python -m host_tools inspect --port /dev/ttyUSB0`.
+# The AP: ESP-IDF starts its own DHCP server (dhcps) with it, bound to (AP address, 67), and
+# MicroPython stops and restarts it on every ifconfig() of the AP (ports/esp32/
+# network_common.c). So port 67 is claimed on the AP's address before the AP comes up: each
+# (re)start of dhcps then finds the port taken, its failed bind is ignored, and mpdhcp serves
+# the AP. Ethernet (network.LAN) runs no DHCP server. Paths are relative: the board's working
+# directory is its flash root.
 import json
 import time
 import network
@@ -24,7 +30,7 @@ MASK = "255.255.255.0"
 def settings():
     s = dict(SETTINGS)
     try:
-        with open("/board.json") as f:
+        with open("board.json") as f:
             s.update(json.load(f))
     except (OSError, ValueError):
         pass
@@ -76,13 +82,20 @@ def up_wan(c, timeout_s=15):
 
 def main():
     s = settings()
-    nics = {}
+    netif = NetifLwip()
     lan = up_ethernet(s.get("eth"))
     if lan is not None:
-        nics["eth"] = lan
-    nics["ap"] = up_access_point(s["ap"])
-    up_wan(s.get("wan"))
-    return platform_thread.start("/mpdhcp.json", NetifLwip(nics), service.build)
+        netif.nics["eth"] = lan
+    if not netif.claim_v4_server("ap", s["ap"]["ip"]):
+        print("mpdhcp: port 67 could not be claimed before the AP came up: the AP is left to "
+              "ESP-IDF's DHCP server (docs/boards.md)")
+    netif.nics["ap"] = up_access_point(s["ap"])
+    netif.guard["sta"] = up_wan(s.get("wan"))  # its DHCP broadcasts never reach the LAN sockets
+    try:
+        return platform_thread.start("mpdhcp.json", netif, service.build)
+    except Exception as e:  # nothing servable, or a bad config: say so, keep the REPL
+        print("mpdhcp: not serving: %s" % e)
+        return None
 
 
 main()

@@ -1,10 +1,17 @@
 # Pico W router: the Wi-Fi access point is the LAN that mpdhcp serves, Wi-Fi station the WAN;
-# a W5500 Ethernet module (network.WIZNET5K on SPI0) is an optional second LAN. Optional
-# /board.json holds the site settings (a missing file or key keeps the default below):
+# a W5500 Ethernet module (network.WIZNET5K on SPI0) is an optional second LAN (not in the stock
+# RPI_PICO_W firmware: docs/boards.md gives the build that has it). Optional board.json holds
+# the site settings (a missing file or key keeps the default below):
 #   {"ap": {"essid": "mpdhcp", "password": "..."}, "wan": {"essid": "...", "password": "..."},
 #    "w5500": {"spi": 0, "sck": 18, "mosi": 19, "miso": 16, "cs": 17, "rst": 20, "ip": "192.168.5.1"}}
 # The config names the interfaces "ap" and "eth" (W5500). The RP2040 runs the service thread
 # on its second core (mpdhcp.platform.thread), leaving the REPL free for host_tools inspect.
+# The AP: the firmware starts its own DHCP server with it (cyw43-driver cyw43_lwip.c, on
+# 0.0.0.0:67 without SO_REUSEADDR, a failed bind ignored), and while that one holds port 67 no
+# socket of ours can bind 67 on any interface. So port 67 is claimed on the AP's address
+# before the AP comes up; the firmware's server then hears nothing and mpdhcp serves the AP.
+# The station comes up last: cyw43 makes the last interface up the default route (NTP, DNS).
+# Paths are relative: the board's working directory is its flash root.
 import json
 import time
 import network
@@ -24,7 +31,7 @@ MASK = "255.255.255.0"
 def settings():
     s = dict(SETTINGS)
     try:
-        with open("/board.json") as f:
+        with open("board.json") as f:
             s.update(json.load(f))
     except (OSError, ValueError):
         pass
@@ -75,12 +82,20 @@ def up_wan(c, timeout_s=15):
 
 def main():
     s = settings()
-    nics = {"ap": up_access_point(s["ap"])}
+    netif = NetifLwip()
+    if not netif.claim_v4_server("ap", s["ap"]["ip"]):
+        print("mpdhcp: port 67 could not be claimed before the AP came up: the AP is left to "
+              "the firmware's own DHCP server (docs/boards.md)")
+    netif.nics["ap"] = up_access_point(s["ap"])
     eth = up_w5500(s.get("w5500"))
     if eth is not None:
-        nics["eth"] = eth
-    up_wan(s.get("wan"))
-    return platform_thread.start("/mpdhcp.json", NetifLwip(nics), service.build, stack=8192)
+        netif.nics["eth"] = eth
+    netif.guard["sta"] = up_wan(s.get("wan"))  # its DHCP broadcasts never reach the LAN sockets
+    try:
+        return platform_thread.start("mpdhcp.json", netif, service.build, stack=8192)
+    except Exception as e:  # nothing servable, or a bad config: say so, keep the REPL
+        print("mpdhcp: not serving: %s" % e)
+        return None
 
 
 main()

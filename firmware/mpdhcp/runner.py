@@ -23,6 +23,7 @@ class Runner:
         self.cfg = None
         self.after_step = []  # fn(now) run after every step: adapters apply what engines decided
         self.on_close = []  # fn() run first in close(): e.g. the DHCPv4 client's RELEASE
+        self.notes = []  # start-up lines from the builders: e.g. an interface left out, and why
 
     def add(self, name, engine, sockets, journal=None):
         """Register an engine, the socket indexes it answers, and its journal."""
@@ -40,7 +41,7 @@ class Runner:
 
     def summaries(self):
         """The start-up lines: each engine's summary, then what each journal had to skip."""
-        out = [e.summary() for _, e in self.engines]
+        out = [e.summary() for _, e in self.engines] + self.notes
         for j in self.journals:
             r = j.report()
             if r:

@@ -49,13 +49,46 @@ def new_duid(cfg, netif, now):
     return bytes((0, 1, h >> 8, h & 255, (t >> 24) & 255, (t >> 16) & 255, (t >> 8) & 255, t & 255)) + ident
 
 
+def why(e):
+    """An OSError's text: its message, else its errno's name."""
+    a = e.args
+    if a and isinstance(a[-1], str):
+        return a[-1]
+    try:
+        import errno
+
+        return errno.errorcode.get(a[0], str(a[0]))
+    except (ImportError, AttributeError, IndexError):
+        return str(e)
+
+
+def open_each(runner, what, names, opener):
+    """Open a socket per interface; one that cannot be opened (a port the firmware's own
+    server holds, no address yet, no socket left) is left out with one line saying why, and
+    the others are served (Kea's service-sockets-require-all: false). Returns (socket indexes,
+    the names served). None at all: OSError."""
+    socks = []
+    served = []
+    for name in names:
+        try:
+            socks.append(opener(name))
+            served.append(name)
+        except OSError as e:
+            runner.notes.append("%s: not serving %s: %s" % (what, name, why(e)))
+    if not socks:
+        raise OSError("%s: no interface could be served (%s)" % (what, "; ".join(runner.notes)))
+    return socks, served
+
+
 def _server4(runner, cfg, netif):
     from .v4.server4 import Server4
 
     journal = Journal(cfg.lease_file)
     eng = Server4(cfg, journal, capacity4(cfg))
     eng.restore()
-    socks = [netif.open_v4_server(name, addr) for name, addr in cfg.interfaces]
+    addrs = dict(cfg.interfaces)
+    socks, eng.served = open_each(runner, "Dhcp4", [n for n, _ in cfg.interfaces],
+                                  lambda name: netif.open_v4_server(name, addrs[name]))
     runner.add("server4", eng, socks, journal)
     return eng
 
@@ -83,11 +116,14 @@ def _server6(runner, cfg, netif):
     eng = Server6(cfg, journal, capacity6(cfg), new_duid(cfg, netif, netif.now()),
                   netif.random_bytes(16))
     eng.restore(netif.now())  # a stored identity replaces the fresh one just made
-    socks = [netif.open_v6_server(name) for name in cfg.interfaces]
+    socks, eng.served = open_each(runner, "Dhcp6", cfg.interfaces, netif.open_v6_server)
     unicast = getattr(netif, "open_v6_unicast", None)
     if unicast is not None:
-        for name in cfg.interfaces:
-            socks += unicast(name)
+        for name in eng.served:
+            try:
+                socks += unicast(name)
+            except OSError as e:
+                runner.notes.append("Dhcp6: no unicast socket on %s: %s" % (name, why(e)))
     runner.add("server6", eng, socks, journal)
     return eng
 

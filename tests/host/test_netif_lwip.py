@@ -1,15 +1,10 @@
 # netif_lwip without a board: driven with fake lwIP-style sockets (tuples, no SO_BINDTODEVICE)
-# under CPython, imported by the Unix port; the boards' main.py files run under the Unix port
-# against fake `network`/`machine` modules and show what they bring up and hand to the service.
-import json
-import os
-import subprocess
+# under CPython. The boards' main.py files, with netif_lwip under them, run on the faithful
+# fake ports in tests/boards/.
 import types
 
 import pytest
 
-from hostutil import ROOT, need
-from host_tools.paths import micropython
 from mpdhcp.platform import netif_lwip as N
 from mpdhcp.slot import Slot, KIND_BROADCAST, KIND_UNICAST
 
@@ -118,64 +113,6 @@ def test_clock_counts_from_2000_whatever_the_port_epoch():
     import time
 
     assert abs(N.NetifLwip().now() - (time.time() - 946684800)) < 2
-
-
-FAKES = {
-    "network.py": '''
-CALLS = []
-AP_IF, STA_IF, PHY_LAN8720 = 1, 0, 2
-class _Nic:
-    def __init__(self, *a, **k):
-        self.cfg = ("0.0.0.0", "0.0.0.0", "0.0.0.0", "0.0.0.0"); self.kind = a or k
-        CALLS.append(("new", type(self).__name__, a))
-    def active(self, *a): CALLS.append(("active", type(self).__name__) + a); return True
-    def config(self, **k): CALLS.append(("config", type(self).__name__, sorted(k)))
-    def ifconfig(self, c=None):
-        if c is None: return self.cfg
-        self.cfg = c; CALLS.append(("ifconfig", type(self).__name__, c[0]))
-    def isconnected(self): return False
-    def connect(self, *a): pass
-class WLAN(_Nic): pass
-class LAN(_Nic): pass
-class WIZNET5K(_Nic): pass
-''',
-    "machine.py": "class Pin:\n    def __init__(self, *a, **k): pass\nclass SPI:\n    def __init__(self, *a, **k): pass\n",
-}
-
-PROBE = '''
-import sys, json
-class FakeBg:
-    def start(self, path, netif, build, stack=0):
-        import network
-        print("@@", json.dumps({"config": path, "nics": {k: v.ifconfig()[0] for k, v in netif.nics.items()},
-                               "limited": netif.limited, "calls": network.CALLS}))
-import mpdhcp.platform
-sys.modules["mpdhcp.platform.thread"] = FakeBg()
-mpdhcp.platform.thread = sys.modules["mpdhcp.platform.thread"]
-exec(open(sys.argv[1] if len(sys.argv) > 1 else "main.py").read())
-'''
-
-
-@pytest.mark.parametrize("board,names", (("esp32", {"eth", "ap"}), ("picow", {"ap"})))
-def test_board_main_brings_up_its_interfaces(tmp_path, board, names):
-    need("micropython")
-    for n, text in FAKES.items():
-        (tmp_path / n).write_text(text)
-    probe = tmp_path / "probe.py"
-    probe.write_text(PROBE.replace('sys.argv[1] if len(sys.argv) > 1 else "main.py"',
-                                   repr(os.path.join(ROOT, "boards", board, "main.py"))))
-    env = dict(os.environ, MICROPYPATH="%s:%s" % (tmp_path, os.path.join(ROOT, "firmware")))
-    p = subprocess.run([micropython(), str(probe)], capture_output=True, text=True, timeout=30, env=env, cwd=tmp_path)
-    line = [x for x in p.stdout.splitlines() if x.startswith("@@")]
-    assert p.returncode == 0 and line, p.stdout + p.stderr
-    got = json.loads(line[0][2:])
-    assert got["config"] == "/mpdhcp.json" and set(got["nics"]) == names
-    cfg = json.load(open(os.path.join(ROOT, "boards", board, "mpdhcp.json")))["Dhcp4"]
-    assert set(cfg["interfaces-config"]["interfaces"]) == names  # the config names what main.py brings up
-    for s in cfg["subnet4"]:  # each interface's static address lies in its subnet, pool apart
-        ip = got["nics"][s["interface"]]
-        assert ip.rsplit(".", 1)[0] == s["subnet"].rsplit(".", 1)[0] and ip.endswith(".1")
-    assert ["active", "WLAN", True] in got["calls"]
 
 
 class FakeClientNic(FakeNic):

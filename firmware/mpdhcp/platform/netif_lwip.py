@@ -10,9 +10,17 @@
 # lwIP routes 255.255.255.255 through the default netif (the STA/WAN on a router), while a
 # directed broadcast is routed by netmask to the LAN it belongs to. `limited=True` sends to
 # 255.255.255.255 instead, for a board with one interface.
+# lwIP hands a datagram sent to 255.255.255.255 that arrives on an interface none of our
+# sockets is bound to (the Wi-Fi station on a router: the WAN) to the first socket on that port
+# (lwIP src/core/udp.c udp_input): a WAN client's DISCOVER would reach a LAN socket. So each
+# interface we do not serve (`guard`) gets a socket bound to its own address and port 67 that
+# takes those datagrams and drops them; it follows the interface's address as it changes.
+# A Wi-Fi AP whose firmware starts its own DHCP server with the AP (the Pico W) can be taken
+# over by binding port 67 before the AP comes up (`claim_v4_server`): docs/boards.md.
 # The clock is time.time() moved to the 2000 epoch whatever the port's epoch is; the lease
 # journal is written through the VFS (store.py: open/write/flush/rename), nothing here.
 # What could only be checked without a board is listed in docs/boards.md.
+import errno
 import os
 import select
 import socket
@@ -22,6 +30,7 @@ from ..slot import Meta, KIND_BROADCAST
 SOL_SOCKET = getattr(socket, "SOL_SOCKET", 0xFFF)  # lwIP's values where a port omits them
 SO_REUSEADDR = getattr(socket, "SO_REUSEADDR", 0x0004)
 SO_BROADCAST = getattr(socket, "SO_BROADCAST", 0x0020)
+GUARD_EVERY_S = 5  # how often a guarded interface's address is looked at again
 EPOCH_2000 = 946684800
 # seconds to add to time.time() to count from 2000-01-01 (0 on ports whose epoch is 2000)
 EPOCH_SHIFT = -EPOCH_2000 if time.gmtime(0)[0] == 1970 else 0
@@ -58,11 +67,18 @@ def nic_ipv4(nic):
 
 
 class NetifLwip:
-    def __init__(self, nics=None, limited=False):
+    def __init__(self, nics=None, limited=False, guard=None):
         """nics: {"ap": network.WLAN(network.AP_IF), "eth": network.LAN(...)}; the config's
-        interfaces-config names these keys (or gives "name/address" to skip the lookup)."""
+        interfaces-config names these keys (or gives "name/address" to skip the lookup).
+        guard: {"sta": network.WLAN(network.STA_IF)}, interfaces not served whose DHCP
+        broadcasts must not reach the served ones."""
         self.nics = nics or {}
         self.limited = limited
+        self.guard = guard or {}
+        self.sinks = {}  # guarded name -> (address text, socket)
+        self.guard_at = None
+        self.guard_dropped = 0
+        self.claimed = {}  # name -> (address text, socket) bound before the interface came up
         self.socks = []
         self.metas = []
         self.bcast = []  # per socket: where a KIND_BROADCAST reply goes (text)
@@ -70,9 +86,47 @@ class NetifLwip:
         self.rx_bytes = 0
         self.dest = bytearray(4)
 
+    def _udp(self, addr, port):
+        """A non-blocking UDP socket bound to (addr, port), broadcast allowed; OSError says
+        why. No SO_REUSEADDR: lwIP shares a port between two different addresses without it,
+        and with it ESP-IDF's SO_REUSE_RXTOALL copies each broadcast to every other socket
+        on the port (a LAN's DISCOVER would reach the others)."""
+        try:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        except OSError as e:
+            if e.args and e.args[0] in (errno.ENOMEM, getattr(errno, "ENFILE", -1)):
+                raise OSError(e.args[0], "no UDP socket left (the firmware holds some of the few "
+                              "there are; see docs/boards.md)")
+            raise
+        try:
+            s.setsockopt(SOL_SOCKET, SO_BROADCAST, 1)
+            s.bind(socket.getaddrinfo(addr, port)[0][-1])
+        except OSError as e:
+            s.close()
+            if e.args and e.args[0] == errno.EADDRINUSE:
+                raise OSError(errno.EADDRINUSE, "port %d is held by another server: on a Wi-Fi AP, the "
+                              "firmware's own DHCP server (see docs/boards.md)" % port)
+            raise OSError(e.args[0] if e.args else 0, "cannot bind %s:%d (%s)" % (addr, port, e))
+        s.setblocking(False)
+        return s
+
+    def claim_v4_server(self, ifname, addr):
+        """Bind (addr, 67) before interface ifname comes up: a firmware DHCP server started
+        with the interface (the Pico W's AP: cyw43_lwip.c, shared/netutils/dhcpserver.c) then
+        finds the port taken, its bind fails and it stays silent. open_v4_server(ifname) serves
+        on this socket. Returns False (and claims nothing) when the bind fails."""
+        try:
+            self.claimed[ifname] = (addr, self._udp(addr, 67))
+            return True
+        except OSError:
+            return False
+
     def open_v4_server(self, ifname, ifaddr=None):
         """Bind (interface address, 67). Returns the socket's index."""
         mask = "255.255.255.0"
+        if ifaddr is None and ifname in self.claimed:
+            ifaddr = bytearray(4)
+            parse_ip4(self.claimed[ifname][0], ifaddr)
         if ifaddr:
             addr = ip4_text(ifaddr)
             nic = self.nics.get(ifname)
@@ -85,16 +139,10 @@ class NetifLwip:
             addr, mask = nic_ipv4(nic)
             if not addr or addr == "0.0.0.0":
                 raise OSError("interface %s has no IPv4 address yet" % ifname)
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
-        s.setsockopt(SOL_SOCKET, SO_BROADCAST, 1)
-        try:
-            s.bind(socket.getaddrinfo(addr, 67)[0][-1])
-        except OSError as e:
-            s.close()
-            raise OSError("cannot bind %s:67 on %s (%s): is the port's own DHCP server still running "
-                          "on it? see docs/boards.md" % (addr, ifname, e))
-        s.setblocking(False)
+        c = self.claimed.pop(ifname, None)
+        s = c[1] if c is not None and c[0] == addr else self._udp(addr, 67)
+        if c is not None and c[1] is not s:
+            c[1].close()  # the interface came up with another address than claimed
         m = Meta()
         m.ifindex = len(self.socks)
         m.ifname = ifname
@@ -114,7 +162,40 @@ class NetifLwip:
         self.poller.register(obj, select.POLLIN)
 
     def wait(self, timeout_ms):
+        if self.guard:
+            self._guard()
         return self.poller.ipoll(timeout_ms)
+
+    def _guard(self):
+        """Keep a socket on (address, 67) of each guarded interface, following its address;
+        drop what it took (never polled: it only has to be there)."""
+        for name, (addr, s) in self.sinks.items():
+            for _ in range(8):
+                try:
+                    s.recvfrom(1501)
+                except OSError:
+                    break
+                self.guard_dropped += 1
+        now = time.time()
+        if self.guard_at is not None and now - self.guard_at < GUARD_EVERY_S:
+            return
+        self.guard_at = now
+        for name, nic in self.guard.items():
+            try:
+                addr = nic_ipv4(nic)[0]
+            except (OSError, AttributeError, TypeError):
+                addr = None
+            old = self.sinks.get(name)
+            if old is not None and old[0] == addr:
+                continue
+            if old is not None:
+                old[1].close()
+                del self.sinks[name]
+            if addr and addr != "0.0.0.0":
+                try:
+                    self.sinks[name] = (addr, self._udp(addr, 67))
+                except OSError:
+                    pass  # no socket left: its broadcasts may reach a served socket (docs/boards.md)
 
     def index_of(self, sock):
         for i in range(len(self.socks)):
@@ -214,6 +295,10 @@ class NetifLwip:
                 pass
             s.close()
         self.socks = []
+        for _, s in list(self.sinks.values()) + list(self.claimed.values()):
+            s.close()
+        self.sinks = {}
+        self.claimed = {}
 
 
 def prefix_mask(plen):

@@ -34,6 +34,7 @@ class Server4:
         """capacity: leases for clients without a reservation; the table holds one more
         record per reservation, so reserved clients are always served."""
         self.cfg = cfg
+        self.served = None  # the interfaces the service opened (None: all the config names)
         self.subnets = cfg.subnets
         self.journal = journal  # the table's verbs stage into it too (leases.journal)
         nres = sum(len(s.reservations) for s in cfg.subnets)
@@ -94,7 +95,7 @@ class Server4:
         lt = self.leases
         n = lt.held()
         return "serving DHCPv4 on %s, %d leases restored, capacity %d" % (
-            ", ".join(i[0] for i in self.cfg.interfaces), n, lt.cap)
+            ", ".join(self.served or [i[0] for i in self.cfg.interfaces]), n, lt.cap)
 
     def log_line(self, out, ifname, replied):
         """One line per exchange, e.g. 'REQUEST>ACK 02:00:00:00:00:01 192.168.77.100 on br0'."""

@@ -55,6 +55,7 @@ class Server6:
         """capacity: leases for clients without a reservation; the table holds one more
         record per reserved address, prefix or client, so reserved clients are always served."""
         self.cfg = cfg
+        self.served = None  # the interfaces the service opened (None: all the config names)
         self.subnets = cfg.subnets
         self.journal = journal  # the table's verbs stage into it too (leases.journal)
         res = [_reservations(s) for s in cfg.subnets]
@@ -130,7 +131,7 @@ class Server6:
         lt = self.leases
         n = lt.held()
         return "serving DHCPv6 on %s, %d leases restored, capacity %d, server DUID %s" % (
-            ", ".join(self.cfg.interfaces), n, lt.cap, self.duid_hex())
+            ", ".join(self.served or self.cfg.interfaces), n, lt.cap, self.duid_hex())
 
     def duid_hex(self):
         return self.ident.hex()

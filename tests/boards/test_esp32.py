@@ -1,0 +1,48 @@
+# boards/esp32/main.py on the fake esp32 port (fakeport.py: ESP-IDF's dhcps on the AP, sockets
+# by source address, SO_REUSE_RXTOALL, newlib errno values), in namespaces: real udhcpc
+# clients lease on the Ethernet LAN and on the AP, and a WAN client's DISCOVER is not served.
+import pytest
+
+from hostutil import need
+from host_tools import lab as L
+from boardlab import BoardLab, run_unlinked, check_config_follows_main
+
+
+@pytest.fixture(scope="module")
+def esp32():
+    need("ip", "udhcpc", "mpy-cross", root=True)
+    with L.Lab("besp") as lab:
+        b = BoardLab(lab, "esp32", "esp32", ("eth", "ap", "sta"))
+        yield lab, b
+
+
+def test_esp32_serves_ethernet_and_takes_the_ap_from_esp_idfs_server(esp32):
+    lab, b = esp32
+    eth = L.udhcpc(lab, b.clients["eth"], "eth0", hostname="wired")
+    assert eth["address"].startswith("192.168.5.") and eth["routers"] == ["192.168.5.1"]
+    ap = L.udhcpc(lab, b.clients["ap"], "eth0", hostname="phone")
+    assert ap["address"].startswith("192.168.4.") and ap["server_id"] == "192.168.4.1"
+    assert b.wan_discover() != 0  # nobody on the WAN answers: we must not either
+    rep, out = b.report()
+    assert rep["error"] is None and rep["status"]["error"] is None
+    assert "serving DHCPv4 on eth, ap" in out and sorted(rep["served"]) == ["ap", "eth"]
+    # ESP-IDF's dhcps started with the AP and again at its ifconfig, and never got port 67
+    assert [e for e in rep["log"] if e[0] == "ap_dhcp" and e[1].startswith("serving")] == []
+    assert rep["stats"]["ack"] == 2 and rep["stats"]["discover"] == 2  # the WAN's went to the guard
+    assert rep["guard_dropped"] >= 1
+
+
+def test_esp32_main_on_stock_firmware_without_packets(tmp_path):
+    need("micropython", "mpy-cross")
+    rep, out = run_unlinked("esp32", "esp32", tmp=str(tmp_path))
+    assert rep["error"] is None and rep["status"]["running"] and rep["status"]["error"] is None
+    assert rep["served"] == ["eth", "ap"] and "serving DHCPv4 on eth, ap" in out
+    assert ("ap_dhcp", "serving") not in [tuple(e) for e in rep["log"]]
+    check_config_follows_main("esp32", rep["served"], ("eth", "ap"))
+
+
+def test_esp32_without_ethernet_serves_the_ap_and_says_so(tmp_path):
+    need("micropython", "mpy-cross")
+    rep, out = run_unlinked("esp32", "esp32", settings={"eth": None}, tmp=str(tmp_path))
+    assert rep["served"] == ["ap"] and rep["status"]["running"]
+    assert "Dhcp4: not serving eth: no network interface 'eth'" in out
