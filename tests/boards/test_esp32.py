@@ -1,11 +1,15 @@
 # boards/esp32/main.py on the fake esp32 port (fakeport.py: ESP-IDF's dhcps on the AP, sockets
 # by source address, SO_REUSE_RXTOALL, newlib errno values), in namespaces: real udhcpc
 # clients lease on the Ethernet LAN and on the AP, and a WAN client's DISCOVER is not served.
+import json
+import os
+import shutil
+
 import pytest
 
-from hostutil import need
+from hostutil import need, cli
 from host_tools import lab as L
-from boardlab import BoardLab, run_unlinked, check_config_follows_main
+from boardlab import BoardLab, run_unlinked, check_config_follows_main, NICS, HERE
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +50,31 @@ def test_esp32_without_ethernet_serves_the_ap_and_says_so(tmp_path):
     rep, out = run_unlinked("esp32", "esp32", settings={"eth": None}, tmp=str(tmp_path))
     assert rep["served"] == ["ap"] and rep["status"]["running"]
     assert "Dhcp4: not serving eth: no network interface 'eth'" in out
+
+
+def test_esp32_build_flash_and_inspect_through_the_pty_board():
+    # a person's whole route on the fake esp32: build, flash over the REPL (the pty board's
+    # soft restart re-runs main.py on the fake port), a client leases, `inspect` shows it
+    need("ip", "udhcpc", "socat", "mpremote", "mpy-cross", root=True)
+    from ptyboard import PtyBoard
+
+    with L.Lab("bflash") as lab:
+        router = lab.add_host("router")
+        client = lab.add_host("ceth")
+        lab.link(router, "eth0", client, "eth0")
+        lab.addr(router, "eth0", NICS["eth"][1])
+        out = lab.path("build-esp32")
+        r = cli("build", "esp32", "--arch", "", "--out", out)
+        assert r.returncode == 0, r.stderr
+        b = PtyBoard(lab, router)
+        shutil.copy(os.path.join(HERE, "fakeport.py"), b.dir)
+        b.exec("import fakeport; fakeport.install('esp32', {'eth': 'eth0'})")
+        r = cli("flash", "esp32", "--port", b.port, "--build", out, "--json")
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "re-ran main.py" in json.loads(r.stdout)["restarted"]
+        lease = L.udhcpc(lab, client, "eth0", hostname="laptop")
+        assert lease["address"].startswith("192.168.5.")
+        r = cli("inspect", "leases", "--port", b.port, "--json")
+        assert r.returncode == 0, r.stderr
+        got = [x for x in json.loads(r.stdout) if x["hw-address"] == lab.mac(client, "eth0")]
+        assert got and got[0]["hostname"] == "laptop" and got[0]["state"] == "bound"
