@@ -54,6 +54,10 @@ def up_w5500(c):
 
 def up_access_point(c):
     ap = network.WLAN(network.AP_IF)
+    try:
+        ap.config(dhcp_server=False)  # the firmware route (docs/boards.md): no server at all
+    except (ValueError, TypeError):
+        pass  # stock firmware: the claim on port 67 keeps its server deaf instead
     ap.config(essid=c["essid"], password=c["password"])
     ap.active(True)
     ap.ifconfig((c["ip"], MASK, c["ip"], c["ip"]))

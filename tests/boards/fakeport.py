@@ -135,6 +135,7 @@ class Port:
         self.log = []  # what the firmware did (for the tests): (event, detail)
         self.wires = {}  # (Linux ifname, port) -> _Wire: the real sockets under the fakes
         self.dropped = 0  # datagrams no pcb took
+        self.ap_dhcp_on = True  # the firmware route's WLAN.config(dhcp_server=) flag
 
     # -- the firmware's own pcbs ----------------------------------------------------------------
     def err(self, name):
@@ -317,8 +318,9 @@ class Port:
             self.stop_ap_dhcp(nic)
 
     def start_ap_dhcp(self, nic):
-        """The firmware's DHCP server for the AP (none in the build docs/boards.md gives)."""
-        if self.firmware != "stock":
+        """The firmware's DHCP server for the AP (in the build docs/boards.md gives, only
+        while WLAN.config(dhcp_server=) has not turned it off)."""
+        if not self.ap_dhcp_on:
             return
         self.stop_ap_dhcp(nic)
         srv = _FirmwareServer(nic)
@@ -451,6 +453,18 @@ class _Nic:
             if a[0] == "mac":
                 return self.mac
             return self.cfg.get(a[0])
+        if "dhcp_server" in k:
+            # the firmware route's WLAN.config(dhcp_server=) (docs/boards.md), AP only; the
+            # stock network_cyw43.c config raises for a key it does not know (:480-549)
+            if self.port.firmware == "stock" or self.port.name != "rp2":
+                raise ValueError("unknown config param")
+            if self.kind != "ap":
+                raise ValueError("AP only")
+            self.port.ap_dhcp_on = bool(k["dhcp_server"])
+            if self.up:
+                self.port.stop_ap_dhcp(self)
+                if self.port.ap_dhcp_on:
+                    self.port.start_ap_dhcp(self)
         self.cfg.update(k)
         return None
 

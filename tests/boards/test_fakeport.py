@@ -10,8 +10,10 @@ def _port(name, links=None, firmware="stock"):
     return p, F._network(p), F._socket(p)
 
 
-def _ap(net):
+def _ap(net, server=True):
     ap = net.WLAN(net.AP_IF)
+    if not server:
+        ap.config(dhcp_server=False)  # the firmware route's key
     ap.active(True)
     return ap
 
@@ -41,16 +43,21 @@ def test_rp2_port_67_bound_before_the_ap_comes_up_leaves_its_server_deaf():
     assert got is s and s.queue  # the broadcast reaches us, not the firmware's server
 
 
-def test_rp2_a_firmware_without_the_ap_server_starts_none():
+def test_rp2_the_firmware_routes_dhcp_server_key_and_stock_firmware_without_it():
     p, net, so = _port("rp2", firmware="mpdhcp")
-    _ap(net)
+    ap = net.WLAN(net.AP_IF)
+    ap.config(dhcp_server=False)
+    ap.active(True)
     assert not p.log
     so.socket().bind(("192.168.4.1", 67))
+    p, net, so = _port("rp2")
+    with pytest.raises(ValueError):  # network_cyw43.c: "unknown config param"
+        net.WLAN(net.AP_IF).config(dhcp_server=False)
 
 
 def test_rp2_empty_bind_is_ipv6_only_and_never_hears_ipv4():
     p, net, so = _port("rp2", firmware="mpdhcp")
-    ap = _ap(net)
+    ap = _ap(net, server=False)
     s = so.socket()
     s.bind(("", 67))
     assert s.v6
@@ -76,7 +83,7 @@ def test_rp2_five_udp_pcbs_shared_with_the_firmware():
 
 def test_rp2_queue_holds_four_datagrams_then_drops():
     p, net, so = _port("rp2", firmware="mpdhcp")
-    _ap(net)
+    _ap(net, server=False)
     s = so.socket()
     s.bind(("192.168.4.1", 67))
     nic = p.nics[0]
@@ -91,7 +98,7 @@ def test_rp2_limited_broadcast_from_an_unbound_interface_goes_to_the_first_pcb()
     # the arrival netif's address wins, else the first in the list (a WAN DISCOVER would reach
     # a LAN socket): what NetifLwip's guard sockets are for
     p, net, so = _port("rp2", firmware="mpdhcp")
-    _ap(net)
+    _ap(net, server=False)
     sta = net.WLAN(net.STA_IF)
     sta.active(True)
     sta.ifconfig(("10.99.0.2", "255.255.255.0", "10.99.0.1", "10.99.0.1"))
@@ -106,7 +113,7 @@ def test_rp2_limited_broadcast_from_an_unbound_interface_goes_to_the_first_pcb()
 
 def test_rp2_routing_limited_broadcast_needs_an_addressed_default_netif():
     p, net, so = _port("rp2", firmware="mpdhcp")
-    _ap(net)
+    _ap(net, server=False)
     sta = net.WLAN(net.STA_IF)
     sta.active(True)  # the last up is the default netif; it has no address yet
     s = so.socket()
