@@ -74,7 +74,7 @@ def add_parser(sub):
                        description="Ask the service running on the device at PORT (over its REPL, "
                        "without stopping it) and print aligned tables; --json for scripts. "
                        "Exit 0 ok, 1 device unreachable, 3 the service failed.")
-    p.add_argument("what", nargs="?", default="leases", choices=("leases", "stats", "config", "log"))
+    p.add_argument("what", nargs="?", default="leases", choices=("leases", "stats", "config", "log", "client4", "client6"))
     p.add_argument("--port", required=True)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--wait-for", metavar="MAC", help="leases: keep asking until MAC holds a bound lease")
@@ -152,7 +152,8 @@ def _device(port, code, timeout=30):
 
 
 def run_inspect(args):
-    fn = {"leases": "leases", "stats": "stats", "config": "config"}.get(args.what)
+    fn = {"leases": "leases", "stats": "stats", "config": "config", "client4": "client4",
+          "client6": "client6"}.get(args.what)
     if args.wait_for and fn == "leases":
         got = _device(args.port, _WAIT % (int(args.timeout * 10), args.wait_for.lower(), MARK),
                       timeout=args.timeout + 30)
@@ -174,7 +175,7 @@ def run_inspect(args):
         print(table([lease_row(l) for l in got], LEASE_COLS))
     elif args.what == "stats":
         print(table([{"counter": k, "value": v} for k, v in sorted(got.items())], ("counter", "value")))
-    elif args.what == "config":
+    elif args.what in ("config", "client4", "client6"):
         print(json.dumps(got, indent=1))
     else:
         print("status: %s" % json.dumps(got["status"]))

@@ -115,6 +115,18 @@ def client4(svc=None):
     return {"state": STATE_NAMES[eng.state], "lease": eng.lease_info(), "counters": dict(eng.stats)}
 
 
+def client6(svc=None):
+    """The WAN DHCPv6 client: its state, its binding (addresses, delegated prefixes, DNS) and
+    its counters; None when no Client6 runs."""
+    s = _svc(svc)
+    eng = s.engine("client6")
+    if eng is None:
+        return None
+    from .v6.client6 import STATE_NAMES
+
+    return {"state": STATE_NAMES[eng.state], "lease": eng.lease_info(), "counters": dict(eng.stats)}
+
+
 def config(svc=None):
     s = _svc(svc)
     out = {}
@@ -308,6 +320,7 @@ for _names, _fn, _stream in (
         (("lease4-get-all", "leases"), lambda a, s: {"leases": leases(s)}, each_lease),
         (("statistic-get-all", "stats"), lambda a, s: stats(s), None),
         (("client4-get", "client4"), lambda a, s: client4(s), None),
+        (("client6-get", "client6"), lambda a, s: client6(s), None),
         (("config-get", "config"), lambda a, s: config(s), None),
         (("lease6-get-all", "leases6"), lambda a, s: {"leases": leases6(s)}, each_lease6),
         (("statistic6-get-all", "stats6"), lambda a, s: stats6(s), None),

@@ -24,10 +24,13 @@ class Runner:
         self.after_step = []  # fn(now) run after every step: adapters apply what engines decided
         self.on_close = []  # fn() run first in close(): e.g. the DHCPv4 client's RELEASE
         self.notes = []  # start-up lines from the builders: e.g. an interface left out, and why
+        self.ms_engines = []  # engines whose deadlines carry milliseconds (deadline_ms, ms)
 
     def add(self, name, engine, sockets, journal=None):
         """Register an engine, the socket indexes it answers, and its journal."""
         self.engines.append((name, engine))
+        if hasattr(engine, "deadline_ms"):
+            self.ms_engines.append(engine)
         for i in sockets:
             self.owner[i] = engine
         if journal is not None and journal not in self.journals:
@@ -63,9 +66,18 @@ class Runner:
             d = e.next_deadline()
             if d is not None:
                 ms = (d - now) * 1000
+                if e in self.ms_engines:  # a deadline with milliseconds (Client6)
+                    ms += e.deadline_ms - self.netif.ms()
                 if ms < best:
                     best = ms if ms > 0 else 0
         return best
+
+    def _tell_ms(self):
+        """Engines that time in milliseconds learn where in the second now is."""
+        if self.ms_engines:
+            m = self.netif.ms()
+            for e in self.ms_engines:
+                e.ms = m
 
     def step(self, wait_ms):
         """Wait for traffic or a timer, handle everything ready, commit, send."""
@@ -73,6 +85,7 @@ class Runner:
         staged = 0
         ctl = self.control
         for obj, ev in netif.wait(self._wait_ms(wait_ms)):
+            self._tell_ms()
             if ctl is not None and ctl.owns(obj):
                 ctl.on_ready(obj, self)  # never blocks: DHCP does not wait for it
                 continue
@@ -89,6 +102,7 @@ class Runner:
                 elif out.rx_type and self.log:
                     self.log(eng.log_line(out, netif.metas[i].ifname, False))
         now = netif.now()
+        self._tell_ms()
         for _, e in self.engines:
             d = e.next_deadline()
             if d is not None and d <= now and staged < RING:

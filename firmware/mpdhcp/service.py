@@ -131,6 +131,15 @@ def _server6(runner, cfg, netif):
 BUILDERS.append(("Dhcp6", _server6))
 
 
+def _client6(runner, cfg, netif):
+    from .platform.wan6 import start_client6  # engine + the adapter glue that applies its binding
+
+    return start_client6(runner, cfg, netif)
+
+
+BUILDERS.append(("Client6", _client6))
+
+
 def build(doc, netif, control_factory=None, log=print):
     runner = Runner(netif, log)
     runner.cfg = doc

@@ -21,7 +21,12 @@ def _dhcp6(d, p):
     return dhcp6(d, p)
 
 
-SECTIONS = {"Dhcp4": _dhcp4, "Client4": _client4, "Dhcp6": _dhcp6}
+def _client6(d, p):
+    from .client6 import client6  # the WAN-side DHCPv6 client
+    return client6(d, p)
+
+
+SECTIONS = {"Dhcp4": _dhcp4, "Client4": _client4, "Dhcp6": _dhcp6, "Client6": _client6}
 
 
 def load(path):
@@ -82,7 +87,8 @@ def parse_doc(text):
 _SERVER_PATHS = (("lease_file", ".lease-database.name", "file"),
                  ("control_socket", ".control-socket.socket-name", "socket"))
 _PATHS = {"Dhcp4": _SERVER_PATHS, "Dhcp6": _SERVER_PATHS,
-          "Client4": (("lease_file", ".lease-file", "file"), ("resolv_conf", ".resolv-conf", "file"))}
+          "Client4": (("lease_file", ".lease-file", "file"), ("resolv_conf", ".resolv-conf", "file")),
+          "Client6": (("lease_file", ".lease-file", "file"), ("resolv_conf", ".resolv-conf", "file"))}
 
 
 def _norm(path):

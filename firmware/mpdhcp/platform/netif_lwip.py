@@ -79,6 +79,8 @@ class NetifLwip:
         self.guard_at = None
         self.guard_dropped = 0
         self.claimed = {}  # name -> (address text, socket) bound before the interface came up
+        self.sec = None
+        self.sec_ticks = 0
         self.socks = []
         self.metas = []
         self.bcast = []  # per socket: where a KIND_BROADCAST reply goes (text)
@@ -236,7 +238,17 @@ class NetifLwip:
         return os.urandom(n)
 
     def now(self):
-        return int(time.time()) + EPOCH_SHIFT
+        t = int(time.time())
+        if t != self.sec:  # the second turned: note the tick it turned at, for ms()
+            self.sec = t
+            self.sec_ticks = time.ticks_ms()
+        return t + EPOCH_SHIFT
+
+    def ms(self):
+        """Milliseconds into the current second (from the tick the second was seen to turn)."""
+        self.now()
+        d = time.ticks_diff(time.ticks_ms(), self.sec_ticks)
+        return d if 0 <= d < 1000 else 999
 
     # -- the DHCPv4 client (WAN side), the same methods as netif_unix ------------------------
     # Before main.py starts Client4 on a nic, that nic's own DHCP client must be off (a static

@@ -127,6 +127,12 @@ class NetifUnix:
         self._last = n
         return n
 
+    def ms(self):
+        """Milliseconds into the current second of now() (Client6's retransmission timers)."""
+        if self._t_s is None:
+            self.now()
+        return time.ticks_diff(time.ticks_ms(), self._t_ms) % 1000
+
     # -- the DHCPv6 server (LAN side); see server6.py --------------------------------------------
 
     def open_v6_server(self, ifname):
@@ -190,6 +196,40 @@ class NetifUnix:
             return True
         except OSError:
             return False
+
+    # -- the DHCPv6 client (WAN side); see client6.py and wan6.py -------------------------------
+
+    def open_v6_client(self, ifname):
+        """Bind [::]:546 on one interface (RFC 8415 7.2); Solicits go to ff02::1:2 from its
+        link-local address, replies come back unicast. Returns the socket's index."""
+        with open("/sys/class/net/%s/ifindex" % ifname) as f:
+            osidx = int(f.read().strip())
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode() + b"\0")
+        s.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 1)
+        s.bind(socket.getaddrinfo("::", 546)[0][-1])
+        s.setblocking(False)
+        return self._add6(s, ifname, osidx).ifindex
+
+    def apply_address6(self, ifname, addr, plen, preferred, valid):
+        """An IA_NA address on the interface with its lifetimes (the kernel drops it at valid);
+        /128: the prefix on the link comes from Router Advertisements, not DHCPv6."""
+        _ip("-6 addr replace %s/%d dev %s valid_lft %d preferred_lft %d" % (addr, plen, ifname, valid, preferred))
+
+    def remove_address6(self, ifname, addr, plen):
+        _ip("-6 addr del %s/%d dev %s" % (addr, plen, ifname))
+
+    def dad_failed6(self, ifname, addr):
+        """Did the kernel's duplicate address detection fail for addr (`dadfailed`)?"""
+        for line in _ip_show("-6 -o addr show dev %s" % ifname).split("\n"):
+            words = line.split()
+            if "dadfailed" in words and "inet6" in words and words[words.index("inet6") + 1].split("/")[0] == addr:
+                return True
+        return False
+
+    def write_resolv(self, path, dns, domains):
+        _write_resolv(path, "DHCPv6", {"dns": dns, "search": domains})
 
     # -- the DHCPv4 client (WAN side); see client4.py and wan4.py -------------------------------
 
@@ -331,7 +371,7 @@ def _route_dst(r):
 def _write_resolv(path, ifname, info):
     """Write the DHCP DNS servers and search domains to path (in place: it may be a
     bind mount, as /etc/netns/NAME/resolv.conf is under `ip netns exec`)."""
-    lines = ["# written by mpdhcp: DHCPv4 lease on %s" % ifname]
+    lines = ["# written by mpdhcp: DHCP lease on %s" % ifname]
     if info is not None:
         doms = list(info.get("search") or [])
         if info.get("domain") and info["domain"] not in doms:

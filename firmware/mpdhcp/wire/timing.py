@@ -62,3 +62,23 @@ def half_remaining(now, until):
         d = RETRY_MIN
     t = now + d
     return t if t < until else until
+
+
+# DHCPv6 retransmission (RFC 8415 15), in milliseconds so that RAND (-0.1..+0.1) is exact.
+# rand1000(): 0..2000 picks RAND = (r - 1000) / 10000; every value stays < 2**30.
+def rand_part(x, r):
+    """RAND * x for RAND = (r - 1000) / 10000, r in 0..2000."""
+    return (r - 1000) * x // 10000
+
+
+def rt_first(irt, r):
+    """RT = IRT + RAND*IRT (for a first Solicit, pass r in 1001..2000: RAND > 0, RT > IRT)."""
+    return irt + rand_part(irt, r)
+
+
+def rt_next(prev, mrt, r):
+    """RT = 2*RTprev + RAND*RTprev; past MRT (when not 0): RT = MRT + RAND*MRT."""
+    rt = 2 * prev + rand_part(prev, r)
+    if mrt and rt > mrt:
+        rt = mrt + rand_part(mrt, r)
+    return rt

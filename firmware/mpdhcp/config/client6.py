@@ -1,0 +1,89 @@
+# The Client6 section: the router's own DHCPv6 client on its WAN interface (RFC 8415).
+# Registered in config.SECTIONS; errors name the key path ("Client6.interface: required").
+#
+#   "Client6": {
+#     "interface": "wan0",                     required
+#     "ia-na": true,                           ask for an address (IA_NA)
+#     "ia-pd": true,                           ask for a delegated prefix (IA_PD)
+#     "prefix-length-hint": 56,                IAPREFIX hint in Solicit (0: none; 1..128)
+#     "rapid-commit": false,                   Rapid Commit in Solicit (RFC 8415 18.2.1)
+#     "reconfigure-accept": true,              Reconfigure Accept (RKAP authenticated only)
+#     "requested-options": [23, 24, 82],       Option Request (default: DNS, domain list, SOL_MAX_RT)
+#     "lease-file": "client6.jnl",             journal: DUID and the binding (null: in RAM)
+#     "configure-interface": true,             apply addresses and DNS (false: only log them)
+#     "resolv-conf": null,                     where DNS servers go (default nowhere: Client4
+#                                              writes /etc/resolv.conf; no file has two writers)
+#     "release-on-shutdown": true              Release on a graceful stop
+#   }
+# With "ia-na" and "ia-pd" both false the client is stateless: Information-request only.
+from .common import _want, _keys, _fail
+
+DEFAULT_ORO = (23, 24, 82)  # DNS (RFC 3646), domain list, SOL_MAX_RT (RFC 8415 21.24)
+
+_KEYS = (
+    "interface", "ia-na", "ia-pd", "prefix-length-hint", "rapid-commit", "reconfigure-accept",
+    "requested-options", "lease-file", "configure-interface", "resolv-conf",
+    "release-on-shutdown", "user-context",
+)
+
+
+class Client6Config:
+    def __init__(self):
+        self.interface = None
+        self.ia_na = True
+        self.ia_pd = False
+        self.pd_hint = 0
+        self.rapid_commit = False
+        self.reconfigure_accept = True
+        self.oro = bytes(2 * len(DEFAULT_ORO))
+        self.lease_file = None
+        self.configure = True
+        self.resolv_conf = None
+        self.release_on_shutdown = True
+
+
+def _oro(codes):
+    b = bytearray(2 * len(codes))
+    for i, c in enumerate(codes):
+        b[2 * i] = c >> 8
+        b[2 * i + 1] = c & 255
+    return bytes(b)
+
+
+def client6(d, p):
+    _keys(p, d, _KEYS)
+    c = Client6Config()
+    if "interface" not in d:
+        _fail(p + ".interface", "required")
+    c.interface = _want(p + ".interface", d["interface"], str, "string")
+    if not c.interface or len(c.interface) > 15:
+        _fail(p + ".interface", "an interface name of 1..15 characters")
+    c.ia_na = _want(p + ".ia-na", d.get("ia-na", True), bool, "boolean")
+    c.ia_pd = _want(p + ".ia-pd", d.get("ia-pd", False), bool, "boolean")
+    h = _want(p + ".prefix-length-hint", d.get("prefix-length-hint", 0), int, "integer")
+    if h < 0 or h > 128:
+        _fail(p + ".prefix-length-hint", "out of range 0..128")
+    c.pd_hint = h
+    c.rapid_commit = _want(p + ".rapid-commit", d.get("rapid-commit", False), bool, "boolean")
+    c.reconfigure_accept = _want(p + ".reconfigure-accept", d.get("reconfigure-accept", True), bool, "boolean")
+    codes = DEFAULT_ORO
+    if "requested-options" in d:
+        q = p + ".requested-options"
+        codes = _want(q, d["requested-options"], list, "list")
+        for i, code in enumerate(codes):
+            _want("%s[%d]" % (q, i), code, int, "integer")
+            if code < 1 or code > 65535:
+                _fail("%s[%d]" % (q, i), "option code out of range 1..65535")
+        if len(codes) > 64:
+            _fail(q, "at most 64 codes")
+    c.oro = _oro(codes)
+    if d.get("lease-file") is not None:
+        c.lease_file = _want(p + ".lease-file", d["lease-file"], str, "string")
+    c.configure = _want(p + ".configure-interface", d.get("configure-interface", True), bool, "boolean")
+    if "resolv-conf" in d:
+        r = d["resolv-conf"]
+        c.resolv_conf = None if r is None else _want(p + ".resolv-conf", r, str, "string") or None
+    c.release_on_shutdown = _want(p + ".release-on-shutdown", d.get("release-on-shutdown", True),
+                                  bool, "boolean")
+    _want(p + ".user-context", d.get("user-context", {}), dict, "map")
+    return c

@@ -1,0 +1,885 @@
+# DHCPv6 client engine (RFC 8415 15, 18.2; RFC 3646), sans-I/O, on the engines' contract:
+# handle(rx, n, meta, now, out) / next_deadline() / on_timer(now, out) / stats, like Client4.
+# States: Solicit -> Request -> Bound (the Address Timer) -> Renew -> Rebind; Confirm or Rebind
+# after a restart (18.2.12); Information-request when stateless; Decline and Release. Every
+# transition is one verb-named method; every state change goes through _set_state, which
+# starts the state's exchange (RFC 8415 15: IRT, MRT, MRC, MRD) and re-arms the one deadline.
+#
+# Time: `now` is engine seconds; retransmission needs milliseconds (RAND is -0.1..+0.1 of a
+# 1 s IRT), so the runner also sets `self.ms` (0..999, the current second's part) before each
+# call, and the deadline is next_deadline() seconds + `deadline_ms`.
+#
+# Applying the binding is the adapter's job: `lease_version` is bumped whenever what the
+# interface should carry changed; the adapter reads `lease_info()` (allocates). It reports a
+# failed duplicate address detection with dad_failed(address), and release(now, out) builds the
+# Release of a graceful stop.
+from micropython import const
+from ..wire import packet6 as P
+from ..wire.md5 import HMAC_MD5
+from ..wire.addr6 import ip6_str
+from ..wire.timing import rt_first, rt_next, t1_default, t2_default6, capped_u32
+from ..slot import KIND_UNICAST
+from .held6 import Held6, NA, PD
+
+# states
+INIT = const(0)  # the first Solicit (or Information-request) is due after a random delay
+SOLICIT = const(1)
+REQUEST = const(2)
+BOUND = const(3)
+RENEW = const(4)
+REBIND = const(5)
+CONFIRM = const(6)
+INFO = const(7)  # stateless: Information-request out
+INFORMED = const(8)  # stateless: waiting for the Information Refresh Time
+DECLINE = const(9)
+STOPPED = const(10)
+STATE_NAMES = ("INIT", "SOLICIT", "REQUEST", "BOUND", "RENEW", "REBIND", "CONFIRM", "INFO",
+               "INFORMED", "DECLINE", "STOPPED")
+
+# RFC 8415 7.6, in ms; per state: message, IRT, MRT, MRC (0: none), MRD (0: none, -1: the
+# state's own end: T2 for Renew, the last valid lifetime for Rebind)
+_EXCH = (
+    (0, 0, 0, 0, 0),
+    (P.SOLICIT, 1000, 3600000, 0, 0),  # SOL_TIMEOUT, SOL_MAX_RT
+    (P.REQUEST, 1000, 30000, 10, 0),  # REQ_TIMEOUT, REQ_MAX_RT, REQ_MAX_RC
+    (0, 0, 0, 0, 0),
+    (P.RENEW, 10000, 600000, 0, -1),  # REN_TIMEOUT, REN_MAX_RT
+    (P.REBIND, 10000, 600000, 0, -1),  # REB_TIMEOUT, REB_MAX_RT
+    (P.CONFIRM, 1000, 4000, 0, 10),  # CNF_TIMEOUT, CNF_MAX_RT, CNF_MAX_RD
+    (P.INFO_REQUEST, 1000, 3600000, 0, 0),  # INF_TIMEOUT, INF_MAX_RT
+    (0, 0, 0, 0, 0),
+    (P.DECLINE, 1000, 0, 4, 0),  # DEC_TIMEOUT, DEC_MAX_RC
+    (0, 0, 0, 0, 0),
+)
+MAX_DELAY = const(1000)  # SOL_MAX_DELAY, CNF_MAX_DELAY, INF_MAX_DELAY: before the first message
+IRT_DEFAULT = const(86400)  # Information Refresh Time (RFC 8415 21.23)
+IRT_MINIMUM = const(600)
+FOREVER = const(0x3FFFFFFF)
+CLIENT_PORT = const(546)
+SERVER_PORT = const(547)
+OPT_SOL_MAX_RT = const(82)
+OPT_INF_MAX_RT = const(83)
+OPT_INFO_REFRESH = const(32)
+AUTH_LEN = const(28)  # RKAP Auth option data (RFC 8415 20.4, 21.11)
+ALL_SERVERS = b"\xff\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x02"  # ff02::1:2
+
+_COUNTERS = (
+    "rx", "tx", "dropped_malformed", "dropped_xid", "dropped_client_id", "dropped_server_id",
+    "dropped_type", "dropped_state", "dropped_no_leases", "solicit", "advertise", "request",
+    "renew", "rebind", "confirm", "info_request", "reply", "decline", "release", "timeouts",
+    "restarts", "expired", "reconfigure", "reconfigure_dropped", "not_on_link", "no_binding",
+    "use_multicast", "journal_records",
+) + P.BAD_NAMES[1:]
+
+
+class Client6:
+    def __init__(self, cfg, journal, hw, rand=None):
+        """cfg: a config.client6.Client6Config; journal: the lease file's Journal; hw: the
+        interface's MAC (the DUID's and the IAIDs' source); rand: None (xorshift seeded from
+        hw), an int seed, or rand(n) -> 0..n-1 (tests inject it)."""
+        self.cfg = cfg
+        self.hw = bytes(hw)
+        self.sock = 0  # the adapter's socket index; the builder sets it
+        seed = rand if isinstance(rand, int) else 0
+        for b in self.hw:
+            seed = ((seed << 3) ^ b ^ (seed >> 13)) & 0xFFFF
+        self.seed = seed or 0xACE1
+        self.rand = rand if callable(rand) else self._xorshift
+        self.stats = {}
+        for k in _COUNTERS:
+            self.stats[k] = 0
+        self.held = Held6(journal, self.stats)
+        self.journal = journal
+        self.iaid = bytearray(4)  # stable: the MAC's last four bytes, for IA_NA and IA_PD
+        for i in range(4):
+            self.iaid[i] = self.hw[len(self.hw) - 4 + i] if len(self.hw) >= 4 else i
+        self.stateless = not cfg.ia_na and not cfg.ia_pd
+        self.msg = P.Msg6()
+        self.w = P.Writer6()
+        self.hmac = HMAC_MD5()
+        self.scratch = bytearray(P.MAX_PACKET)  # a Reconfigure with its digest zeroed
+        self.digest = bytearray(16)
+        self.adv = bytearray(P.MAX_PACKET)  # the best Advertise so far
+        self.adv_n = 0
+        self.adv_pref = -1
+        self.adv_score = 0
+        self.collect_until_s = self.collect_until_ms = 0
+        self.xid = bytearray(3)
+        self.state = INIT
+        self.ms = 0  # set by the runner: milliseconds into the current second
+        self.deadline = 0
+        self.deadline_ms = 0
+        self.rt = 0  # the current retransmission timeout, ms
+        self.count = 0  # transmissions in this exchange
+        self.start_s = self.start_ms = 0  # when this exchange began (Elapsed Time)
+        self.mrd_at = 0  # absolute seconds, 0: none
+        self.sol_max_rt = _EXCH[SOLICIT][2]
+        self.inf_max_rt = _EXCH[INFO][2]
+        self.dad_addr = bytearray(16)
+        self.dad_pending = False
+        self.reconf_type = 0
+        self.lease_version = 0
+        # state -> what its deadline does; message type -> handler (made once: no allocation)
+        self.timers = (self._begin, self._retransmit, self._retransmit, self._address_timer,
+                       self._retransmit, self._retransmit, self._retransmit, self._retransmit,
+                       self._refresh, self._retransmit, None)
+        self.replies = (None, None, self._advertise_in, None, None, None, None, self._reply_in,
+                        None, None, self._reconfigure_in)
+
+    # -- the engine contract ---------------------------------------------------------------------
+
+    def next_deadline(self):
+        return self.deadline
+
+    def _due(self, now):
+        d = self.deadline
+        return d is not None and (now > d or now == d and self.ms >= self.deadline_ms)
+
+    def on_timer(self, now, out):
+        out.rx_type = 0
+        if self.dad_pending and self.state == BOUND:
+            return self._decline(now, out)
+        if not self._due(now):
+            return 0
+        if self.state == SOLICIT and self.adv_n and self._collected(now):
+            return self._request(now, out)
+        return self.timers[self.state](now, out)
+
+    def handle(self, rx, n, meta, now, out):
+        st = self.stats
+        st["rx"] += 1
+        out.rx_type = 0
+        out.tx_type = 0
+        msg = self.msg
+        err = msg.parse(rx, n)
+        if err or msg.depth:
+            st["dropped_malformed"] += 1
+            if err:
+                st[P.BAD_NAMES[err]] += 1
+            return 0
+        mt = msg.mtype
+        out.rx_type = mt
+        if mt >= len(self.replies) or self.replies[mt] is None:
+            return self._drop("dropped_type")
+        if mt != P.RECONFIGURE and not P.eq(rx, 1, self.xid, 0, 3):
+            return self._drop("dropped_xid")
+        c = msg.at(P.OPT_CLIENTID)
+        h = self.held
+        if c < 0 or P.olen(rx, c) != h.duid_len or not P.eq(rx, c + 4, h.duid, 0, h.duid_len):
+            return self._drop("dropped_client_id")
+        if msg.at(P.OPT_SERVERID) < 0:
+            return self._drop("dropped_server_id")  # RFC 8415 16.3, 16.7, 16.11: MUST
+        return self.replies[mt](rx, now, out)
+
+    def summary(self):
+        h = self.held
+        s = "DHCPv6 client on %s (DUID %s), %s" % (
+            self.cfg.interface, "".join("%02x" % h.duid[i] for i in range(h.duid_len)),
+            STATE_NAMES[self.state])
+        if h.n:
+            s += " with %d address(es), %d prefix(es)" % (h.count(NA), h.count(PD))
+        return s
+
+    def log_line(self, out, ifname, replied):
+        """e.g. 'client6: ADVERTISE>REQUEST on wan0 REQUEST'."""
+        n = P.MSG_NAMES
+        rx = n[out.rx_type] if out.rx_type < len(n) else str(out.rx_type)
+        tx = n[out.tx_type] if replied and out.tx_type < len(n) else "-"
+        return "client6: %s>%s on %s %s" % (rx, tx, ifname, STATE_NAMES[self.state])
+
+    def _drop(self, counter):
+        self.stats[counter] += 1
+        return 0
+
+    # -- the adapter's side ------------------------------------------------------------------------
+
+    def dad_failed(self, a, now):
+        """The adapter saw duplicate address detection fail for address a (16 bytes): Decline
+        it (RFC 8415 18.2.8) at the next timer."""
+        if self.held.find(NA, a, 0, 128) >= 0:
+            P.copy(self.dad_addr, 0, a, 0, 16)
+            self.dad_pending = True
+
+    def release(self, now, out):
+        """Graceful stop: Release everything held (RFC 8415 18.2.7), sent once, and forget it.
+        Returns the Release's length in out (0 when nothing is held)."""
+        h = self.held
+        self.deadline = None
+        self.state = STOPPED
+        if not h.n or not h.sid_len:
+            return 0
+        self.stats["release"] += 1
+        self._new_xid(now)
+        n = self._build(out, P.RELEASE, now)
+        h.clear()
+        h.record()
+        self.lease_version += 1
+        return n
+
+    def lease_info(self):
+        """The binding as plain values for the adapter (allocates): addresses and prefixes as
+        (text, plen, preferred, valid) absolute engine seconds, DNS servers, domain list."""
+        h = self.held
+        addrs = []
+        prefixes = []
+        for i in range(h.n):
+            e = (ip6_str(h.addr, 16 * i), h.plen[i], h.pref_at[i], h.valid_at[i])
+            (addrs if h.kind[i] == NA else prefixes).append(e)
+        dns = [ip6_str(h.dns, k) for k in range(0, h.dns_len - 15, 16)]
+        return {"addresses": addrs, "prefixes": prefixes, "dns": dns, "domains": _labels(h.domains, h.domains_len),
+                "server": "".join("%02x" % h.sid[i] for i in range(h.sid_len)), "state": STATE_NAMES[self.state],
+                "renew_at": h.renew_at, "rebind_at": h.rebind_at}
+
+    # -- transitions -------------------------------------------------------------------------------
+
+    def _set_state(self, s, now):
+        """The one state setter: a new state starts its exchange (new transaction id, first
+        RT from IRT, MRC/MRD counted from here) and re-arms the deadline."""
+        self.state = s
+        ex = _EXCH[s]
+        if not ex[0]:
+            return
+        self._new_xid(now)
+        self.count = 0
+        mrd = ex[4]
+        if mrd == -1:
+            mrd_at = self.held.rebind_at if s == RENEW else self.held.last_expiry()
+        else:
+            mrd_at = now + mrd if mrd else 0
+        self.mrd_at = mrd_at
+        self.rt = 0
+
+    def _begin(self, now, out):
+        """INIT -> SOLICIT (or INFO when stateless): the first message, after its random delay
+        (RFC 8415 18.2.1, 18.2.6), which _restart set as this deadline."""
+        if self.stateless:
+            self._set_state(INFO, now)
+        else:
+            self._set_state(SOLICIT, now)
+            self.adv_n = 0
+            self.adv_pref = -1
+        return self._send(now, out)
+
+    def _restart(self, now):
+        """Back to INIT: the next Solicit after a random 0..1 s delay."""
+        self.state = INIT
+        self.stats["restarts"] += 1
+        self._arm_ms(now, self.rand(MAX_DELAY + 1))
+        return 0
+
+    def _retransmit(self, now, out):
+        """The exchange's RT ran out: MRC/MRD reached ends it (what follows is per state),
+        else send again with the next RT."""
+        if self.count == 0:
+            return self._send(now, out)  # Confirm or Rebind after a restart: the first one
+        self.stats["timeouts"] += 1
+        s = self.state
+        mrc = _EXCH[s][3]
+        if mrc and self.count >= mrc or self.mrd_at and now >= self.mrd_at:
+            return self._exchange_failed(now, out)
+        return self._send(now, out)
+
+    def _exchange_failed(self, now, out):
+        s = self.state
+        h = self.held
+        if s == RENEW:
+            return self._rebind(now, out)  # T2 reached
+        if s == REBIND:
+            return self._expire(now, out)  # every valid lifetime ran out
+        if s == CONFIRM:  # RFC 8415 18.2.3: no answer: keep using the leases
+            return self._bound(now)
+        if s == DECLINE:
+            return self._declined(now)
+        if h.n and s == REQUEST and h.renew_at:
+            return self._bound(now)  # a Request after NoBinding went unanswered: carry on
+        return self._restart(now)  # a Request unanswered MRC times: Solicit again
+
+    def _send(self, now, out):
+        """Send the state's message; arm the next RT (RFC 8415 15)."""
+        s = self.state
+        ex = _EXCH[s]
+        mrt = self.sol_max_rt if s == SOLICIT else self.inf_max_rt if s == INFO else ex[2]
+        if self.count == 0:
+            r = self.rand(2001)
+            if s == SOLICIT and r <= 1000:
+                r = 2000 - r + 1 if r < 1000 else 1001  # RAND > 0: the first RT beats IRT
+            rt = rt_first(ex[1], r)
+            if s == SOLICIT and rt <= ex[1]:
+                rt = ex[1] + 1  # RAND > 0 by less than a millisecond: still above IRT
+        else:
+            rt = rt_next(self.rt, mrt, self.rand(2001))
+        if s == SOLICIT and self.count == 0:
+            self._collect_until(now, rt)
+        self.rt = rt
+        self.count += 1
+        self._arm_ms(now, rt)
+        if self.mrd_at and (self.deadline > self.mrd_at or self.deadline == self.mrd_at and self.deadline_ms):
+            self.deadline = self.mrd_at
+            self.deadline_ms = 0
+        return self._build(out, ex[0], now)
+
+    def _collect_until(self, now, rt):
+        """Advertises are collected until the first RT has elapsed (RFC 8415 18.2.1)."""
+        t = self.ms + rt
+        self.collect_until_s = now + t // 1000
+        self.collect_until_ms = t % 1000
+
+    def _collected(self, now):
+        return now > self.collect_until_s or now == self.collect_until_s and self.ms >= self.collect_until_ms
+
+    def _advertise_in(self, rx, now, out):
+        """SOLICIT: keep the best Advertise; Preference 255 is taken at once (18.2.9)."""
+        if self.state != SOLICIT:
+            return self._drop("dropped_state")
+        self.stats["advertise"] += 1
+        msg = self.msg
+        self._max_rt(rx)
+        score = self._offered(rx)
+        if not score:
+            return self._drop("dropped_no_leases")  # nothing offered: ignored (18.2.9)
+        p = msg.at(P.OPT_PREFERENCE)
+        pref = rx[p + 4] if p >= 0 and P.olen(rx, p) == 1 else 0
+        if pref > self.adv_pref or pref == self.adv_pref and score > self.adv_score:
+            P.copy(self.adv, 0, rx, 0, msg.end)
+            self.adv_n = msg.end
+            self.adv_pref = pref
+            self.adv_score = score
+        if pref == 255 or self._collected(now):
+            return self._request(now, out)
+        return 0
+
+    def _offered(self, rx):
+        """How much of what we ask for an Advertise or Reply offers: 2 per IA type with at
+        least one address or prefix (0: nothing at all)."""
+        score = 0
+        if self.cfg.ia_na and self._ia_has(rx, P.OPT_IA_NA, P.OPT_IAADDR):
+            score += 2
+        if self.cfg.ia_pd and self._ia_has(rx, P.OPT_IA_PD, P.OPT_IAPREFIX):
+            score += 2
+        return score
+
+    def _ia_has(self, rx, code, sub):
+        msg = self.msg
+        a = msg.at(code)
+        while a >= 0:
+            e = a + 4 + P.olen(rx, a)
+            if P.eq(rx, a + 4, self.iaid, 0, 4) and P.find(rx, a + 4 + P.IA_HDR, e, sub) >= 0 \
+                    and self._ia_status(rx, a, e) == P.SUCCESS:
+                return True
+            a = msg.next(rx, a, code)
+        return False
+
+    def _ia_status(self, rx, a, e):
+        s = P.find(rx, a + 4 + P.IA_HDR, e, P.OPT_STATUS_CODE)
+        if s < 0 or P.olen(rx, s) < 2:
+            return P.SUCCESS
+        return (rx[s + 4] << 8) | rx[s + 5]
+
+    def _request(self, now, out):
+        """SOLICIT -> REQUEST: ask the chosen server for what it advertised (18.2.2)."""
+        msg = self.msg
+        if msg.parse(self.adv, self.adv_n):
+            return self._restart(now)
+        sid = msg.at(P.OPT_SERVERID)
+        self.held.set_server(self.adv, sid + 4, P.olen(self.adv, sid))
+        self._take_unicast(self.adv)
+        self._set_state(REQUEST, now)
+        return self._send(now, out)
+
+    def _reply_in(self, rx, now, out):
+        s = self.state
+        if s == SOLICIT:
+            if not (self.cfg.rapid_commit and self.msg.has(P.OPT_RAPID_COMMIT)):
+                return self._drop("dropped_state")
+        elif s == INIT or s == BOUND or s == INFORMED or s == STOPPED:
+            return self._drop("dropped_state")
+        elif s != CONFIRM and s != REBIND and s != INFO and not self._from_server(rx):
+            return self._drop("dropped_server_id")
+        self.stats["reply"] += 1
+        msg = self.msg
+        self._max_rt(rx)
+        st = self._status(rx, msg.at(P.OPT_STATUS_CODE))
+        if st == P.USE_MULTICAST:
+            self.stats["use_multicast"] += 1
+            self.held.has_unicast = False
+            return self._send(now, out)  # again, to the multicast address (18.2.10)
+        if s == INFO:
+            return self._informed(rx, now)
+        if s == CONFIRM:
+            return self._confirmed(rx, st, now)
+        if s == DECLINE:
+            return self._declined(now)
+        if st == P.NOT_ON_LINK:
+            self.stats["not_on_link"] += 1
+            self._forget()
+            return self._restart(now)
+        if st != P.SUCCESS:
+            return self._drop("dropped_no_leases")  # UnspecFail etc.: the RT runs on
+        return self._take_reply(rx, now, out)
+
+    def _take_reply(self, rx, now, out):
+        """Request, Renew, Rebind (or Solicit with Rapid Commit): take the IAs (18.2.10.1)."""
+        h = self.held
+        msg = self.msg
+        sid = msg.at(P.OPT_SERVERID)
+        if self.state == SOLICIT or self.state == REBIND:
+            h.set_server(rx, sid + 4, P.olen(rx, sid))
+        self._take_unicast(rx)
+        no_binding = self._take_ias(rx, now)
+        self._take_auth(rx)
+        h.keep_options(rx, msg)
+        self.lease_version += 1
+        if no_binding and self.state != REQUEST:
+            self.stats["no_binding"] += 1
+            self._set_state(REQUEST, now)  # re-establish the IA with that server (18.2.10.1)
+            return self._send(now, out)
+        if not h.n:
+            self.stats["dropped_no_leases"] += 1
+            h.record()
+            return self._restart(now)  # NoAddrsAvail / NoPrefixAvail: Solicit again
+        return self._bound(now)
+
+    def _take_ias(self, rx, now):
+        """Each IA_NA / IA_PD with our IAID: its leases and T1/T2. Returns True when an IA
+        came back NoBinding."""
+        msg = self.msg
+        h = self.held
+        no_binding = False
+        t1 = t2 = 0
+        code = P.OPT_IA_NA
+        while code:  # IA_NA, then IA_PD (a tuple of them would be built on the heap)
+            a = msg.at(code)
+            while a >= 0:
+                e = a + 4 + P.olen(rx, a)
+                if P.eq(rx, a + 4, self.iaid, 0, 4):
+                    st = self._ia_status(rx, a, e)
+                    if st == P.NO_BINDING:
+                        no_binding = True
+                    elif st == P.SUCCESS:
+                        it1 = capped_u32(rx, a + 8, FOREVER)
+                        it2 = capped_u32(rx, a + 12, FOREVER)
+                        if not (it2 and it1 > it2):  # T1 > T2 > 0: the IA is discarded (21.4)
+                            short = self._take_leases(rx, a, e, code, now)
+                            if short:
+                                if not it1 and not it2:  # left to us: 0.5 and 0.8 (18.2.4)
+                                    it1 = t1_default(short)
+                                    it2 = t2_default6(short)
+                                if it1 and (not t1 or it1 < t1):
+                                    t1 = it1
+                                if it2 and (not t2 or it2 < t2):
+                                    t2 = it2
+                a = msg.next(rx, a, code)
+            code = P.OPT_IA_PD if code == P.OPT_IA_NA else 0
+        if t1 or t2:
+            h.renew_at = now + (t1 if t1 else t2 // 2)
+            h.rebind_at = now + (t2 if t2 else t1 + t1 // 2 + t1 // 10)
+        return no_binding
+
+    def _take_leases(self, rx, a, e, code, now):
+        """The IAADDRs / IAPREFIXes of one IA. Returns the shortest preferred lifetime of the
+        leases it holds (0: none)."""
+        h = self.held
+        pd = code == P.OPT_IA_PD
+        sub = P.OPT_IAPREFIX if pd else P.OPT_IAADDR
+        short = 0
+        o = P.find(rx, a + 4 + P.IA_HDR, e, sub)
+        while o >= 0:
+            if pd:
+                pref, valid = capped_u32(rx, o + 4, FOREVER - now), capped_u32(rx, o + 8, FOREVER - now)
+                plen, at = rx[o + 12], o + 13
+            else:
+                at = o + 4
+                pref, valid = capped_u32(rx, o + 20, FOREVER - now), capped_u32(rx, o + 24, FOREVER - now)
+                plen = 128
+            kind = PD if pd else NA
+            if pref <= valid and plen <= 128:  # preferred > valid: discarded (21.6, 21.22)
+                i = h.find(kind, rx, at, plen)
+                if valid == 0:
+                    if i >= 0:
+                        h.remove(i)
+                elif h.put(kind, rx, at, plen, now + pref, now + valid) >= 0:
+                    if pref and (not short or pref < short):
+                        short = pref
+                    elif not short:
+                        short = valid
+            o = P.find_next(rx, o, e, sub)
+        return short
+
+    def _bound(self, now):
+        """-> BOUND: the Address Timer (journaled), at the earliest of T1 and an expiry."""
+        h = self.held
+        h.record()
+        self.state = BOUND
+        return self._arm_lease(now)
+
+    def _arm_lease(self, now):
+        h = self.held
+        d = h.renew_at
+        x = h.next_expiry()
+        if x and (not d or x < d):
+            d = x
+        if d <= now:
+            d = now
+        self.deadline = d
+        self.deadline_ms = 0
+        return 0
+
+    def _address_timer(self, now, out):
+        """BOUND: a lease expired, or T1 / T2 came."""
+        h = self.held
+        if h.expire(now):
+            self.stats["expired"] += 1
+            self.lease_version += 1
+            if not h.n:
+                h.record()
+                return self._restart(now)
+            h.record()
+        if h.rebind_at and now >= h.rebind_at:
+            return self._rebind(now, out)
+        if h.renew_at and now >= h.renew_at:
+            return self._renew(now, out)
+        return self._arm_lease(now)
+
+    def _renew(self, now, out):
+        """BOUND -> RENEW at T1: to the server (unicast only with Server Unicast), until T2."""
+        self._set_state(RENEW, now)
+        return self._send(now, out)
+
+    def _rebind(self, now, out):
+        """RENEW -> REBIND at T2: to any server, until the last valid lifetime."""
+        self._set_state(REBIND, now)
+        return self._send(now, out)
+
+    def _expire(self, now, out):
+        """REBIND ran out: every lease is gone; Solicit again."""
+        self.stats["expired"] += 1
+        self._forget()
+        return self._restart(now)
+
+    def _forget(self):
+        h = self.held
+        if h.n:
+            self.lease_version += 1
+        h.clear()
+        h.record()
+
+    def _confirmed(self, rx, st, now):
+        """CONFIRM answered: Success keeps the addresses, NotOnLink starts over (18.2.10.2)."""
+        if st == P.SUCCESS:
+            return self._bound(now)
+        self.stats["not_on_link"] += 1
+        self._forget()
+        return self._restart(now)
+
+    def _informed(self, rx, now):
+        """INFO -> INFORMED: keep the DNS options until the Information Refresh Time (18.2.6)."""
+        msg = self.msg
+        self.held.keep_options(rx, msg)
+        self.lease_version += 1
+        o = msg.at(OPT_INFO_REFRESH)
+        irt = capped_u32(rx, o + 4, FOREVER - now) if o >= 0 and P.olen(rx, o) == 4 else IRT_DEFAULT
+        if irt < IRT_MINIMUM:
+            irt = IRT_MINIMUM
+        self.state = INFORMED
+        self.deadline = now + irt
+        self.deadline_ms = 0
+        return 0
+
+    def _refresh(self, now, out):
+        """INFORMED: the Information Refresh Time came: ask again."""
+        self._set_state(INFO, now)
+        return self._send(now, out)
+
+    def _decline(self, now, out):
+        """BOUND -> DECLINE: the adapter's duplicate address detection failed (18.2.8)."""
+        self.dad_pending = False
+        self.stats["decline"] += 1
+        self._set_state(DECLINE, now)
+        return self._send(now, out)
+
+    def _declined(self, now):
+        """DECLINE answered (or given up): drop the address; Solicit if nothing is left."""
+        h = self.held
+        i = h.find(NA, self.dad_addr, 0, 128)
+        if i >= 0:
+            h.remove(i)
+            self.lease_version += 1
+        if not h.n:
+            h.record()
+            return self._restart(now)
+        return self._bound(now)
+
+    # -- Reconfigure (RFC 8415 18.2.11, 20.4) ------------------------------------------------------
+
+    def _reconfigure_in(self, rx, now, out):
+        """BOUND: a Reconfigure from our server with valid RKAP authentication: answer with
+        the message it asks for; anything else is dropped and counted."""
+        msg = self.msg
+        h = self.held
+        sid = msg.at(P.OPT_SERVERID)
+        r = msg.at(P.OPT_RECONF_MSG)
+        a = msg.at(P.OPT_AUTH)
+        ok = self.state == BOUND and h.has_key and self.cfg.reconfigure_accept \
+            and h.is_server(rx, sid + 4, P.olen(rx, sid)) and r >= 0 and P.olen(rx, r) == 1 \
+            and a >= 0 and P.olen(rx, a) == AUTH_LEN and rx[a + 4] == 3 and rx[a + 5] == 1 \
+            and rx[a + 6] == 0 and rx[a + 15] == 2 and P.cmp(rx, a + 7, h.replay, 0, 8) > 0
+        t = rx[r + 4] if r >= 0 else 0
+        if ok and (t == P.RENEW or t == P.REBIND or t == P.INFO_REQUEST):
+            n = msg.end
+            P.copy(self.scratch, 0, rx, 0, n)
+            d = a + 16
+            for i in range(16):
+                self.scratch[d + i] = 0
+            self.hmac.compute(h.rkey, 0, 16, self.scratch, 0, n, self.digest, 0)
+            ok = P.eq(self.digest, 0, rx, d, 16)
+        else:
+            ok = False
+        if not ok:
+            return self._drop("reconfigure_dropped")
+        self.stats["reconfigure"] += 1
+        P.copy(h.replay, 0, rx, a + 7, 8)
+        if t == P.INFO_REQUEST:
+            self._set_state(INFO, now)
+        else:
+            self._set_state(t == P.RENEW and RENEW or REBIND, now)
+        return self._send(now, out)
+
+    def _take_auth(self, rx):
+        """A Reply's RKAP Reconfigure Key (type 1), kept with the replay value it came with."""
+        a = self.msg.at(P.OPT_AUTH)
+        h = self.held
+        if a >= 0 and P.olen(rx, a) == AUTH_LEN and rx[a + 4] == 3 and rx[a + 5] == 1 and rx[a + 15] == 1:
+            P.copy(h.rkey, 0, rx, a + 16, 16)
+            P.copy(h.replay, 0, rx, a + 7, 8)
+            h.has_key = True
+
+    # -- reading a message ---------------------------------------------------------------------------
+
+    def _from_server(self, rx):
+        s = self.msg.at(P.OPT_SERVERID)
+        return self.held.is_server(rx, s + 4, P.olen(rx, s))
+
+    def _status(self, rx, s):
+        if s < 0 or P.olen(rx, s) < 2:
+            return P.SUCCESS
+        return (rx[s + 4] << 8) | rx[s + 5]
+
+    def _take_unicast(self, rx):
+        h = self.held
+        u = self.msg.at(P.OPT_UNICAST)
+        h.has_unicast = u >= 0 and P.olen(rx, u) == 16
+        if h.has_unicast:
+            P.copy(h.unicast, 0, rx, u + 4, 16)
+
+    def _max_rt(self, rx):
+        """SOL_MAX_RT / INF_MAX_RT from the server (RFC 8415 21.24, 21.25): 60..86400 s."""
+        msg = self.msg
+        v = self._max_rt_of(rx, P.find(rx, msg.start + P.HDR, msg.end, OPT_SOL_MAX_RT))
+        if v:
+            self.sol_max_rt = v
+        v = self._max_rt_of(rx, P.find(rx, msg.start + P.HDR, msg.end, OPT_INF_MAX_RT))
+        if v:
+            self.inf_max_rt = v
+
+    def _max_rt_of(self, rx, o):
+        """The option at o as milliseconds, when it is a valid 60..86400 s; else 0."""
+        if o >= 0 and P.olen(rx, o) == 4:
+            v = capped_u32(rx, o + 4, FOREVER)
+            if 60 <= v <= 86400:
+                return v * 1000
+        return 0
+
+    # -- sending ---------------------------------------------------------------------------------------
+
+    def _build(self, out, mtype, now):
+        b = out.buf
+        b[0] = mtype
+        P.copy(b, 1, self.xid, 0, 3)
+        w = self.w
+        w.start(b, P.HDR, len(b))
+        h = self.held
+        w.put(P.OPT_CLIENTID, h.duid, 0, h.duid_len)
+        if mtype == P.REQUEST or mtype == P.RENEW or mtype == P.RELEASE or mtype == P.DECLINE:
+            w.put(P.OPT_SERVERID, h.sid, 0, h.sid_len)
+        w.put_u16(P.OPT_ELAPSED_TIME, self._elapsed(now) if self.count > 1 else 0)
+        if mtype != P.RELEASE and mtype != P.DECLINE:
+            w.put(P.OPT_ORO, self.cfg.oro, 0, len(self.cfg.oro))
+        if mtype == P.SOLICIT and self.cfg.rapid_commit:
+            w.put_empty(P.OPT_RAPID_COMMIT)
+        if self.cfg.reconfigure_accept and mtype != P.RELEASE and mtype != P.DECLINE and mtype != P.CONFIRM:
+            w.put_empty(P.OPT_RECONF_ACCEPT)
+        if mtype != P.INFO_REQUEST:
+            self._put_ias(w, mtype)
+        out.n = w.pos
+        out.ifindex = self.sock
+        out.port = SERVER_PORT
+        out.kind = KIND_UNICAST
+        uni = h.has_unicast and (mtype == P.REQUEST or mtype == P.RENEW or mtype == P.RELEASE
+                                 or mtype == P.DECLINE)
+        P.copy(out.dest, 0, h.unicast if uni else ALL_SERVERS, 0, 16)
+        out.tx_type = mtype
+        P.copy(out.hw, 0, self.hw, 0, 6)
+        self.stats["tx"] += 1
+        self._count_tx(mtype)
+        return out.n
+
+    def _count_tx(self, mtype):
+        st = self.stats
+        if mtype == P.SOLICIT:
+            st["solicit"] += 1
+        elif mtype == P.REQUEST:
+            st["request"] += 1
+        elif mtype == P.RENEW:
+            st["renew"] += 1
+        elif mtype == P.REBIND:
+            st["rebind"] += 1
+        elif mtype == P.CONFIRM:
+            st["confirm"] += 1
+        elif mtype == P.INFO_REQUEST:
+            st["info_request"] += 1
+
+    def _put_ias(self, w, mtype):
+        """IA_NA / IA_PD: in Solicit with hints, in Request with what the Advertise offered,
+        later with what is held (lifetimes 0: RFC 8415 18.2)."""
+        cfg = self.cfg
+        if mtype == P.DECLINE:
+            self._put_ia(w, P.OPT_IA_NA, NA, self.dad_addr)
+            return
+        if cfg.ia_na and mtype != P.RELEASE or mtype == P.RELEASE and self.held.count(NA):
+            self._put_ia(w, P.OPT_IA_NA, NA, None)
+        if cfg.ia_pd and mtype != P.CONFIRM and (mtype != P.RELEASE or self.held.count(PD)):
+            self._put_ia(w, P.OPT_IA_PD, PD, None)
+
+    def _put_ia(self, w, code, kind, only):
+        h = w.begin(code, P.IA_HDR)
+        if h < 0:
+            return
+        w.raw(self.iaid, 0, 4)
+        w.u32(0)
+        w.u32(0)
+        if only is not None:
+            self._put_lease(w, kind, only, 0, 128)
+        elif self.state == REQUEST and self.adv_n and not self.held.n:
+            self._put_advertised(w, code, kind)
+        elif self.state == SOLICIT and kind == PD and self.cfg.pd_hint:
+            self._put_lease(w, PD, ALL_ZERO, 0, self.cfg.pd_hint)
+        else:
+            held = self.held
+            for i in range(held.n):
+                if held.kind[i] == kind:
+                    self._put_lease(w, kind, held.addr, 16 * i, held.plen[i])
+        w.end(h)
+
+    def _put_advertised(self, w, code, kind):
+        """The addresses / prefixes the chosen Advertise offered in our IA of this type."""
+        b = self.adv
+        msg = self.msg  # parsed over the Advertise by _request
+        sub = P.OPT_IAPREFIX if kind == PD else P.OPT_IAADDR
+        a = msg.at(code)
+        while a >= 0:
+            e = a + 4 + P.olen(b, a)
+            if P.eq(b, a + 4, self.iaid, 0, 4):
+                o = P.find(b, a + 4 + P.IA_HDR, e, sub)
+                while o >= 0:
+                    if kind == PD:
+                        self._put_lease(w, PD, b, o + 13, b[o + 12])
+                    else:
+                        self._put_lease(w, NA, b, o + 4, 128)
+                    o = P.find_next(b, o, e, sub)
+            a = msg.next(b, a, code)
+
+    def _put_lease(self, w, kind, a, off, plen):
+        if kind == PD:
+            h = w.begin(P.OPT_IAPREFIX, P.IAPREFIX_LEN)
+            if h < 0:
+                return
+            w.u32(0)
+            w.u32(0)
+            w.byte(plen)
+            w.raw(a, off, 16)
+        else:
+            h = w.begin(P.OPT_IAADDR, P.IAADDR_LEN)
+            if h < 0:
+                return
+            w.raw(a, off, 16)
+            w.u32(0)
+            w.u32(0)
+        w.end(h)
+
+    def _elapsed(self, now):
+        """Elapsed Time (RFC 8415 21.9): hundredths of a second since the exchange began."""
+        t = (now - self.start_s) * 100 + (self.ms - self.start_ms) // 10
+        return 0xFFFF if t > 0xFFFF else 0 if t < 0 else t
+
+    # -- helpers ---------------------------------------------------------------------------------------
+
+    def _arm_ms(self, now, ms):
+        t = self.ms + ms
+        self.deadline = now + t // 1000
+        self.deadline_ms = t % 1000
+
+    def _xorshift(self, n):
+        x = self.seed
+        x ^= (x << 7) & 0xFFFF
+        x ^= x >> 9
+        x ^= (x << 8) & 0xFFFF
+        self.seed = x
+        return x % n
+
+    def _new_xid(self, now):
+        x = self.xid
+        a = self.rand(65536)
+        x[0] = a >> 8
+        x[1] = a & 255
+        x[2] = self.rand(256)
+        self.start_s = now
+        self.start_ms = self.ms
+
+    # -- journal ---------------------------------------------------------------------------------------
+
+    def restore(self, now, duid):
+        """Load the DUID (the journal's, else `duid`, made by the builder and journaled now)
+        and the binding: addresses are Confirmed, prefixes Rebound (RFC 8415 18.2.12)."""
+        h = self.held
+        h.load()
+        if not h.duid_len:
+            P.copy(h.duid, 0, duid, 0, len(duid))
+            h.duid_len = len(duid)
+        self.journal.rewrite(h.dump)
+        h.expire(now)
+        if h.n and not self.stateless:
+            self.lease_version += 1
+            self._set_state(REBIND if h.count(PD) else CONFIRM, now)
+        else:
+            h.clear()
+            self.state = INIT
+        self._arm_ms(now, self.rand(MAX_DELAY + 1))  # CNF/SOL/INF_MAX_DELAY
+
+    def dump(self, journal):
+        self.held.dump(journal)
+
+
+ALL_ZERO = bytes(16)
+
+
+def _labels(b, n):
+    """Domain names in DNS wire format (RFC 8415 10) as text (allocates: adapter side)."""
+    out = []
+    i = 0
+    name = []
+    while i < n:
+        ln = b[i]
+        i += 1
+        if ln == 0:
+            if name:
+                out.append(".".join(name))
+            name = []
+            continue
+        if ln > 63 or i + ln > n:
+            break
+        try:
+            name.append(bytes(b[i:i + ln]).decode())
+        except UnicodeError:
+            break
+        i += ln
+    return out

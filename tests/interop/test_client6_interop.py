@@ -1,0 +1,191 @@
+"""Our DHCPv6 client (the Client6 section, mpdhcp on the MicroPython Unix port started with
+`python -m host_tools serve`) against real DHCPv6 servers in namespaces the test makes: the
+address lands on the interface with its lifetimes (`ip -6 addr`), the delegated prefix is held,
+Renew/Rebind/expiry run on short lifetimes, a restart Rebinds and keeps the binding, and the
+Release on stop reaches the server. Needs root + kea-dhcp6 + the Unix port; else skipped."""
+import json
+import os
+import re
+import signal
+import subprocess
+
+import pytest
+
+from peerutil import require
+import lab as L
+import mpdhcp_lab as M
+from host_tools.lab6 import wait_link_local
+
+NET = "2001:db8:77"
+PD = "2001:db8:7700::"
+
+
+def _need_micropython():
+    if not M.micropython_path():
+        pytest.skip("micropython (the Unix port) not found: run `make venv`")
+
+
+def _lan(lab):
+    srv = lab.add_host("s6")
+    cli = lab.add_host("c6")
+    lab.link(srv, "s0", cli, "c0")
+    lab.addr(srv, "s0", NET + "::1/64")
+    wait_link_local(lab, cli, "c0")
+    wait_link_local(lab, srv, "s0")
+    return srv, cli
+
+
+def kea6(lab, ns, preferred=3000, valid=4000, t1=1000, t2=2000):
+    conf = {"Dhcp6": {
+        "interfaces-config": {"interfaces": ["s0"]},
+        "server-id": {"type": "LLT", "persist": False},
+        "lease-database": {"type": "memfile", "persist": True, "name": lab.path("kea-leases6.csv"),
+                           "lfc-interval": 0},
+        "preferred-lifetime": preferred, "valid-lifetime": valid, "renew-timer": t1, "rebind-timer": t2,
+        "option-data": [{"name": "dns-servers", "data": NET + "::53"},
+                        {"name": "domain-search", "data": "wan.example"}],
+        "subnet6": [{"id": 1, "subnet": NET + "::/64", "interface": "s0",
+                     "pools": [{"pool": NET + "::100 - " + NET + "::1ff"}],
+                     "pd-pools": [{"prefix": PD, "prefix-len": 40, "delegated-len": 56}]}],
+        "loggers": [{"name": "kea-dhcp6", "severity": "INFO",
+                     "output_options": [{"output": lab.path("kea6.log")}]}]}}
+    path = lab.write("kea6.json", json.dumps(conf))
+    env = dict(os.environ, KEA_PIDFILE_DIR=lab.tmp, KEA_LOCKFILE_DIR=lab.tmp)
+    p = lab.popen(ns, ["kea-dhcp6", "-c", path], log="kea6.out", env=env)
+    L.wait_for(lambda: p.poll() is not None or "DHCP6_STARTED" in _read(lab.path("kea6.log")), 15,
+               what="kea-dhcp6 start")
+    assert p.poll() is None, lab.read_log(p)
+    return p
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+class Client6:
+    """mpdhcp with only a Client6 section, running in ns."""
+
+    def __init__(self, lab, ns, name="client6", **cfg):
+        self.lab, self.ns, self.name = lab, ns, name
+        self.resolv = lab.path(name + "-resolv.conf")
+        c = {"interface": "c0", "ia-na": True, "ia-pd": True, "prefix-length-hint": 56,
+             "lease-file": lab.path(name + ".jnl"), "resolv-conf": self.resolv}
+        c.update(cfg)
+        self.path = lab.write(name + ".json", json.dumps({"Client6": c}, indent=1))
+        self.proc = None
+        self.runs = 0
+
+    def start(self):
+        self.runs += 1
+        self.proc = self.lab.popen(self.ns, M.serve_argv(self.path), cwd=M.ROOT,
+                                   log="%s-%d.log" % (self.name, self.runs))
+        return self
+
+    def output(self):
+        return self.lab.read_log(self.proc) if self.proc else ""
+
+    def lines(self):
+        return [x for x in self.output().splitlines() if x.startswith("client6: ")]
+
+    def wait(self, pattern, timeout=20, after=0):
+        rx = re.compile(pattern)
+
+        def find():
+            ls = self.lines()
+            for i in range(after, len(ls)):
+                m = rx.search(ls[i])
+                if m:
+                    return (i, m)
+            if self.proc.poll() is not None:
+                raise L.LabError("client exited %s:\n%s" % (self.proc.returncode, self.output()))
+            return None
+        try:
+            return L.wait_for(find, timeout, what=pattern)
+        except L.LabError as e:
+            raise L.LabError("%s\n--- client log:\n%s" % (e, self.output()))
+
+    def bound(self, timeout=20, after=0):
+        """(line index, address, prefix text) of the next BOUND line."""
+        i, m = self.wait(r"BOUND (\S+)/128, prefixes (\S+)", timeout, after)
+        return i, m.group(1), m.group(2)
+
+    def stop(self, timeout=10):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.lab.stop(self.proc)
+
+
+def _addrs(lab, ns):
+    return lab.ip(ns, "-6", "addr", "show", "dev", "c0", "scope", "global")
+
+
+def test_kea_gives_an_address_and_a_prefix_that_land_and_release_on_stop(lab):
+    require("kea-dhcp6")
+    _need_micropython()
+    srv, cli = _lan(lab)
+    kea6(lab, srv)
+    c = Client6(lab, cli).start()
+    i, addr, pfx = c.bound()
+    assert addr.startswith(NET + "::1") and pfx.startswith("2001:db8:77") and pfx.endswith("/56")
+    shown = _addrs(lab, cli)
+    assert addr + "/128" in shown and ("valid_lft 4000sec" in shown or "valid_lft 399" in shown), shown
+    assert "nameserver " + NET + "::53" in _read(c.resolv) and "wan.example" in _read(c.resolv)
+    leases = _read(lab.path("kea-leases6.csv"))
+    assert addr in leases and pfx.split("/")[0] in leases
+    c.stop()
+    L.wait_for(lambda: "DHCP6_RELEASE_NA" in _read(lab.path("kea6.log")) and
+               "DHCP6_RELEASE_PD" in _read(lab.path("kea6.log")), 10, what="Release at kea")
+    assert addr + "/128" not in _addrs(lab, cli)  # deconfigured on stop
+
+
+def test_renew_rebind_and_a_restart_that_keeps_the_binding(lab):
+    require("kea-dhcp6")
+    _need_micropython()
+    srv, cli = _lan(lab)
+    kea = kea6(lab, srv, preferred=10, valid=16, t1=3, t2=6)
+    c = Client6(lab, cli, **{"release-on-shutdown": False}).start()
+    i, addr, pfx = c.bound()
+    j, m = c.wait(r"BOUND -> RENEW", 10, i)
+    j, addr2, pfx2 = c.bound(10, j)
+    assert (addr2, pfx2) == (addr, pfx)  # renewed with the server that gave them
+    kea.send_signal(signal.SIGKILL)
+    kea.wait(5)
+    c.wait(r"RENEW -> REBIND", 12, j)
+    c.stop()  # a restart while the server is away: nothing released
+    kea6(lab, srv, preferred=10, valid=16, t1=3, t2=6)
+    c.start()
+    k, m = c.wait(r"REBIND -> BOUND", 20)  # a prefix is held: Rebind, not Solicit (RFC 8415 18.2.12)
+    k, addr3, pfx3 = c.bound(5, k)
+    assert (addr3, pfx3) == (addr, pfx) and "ADVERTISE" not in c.output(), c.output()
+
+
+def test_our_own_server_leases_to_our_client(lab):
+    _need_micropython()
+    srv, cli = _lan(lab)
+    conf = {"Dhcp6": {
+        "interfaces-config": {"interfaces": ["s0"]},
+        "lease-database": {"type": "memfile", "name": lab.path("mpdhcp6.jnl")},
+        "preferred-lifetime": 3000, "valid-lifetime": 4000, "renew-timer": 1000, "rebind-timer": 2000,
+        "option-data": [{"name": "dns-servers", "data": NET + "::53"}],
+        "subnet6": [{"id": 1, "subnet": NET + "::/64", "interface": "s0",
+                     "pools": [{"pool": NET + "::100 - " + NET + "::1ff"}],
+                     "pd-pools": [{"prefix": PD, "prefix-len": 40, "delegated-len": 56}]}]}}
+    conf["Dhcp6"]["control-socket"] = {"socket-type": "unix", "socket-name": lab.path("srv6.sock")}
+    s = lab.popen(srv, M.serve_argv(lab.write("srv6.json", json.dumps(conf))), cwd=M.ROOT, log="srv6.log")
+    L.wait_for(lambda: "mpdhcp: serving" in lab.read_log(s) or s.poll() is not None, 15, what="server6")
+    assert s.poll() is None, lab.read_log(s)
+    c = Client6(lab, cli).start()
+    i, addr, pfx = c.bound()
+    assert addr.startswith(NET + "::1") and pfx.endswith("/56")
+    assert addr + "/128" in _addrs(lab, cli)
+    from host_tools.ctl import query
+
+    got = json.dumps(query(lab.path("srv6.sock"), "lease6-get-all", 5.0))
+    assert addr in got and pfx.split("/")[0] in got

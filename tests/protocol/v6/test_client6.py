@@ -1,0 +1,354 @@
+# Mirrors firmware/mpdhcp/v6/client6.py (RFC 8415 15, 18.2): against our own Server6 in
+# memory, and against crafted replies for what a server of ours would never send.
+from craft6 import (SERVER_DUID, opt, u32, decode, ia_list, iaaddr, iaprefix, server, meta)
+from mpdhcp.config import parse_doc
+from mpdhcp.v6 import client6 as C
+from mpdhcp.v6.held6 import NA, PD
+from mpdhcp.wire import packet6 as P
+from mpdhcp.wire.addr6 import ip6
+from mpdhcp.state.journal import Journal
+from mpdhcp.slot import Slot
+
+MAC = b"\x02\x00\x00\x00\x00\x31"
+DUID = b"\x00\x01\x00\x01\x2b\x00\x00\x10" + MAC  # DUID-LLT
+
+
+def _cfg(**kw):
+    d = {"interface": "wan0", "ia-na": True, "ia-pd": True, "prefix-length-hint": 56}
+    d.update(kw)
+    import json
+
+    return parse_doc(json.dumps({"Client6": d})).get("Client6")
+
+
+def _Rand(delay=999, rands=(1000,)):
+    """rand(n) pinned: the start delay (n = 1001) is `delay`; RAND draws (n = 2001) come from
+    `rands`, the last repeated; anything else (transaction ids) is 0x5a. A closure: calling
+    it allocates nothing (an object with __call__ would, on MicroPython)."""
+    left = list(rands)
+
+    def rand(n):
+        if n == 1001:
+            return delay
+        if n == 2001:
+            return left.pop(0) if len(left) > 1 else left[0]
+        return 0x5A % n
+    return rand
+
+
+def client(rand=None, journal=None, now=1000, **kw):
+    c = C.Client6(_cfg(**kw), journal or Journal(None), MAC, rand or _Rand())
+    c.restore(now, DUID)
+    return c
+
+
+def tick(c, now, ms=0):
+    """on_timer at now.ms: (length, slot)."""
+    out = Slot()
+    c.ms = ms
+    return c.on_timer(now, out), out
+
+
+def deliver(c, data, now, ms=0):
+    out = Slot()
+    c.ms = ms
+    rx = bytearray(data)
+    return c.handle(rx, len(rx), meta(), now, out), out
+
+
+def serve(s, out, now):
+    """Our server answers the client's message: the reply bytes, or None."""
+    rx = bytearray(out.buf[:out.n])
+    o = Slot()
+    n = s.handle(rx, len(rx), meta(), now, o)
+    return bytes(o.buf[:n]) if n else None
+
+
+def run_until_bound(c, s, now=1000):
+    """Solicit, Advertise, Request, Reply through our server; returns the time it bound."""
+    c.ms = 0
+    t = c.deadline
+    n, out = tick(c, t, c.deadline_ms)
+    assert n and out.buf[0] == P.SOLICIT
+    adv = serve(s, out, t)
+    assert adv[0] == P.ADVERTISE
+    deliver(c, adv, t, 500)
+    n, out = tick(c, c.deadline, c.deadline_ms)
+    assert n and out.buf[0] == P.REQUEST, (n, out.buf[0])
+    t = c.deadline
+    rep = serve(s, out, t)
+    deliver(c, rep, t, c.deadline_ms)
+    assert c.state == C.BOUND, C.STATE_NAMES[c.state]
+    c.journal.commit()  # what the runner does after each step
+    return t
+
+
+def test_solicit_carries_client_id_elapsed_oro_and_both_ias_with_the_prefix_hint():
+    c = client()
+    assert c.state == C.INIT and (c.deadline, c.deadline_ms) == (1000, 999)  # within SOL_MAX_DELAY
+    assert tick(c, 1000, 998)[0] == 0
+    n, out = tick(c, 1000, 999)
+    assert n and out.buf[0] == P.SOLICIT and bytes(out.dest) == ip6("ff02::1:2") and out.port == 547
+    t, xid, o, _ = decode(out.buf, n)
+    assert o[1] == [DUID] and o[8] == [b"\0\0"] and o[6] == [b"\x00\x17\x00\x18\x00\x52"]
+    assert 20 in o and 14 not in o  # Reconfigure Accept; no Rapid Commit unless configured
+    assert len(ia_list(o, 3)) == 1 and ia_list(o, 3)[0][0] == 0x31  # IAID: the MAC's last 4 bytes
+    pd = ia_list(o, 25)
+    assert len(pd) == 1 and iaprefix(pd[0][3])[1] == 56
+
+
+def test_first_solicit_rt_is_strictly_above_irt_and_doubles_to_sol_max_rt():
+    # RFC 8415 15 and 18.2.1: RT = IRT + RAND*IRT with RAND > 0 for the first Solicit;
+    # then RT = 2*RTprev + RAND*RTprev, capped at MRT + RAND*MRT
+    for r, first in ((0, 1100), (1000, 1000 + 0), (1001, 1000), (2000, 1100)):
+        c = client(rand=_Rand(0, (r,)))  # no start delay; r: RAND for the first RT
+        tick(c, 1000, 0)
+        got = (c.deadline - 1000) * 1000 + c.deadline_ms
+        assert 1000 < got <= 1100, (r, got)  # RAND > 0, even by less than 1 ms
+    c = client(rand=_Rand(0, (2000, 1000)))  # RAND +0.1 first, then 0
+    tick(c, 1000, 0)
+    rts = [(c.deadline - 1000) * 1000 + c.deadline_ms]
+    for _ in range(14):
+        prev = c.deadline * 1000 + c.deadline_ms
+        tick(c, c.deadline, c.deadline_ms)
+        rts.append(c.deadline * 1000 + c.deadline_ms - prev)
+    assert rts[:4] == [1100, 2200, 4400, 8800] and rts[-1] == 3600000  # SOL_MAX_RT, RAND 0
+
+
+def test_binds_an_address_and_a_prefix_from_our_server_and_keeps_dns():
+    s = server()
+    c = client()
+    run_until_bound(c, s)
+    h = c.held
+    assert h.count(NA) == 1 and h.count(PD) == 1
+    info = c.lease_info()
+    assert info["addresses"][0][0].startswith("2001:db8:1::1") and info["prefixes"][0][1] == 56
+    assert info["dns"] == ["2001:db8:1::53", "2001:db8:1::54"] and info["domains"] == ["lan", "example.org"]
+    assert c.lease_version >= 1 and h.is_server(SERVER_DUID, 0, len(SERVER_DUID))
+
+
+def test_renew_at_t1_to_the_server_then_rebind_at_t2_then_expiry_solicits():
+    s = server()
+    c = client()
+    t0 = run_until_bound(c, s)
+    h = c.held
+    assert h.renew_at == t0 + 1000 and h.rebind_at == t0 + 2000  # the server's T1/T2
+    n, out = tick(c, h.renew_at)
+    assert n and out.buf[0] == P.RENEW and c.state == C.RENEW
+    t, xid, o, _ = decode(out.buf, n)
+    assert o[2] == [SERVER_DUID] and iaaddr(ia_list(o, 3)[0][3])[0] == h.addr[:16]
+    rep = serve(s, out, h.renew_at)
+    deliver(c, rep, h.renew_at)
+    assert c.state == C.BOUND and h.renew_at == t0 + 2000  # renewed: T1 from now
+    # the server goes away: Renew until T2, then Rebind until the valid lifetime, then Solicit
+    sent = []
+    now = h.renew_at
+    while c.state != C.INIT and len(sent) < 200:
+        n, out = tick(c, c.deadline, c.deadline_ms)
+        if n:
+            sent.append(out.buf[0])
+        now = c.deadline
+    assert P.RENEW in sent and P.REBIND in sent and c.state == C.INIT and h.n == 0
+    assert c.stats["expired"] >= 1
+
+
+def test_rapid_commit_takes_the_reply_to_solicit():
+    s = server()
+    c = client(**{"rapid-commit": True})
+    n, out = tick(c, 1000, 999)
+    rep = serve(s, out, 1000)
+    assert rep[0] == P.REPLY
+    deliver(c, rep, 1001)
+    assert c.state == C.BOUND and c.held.n == 2
+
+
+def test_preference_255_is_taken_at_once_and_otherwise_the_best_after_the_first_rt():
+    s = server()
+    c = client()
+    n, out = tick(c, 1000, 999)
+    adv = bytearray(serve(s, out, 1000))
+    low = adv + opt(7, b"\x0a")
+    deliver(c, low, 1001, 100)
+    assert c.state == C.SOLICIT  # still collecting
+    high = adv + opt(7, b"\xff")
+    n, out = deliver(c, high, 1001, 200)
+    assert n and out.buf[0] == P.REQUEST and c.state == C.REQUEST
+
+
+def test_an_advertise_offering_nothing_is_ignored():
+    c = client()
+    n, out = tick(c, 1000, 999)
+    xid = bytes(out.buf[1:4])
+    nothing = bytes([P.ADVERTISE]) + xid + opt(1, DUID) + opt(2, SERVER_DUID) + opt(13, b"\x00\x02none")
+    deliver(c, nothing, 1001)
+    assert c.stats["dropped_no_leases"] == 1 and c.adv_n == 0
+
+
+def test_a_reply_to_someone_else_or_another_transaction_is_dropped():
+    s = server()
+    c = client()
+    n, out = tick(c, 1000, 999)
+    adv = bytearray(serve(s, out, 1000))
+    other = bytearray(adv)
+    other[3] ^= 1
+    deliver(c, other, 1001)
+    assert c.stats["dropped_xid"] == 1
+    i = bytes(adv).find(DUID)
+    foreign = bytearray(adv)
+    foreign[i + len(DUID) - 1] ^= 1
+    deliver(c, foreign, 1001)
+    assert c.stats["dropped_client_id"] == 1
+
+
+def test_restart_confirms_addresses_and_rebinds_prefixes():
+    s = server()
+    j = Journal(None)
+    c = client(journal=j, **{"ia-pd": False})
+    run_until_bound(c, s)
+    a = bytes(c.held.addr[:16])
+    c2 = client(journal=j, now=1500, **{"ia-pd": False})
+    assert c2.state == C.CONFIRM and c2.held.n == 1 and bytes(c2.held.duid[:c2.held.duid_len]) == DUID
+    n, out = tick(c2, 1500, 999)
+    assert out.buf[0] == P.CONFIRM
+    rep = serve(s, out, 1501)
+    deliver(c2, rep, 1501)
+    assert c2.state == C.BOUND and bytes(c2.held.addr[:16]) == a
+    j2 = Journal(None)
+    c3 = client(journal=j2)
+    run_until_bound(c3, s)
+    c4 = client(journal=j2, now=1500)
+    assert c4.state == C.REBIND  # a prefix is held: Rebind (RFC 8415 18.2.12)
+    n, out = tick(c4, 1500, 999)
+    rep = serve(s, out, 1501)
+    deliver(c4, rep, 1501)
+    assert c4.state == C.BOUND and c4.held.n == 2
+
+
+def test_release_on_stop_names_the_server_and_forgets_the_binding():
+    s = server()
+    c = client()
+    run_until_bound(c, s)
+    out = Slot()
+    n = c.release(2000, out)
+    t, xid, o, _ = decode(out.buf, n)
+    assert t == P.RELEASE and o[2] == [SERVER_DUID] and len(ia_list(o, 3)) == 1 and len(ia_list(o, 25)) == 1
+    assert serve(s, out, 2000)[0] == P.REPLY
+    assert c.held.n == 0 and c.state == C.STOPPED and c.next_deadline() is None
+
+
+def test_stateless_client_sends_information_request_and_refreshes():
+    s = server()
+    c = client(**{"ia-na": False, "ia-pd": False})
+    n, out = tick(c, 1000, 999)
+    t, xid, o, _ = decode(out.buf, n)
+    assert t == P.INFO_REQUEST and 3 not in o and 25 not in o
+    rep = serve(s, out, 1000)
+    deliver(c, rep, 1000)
+    assert c.state == C.INFORMED and c.lease_info()["dns"] == ["2001:db8:1::53", "2001:db8:1::54"]
+    assert c.deadline == 1000 + C.IRT_DEFAULT
+
+
+def test_no_binding_on_renew_sends_a_request():
+    s = server()
+    c = client(**{"ia-pd": False})
+    run_until_bound(c, s)
+    s2 = server()  # the server lost its leases
+    n, out = tick(c, c.held.renew_at)
+    rep = serve(s2, out, c.held.renew_at)
+    t, xid, o, _ = decode(rep, len(rep))
+    deliver(c, rep, c.held.renew_at)
+    assert c.stats["no_binding"] == 1 and c.state == C.REQUEST
+
+
+# -- heap: every received message type and every timer event, with the heap locked -------------
+import micropython  # noqa: E402  (a no-op stub under CPython: tests/conftest.py)
+
+
+def _lh(c, data, now, ms=0):
+    """handle() with the heap locked (no *args here: a star call allocates on MicroPython)."""
+    rx = bytearray(data)
+    out = Slot()
+    m = meta()
+    n = len(rx)
+    c.ms = ms
+    oom = False
+    got = -1
+    micropython.heap_lock()
+    try:
+        got = c.handle(rx, n, m, now, out)
+    except MemoryError:
+        oom = True
+    finally:
+        micropython.heap_unlock()
+    assert not oom, "handle() allocated with the heap locked"
+    return got
+
+
+def _lt(c, now, ms=0):
+    out = Slot()
+    c.ms = ms
+    oom = False
+    got = -1
+    micropython.heap_lock()
+    try:
+        got = c.on_timer(now, out)
+    except MemoryError:
+        oom = True
+    finally:
+        micropython.heap_unlock()
+    assert not oom, "on_timer() allocated with the heap locked"
+    return got
+
+
+def test_every_message_and_timer_with_the_heap_locked():
+    s = server()
+    run_until_bound(client(), s)  # warm-up: every path once
+    c = client()
+    assert _lt(c, 1000, 999) > 0 and c.state == C.SOLICIT  # INIT -> Solicit
+    out = Slot()
+    c.ms = 999
+    c.on_timer(1000, out)  # (nothing due: no allocation either way)
+    n, out = tick(c, c.deadline, c.deadline_ms)  # Solicit retransmission (unlocked, for the bytes)
+    assert _lt(c, c.deadline, c.deadline_ms) > 0  # and one locked
+    n, out = tick(c, c.deadline, c.deadline_ms)
+    adv = serve(s, out, c.deadline)
+    # past the first RT an Advertise is taken at once: the Request goes out
+    assert _lh(c, adv, c.deadline, c.deadline_ms) > 0 and c.state == C.REQUEST
+    n, out = tick(c, c.deadline, c.deadline_ms)  # Request retransmission
+    rep = serve(s, out, c.deadline)
+    assert _lh(c, rep, c.deadline) == 0 and c.state == C.BOUND  # Reply: bound
+    t = c.held.renew_at
+    assert _lt(c, t) > 0 and c.state == C.RENEW  # T1
+    n, out = tick(c, c.deadline, c.deadline_ms)
+    rep = serve(s, out, c.deadline)
+    assert _lh(c, rep, c.deadline) == 0 and c.state == C.BOUND  # Renew's Reply
+    assert _lt(c, c.held.rebind_at) > 0 and c.state == C.REBIND  # T2 (skipping Renew)
+    last = c.held.last_expiry()
+    while c.state == C.REBIND:
+        _lt(c, c.deadline, c.deadline_ms)  # Rebind retransmissions, then expiry
+    assert c.state == C.INIT and c.deadline <= last + 1
+    i = client(**{"ia-na": False, "ia-pd": False})
+    n, out = tick(i, 1000, 999)
+    rep = serve(s, out, 1000)
+    assert _lh(i, rep, 1000) == 0 and i.state == C.INFORMED
+    assert _lt(i, i.deadline) > 0 and i.state == C.INFO  # Information Refresh Time
+    d = client(**{"ia-pd": False})
+    run_until_bound(d, s)
+    d.dad_failed(bytes(d.held.addr[:16]), 2000)
+    assert _lt(d, 2000) > 0 and d.state == C.DECLINE
+    n, out = tick(d, d.deadline, d.deadline_ms)
+    rep = serve(s, out, d.deadline)
+    assert _lh(d, rep, d.deadline) == 0 and d.held.n == 0 and d.state == C.INIT  # Decline's Reply
+    assert _lh(d, b"\x02\x00\x00", 2100) == 0 and d.stats["dropped_malformed"] == 1
+
+
+def test_a_decline_drops_the_address_and_solicits_when_nothing_is_left():
+    s = server()
+    c = client(**{"ia-pd": False})
+    run_until_bound(c, s)
+    a = bytes(c.held.addr[:16])
+    c.dad_failed(a, 2000)
+    n, out = tick(c, 2000)
+    t, xid, o, _ = decode(out.buf, n)
+    assert t == P.DECLINE and o[2] == [SERVER_DUID] and iaaddr(ia_list(o, 3)[0][3])[0] == a
+    assert c.stats["decline"] == 1

@@ -1,0 +1,40 @@
+# Mirrors firmware/mpdhcp/v6/held6.py: the client's binding and its journal records.
+from mpdhcp.v6.held6 import Held6, NA, PD, MAX_LEASES, J_CLIENT6
+from mpdhcp.state.journal import Journal
+from mpdhcp.wire.addr6 import ip6
+
+
+def _held():
+    return Held6(Journal(None), {"journal_records": 0})
+
+
+def test_binding_round_trips_through_the_journal():
+    j = Journal(None)
+    h = Held6(j, {"journal_records": 0})
+    h.set_server(b"\x00\x03\x00\x01\x02\x00\x00\x00\x00\x01", 0, 10)
+    h.put(NA, ip6("2001:db8::100"), 0, 128, 2000, 3000)
+    h.put(PD, ip6("2001:db8:8000::"), 0, 56, 2100, 3100)
+    h.renew_at, h.rebind_at = 1500, 1800
+    h.record()
+    j.commit()
+    g = Held6(j, {"journal_records": 0})
+    g.load()
+    assert g.n == 2 and g.find(PD, ip6("2001:db8:8000::"), 0, 56) >= 0 and g.sid_len == 10
+    assert (g.renew_at, g.rebind_at) == (1500, 1800) and g.next_expiry() == 3000 and g.last_expiry() == 3100
+
+
+def test_impossible_records_are_not_taken():
+    h = _held()
+    for bad in (b"\x05\x00", b"\x02\x00\x03" + bytes(26), b"\x02\x00\x03" + bytes(25) + b"\x09"):
+        h._apply(J_CLIENT6, bad, 0, len(bad))
+        assert h.n == 0 and h.sid_len == 0
+
+
+def test_slots_are_bounded_and_expiry_frees_them():
+    h = _held()
+    for i in range(MAX_LEASES + 2):
+        a = bytearray(16)
+        a[15] = i
+        h.put(NA, a, 0, 128, 100 + i, 200 + i)
+    assert h.n == MAX_LEASES
+    assert h.expire(204) == 5 and h.n == MAX_LEASES - 5
