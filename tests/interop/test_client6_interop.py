@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 
 import pytest
 
@@ -35,7 +36,7 @@ def _lan(lab):
     return srv, cli
 
 
-def kea6(lab, ns, preferred=3000, valid=4000, t1=1000, t2=2000):
+def kea6(lab, ns, preferred=3000, valid=4000, t1=1000, t2=2000, extra=None):
     conf = {"Dhcp6": {
         "interfaces-config": {"interfaces": ["s0"]},
         "server-id": {"type": "LLT", "persist": False},
@@ -49,6 +50,7 @@ def kea6(lab, ns, preferred=3000, valid=4000, t1=1000, t2=2000):
                      "pd-pools": [{"prefix": PD, "prefix-len": 40, "delegated-len": 56}]}],
         "loggers": [{"name": "kea-dhcp6", "severity": "INFO",
                      "output_options": [{"output": lab.path("kea6.log")}]}]}}
+    conf["Dhcp6"].update(extra or {})
     path = lab.write("kea6.json", json.dumps(conf))
     env = dict(os.environ, KEA_PIDFILE_DIR=lab.tmp, KEA_LOCKFILE_DIR=lab.tmp)
     p = lab.popen(ns, ["kea-dhcp6", "-c", path], log="kea6.out", env=env)
@@ -72,7 +74,7 @@ class Client6:
     def __init__(self, lab, ns, name="client6", **cfg):
         self.lab, self.ns, self.name = lab, ns, name
         self.resolv = lab.path(name + "-resolv.conf")
-        c = {"interface": "c0", "ia-na": True, "ia-pd": True, "prefix-length-hint": 56,
+        c = {"interface": cfg.pop("interface", "c0"), "ia-na": True, "ia-pd": True, "prefix-length-hint": 56,
              "lease-file": lab.path(name + ".jnl"), "resolv-conf": self.resolv}
         c.update(cfg)
         self.path = lab.write(name + ".json", json.dumps({"Client6": c}, indent=1))
@@ -122,6 +124,27 @@ class Client6:
                 self.lab.stop(self.proc)
 
 
+def _ctl(path, req):
+    """One control-socket command with arguments (host_tools.ctl.query sends none)."""
+    import socket
+
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as so:
+        so.settimeout(5)
+        so.connect(path)
+        so.sendall(json.dumps(req).encode())
+        data = b""
+        for _ in range(100):
+            part = so.recv(65536)
+            if not part:
+                break
+            data += part
+            try:
+                return json.loads(data)
+            except ValueError:
+                continue
+    return json.loads(data)
+
+
 def _addrs(lab, ns):
     return lab.ip(ns, "-6", "addr", "show", "dev", "c0", "scope", "global")
 
@@ -166,9 +189,7 @@ def test_renew_rebind_and_a_restart_that_keeps_the_binding(lab):
     assert (addr3, pfx3) == (addr, pfx) and "ADVERTISE" not in c.output(), c.output()
 
 
-def test_our_own_server_leases_to_our_client(lab):
-    _need_micropython()
-    srv, cli = _lan(lab)
+def _our_server(lab, srv, extra_opts=()):
     conf = {"Dhcp6": {
         "interfaces-config": {"interfaces": ["s0"]},
         "lease-database": {"type": "memfile", "name": lab.path("mpdhcp6.jnl")},
@@ -177,10 +198,18 @@ def test_our_own_server_leases_to_our_client(lab):
         "subnet6": [{"id": 1, "subnet": NET + "::/64", "interface": "s0",
                      "pools": [{"pool": NET + "::100 - " + NET + "::1ff"}],
                      "pd-pools": [{"prefix": PD, "prefix-len": 40, "delegated-len": 56}]}]}}
+    conf["Dhcp6"]["option-data"] += list(extra_opts)
     conf["Dhcp6"]["control-socket"] = {"socket-type": "unix", "socket-name": lab.path("srv6.sock")}
     s = lab.popen(srv, M.serve_argv(lab.write("srv6.json", json.dumps(conf))), cwd=M.ROOT, log="srv6.log")
     L.wait_for(lambda: "mpdhcp: serving" in lab.read_log(s) or s.poll() is not None, 15, what="server6")
     assert s.poll() is None, lab.read_log(s)
+    return s
+
+
+def test_our_own_server_leases_to_our_client(lab):
+    _need_micropython()
+    srv, cli = _lan(lab)
+    _our_server(lab, srv)
     c = Client6(lab, cli).start()
     i, addr, pfx = c.bound()
     assert addr.startswith(NET + "::1") and pfx.endswith("/56")
@@ -189,3 +218,88 @@ def test_our_own_server_leases_to_our_client(lab):
 
     got = json.dumps(query(lab.path("srv6.sock"), "lease6-get-all", 5.0))
     assert addr in got and pfx.split("/")[0] in got
+
+
+def test_reconfigure_from_our_server_is_answered_and_a_forged_one_dropped(lab):
+    _need_micropython()
+    srv, cli = _lan(lab)
+    s = _our_server(lab, srv)
+    c = Client6(lab, cli, **{"ia-pd": False}).start()
+    i, addr, _ = c.bound()
+    r = _ctl(lab.path("srv6.sock"), {"command": "reconfigure6", "arguments": {"address": addr, "msg": "renew"}})
+    assert r["result"] == 0, r
+    j, m = c.wait(r"RECONFIGURE>RENEW on c0 RENEW", 10, i)
+    c.wait(r"REPLY>- on c0 BOUND", 10, j)
+    # forged: the server's DUID and the client's, an RKAP Auth with a high replay counter, a
+    # made-up HMAC: dropped (RFC 8415 20.4), and the client stays bound
+    sduid = re.search(r"server DUID ([0-9a-f]+)", lab.read_log(s)).group(1)
+    cduid = re.search(r"DHCPv6 client on c0 \(DUID ([0-9a-f]+)\)", c.output()).group(1)
+
+    def o(code, data):
+        return bytes([code >> 8, code & 255, len(data) >> 8, len(data) & 255]) + data
+    auth = bytes([3, 1, 0]) + b"\x7f" + bytes(7) + b"\x02" + bytes(range(16))
+    forged = bytes([10, 0, 0, 0]) + o(2, bytes.fromhex(sduid)) + o(1, bytes.fromhex(cduid)) + o(19, b"\x05") + o(11, auth)
+    code = ("import socket;s=socket.socket(socket.AF_INET6,socket.SOCK_DGRAM);s.bind(('::',0));"
+            "s.sendto(bytes.fromhex(%r),(%r,546))" % (forged.hex(), addr))
+    lab.run(srv, [sys.executable, "-c", code], timeout=10, check=True)
+    c.wait(r"RECONFIGURE>- on c0 BOUND", 10, j)
+    assert len(re.findall(r"RECONFIGURE>RENEW", c.output())) == 1
+
+
+def test_a_server_with_preference_255_is_taken_at_once(lab):
+    require("kea-dhcp6")
+    _need_micropython()
+    srv = lab.add_host("s6")
+    srv2 = lab.add_host("s6b")
+    cli = lab.add_host("c6")
+    lab.link(srv, "s0", cli, "c0")
+    lab.link(srv2, "s0", cli, "c1")
+    cli_br = "c0"
+    lab.bridge(cli, "br0", ["c0", "c1"])
+    lab.addr(srv, "s0", NET + "::1/64")
+    lab.addr(srv2, "s0", NET + "::2/64")
+    wait_link_local(lab, cli, "br0")
+    _our_server(lab, srv)  # no Preference option: 0
+    kea = kea6(lab, srv2, extra={"option-data": [{"name": "preference", "data": "255", "always-send": True},
+                                                 {"name": "dns-servers", "data": NET + "::53"}]})
+    c = Client6(lab, cli, interface="br0").start()
+    i, addr, pfx = c.bound()
+    leases = _read(lab.path("kea-leases6.csv"))
+    assert addr in leases  # kea's, taken at once
+    assert cli_br and "ADVERTISE>REQUEST" in c.output()  # no waiting for the first RT to end
+
+
+def test_dnsmasq_gives_an_address(lab):
+    require("dnsmasq")
+    _need_micropython()
+    srv, cli = _lan(lab)
+    leases = lab.path("dnsmasq6.leases")
+    p = lab.popen(srv, ["dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0", "--interface=s0",
+                        "--bind-interfaces", "--dhcp-range=%s::100,%s::1ff,64,1h" % (NET, NET),
+                        "--dhcp-leasefile=" + leases, "--pid-file=" + lab.path("dnsmasq6.pid")],
+                  log="dnsmasq6.log")
+    c = Client6(lab, cli, **{"ia-pd": False}).start()
+    i, m = c.wait(r"BOUND (\S+)/128", 20)
+    addr = m.group(1)
+    assert addr.startswith(NET + "::1") and addr + "/128" in _addrs(lab, cli)
+    L.wait_for(lambda: addr in _read(leases), 5, what="dnsmasq lease file")
+    assert p.poll() is None
+
+
+def test_isc_dhcpd6_gives_an_address_and_a_prefix(lab):
+    require("dhcpd")
+    _need_micropython()
+    srv, cli = _lan(lab)
+    conf = lab.write("dhcpd6.conf", "default-lease-time 3600;\npreferred-lifetime 3000;\n"
+                     "subnet6 %s::/64 {\n range6 %s::100 %s::1ff;\n prefix6 2001:db8:7700:: 2001:db8:77ff:: /56;\n}\n"
+                     % (NET, NET, NET))
+    leases = lab.path("dhcpd6.leases")
+    open(leases, "w").close()
+    p = lab.popen(srv, ["dhcpd", "-6", "-f", "-d", "-cf", conf, "-lf", leases, "-pf", lab.path("dhcpd6.pid"), "s0"],
+                  log="dhcpd6.log")
+    c = Client6(lab, cli).start()
+    i, addr, pfx = c.bound(25)
+    assert addr.startswith(NET + "::1") and pfx.endswith("/56") and addr + "/128" in _addrs(lab, cli)
+    c.stop()
+    L.wait_for(lambda: "Release message" in lab.read_log(p) or "RELEASE" in lab.read_log(p).upper(), 10,
+               what="Release at dhcpd")

@@ -352,3 +352,41 @@ def test_a_decline_drops_the_address_and_solicits_when_nothing_is_left():
     t, xid, o, _ = decode(out.buf, n)
     assert t == P.DECLINE and o[2] == [SERVER_DUID] and iaaddr(ia_list(o, 3)[0][3])[0] == a
     assert c.stats["decline"] == 1
+
+
+def _reconfigure_from(s, c, now, msgtype=P.RENEW):
+    """Our server's Reconfigure (RKAP) for the client's address: the bytes."""
+    s.reconfigure(c.held.addr, 0, 128, msgtype, now)
+    out = Slot()
+    n = s.on_timer(now, out)
+    assert n and out.buf[0] == P.RECONFIGURE
+    return bytearray(out.buf[:n])
+
+
+def test_a_reconfigure_with_valid_rkap_is_answered_with_what_it_asks():
+    s = server()
+    c = client(**{"ia-pd": False})
+    run_until_bound(c, s)
+    assert c.held.has_key
+    rc = _reconfigure_from(s, c, 1100)
+    n, out = deliver(c, rc, 1100)
+    assert n and out.buf[0] == P.RENEW and c.stats["reconfigure"] == 1
+    rep = serve(s, out, 1100)
+    deliver(c, rep, 1100)
+    assert c.state == C.BOUND
+    again = _reconfigure_from(s, c, 1200, P.INFO_REQUEST)
+    n, out = deliver(c, again, 1200)
+    assert n and out.buf[0] == P.INFO_REQUEST and c.stats["reconfigure"] == 2
+
+
+def test_a_forged_or_replayed_reconfigure_is_dropped_and_counted():
+    s = server()
+    c = client(**{"ia-pd": False})
+    run_until_bound(c, s)
+    rc = _reconfigure_from(s, c, 1100)
+    forged = bytearray(rc)
+    forged[-1] ^= 1  # the HMAC's last byte
+    assert deliver(c, forged, 1100)[0] == 0 and c.stats["reconfigure_dropped"] == 1
+    assert deliver(c, rc, 1100)[0] > 0  # the genuine one
+    c.state = C.BOUND  # (its Renew went unanswered here; bound again for the replay test)
+    assert deliver(c, rc, 1101)[0] == 0 and c.stats["reconfigure_dropped"] == 2  # replayed counter
