@@ -303,3 +303,62 @@ def test_isc_dhcpd6_gives_an_address_and_a_prefix(lab):
     c.stop()
     L.wait_for(lambda: "Release message" in lab.read_log(p) or "RELEASE" in lab.read_log(p).upper(), 10,
                what="Release at dhcpd")
+
+
+def test_router_mode_the_lan_lives_in_the_delegated_prefix_and_follows_a_renumbering(lab):
+    # upstream kea-dhcp6 delegates a /56 to our router's Client6; the router's Dhcp6 server
+    # serves /64 number 1 of it on its LAN, where dhclient -6 gets an address; kea then
+    # renumbers (new pd-pool, leases forgotten): the router renews into the new prefix and the
+    # LAN client's next Renew moves it there
+    require("kea-dhcp6", "dhclient")
+    _need_micropython()
+    from host_tools.lab6 import dhclient6
+
+    isp = lab.add_host("isp")
+    rtr = lab.add_host("rtr")
+    pc = lab.add_host("pc")
+    lab.link(isp, "s0", rtr, "wan0")
+    lab.link(rtr, "lan0", pc, "c0")
+    lab.addr(isp, "s0", NET + "::1/64")
+    for ns, ifn in ((rtr, "wan0"), (rtr, "lan0"), (pc, "c0"), (isp, "s0")):
+        wait_link_local(lab, ns, ifn)
+    kea = kea6(lab, isp, preferred=20, valid=30, t1=4, t2=8)
+    conf = {
+        "Client6": {"interface": "wan0", "ia-na": False, "ia-pd": True, "prefix-length-hint": 56,
+                    "lease-file": lab.path("rtr-client6.jnl")},
+        "Dhcp6": {"interfaces-config": {"interfaces": ["lan0"]},
+                  "lease-database": {"type": "memfile", "name": lab.path("rtr-dhcp6.jnl")},
+                  "preferred-lifetime": 20, "valid-lifetime": 30, "renew-timer": 4, "rebind-timer": 8,
+                  "control-socket": {"socket-type": "unix", "socket-name": lab.path("rtr.sock")},
+                  "subnet6": [{"id": 1, "subnet": "fd00:0:0:1::/64", "interface": "lan0",
+                               "pools": [{"pool": "fd00:0:0:1::100 - fd00:0:0:1::1ff"}],
+                               "user-context": {"mpdhcp": {"delegated-subnet-id": 1}}}]}}
+    r = lab.popen(rtr, M.serve_argv(lab.write("rtr.json", json.dumps(conf))), cwd=M.ROOT, log="rtr.log")
+    m = L.wait_for(lambda: re.search(r"LAN subnet 1 on lan0: (\S+)/64", lab.read_log(r)) or
+                   (r.poll() is not None and L.LabError(lab.read_log(r))), 20, what="LAN subnet from the prefix")
+    assert not isinstance(m, Exception), str(m)
+    lan64 = m.group(1)
+    pfx = re.search(r"prefixes (\S+)/56", lab.read_log(r)).group(1)
+    import ipaddress
+
+    want = ipaddress.IPv6Network(pfx + "/56")
+    assert ipaddress.IPv6Network(lan64 + "/64") == list(want.subnets(new_prefix=64))[1]  # /64 number 1
+    assert lan64 + "1/64" in lab.ip(rtr, "-6", "addr", "show", "dev", "lan0")  # the router's LAN address
+    cl, env = dhclient6(lab, pc, "c0")
+    a = env["new_ip6_address"]
+    assert a.startswith(lan64), (a, lan64)
+    # renumbering upstream: kea restarts with another pd-pool and no memory of the old lease
+    kea.send_signal(signal.SIGKILL)
+    kea.wait(5)
+    os.remove(lab.path("kea-leases6.csv"))
+    kea6(lab, isp, preferred=20, valid=30, t1=4, t2=8,
+         extra={"subnet6": [{"id": 1, "subnet": NET + "::/64", "interface": "s0",
+                             "pools": [{"pool": NET + "::100 - " + NET + "::1ff"}],
+                             "pd-pools": [{"prefix": "2001:db8:9900::", "prefix-len": 40, "delegated-len": 56}]}]})
+    m2 = L.wait_for(lambda: [x for x in re.findall(r"LAN subnet 1 on lan0: (\S+)/64", lab.read_log(r)) if x != lan64],
+                    30, what="the LAN renumbered")
+    new64 = m2[0]
+    assert ipaddress.IPv6Network(new64 + "/64").subnet_of(ipaddress.IPv6Network("2001:db8:9900::/40"))
+    n0 = len(cl.events())
+    _, name, env2 = cl.wait_event({"RENEW6", "REBIND6"}, n0, timeout=20)
+    assert env2["new_ip6_address"].startswith(new64), env2

@@ -75,6 +75,19 @@ class Subnet6:
         self.preferred = self.valid = self.t1 = self.t2 = 0
         self.rapid_commit = False
         self.reservations = []
+        # router mode: this /64 is number `delegated` of the prefix the WAN's Client6 holds
+        # (user-context.mpdhcp.delegated-subnet-id); None: a fixed subnet
+        self.delegated = None
+        self.template = []  # router mode: the pools' (first, last) as configured (host parts kept)
+
+    def rebase(self, net):
+        """Router mode: this subnet is now net/64 (16 bytes; None: nothing), its pools the
+        configured host parts under it."""
+        if net is None:
+            self.net, self.plen, self.pools = bytes(16), 128, []
+            return
+        self.net, self.plen = bytes(net), 64
+        self.pools = [Pool6(net[:8] + bytes(f[8:]), net[:8] + bytes(la[8:]), n) for f, la, n in self.template]
 
     def contains(self, a, off=0):
         """Is a[off:off+16] inside this subnet (byte compare)?"""
@@ -222,7 +235,31 @@ def _subnet(d, p, g, gopts, galways):
     s.always = tuple(set(galways) | set(always))
     for i, rd in enumerate(_want(p + ".reservations", d.get("reservations", []), list, "list")):
         s.reservations.append(_reservation(rd, "%s.reservations[%d]" % (p, i), s))
+    _router_mode(s, d, p)
     return s
+
+
+def _router_mode(s, d, p):
+    """"user-context": {"mpdhcp": {"delegated-subnet-id": N}}: the subnet is /64 number N of
+    the WAN's delegated prefix. Its "subnet" and pools only give the host parts; until a
+    prefix is delegated it offers nothing (Kea sees an ordinary subnet)."""
+    uc = _want(p + ".user-context", d.get("user-context", {}), dict, "map")
+    m = _want(p + ".user-context.mpdhcp", uc.get("mpdhcp", {}), dict, "map")
+    if "delegated-subnet-id" not in m:
+        return
+    q = p + ".user-context.mpdhcp.delegated-subnet-id"
+    n = _want(q, m["delegated-subnet-id"], int, "integer")
+    if not 0 <= n <= 0xFFFF:
+        _fail(q, "out of range 0..65535")
+    if s.plen != 64:
+        _fail(p + ".subnet", "a subnet from the delegated prefix is a /64 (got /%d)" % s.plen)
+    if s.reservations or s.pd_pools:
+        _fail(q, "a subnet from the delegated prefix has no reservations or pd-pools (they would not follow it)")
+    s.delegated = n
+    s.template = [(x.first, x.last, x.size) for x in s.pools]
+    s.pools = []
+    s.net = bytes(16)  # nothing on this link until a prefix is delegated
+    s.plen = 128
 
 
 def _pools(s, d, p):

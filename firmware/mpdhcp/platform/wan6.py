@@ -43,6 +43,7 @@ class Wan6:
         self.state = eng.state
         self.dad_until = 0  # duplicate address detection is looked at until then, once a second
         self.dad_at = 0
+        self.lan = {}  # router mode: LAN interface -> (address text, plen) put on it
 
     def log(self, text):
         lg = self.runner.log
@@ -78,11 +79,36 @@ class Wan6:
                 self.netif.write_resolv(self.cfg.resolv_conf, info["dns"], info["domains"])
         self.applied = [(a, p) for a, p, _, _ in want]
         self.dad_until = now + DAD_WATCH
+        self._route(info, now)
         if want or info["prefixes"]:
             self.log("BOUND %s, prefixes %s, dns %s%s" % (
                 " ".join("%s/%d" % (a, p) for a, p, _, _ in want) or "-",
                 " ".join("%s/%d (valid %d s)" % (a, p, v - now) for a, p, _, v in info["prefixes"]) or "-",
                 " ".join(info["dns"]) or "-", "" if self.cfg.configure else " (not applied)"))
+
+    def _route(self, info, now):
+        """Router mode: the Dhcp6 server's subnets from the delegated prefix follow it
+        (Server6.renumber), and each one's LAN interface gets address ::1 of its /64."""
+        srv = self.runner.engine("server6")
+        if srv is None:
+            return
+        pfx = info["prefixes"][0] if info["prefixes"] else None
+        from ..wire.addr6 import ip6
+
+        changed = srv.renumber(ip6(pfx[0]) if pfx else None, pfx[1] if pfx else 0, now)
+        for sid, net in changed:
+            sub = [x for x in srv.subnets if x.id == sid][0]
+            ifname = sub.interface
+            self.log("LAN subnet %d on %s: %s" % (sid, ifname or "-", net or "none (no delegated prefix)"))
+            if not ifname or not self.cfg.configure:
+                continue
+            old = self.lan.pop(ifname, None)
+            if old is not None:
+                self.netif.remove_address6(ifname, old[0], old[1])
+            if net is not None:
+                a = net.split("/")[0] + "1"
+                self.netif.apply_address6(ifname, a, 64, max(pfx[2] - now, 0), max(pfx[3] - now, 0))
+                self.lan[ifname] = (a, 64)
 
     def close(self):
         """Graceful stop: Release (sent at once, the journal committed), then deconfigure."""

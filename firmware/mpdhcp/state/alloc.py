@@ -11,7 +11,7 @@
 # - reuse takes the head of the table's reuse lists (table.py).
 # Addresses are 4 (DHCPv4) or 16 (DHCPv6) bytes; a DHCPv6 prefix pool steps by 2**(128-dlen).
 from micropython import const
-from .table import DECLINED, RELEASED, F_PINNED
+from .table import FREE, DECLINED, RELEASED, F_PINNED
 from ..wire.buf import add_shifted, index_of, eq
 
 BITMAP_PER_RECORD = const(4)  # pools up to 4 x the table size get a bitmap (<= 1/2 byte a record)
@@ -144,6 +144,19 @@ class Alloc:
             pool = self.at
             pool.pinned[k] = res
             pool.mark(k, True)
+
+    def set_pools(self, si, kind, spec):
+        """Replace subnet si's pools of a kind ([(base, size, shift, plen)], router mode's
+        renumbering) and mark what the table already holds in them. Allocates: not on the
+        packet path."""
+        t = self.table
+        pools = [Pool(b, n, sh, pl, self.width, n <= BITMAP_PER_RECORD * t.cap) for b, n, sh, pl in spec]
+        self.pools[si][kind] = pools
+        for r in range(t.used):
+            if t.state(r) != FREE and t.subnet(r) == si and t.kind(r) == kind:
+                k = self._step(si, kind, t.recs, t.addr_off(r), t.plen(r))
+                if k >= 0:
+                    self.at.mark(k, True)
 
     def is_own(self, si, kind, a, plen):
         """Is a/plen one of the server's own addresses (as pinned at start or learned)?"""

@@ -60,6 +60,10 @@ class IA6:
         """Renew / Rebind (RFC 8415 18.3.4, 18.3.5)."""
         lt = self.leases
         r = lt.find_mine(sub.index, kind)
+        if r >= 0 and lt.state(r) == L.BOUND and kind == L.NA and not sub.contains(lt.recs, lt.addr_off(r)):
+            # the link was renumbered (router mode): a new address; the old one is listed
+            # with lifetimes 0 as an address the client has that is not its lease (18.3.4)
+            return self._assign(rx, ia, kind, nth, sub, meta, now, out, commit, action)
         if r >= 0 and lt.state(r) == L.BOUND:
             self.srv.seen(r, meta)
             lt.bind(r, now + sub.valid)

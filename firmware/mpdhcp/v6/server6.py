@@ -93,6 +93,39 @@ class Server6:
         reconfigure6.Reconfigure6.send)."""
         return self.rc.send(a, off, plen, msgtype, now)
 
+    def renumber(self, prefix, dlen, now):
+        """Router mode: the WAN's delegated prefix is now prefix/dlen (prefix None: none).
+        Each subnet from it (config delegated-subnet-id N) becomes /64 number N of it and its
+        pools follow; a lease left in the old prefix is given lifetimes 0 at its next Renew or
+        Rebind (RFC 8415 18.3.4) and its client gets a new address; clients that sent
+        Reconfigure Accept are told to Renew now. Returns [(subnet id, "net/64" or None)] of
+        the subnets that changed. Allocates: runs when the WAN's binding changes."""
+        changed = []
+        for sub in self.subnets:
+            if sub.delegated is None:
+                continue
+            net = _subnet_of(prefix, dlen, sub.delegated)
+            old = bytes(sub.net) if sub.plen == 64 else None
+            if net == old:
+                continue
+            sub.rebase(net)
+            self.alloc.set_pools(sub.index, L.NA, _pools(sub, L.NA))
+            changed.append((sub.id, None if net is None else _net_str(net)))
+            if old is not None:
+                self._tell_old(sub.index, now)
+        return changed
+
+    def _tell_old(self, si, now):
+        """Reconfigure (Renew) to the clients of the old prefix that accept it, as many as
+        may be in flight; the others learn at their next Renew."""
+        lt = self.leases
+        for r in range(lt.used):
+            if lt.state(r) == L.BOUND and lt.subnet(r) == si and lt.kind(r) == L.NA and lt.flags(r) & L.F_RECONF:
+                try:
+                    self.rc.send(lt.recs, lt.addr_off(r), 128, P.RENEW, now)
+                except ValueError:
+                    break  # all in flight (or this one cannot be told): the rest at their Renew
+
     def handle(self, rx, n, meta, now, out):
         st = self.stats
         st["rx"] += 1
@@ -447,6 +480,26 @@ def _duid_mac(b, off, ln):
     if ln == 10 and b[off] == 0 and b[off + 1] == 3 and b[off + 2] == 0 and b[off + 3] == 1:
         return off + 4
     return -1
+
+
+def _net_str(net):
+    from ..wire.addr6 import ip6_str
+
+    return ip6_str(net) + "/64"
+
+
+def _subnet_of(prefix, dlen, n):
+    """/64 number n of prefix/dlen as 16 bytes, or None when it has no such /64."""
+    if prefix is None or dlen > 64 or n >= (1 << (64 - dlen)):
+        return None
+    v = 0
+    for i in range(8):
+        v = (v << 8) | prefix[i]
+    v = (v >> (64 - dlen) << (64 - dlen)) | n if dlen else n
+    b = bytearray(16)
+    for i in range(8):
+        b[7 - i] = (v >> (8 * i)) & 255
+    return bytes(b)
 
 
 def _pools(sub, kind):

@@ -426,3 +426,35 @@ def test_no_reconfigure_for_a_client_that_did_not_accept():
     except ValueError:
         raised = True
     assert raised and s.next_deadline() is None
+
+
+ROUTER = """{"Dhcp6": {"interfaces-config": {"interfaces": ["s0"]},
+  "preferred-lifetime": 3000, "valid-lifetime": 4000,
+  "subnet6": [{"id": 1, "subnet": "fd00:0:0:1::/64", "interface": "s0",
+               "pools": [{"pool": "fd00:0:0:1::100 - fd00:0:0:1::1ff"}],
+               "user-context": {"mpdhcp": {"delegated-subnet-id": 1}}}]}}"""
+
+
+def test_router_mode_subnet_follows_the_delegated_prefix():
+    s = server(ROUTER)
+    n, out = exchange(s, msg(1, (ia_na(1),), cid=CID))
+    t, _, o, _ = decode(out.buf, n)
+    assert status(ia_list(o)[0][3]) == P.NO_ADDRS_AVAIL  # no prefix delegated yet
+    assert s.renumber(ip6("2001:db8:aa00::"), 56, 1000) == [(1, "2001:db8:aa00:1::/64")]
+    o = bind(s, CID)
+    a = iaaddr(ia_list(o)[0][3])[0]
+    assert ip6_str(a) == "2001:db8:aa00:1::100"
+    assert s.renumber(ip6("2001:db8:aa00::"), 56, 1000) == []  # unchanged: nothing to do
+    s.renumber(ip6("2001:db8:bb00::"), 56, 2000)  # the ISP renumbered
+    ren = msg(5, (ia_na(1, [ip6_str(a)]),), cid=CID, sid=SERVER_DUID)
+    t, _, o2, _, _ = _reply(s, ren, now=2000)
+    addrs = ia_list(o2)[0][3][5]
+    old = [x for x in addrs if x[:16] == a]
+    new = [x for x in addrs if x[:16] != a]
+    assert old and old[0][16:] == bytes(8)  # withdrawn: lifetimes 0 (RFC 8415 18.3.4)
+    assert new and ip6_str(new[0][:16]).startswith("2001:db8:bb00:1::") and new[0][16:] == u32(3000) + u32(4000)
+    assert s.renumber(None, 0, 3000) == [(1, None)]  # the prefix is gone: nothing offered
+    n, out = exchange(s, msg(1, (ia_na(1),), cid=duid_ll(MAC2)), now=3000)
+    assert status(ia_list(decode(out.buf, n)[2])[0][3]) == P.NO_ADDRS_AVAIL
+    assert s.renumber(ip6("2001:db8:cc00::"), 63, 4000) == [(1, "2001:db8:cc00:1::/64")]
+    assert s.renumber(ip6("2001:db8:cc00::"), 64, 4000) == [(1, None)]  # a /64 has no /64 number 1
