@@ -118,6 +118,9 @@ def _lookups_for_one_more_discover(n):
         d = exchange(s, pkt(1, _mac(i)), m, now=1000)[1]
         req = pkt(3, _mac(i), opts=(opt(50, d.buf[16:20]), opt(54, ip4("10.0.0.1"))))
         assert exchange(s, req, m, now=1000)[0] > 0
+        if i % 64 == 63:  # the in-memory journal is not what this measures: keep it small, so a
+            s.journal.commit()  # 512K Unix-port heap never needs one 50 KB block for it
+            s.journal.memory = bytearray()
     count = [0]
     find = s.leases.find_addr
 
