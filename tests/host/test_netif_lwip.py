@@ -150,3 +150,46 @@ def test_client_side_binds_port_68_and_applies_the_lease_with_ifconfig(lwip):
     s.ifindex, s.kind, s.port, s.n = i, KIND_BROADCAST, 67, 300
     assert lwip.send(s) and lwip.socks[i].sent[-1][1] == ("255.255.255.255", 67)
     assert [N.prefix_mask(p) for p in (0, 8, 20, 32)] == ["0.0.0.0", "255.0.0.0", "255.255.240.0", "255.255.255.255"]
+
+
+class FakeNic6(FakeNic):
+    """rp2 (v1.24+): ipconfig('addr6') lists (address, state, preferred, valid)."""
+
+    def __init__(self, ip, addrs):
+        FakeNic.__init__(self, ip)
+        self.addrs = addrs
+
+    def ipconfig(self, key):
+        if key == "addr6":
+            return self.addrs
+        raise ValueError(key)
+
+
+def test_dhcpv6_client_binds_the_preferred_link_local_and_speaks_text_tuples(lwip):
+    lwip.nics["sta"] = FakeNic6("10.99.0.2", [("fe80::42:1", 0x08, 0, 0), ("fe80::42:2", 0x30, 0, 0),
+                                               ("2001:db8::9", 0x30, 0, 0)])
+    i = lwip.open_v6_client("sta")
+    s = lwip.socks[i]
+    assert s.bound == ("fe80::42:2", 546)  # tentative (0x08) skipped; 2-tuple, no scope id
+    s.queue.append((b"reply", ("fe80::1", 547)))
+    assert lwip.recv(i) == b"reply" and bytes(lwip.metas[i].src) == bytes.fromhex("fe80" + "00" * 13 + "01")
+    out = Slot()
+    out.buf[:3] = b"sol"
+    out.n, out.ifindex, out.port = 3, i, 547
+    out.dest[:] = bytes.fromhex("ff02" + "00" * 11 + "010002")
+    assert lwip.send(out) and s.sent[-1] == (b"sol", ("ff02::1:2", 547))
+
+
+def test_dhcpv6_refused_with_the_reason_where_the_port_cannot(lwip):
+    with pytest.raises(OSError, match="no preferred IPv6 link-local"):
+        lwip.open_v6_client("eth")  # esp32-like: ipconfig('addr6') does not exist
+    lwip.nics["sta"] = FakeNic6("10.99.0.2", [("fe80::42:2", 0x30, 0, 0)])
+    with pytest.raises(OSError, match="multicast join"):
+        lwip.open_v6_server("sta")  # rp2's socket module has no IPV6_JOIN_GROUP
+    N.socket.IPV6_JOIN_GROUP = 0x402  # the firmware route's modlwip
+    N.socket.IPPROTO_IPV6 = 41
+    i = lwip.open_v6_server("sta")
+    s = lwip.socks[i]
+    assert s.bound == ("fe80::42:2", 547)
+    opt = [o for o in s.opts if o[1] == 0x402][0]
+    assert bytes(opt[2])[:16] == bytes.fromhex("ff02" + "00" * 11 + "010002")

@@ -26,6 +26,7 @@ import select
 import socket
 import time
 from ..slot import Meta, KIND_BROADCAST
+from ..wire.addr6 import ip6, ip6_str
 
 SOL_SOCKET = getattr(socket, "SOL_SOCKET", 0xFFF)  # lwIP's values where a port omits them
 SO_REUSEADDR = getattr(socket, "SO_REUSEADDR", 0x0004)
@@ -79,6 +80,7 @@ class NetifLwip:
         self.guard_at = None
         self.guard_dropped = 0
         self.claimed = {}  # name -> (address text, socket) bound before the interface came up
+        self.v6 = []  # indexes of the DHCPv6 sockets
         self.sec = None
         self.sec_ticks = 0
         self.socks = []
@@ -156,9 +158,56 @@ class NetifLwip:
         return m.ifindex
 
     def open_v6_server(self, ifname, ifaddr=None):
-        """Hook for the DHCPv6 server: lwIP ports with IPv6 bind (link-local, 547) here and
-        join ff02::1:2; MicroPython's lwIP sockets expose no IPV6_JOIN_GROUP yet."""
-        raise OSError("DHCPv6 sockets are not supported by netif_lwip yet")
+        """The DHCPv6 server needs Solicits sent to ff02::1:2, so a multicast join: rp2's
+        socket module has none (extmod/modlwip.c joins IPv4 groups only) and lwIP drops
+        datagrams for groups not joined; esp32 gives no interface an IPv6 address. A firmware
+        whose socket module has IPV6_JOIN_GROUP (docs/boards.md) is used."""
+        join = getattr(socket, "IPV6_JOIN_GROUP", None)
+        if join is None:
+            raise OSError("a DHCPv6 server needs an IPv6 multicast join, which this firmware's "
+                          "socket module lacks (docs/boards.md: the firmware route)")
+        s = self._open6(ifname, 547)
+        mreq = bytearray(20)  # struct ipv6_mreq: ff02::1:2, interface index 0 (every netif)
+        mreq[0] = 0xFF
+        mreq[1] = 0x02
+        mreq[13] = 1
+        mreq[15] = 2
+        self.socks[s].setsockopt(getattr(socket, "IPPROTO_IPV6", 41), join, mreq)
+        return s
+
+    def open_v6_client(self, ifname):
+        """The DHCPv6 client (RFC 8415 7.2): bound to the interface's preferred link-local
+        address, port 546 (rp2 from v1.25.0: bind '' would do too, but names no interface);
+        Solicits go to ff02::1:2 and replies come back unicast. esp32: no IPv6 address."""
+        return self._open6(ifname, 546)
+
+    def _open6(self, ifname, port):
+        nic = self.nics.get(ifname)
+        if nic is None:
+            raise OSError("no network interface %r (board main.py names: %s)" % (ifname, ", ".join(self.nics)))
+        ll = link_local(nic)
+        if ll is None:
+            raise OSError("interface %s has no preferred IPv6 link-local address (esp32 firmware "
+                          "gives none; on rp2 only the station has one: docs/boards.md)" % ifname)
+        try:
+            s = socket.socket(getattr(socket, "AF_INET6", 10), socket.SOCK_DGRAM)
+        except OSError as e:
+            raise OSError(e.args[0] if e.args else 0, "no UDP socket left (docs/boards.md)")
+        try:
+            s.bind((ll, port))  # 2-tuples only: modlwip.c:429 takes no scope id
+        except OSError as e:
+            s.close()
+            raise OSError(e.args[0] if e.args else 0, "cannot bind [%s]:%d (%s)" % (ll, port, e))
+        s.setblocking(False)
+        m = Meta()
+        m.ifindex = len(self.socks)
+        m.ifname = ifname
+        self.socks.append(s)
+        self.metas.append(m)
+        self.bcast.append(None)
+        self.v6.append(m.ifindex)
+        self.poller.register(s, select.POLLIN)
+        return m.ifindex
 
     def add_reader(self, obj):
         self.poller.register(obj, select.POLLIN)
@@ -213,7 +262,9 @@ class NetifLwip:
             return None
         m = self.metas[i]
         host, port = sa[0], sa[1]
-        if isinstance(host, (bytes, bytearray)):  # some ports give the 4 address bytes
+        if i in self.v6:  # rp2 v1.25+: ('fe80::...', port)
+            m.src[:] = ip6(host.split("%")[0])
+        elif isinstance(host, (bytes, bytearray)):  # some ports give the 4 address bytes
             m.src[0:4] = host
         else:
             parse_ip4(host, m.src)
@@ -223,7 +274,9 @@ class NetifLwip:
 
     def send(self, slot):
         i = slot.ifindex
-        if slot.kind == KIND_BROADCAST:
+        if i in self.v6:
+            host = ip6_str(slot.dest)
+        elif slot.kind == KIND_BROADCAST:
             host = self.bcast[i]
         else:
             host = ip4_text(slot.dest)
@@ -238,17 +291,35 @@ class NetifLwip:
         return os.urandom(n)
 
     def now(self):
-        t = int(time.time())
-        if t != self.sec:  # the second turned: note the tick it turned at, for ms()
-            self.sec = t
-            self.sec_ticks = time.ticks_ms()
-        return t + EPOCH_SHIFT
+        return int(time.time()) + EPOCH_SHIFT
 
     def ms(self):
-        """Milliseconds into the current second (from the tick the second was seen to turn)."""
-        self.now()
-        d = time.ticks_diff(time.ticks_ms(), self.sec_ticks)
+        """Milliseconds into the current second, counted from the tick the second was first
+        seen to turn (Client6's retransmission timers)."""
+        t = int(time.time())
+        tk = time.ticks_ms()
+        if t != self.sec:
+            self.sec = t
+            self.sec_ticks = tk
+            return 0
+        d = time.ticks_diff(tk, self.sec_ticks)
         return d if 0 <= d < 1000 else 999
+
+    # -- the DHCPv6 client's binding (wan6): lwIP has no Python call that adds an IPv6
+    # address, so an IA_NA address is only logged; a router uses Client6 for IA_PD, whose
+    # prefix goes to its LAN (router mode), and the port's own SLAAC addresses the WAN.
+
+    def apply_address6(self, ifname, addr, plen, preferred, valid):
+        pass
+
+    def remove_address6(self, ifname, addr, plen):
+        pass
+
+    def dad_failed6(self, ifname, addr):
+        return False
+
+    def write_resolv(self, path, dns, domains):
+        pass
 
     # -- the DHCPv4 client (WAN side), the same methods as netif_unix ------------------------
     # Before main.py starts Client4 on a nic, that nic's own DHCP client must be off (a static
@@ -311,6 +382,22 @@ class NetifLwip:
             s.close()
         self.sinks = {}
         self.claimed = {}
+
+
+def link_local(nic):
+    """The nic's preferred link-local address (text), or None. rp2 (v1.24+):
+    ipconfig('addr6') lists (address, state, preferred, valid); state 0x30 is preferred
+    (lwIP IP6_ADDR_PREFERRED). A port without it (esp32) raises: None."""
+    try:
+        addrs = nic.ipconfig("addr6")
+    except (AttributeError, ValueError, OSError, TypeError):
+        return None
+    for e in addrs or ():
+        a = e[0] if isinstance(e, tuple) else e
+        state = e[1] if isinstance(e, tuple) and len(e) > 1 else 0x30
+        if isinstance(a, str) and a.lower().startswith("fe80:") and state & 0x30 == 0x30:
+            return a.split("%")[0]
+    return None
 
 
 def prefix_mask(plen):
