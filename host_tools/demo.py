@@ -112,11 +112,12 @@ def run(args):
             hosts.append((kind, name, ns))
         lab.bridge(router, "br0", ports)
         lab.addr(router, "br0", LAN + ".1/24")
-        _start_isp(lab, router)
+        isp = _start_isp(lab, router)
         doc = config(lab.tmp)
         doc["Client4"] = wan_config(lab.tmp)  # one file: serve the LAN, lease the WAN
         doc["Dhcp6"] = demo6.config(lab.tmp)  # and DHCPv6 on the LAN (demo6.py)
-        demo6.setup(lab, router)
+        doc["Client6"] = demo6.client6_config(lab.tmp)  # and a delegated prefix for lan1
+        pc6 = demo6.setup(lab, router, isp)
         cfg_path = lab.write("mpdhcp.json", json.dumps(doc, indent=1))
         print("== LAN %s.0/24: router namespace runs mpdhcp (MicroPython Unix port) on br0" % LAN)
         server, ctl = _start_server(lab, router, cfg_path)
@@ -143,6 +144,7 @@ def run(args):
         print("\n== leases, read from the running server (control socket lease4-get-all)")
         print(table(rows, ("client", "mac", "address", "hostname", "state", "expires in")))
         ok6 = demo6.show(lab, ctl, hosts)
+        ok6 = demo6.show_router_mode(lab, lambda: lab.read_log(server), pc6) and ok6
         st = query(ctl, "statistic-get-all")["arguments"]
         wan = _wan_lease(lab, router, lab.tmp)
         print("\n== router WAN: its own DHCPv4 client (Client4 section) leased from kea-dhcp4 in the isp namespace")

@@ -1,7 +1,12 @@
 # The DHCPv6 part of `demo` (hooked into demo.py): the router also serves DHCPv6 on br0
 # (addresses and delegated prefixes); ISC dhclient -6 -P -N and dhcpcd -6 ask for both; the
 # table of DHCPv6 leases and prefixes is read from the running server (lease6-get-all).
+# Router mode: the router's own DHCPv6 client (Client6) gets a /56 delegated by kea-dhcp6 in
+# the isp namespace, and the router's second LAN (lan1) is served /64 number 1 of it, where
+# one more host (pc6) takes an address with dhclient -6.
+import json
 import os
+import re
 
 from . import lab as L
 from . import lab6
@@ -12,7 +17,7 @@ LAN6 = "2001:db8:77"
 
 def config(tmp):
     return {
-        "interfaces-config": {"interfaces": ["br0"]},
+        "interfaces-config": {"interfaces": ["br0", "lan1"]},
         "lease-database": {"type": "memfile", "name": os.path.join(tmp, "leases6.jnl")},
         "preferred-lifetime": 3000, "valid-lifetime": 4000, "renew-timer": 1000, "rebind-timer": 2000,
         "subnet6": [{
@@ -21,12 +26,69 @@ def config(tmp):
             "pd-pools": [{"prefix": "2001:db8:7700::", "prefix-len": 40, "delegated-len": 56}],
             "option-data": [{"name": "dns-servers", "data": LAN6 + "::1"},
                             {"name": "domain-search", "data": "lan"}],
-        }],
+        }, router_mode_subnet()],
     }
 
 
-def setup(lab, router):
+WAN6 = "2001:db8:100"
+ISP_PD = "2001:db8:9900::"
+
+
+def router_mode_subnet():
+    """lan1's subnet: /64 number 1 of the prefix the WAN's Client6 holds."""
+    return {"id": 2, "subnet": "fd00:0:0:1::/64", "interface": "lan1",
+            "pools": [{"pool": "fd00:0:0:1::100 - fd00:0:0:1::1ff"}],
+            "user-context": {"mpdhcp": {"delegated-subnet-id": 1}}}
+
+
+def client6_config(tmp):
+    return {"interface": "wan0", "ia-na": False, "ia-pd": True, "prefix-length-hint": 56,
+            "lease-file": os.path.join(tmp, "client6.jnl")}
+
+
+def setup(lab, router, isp):
+    """The LAN addresses, lan1 with its host pc6, and kea-dhcp6 delegating prefixes on the
+    isp link. Returns pc6's namespace."""
     lab.addr(router, "br0", LAN6 + "::1/64")
+    pc6 = lab.add_host("pc6")
+    lab.link(router, "lan1", pc6, "eth0")
+    lab.addr(isp, "isp0", WAN6 + "::1/64")
+    conf = {"Dhcp6": {
+        "interfaces-config": {"interfaces": ["isp0"]},
+        "server-id": {"type": "LLT", "persist": False},
+        "lease-database": {"type": "memfile", "persist": True, "name": lab.path("isp-leases6.csv"),
+                           "lfc-interval": 0},
+        "preferred-lifetime": 3000, "valid-lifetime": 4000,
+        "subnet6": [{"id": 1, "subnet": WAN6 + "::/64", "interface": "isp0",
+                     "pd-pools": [{"prefix": ISP_PD, "prefix-len": 40, "delegated-len": 56}]}],
+        "loggers": [{"name": "kea-dhcp6", "severity": "WARN",
+                     "output_options": [{"output": lab.path("isp-kea6.log")}]}]}}
+    path = lab.write("isp-kea6.json", json.dumps(conf))
+    env = dict(os.environ, KEA_PIDFILE_DIR=lab.tmp, KEA_LOCKFILE_DIR=lab.tmp)
+    lab6.wait_link_local(lab, isp, "isp0")
+    lab.popen(isp, ["kea-dhcp6", "-c", path], log="isp-kea6.out", env=env)
+    return pc6
+
+
+def show_router_mode(lab, server_log, pc6):
+    """The WAN's delegated prefix, lan1's /64 inside it, and pc6's address there. Returns ok."""
+    try:
+        m = L.wait_for(lambda: re.search(r"LAN subnet 2 on lan1: (\S+/64)", server_log()), 20,
+                       what="lan1 numbered from the delegated prefix")
+    except L.LabError as e:
+        print("\n== router mode: FAILED: %s" % e)
+        return False
+    pfx = re.search(r"client6: BOUND .*prefixes (\S+/\d+)", server_log())
+    try:
+        _, env = lab6.dhclient6(lab, pc6, "eth0")
+        got = env.get("new_ip6_address")
+    except L.LabError as e:
+        got = "FAILED: %s" % str(e).splitlines()[0]
+    print("\n== router mode: the router's DHCPv6 client (Client6) got a prefix from kea-dhcp6 (isp);"
+          " lan1 is /64 number 1 of it")
+    print(table([{"WAN delegated prefix": pfx.group(1) if pfx else "?", "lan1 subnet": m.group(1),
+                  "pc6 (dhclient -6) got": got}], ("WAN delegated prefix", "lan1 subnet", "pc6 (dhclient -6) got")))
+    return bool(got) and not got.startswith("FAILED") and got.startswith(m.group(1).split("::")[0])
 
 
 def show(lab, ctl, hosts):
