@@ -166,6 +166,9 @@ def test_kea_gives_an_address_and_a_prefix_that_land_and_release_on_stop(lab):
     L.wait_for(lambda: "DHCP6_RELEASE_NA" in _read(lab.path("kea6.log")) and
                "DHCP6_RELEASE_PD" in _read(lab.path("kea6.log")), 10, what="Release at kea")
     assert addr + "/128" not in _addrs(lab, cli)  # deconfigured on stop
+    rows = [r.split(",") for r in _read(lab.path("kea-leases6.csv")).splitlines()[1:]]
+    for a in (addr, pfx.split("/")[0]):  # the lease file's last word on each: valid lifetime 0
+        assert [r for r in rows if r[0] == a][-1][2] == "0", rows
 
 
 def test_renew_rebind_and_a_restart_that_keeps_the_binding(lab):
@@ -362,3 +365,32 @@ def test_router_mode_the_lan_lives_in_the_delegated_prefix_and_follows_a_renumbe
     n0 = len(cl.events())
     _, name, env2 = cl.wait_event({"RENEW6", "REBIND6"}, n0, timeout=20)
     assert env2["new_ip6_address"].startswith(new64), env2
+
+
+def test_expiry_removes_the_address_and_a_failed_dad_is_declined(lab):
+    require("kea-dhcp6")
+    _need_micropython()
+    srv, cli = _lan(lab)
+    kea = kea6(lab, srv, preferred=6, valid=10, t1=3, t2=5)
+    c = Client6(lab, cli, **{"ia-pd": False}).start()
+    i, m = c.wait(r"BOUND (\S+)/128", 20)
+    addr = m.group(1)
+    kea.send_signal(signal.SIGKILL)
+    kea.wait(5)
+    c.wait(r"REBIND -> INIT", 20, i)  # every valid lifetime ran out with nobody answering
+    c.wait(r"removed " + re.escape(addr) + "/128", 5, i)
+    assert addr + "/128" not in _addrs(lab, cli)
+    c.stop()
+    # duplicate address detection: the next address kea gives is already used on the link
+    lab.ip(cli, "-6", "addr", "flush", "dev", "c0", "scope", "global")
+    os.remove(lab.path("kea-leases6.csv"))
+    kea6(lab, srv)
+    lab.run(cli, ["sysctl", "-qw", "net.ipv6.conf.c0.accept_dad=1"], check=True)
+    lab.addr(srv, "s0", NET + "::100/64")  # kea's first address, held by the server host
+    c2 = Client6(lab, cli, name="dad", **{"ia-pd": False}).start()
+    j, m = c2.wait(r"BOUND (\S+)/128", 20)
+    assert m.group(1) == NET + "::100"
+    c2.wait(r"failed duplicate address detection: Decline", 10, j)
+    L.wait_for(lambda: "DHCP6_DECLINE" in _read(lab.path("kea6.log")), 10, what="Decline at kea")
+    k, m2 = c2.wait(r"BOUND (\S+)/128", 20, j + 1)
+    assert m2.group(1) != NET + "::100"  # a new address after the Decline

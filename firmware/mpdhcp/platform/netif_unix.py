@@ -221,12 +221,14 @@ class NetifUnix:
         _ip("-6 addr del %s/%d dev %s" % (addr, plen, ifname))
 
     def dad_failed6(self, ifname, addr):
-        """Did the kernel's duplicate address detection fail for addr (`dadfailed`)?"""
+        """Did the kernel's duplicate address detection fail for addr, just put on? Linux
+        marks a permanent address `dadfailed` and deletes one with lifetimes (ours)
+        (net/ipv6/addrconf.c addrconf_dad_stop), so gone counts as failed too."""
         for line in _ip_show("-6 -o addr show dev %s" % ifname).split("\n"):
             words = line.split()
-            if "dadfailed" in words and "inet6" in words and words[words.index("inet6") + 1].split("/")[0] == addr:
-                return True
-        return False
+            if "inet6" in words and words[words.index("inet6") + 1].split("/")[0] == addr:
+                return "dadfailed" in words
+        return True
 
     def write_resolv(self, path, dns, domains):
         _write_resolv(path, "DHCPv6", {"dns": dns, "search": domains})

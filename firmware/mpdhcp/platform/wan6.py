@@ -60,9 +60,10 @@ class Wan6:
             self._apply(e.lease_info(), now)
         if self.cfg.configure and self.applied and self.dad_at < now <= self.dad_until:
             self.dad_at = now  # `ip` runs at most once a second, for a few seconds after a change
-            for a, plen in self.applied:
+            for a, plen in list(self.applied):
                 if self.netif.dad_failed6(self.cfg.interface, a):
                     self.log("%s failed duplicate address detection: Decline" % a)
+                    self.applied.remove((a, plen))  # the kernel has dropped it already
                     e.dad_failed(_bytes6(a), now)
 
     def _apply(self, info, now):

@@ -199,6 +199,8 @@ class Client6:
         if self.held.find(NA, a, 0, 128) >= 0:
             P.copy(self.dad_addr, 0, a, 0, 16)
             self.dad_pending = True
+            self.deadline = now  # the Decline goes out at the next step
+            self.deadline_ms = 0
 
     def release(self, now, out):
         """Graceful stop: Release everything held (RFC 8415 18.2.7), sent once, and forget it.
