@@ -66,3 +66,42 @@ def test_reserve_refuses_the_servers_own_address_outside_every_pool():
         except ValueError as e:
             assert "own address" in str(e), str(e)
     assert console.reserve("02:00:00:00:00:04", "10.20.0.2", None, None, _Svc(s))["ip-address"] == "10.20.0.2"
+
+
+def test_client6_get_reads_the_wan_dhcpv6_client():
+    from craft6 import server as server6, meta as meta6
+    from mpdhcp.v6 import client6 as C6
+    from mpdhcp.state.journal import Journal
+    from mpdhcp.config import parse_doc
+    from mpdhcp.slot import Slot
+
+    cfg = parse_doc(json.dumps({"Client6": {"interface": "wan0", "ia-pd": True}})).get("Client6")
+    c = C6.Client6(cfg, Journal(None), b"\x02\x00\x00\x00\x00\x31", lambda n: 0)
+    c.restore(1000, b"\x00\x03\x00\x01\x02\x00\x00\x00\x00\x31")
+    s6 = server6()
+    out = Slot()
+    n = c.on_timer(1000, out)  # Solicit (Rapid Commit off): Advertise, then Request, Reply
+    for _ in range(3):
+        rx = bytearray(out.buf[:n])
+        o = Slot()
+        m = s6.handle(rx, len(rx), meta6(), 1000, o)
+        if not m:
+            break
+        rep = bytearray(o.buf[:m])
+        c.ms = 999
+        out = Slot()
+        n = c.handle(rep, len(rep), meta6(), 1001, out)
+        if not n:
+            n = c.on_timer(1002, out)
+        if c.state == C6.BOUND:
+            break
+
+    class _Svc6(_Svc):
+        def engine(self, name):
+            return c if name == "client6" else None
+
+    got = console.command({"command": "client6-get"}, _Svc6(None))
+    assert got["result"] == 0 and got["arguments"]["state"] == "BOUND", got
+    lease = got["arguments"]["lease"]
+    assert lease["addresses"] and lease["prefixes"] and got["arguments"]["counters"]["reply"] == 1
+    json.dumps(got)  # the control socket sends it as JSON
