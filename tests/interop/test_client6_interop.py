@@ -394,3 +394,21 @@ def test_expiry_removes_the_address_and_a_failed_dad_is_declined(lab):
     L.wait_for(lambda: "DHCP6_DECLINE" in _read(lab.path("kea6.log")), 10, what="Decline at kea")
     k, m2 = c2.wait(r"BOUND (\S+)/128", 20, j + 1)
     assert m2.group(1) != NET + "::100"  # a new address after the Decline
+
+
+def test_confirm_after_a_restart_and_a_stateless_client(lab):
+    require("kea-dhcp6")
+    _need_micropython()
+    srv, cli = _lan(lab)
+    kea6(lab, srv)
+    c = Client6(lab, cli, **{"ia-pd": False, "release-on-shutdown": False}).start()
+    i, m = c.wait(r"BOUND (\S+)/128", 20)
+    addr = m.group(1)
+    c.stop()
+    c.start()
+    j, _ = c.wait(r"CONFIRM -> BOUND", 20)  # addresses only: Confirm (RFC 8415 18.2.12)
+    assert "ADVERTISE" not in c.output() and addr + "/128" in _addrs(lab, cli)
+    c.stop()
+    s = Client6(lab, cli, name="stateless", **{"ia-na": False, "ia-pd": False}).start()
+    s.wait(r"INFO -> INFORMED", 20)
+    assert "nameserver " + NET + "::53" in _read(s.resolv) and "wan.example" in _read(s.resolv)
