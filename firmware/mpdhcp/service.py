@@ -116,6 +116,7 @@ def _server6(runner, cfg, netif):
     eng = Server6(cfg, journal, capacity6(cfg), new_duid(cfg, netif, netif.now()),
                   netif.random_bytes(16))
     eng.restore(netif.now())  # a stored identity replaces the fresh one just made
+    eng.v4 = runner.engine("server4")  # DHCPv4-over-DHCPv6 in one process: a direct call
     socks, eng.served = open_each(runner, "Dhcp6", cfg.interfaces, netif.open_v6_server)
     unicast = getattr(netif, "open_v6_unicast", None)
     if unicast is not None:

@@ -16,6 +16,11 @@ class Meta:
         self.src = bytearray(16)  # source address (4 bytes used for v4)
         self.port = 0
         self.unicast = False  # v6: arrived by unicast, not to ff02::1:2 (RFC 8415 18.3.2)
+        # DHCPv4-over-DHCPv6 (RFC 7341): a DHCPv4 message that came in a DHCPV4-QUERY; src is
+        # then the query's IPv6 source, iid[:iid_len] the innermost relay's Interface-Id
+        self.v4o6 = False
+        self.iid = bytearray(64)
+        self.iid_len = 0
 
 
 class Slot:

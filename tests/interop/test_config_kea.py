@@ -40,3 +40,17 @@ def test_misspelled_key_rejected_by_both(tmp_path):
     with pytest.raises(ConfigError) as e:
         parse_doc(p.read_text())
     assert str(e.value).startswith("Dhcp4.subnet4[0].pool: unknown key")
+
+
+def test_4o6_subnet_keys_accepted_by_kea_and_by_us(tmp_path):
+    d = json.load(open(FULL))
+    s = d["Dhcp4"]["subnet4"][0]
+    s["4o6-interface"] = "eth0"
+    s["4o6-subnet"] = "2001:db8:1::/64"
+    s["4o6-interface-id"] = "relay-port-7"
+    p = tmp_path / "4o6.json"
+    p.write_text(json.dumps(d))
+    r = _kea_check(str(p))
+    assert r.returncode == 0, r.stdout + r.stderr
+    sub = parse_doc(p.read_text()).get("Dhcp4").subnets[0]
+    assert sub.o6_interface == "eth0" and sub.o6_subnet[1] == 64 and sub.o6_iid == b"relay-port-7"

@@ -23,6 +23,9 @@ class Subnet4:
         self.valid = self.t1 = self.t2 = 0
         self.authoritative = False
         self.reservations = []
+        self.o6_interface = None  # 4o6-interface: DHCPV4-QUERYs arriving on this DHCPv6 interface
+        self.o6_subnet = None  # 4o6-subnet: (16-byte prefix, length) holding the query's source
+        self.o6_iid = None  # 4o6-interface-id: bytes the relay's Interface-Id option carries
 
     def contains(self, a, off=0):
         """Is the 4-byte address a[off:] inside this subnet (byte compare, no big ints)?"""
@@ -119,7 +122,28 @@ def dhcp4(d, p):
 _SUBNET = (
     "id", "subnet", "pools", "option-data", "reservations", "relay", "interface",
     "valid-lifetime", "renew-timer", "rebind-timer", "authoritative", "user-context",
+    "4o6-interface", "4o6-subnet", "4o6-interface-id",
 )
+
+
+def _subnet_4o6(s, d, p):
+    """Kea's DHCPv4-over-DHCPv6 subnet selection keys (RFC 7341): the DHCPv6 interface a
+    DHCPV4-QUERY came in on, the IPv6 prefix holding its source, the relay's Interface-Id."""
+    if "4o6-interface" in d:
+        s.o6_interface = _want(p + ".4o6-interface", d["4o6-interface"], str, "string")
+    if "4o6-subnet" in d:
+        from ..wire.addr6 import prefix6
+
+        text = _want(p + ".4o6-subnet", d["4o6-subnet"], str, "string")
+        try:
+            s.o6_subnet = prefix6(text)
+        except ValueError as e:
+            _fail(p + ".4o6-subnet", str(e))
+    if "4o6-interface-id" in d:
+        v = _utf8(p + ".4o6-interface-id", _want(p + ".4o6-interface-id", d["4o6-interface-id"], str, "string"))
+        if not v:
+            _fail(p + ".4o6-interface-id", "must not be empty")
+        s.o6_iid = v
 
 
 def _subnet(d, p, valid, t1, t2, auth, gopts, galways):
@@ -156,6 +180,7 @@ def _subnet(d, p, valid, t1, t2, auth, gopts, galways):
     s.relays = [a for _, _, a in each_parsed(relay, p + ".relay", "ip-addresses", ip4)]
     if "interface" in d:
         s.interface = _want(p + ".interface", d["interface"], str, "string")
+    _subnet_4o6(s, d, p)
     s.valid = _lifetime(p + ".valid-lifetime", d.get("valid-lifetime", valid))
     st1 = d.get("renew-timer", t1)
     st2 = d.get("rebind-timer", t2)

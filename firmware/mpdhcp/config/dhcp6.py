@@ -26,6 +26,7 @@ DEFS = {
     "new-posix-timezone": (41, "string", False),
     "new-tzdb-timezone": (42, "string", False),
     "bootfile-url": (59, "string", False),
+    "dhcp4o6-server-addr": (88, "ipv6-address", True),  # RFC 7341 8
 }
 BY_CODE = {}
 for _n in DEFS:

@@ -7,6 +7,7 @@ from ..state import leases4 as L
 from ..state.alloc import Alloc, NOT_USABLE
 from ..slot import KIND_UNICAST, KIND_BROADCAST
 from ..wire.addr import ip4_str, mac_str
+from ..wire.addr6 import in_prefix as in_prefix6
 
 OFFER_HOLD = const(30)  # seconds an offered address stays set aside for its client
 CLIENT_PORT = const(68)
@@ -115,6 +116,8 @@ class Server4:
         bound to the arrival interface, else the one holding the interface address, else the
         one holding ciaddr (a renewal unicast to us)."""
         subs = self.subnets
+        if meta.v4o6:
+            return self._select_4o6(meta)
         if not P.addr_is_zero(rx, P.GIADDR):
             for s in subs:
                 if s.contains(rx, P.GIADDR):
@@ -134,6 +137,25 @@ class Server4:
             for s in subs:
                 if s.contains(rx, P.CIADDR):
                     return s
+        return None
+
+    def _select_4o6(self, meta):
+        """A DHCPv4 message from a DHCPV4-QUERY (RFC 7341 7), by Kea's keys: the relay's
+        Interface-Id (4o6-interface-id), else the query's IPv6 source (4o6-subnet), else the
+        DHCPv6 interface it came in on (4o6-interface)."""
+        subs = self.subnets
+        if meta.iid_len:
+            for s in subs:
+                v = s.o6_iid
+                if v is not None and len(v) == meta.iid_len and P.eq(v, 0, meta.iid, 0, meta.iid_len):
+                    return s
+        for s in subs:
+            o = s.o6_subnet
+            if o is not None and in_prefix6(meta.src, o[0], o[1]):
+                return s
+        for s in subs:
+            if s.o6_interface is not None and s.o6_interface == meta.ifname:
+                return s
         return None
 
     def _load_key(self, rx):

@@ -8,7 +8,7 @@ from micropython import const
 from ..wire import packet6 as P
 from ..state import leases6 as L
 from ..state.alloc import Alloc
-from ..slot import KIND_UNICAST
+from ..slot import KIND_UNICAST, Meta, Slot
 from .reconfigure6 import Reconfigure6, Identity, J_SERVER6
 from .ia6 import IA6, ASSIGN, EXTEND, RELEASE, DECLINE
 
@@ -22,7 +22,7 @@ _COUNTERS = (
     "confirm", "renew", "rebind", "release", "decline", "info_request", "relayed", "advertise",
     "reply", "no_addrs_avail", "no_prefix_avail", "no_binding", "not_on_link", "use_multicast",
     "journal_records", "reconfigure_sent", "reconfigure_answered", "reconfigure_gave_up",
-    "reconfigure_key_sent",
+    "reconfigure_key_sent", "dhcpv4_query", "dhcpv4_response", "dropped_4o6",
 ) + P.BAD_NAMES[1:]
 
 # What each client message must carry (RFC 8415 16): client-id, a matching server-id, no
@@ -73,6 +73,11 @@ class Server6:
         self.rc = Reconfigure6(self.leases, self.w, self.msg, self.ident, self.stats)
         self.ias = IA6(self)
         self.rstack = bytearray(2 * P.HOP_LIMIT)  # Relay-msg option headers in the reply
+        # DHCPv4-over-DHCPv6 (RFC 7341): the DHCPv4 server the queries go to (service wires it)
+        self.v4 = None
+        self.buf4 = bytearray(P.MAX_PACKET)  # the query's DHCPv4 message, at offset 0
+        self.meta4 = Meta()
+        self.out4 = Slot()
         self.res = None  # this client's reservation in the subnet being served
         self.handlers = (None, self._solicit, None, self._request, self._confirm, self._renew,
                          self._renew, None, self._release, self._decline, None, self._info_request)
@@ -140,6 +145,8 @@ class Server6:
         mt = msg.mtype
         out.rx_type = mt
         self._log_client(rx, out)
+        if mt == P.DHCPV4_QUERY:
+            return self._dhcpv4_query(rx, meta, now, out)
         if mt >= len(_RULES) or _RULES[mt] == 0:
             return self._drop("dropped_type")
         if msg.depth:
@@ -347,6 +354,66 @@ class Server6:
         self._options(rx, sub)
         return self._finish(rx, meta, out)
 
+    def _dhcpv4_query(self, rx, meta, now, out):
+        """DHCPV4-QUERY -> DHCPV4-RESPONSE (RFC 7341 6, 7): exactly one DHCPv4 Message option;
+        its DHCPv4 message goes to the DHCPv4 engine as if it had come over IPv4 (broadcast
+        unless the query's unicast flag is set), with where it came from (interface, IPv6
+        source, the innermost relay's Interface-Id); the answer goes back in a DHCPV4-RESPONSE
+        with flags 0, through the same Relay-reply chain."""
+        st = self.stats
+        st["dhcpv4_query"] += 1
+        msg = self.msg
+        v4 = self.v4
+        o = P.find(rx, msg.start + P.HDR, msg.end, P.OPT_DHCPV4_MSG)
+        if v4 is None or o < 0 or P.find_next(rx, o, msg.end, P.OPT_DHCPV4_MSG) >= 0:
+            return self._drop("dropped_4o6")  # no DHCPv4 server here, or not exactly one (7)
+        n4 = P.olen(rx, o)
+        P.copy(self.buf4, 0, rx, o + 4, n4)
+        m = self.meta4
+        m.v4o6 = True
+        m.ifname = meta.ifname
+        m.ifindex = meta.ifindex
+        m.unicast = rx[msg.start + 1] & 0x80 != 0  # RFC 7341 6: the U flag
+        m.port = 0
+        m.iid_len = 0
+        if msg.depth:
+            k = msg.depth - 1
+            P.copy(m.src, 0, rx, msg.relay_start(k) + P.R_PEER, 16)
+            iid = msg.relay_option(rx, k, P.OPT_INTERFACE_ID)
+            if iid >= 0 and P.olen(rx, iid) <= len(m.iid):
+                m.iid_len = P.olen(rx, iid)
+                P.copy(m.iid, 0, rx, iid + 4, m.iid_len)
+        else:
+            P.copy(m.src, 0, meta.src, 0, 16)
+        self._server_id4(meta.ifname, m.ifaddr)
+        o4 = self.out4
+        n = v4.handle(self.buf4, n4, m, now, o4)
+        P.copy(out.hw, 0, o4.hw, 0, 6)
+        if not n:
+            return 0
+        if not self._begin(rx, meta, out, P.DHCPV4_RESPONSE, False):
+            return 0
+        h = self.w.pos - 4
+        out.buf[h + 1] = out.buf[h + 2] = out.buf[h + 3] = 0  # flags: 0 (RFC 7341 6)
+        if not self.w.put(P.OPT_DHCPV4_MSG, o4.buf, 0, n):
+            return self._drop("dropped_too_big")
+        st["dhcpv4_response"] += 1
+        return self._finish(rx, meta, out)
+
+    def _server_id4(self, ifname, dst):
+        """The DHCPv4 server identifier for 4o6: the Dhcp4 address configured for this
+        interface, else the first configured one."""
+        first = None
+        for name, a in self.v4.cfg.interfaces:
+            if a is not None:
+                if name == ifname:
+                    P.copy(dst, 0, a, 0, 4)
+                    return
+                if first is None:
+                    first = a
+        if first is not None:
+            P.copy(dst, 0, first, 0, 4)
+
     def _use_multicast(self, rx, meta, out):
         """RFC 8415 18.3.2 (and .4, .7, .8): we never send the Server Unicast option."""
         if not self._begin(rx, meta, out, P.REPLY):
@@ -357,9 +424,10 @@ class Server6:
 
     # -- the reply ------------------------------------------------------------------------------
 
-    def _begin(self, rx, meta, out, mtype):
+    def _begin(self, rx, meta, out, mtype, ids=True):
         """Relay-repl headers (outermost first, Interface-Id echoed, RFC 8415 19.3), then the
-        reply header, Server-Id and Client-Id. Leaves the writer after them."""
+        reply header, Server-Id and Client-Id (unless ids is False: a DHCPV4-RESPONSE).
+        Leaves the writer after them."""
         msg = self.msg
         b = out.buf
         w = self.w
@@ -389,6 +457,8 @@ class Server6:
         b[p + 3] = rx[s + 3]
         out.tx_type = mtype
         w.start(b, p + 4, limit)
+        if not ids:
+            return True
         w.put(P.OPT_SERVERID, self.ident.duid, 0, self.ident.duid_len)
         c = msg.at(P.OPT_CLIENTID)
         if c >= 0:
@@ -414,7 +484,8 @@ class Server6:
         out.ifindex = meta.ifindex
         st = self.stats
         st["tx"] += 1
-        st["advertise" if out.tx_type == P.ADVERTISE else "reply"] += 1
+        if out.tx_type != P.DHCPV4_RESPONSE:
+            st["advertise" if out.tx_type == P.ADVERTISE else "reply"] += 1
         return end
 
     def _options(self, rx, sub):

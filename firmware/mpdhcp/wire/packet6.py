@@ -19,8 +19,11 @@ RECONFIGURE = const(10)
 INFO_REQUEST = const(11)
 RELAY_FORW = const(12)
 RELAY_REPL = const(13)
+DHCPV4_QUERY = const(20)  # RFC 7341 6
+DHCPV4_RESPONSE = const(21)
 MSG_NAMES = ("-", "SOLICIT", "ADVERTISE", "REQUEST", "CONFIRM", "RENEW", "REBIND", "REPLY",
-             "RELEASE", "DECLINE", "RECONFIGURE", "INFO-REQUEST", "RELAY-FORW", "RELAY-REPL")
+             "RELEASE", "DECLINE", "RECONFIGURE", "INFO-REQUEST", "RELAY-FORW", "RELAY-REPL",
+             "14", "15", "16", "17", "18", "19", "DHCPV4-QUERY", "DHCPV4-RESPONSE")
 
 # option codes (RFC 8415 21, RFC 3646 for 23/24)
 OPT_CLIENTID = const(1)
@@ -43,6 +46,8 @@ OPT_DNS_SERVERS = const(23)
 OPT_DOMAIN_LIST = const(24)
 OPT_IA_PD = const(25)
 OPT_IAPREFIX = const(26)
+OPT_DHCPV4_MSG = const(87)  # RFC 7341 7
+OPT_4O6_SERVER = const(88)
 
 # status codes (RFC 8415 21.13)
 SUCCESS = const(0)
