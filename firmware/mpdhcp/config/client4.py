@@ -11,7 +11,8 @@
 #     "offer-window": 2,                      seconds to collect OFFERs (0 = take the first)
 #     "configure-interface": true,            apply address/routes/DNS (false: only log them)
 #     "resolv-conf": "/etc/resolv.conf",      where DNS servers go (null: nowhere)
-#     "release-on-shutdown": true             RELEASE and deconfigure on a graceful stop
+#     "release-on-shutdown": true,            RELEASE and deconfigure on a graceful stop
+#     "4o6": false                            DHCPv4 over DHCPv6 (RFC 7341) on the interface
 #   }
 from .common import _want, _keys, _fail, _utf8
 from ..wire import options4
@@ -23,6 +24,7 @@ DEFAULT_PRL = bytes((1, 3, 6, 15, 26, 28, 42, 51, 54, 58, 59, 119, 121))
 _KEYS = (
     "interface", "hostname", "client-id", "vendor-class", "requested-options", "lease-file",
     "offer-window", "configure-interface", "resolv-conf", "release-on-shutdown", "user-context",
+    "4o6",
 )
 
 
@@ -38,6 +40,7 @@ class Client4Config:
         self.configure = True
         self.resolv_conf = "/etc/resolv.conf"
         self.release_on_shutdown = True
+        self.o6 = False  # DHCPv4 over DHCPv6 (RFC 7341)
 
 
 def client4(d, p):
@@ -93,5 +96,6 @@ def client4(d, p):
         c.resolv_conf = None if r is None else _want(p + ".resolv-conf", r, str, "string") or None
     c.release_on_shutdown = _want(p + ".release-on-shutdown", d.get("release-on-shutdown", True),
                                   bool, "boolean")
+    c.o6 = _want(p + ".4o6", d.get("4o6", False), bool, "boolean")
     _want(p + ".user-context", d.get("user-context", {}), dict, "map")
     return c

@@ -18,18 +18,27 @@ def start_client4(runner, cfg, netif):
     journal = Journal(cfg.lease_file)
     eng = Client4(cfg, journal, hw, netif.now() & 0xFFFF)
     eng.restore()
-    eng.sock = netif.open_v4_client(cfg.interface)
-    runner.add("client4", eng, [eng.sock], journal)
-    w = Wan4(runner, eng, netif, cfg)
+    sender = eng
+    if cfg.o6:  # DHCPv4 over DHCPv6 (RFC 7341): Client4 unchanged, its messages in DHCPv6
+        from ..v6.client4o6 import Client4o6
+
+        sender = Client4o6(eng, bytes((0, 3, 0, 1)) + bytes(hw), eng.rand)  # DUID-LL
+        sender.sock = netif.open_v6_client(cfg.interface)
+        runner.add("client4", sender, [sender.sock], journal)
+    else:
+        eng.sock = netif.open_v4_client(cfg.interface)
+        runner.add("client4", eng, [eng.sock], journal)
+    w = Wan4(runner, eng, netif, cfg, sender)
     runner.after_step.append(w.after_step)
     runner.on_close.append(w.close)
     return eng
 
 
 class Wan4:
-    def __init__(self, runner, eng, netif, cfg):
+    def __init__(self, runner, eng, netif, cfg, sender=None):
         self.runner = runner
         self.eng = eng
+        self.sender = sender or eng  # what builds the RELEASE: the engine, or its 4o6 transport
         self.netif = netif
         self.cfg = cfg
         self.version = 0  # the engine's lease_version last acted on
@@ -109,7 +118,7 @@ class Wan4:
                 self.log("stopping; keeping %s (release-on-shutdown is false)" % self.applied["address"])
             return
         out = self.runner.ring[0]
-        n = self.eng.release(self.netif.now(), out)
+        n = self.sender.release(self.netif.now(), out)
         if n:
             self.netif.send(out)
             self.log("RELEASE %s sent" % self.applied["address"] if self.applied else "RELEASE sent")
