@@ -1,0 +1,122 @@
+"""DHCPv4-over-DHCPv6 (RFC 7341) in namespaces the test makes, across an IPv6-only link: our
+4o6 client (Client4 with "4o6": true) gets a DHCPv4 lease from a real Kea pair (kea-dhcp6 +
+kea-dhcp4 joined by dhcp4o6-port), renews it and releases it; and from our own single process
+(Dhcp4 + Dhcp6). Needs root + Kea + the Unix port; otherwise skipped."""
+import json
+import os
+import re
+
+import pytest
+
+from peerutil import require
+import lab as L
+import mpdhcp_lab as M
+from host_tools.lab6 import wait_link_local
+from test_client6_interop import Client6 as _C6, _read
+
+NET = "2001:db8:77"
+V4 = "192.0.2"
+
+
+def _need_micropython():
+    if not M.micropython_path():
+        pytest.skip("micropython (the Unix port) not found: run `make venv`")
+
+
+def _link(lab):
+    srv = lab.add_host("s4o6")
+    cli = lab.add_host("c4o6")
+    lab.link(srv, "s0", cli, "c0")
+    lab.addr(srv, "s0", NET + "::1/64")
+    lab.run(cli, ["ip", "-6", "route", "add", NET + "::/64", "dev", "c0"], check=True)  # to the 4o6 server
+    wait_link_local(lab, cli, "c0")
+    wait_link_local(lab, srv, "s0")
+    return srv, cli
+
+
+def kea_pair(lab, ns, valid=600, t1=4, t2=8):
+    env = dict(os.environ, KEA_PIDFILE_DIR=lab.tmp, KEA_LOCKFILE_DIR=lab.tmp)
+    k6 = {"Dhcp6": {"interfaces-config": {"interfaces": ["s0", "s0/" + NET + "::1"]},
+                    "dhcp4o6-port": 6767, "server-id": {"type": "LLT", "persist": False},
+                    "lease-database": {"type": "memfile", "persist": False},
+                    "subnet6": [{"id": 1, "subnet": NET + "::/64", "interface": "s0",
+                                 "option-data": [{"name": "dhcp4o6-server-addr", "code": 88, "space": "dhcp6",
+                                                  "csv-format": True, "data": NET + "::1"}]}],
+                    "loggers": [{"name": "kea-dhcp6", "severity": "INFO",
+                                 "output_options": [{"output": lab.path("k6.log")}]}]}}
+    k4 = {"Dhcp4": {"interfaces-config": {"interfaces": ["s0"]}, "dhcp4o6-port": 6767,
+                    "lease-database": {"type": "memfile", "persist": True, "name": lab.path("k4-leases.csv"),
+                                       "lfc-interval": 0},
+                    "valid-lifetime": valid, "renew-timer": t1, "rebind-timer": t2,
+                    "subnet4": [{"id": 1, "subnet": V4 + ".0/24", "4o6-interface": "s0",
+                                 "pools": [{"pool": V4 + ".100 - " + V4 + ".150"}],
+                                 "option-data": [{"name": "routers", "data": V4 + ".1"}]}],
+                    "loggers": [{"name": "kea-dhcp4", "severity": "INFO",
+                                 "output_options": [{"output": lab.path("k4.log")}]}]}}
+    p6 = lab.popen(ns, ["kea-dhcp6", "-c", lab.write("k6.json", json.dumps(k6))], log="k6.out", env=env)
+    p4 = lab.popen(ns, ["kea-dhcp4", "-c", lab.write("k4.json", json.dumps(k4))], log="k4.out", env=env)
+    L.wait_for(lambda: "DHCP6_STARTED" in _read(lab.path("k6.log")) and "DHCP4_STARTED" in _read(lab.path("k4.log")),
+               15, what="the Kea pair")
+    return p4, p6
+
+
+class Client4o6(_C6):
+    """mpdhcp with a Client4 section in 4o6 mode."""
+
+    def __init__(self, lab, ns, name="c4o6", **cfg):
+        self.lab, self.ns, self.name = lab, ns, name
+        self.resolv = lab.path(name + "-resolv.conf")
+        c = {"interface": "c0", "4o6": True, "offer-window": 0, "lease-file": lab.path(name + ".jnl"),
+             "resolv-conf": self.resolv}
+        c.update(cfg)
+        self.path = lab.write(name + ".json", json.dumps({"Client4": c}))
+        self.proc = None
+        self.runs = 0
+
+    def lines(self):
+        return [x for x in self.output().splitlines() if x.startswith("client4: ")]
+
+
+def test_our_4o6_client_leases_renews_and_releases_with_a_kea_pair(lab):
+    require("kea-dhcp6", "kea-dhcp4")
+    _need_micropython()
+    srv, cli = _link(lab)
+    # kea-dhcp4 takes its server identifier from an IPv4 socket on the 4o6 interface and drops
+    # the answer without one ("Interface s0/2 does not have any suitable IPv4 sockets open"):
+    # the server host gets an IPv4 address; the client side stays IPv6-only
+    lab.addr(srv, "s0", V4 + ".1/24")
+    kea_pair(lab, srv)
+    c = Client4o6(lab, cli).start()
+    i, m = c.wait(r"BOUND (\d+\.\d+\.\d+\.\d+)/(\d+)", 25)
+    addr = m.group(1)
+    assert addr.startswith(V4 + ".1") and addr + "/24" in lab.ip(cli, "-4", "addr", "show", "dev", "c0")
+    assert "over DHCPv6" in c.output()
+    L.wait_for(lambda: addr in _read(lab.path("k4-leases.csv")), 5, what="kea-dhcp4's lease file")
+    j, _ = c.wait(r"BOUND -> RENEWING", 10, i)
+    c.wait(r"RENEWING -> BOUND", 10, j)  # the Renew went unicast-flagged through kea-dhcp6
+    c.stop()
+    L.wait_for(lambda: "DHCP4_RELEASE" in _read(lab.path("k4.log")), 10, what="RELEASE at kea-dhcp4")
+
+
+def test_our_4o6_client_with_our_own_single_process_server(lab):
+    _need_micropython()
+    srv, cli = _link(lab)
+    conf = {"Dhcp4": {"interfaces-config": {"interfaces": ["s0/" + V4 + ".1"]}, "valid-lifetime": 600,
+                      "lease-database": {"type": "memfile", "name": lab.path("our4.jnl")},
+                      "control-socket": {"socket-type": "unix", "socket-name": lab.path("our.sock")},
+                      "subnet4": [{"id": 1, "subnet": V4 + ".0/24", "4o6-interface": "s0",
+                                   "pools": [{"pool": V4 + ".100 - " + V4 + ".150"}]}]},
+            "Dhcp6": {"interfaces-config": {"interfaces": ["s0"]},
+                      "lease-database": {"type": "memfile", "name": lab.path("our6.jnl")},
+                      "option-data": [{"name": "dhcp4o6-server-addr", "data": NET + "::1"}],
+                      "subnet6": [{"id": 1, "subnet": NET + "::/64", "interface": "s0"}]}}
+    s = lab.popen(srv, M.serve_argv(lab.write("our.json", json.dumps(conf))), cwd=M.ROOT, log="our.log")
+    L.wait_for(lambda: "serving DHCPv6" in lab.read_log(s) or s.poll() is not None, 15, what="our server")
+    assert s.poll() is None, lab.read_log(s)
+    c = Client4o6(lab, cli).start()
+    i, m = c.wait(r"BOUND (\d+\.\d+\.\d+\.\d+)/(\d+)", 25)
+    from host_tools.ctl import query
+
+    leases = query(lab.path("our.sock"), "lease4-get-all", 5.0)["arguments"]["leases"]
+    assert [x for x in leases if x["ip-address"] == m.group(1) and x["state"] == "bound"], leases
+    assert "DHCPV4-QUERY" in lab.read_log(s) or "DISCOVER>OFFER" in lab.read_log(s)
