@@ -90,6 +90,13 @@ def _server4(runner, cfg, netif):
     socks, eng.served = open_each(runner, "Dhcp4", [n for n, _ in cfg.interfaces],
                                   lambda name: netif.open_v4_server(name, addrs[name]))
     runner.add("server4", eng, socks, journal)
+    if cfg.dhcp4o6_port and runner.cfg.get("Dhcp6") is None:  # the DHCPv4 half of Kea's IPC
+        from .v6.ipc4o6 import V4Half
+
+        names = [s.o6_interface for s in cfg.subnets if s.o6_interface] + eng.served
+        half = V4Half(eng, names, cfg.dhcp4o6_port)
+        half.sock = netif.open_ipc6(cfg.dhcp4o6_port + 1)
+        runner.add("4o6", half, [half.sock])
     return eng
 
 
@@ -118,6 +125,12 @@ def _server6(runner, cfg, netif):
     eng.restore(netif.now())  # a stored identity replaces the fresh one just made
     eng.v4 = runner.engine("server4")  # DHCPv4-over-DHCPv6 in one process: a direct call
     socks, eng.served = open_each(runner, "Dhcp6", cfg.interfaces, netif.open_v6_server)
+    for name, i in zip(eng.served, socks):
+        eng.sock_of[name] = i
+    if eng.v4 is None and cfg.dhcp4o6_port:  # across processes: Kea's IPC to a DHCPv4 half
+        eng.ipc_port = cfg.dhcp4o6_port
+        eng.ipc_sock = netif.open_ipc6(cfg.dhcp4o6_port)
+        socks.append(eng.ipc_sock)
     unicast = getattr(netif, "open_v6_unicast", None)
     if unicast is not None:
         for name in eng.served:

@@ -120,3 +120,84 @@ def test_our_4o6_client_with_our_own_single_process_server(lab):
     leases = query(lab.path("our.sock"), "lease4-get-all", 5.0)["arguments"]["leases"]
     assert [x for x in leases if x["ip-address"] == m.group(1) and x["state"] == "bound"], leases
     assert "DHCPV4-QUERY" in lab.read_log(s) or "DISCOVER>OFFER" in lab.read_log(s)
+
+
+def _our(lab, ns, name, doc):
+    p = lab.popen(ns, M.serve_argv(lab.write(name + ".json", json.dumps(doc))), cwd=M.ROOT, log=name + ".log")
+    L.wait_for(lambda: "mpdhcp: serving" in lab.read_log(p) or p.poll() is not None, 15, what=name)
+    assert p.poll() is None, lab.read_log(p)
+    return p
+
+
+def _our_v6_half(lab, ns):
+    return _our(lab, ns, "our6", {"Dhcp6": {
+        "interfaces-config": {"interfaces": ["s0"]}, "dhcp4o6-port": 6767,
+        "lease-database": {"type": "memfile", "name": lab.path("our6.jnl")},
+        "option-data": [{"name": "dhcp4o6-server-addr", "data": NET + "::1"}],
+        "subnet6": [{"id": 1, "subnet": NET + "::/64", "interface": "s0"}]}})
+
+
+def _our_v4_half(lab, ns):
+    return _our(lab, ns, "our4", {"Dhcp4": {
+        "interfaces-config": {"interfaces": ["s0/" + V4 + ".1"]}, "dhcp4o6-port": 6767, "valid-lifetime": 600,
+        "lease-database": {"type": "memfile", "name": lab.path("our4.jnl")},
+        "subnet4": [{"id": 1, "subnet": V4 + ".0/24", "4o6-interface": "s0",
+                     "pools": [{"pool": V4 + ".100 - " + V4 + ".150"}]}]}})
+
+
+def _kea(lab, ns, which):
+    env = dict(os.environ, KEA_PIDFILE_DIR=lab.tmp, KEA_LOCKFILE_DIR=lab.tmp)
+    p4, p6 = None, None
+    if which == "v6":
+        k6 = {"Dhcp6": {"interfaces-config": {"interfaces": ["s0", "s0/" + NET + "::1"]},
+                        "dhcp4o6-port": 6767, "server-id": {"type": "LLT", "persist": False},
+                        "lease-database": {"type": "memfile", "persist": False},
+                        "subnet6": [{"id": 1, "subnet": NET + "::/64", "interface": "s0",
+                                     "option-data": [{"name": "dhcp4o6-server-addr", "code": 88, "space": "dhcp6",
+                                                      "csv-format": True, "data": NET + "::1"}]}],
+                        "loggers": [{"name": "kea-dhcp6", "severity": "INFO",
+                                     "output_options": [{"output": lab.path("k6.log")}]}]}}
+        lab.popen(ns, ["kea-dhcp6", "-c", lab.write("k6.json", json.dumps(k6))], log="k6.out", env=env)
+        L.wait_for(lambda: "DHCP6_STARTED" in _read(lab.path("k6.log")), 15, what="kea-dhcp6")
+    else:
+        k4 = {"Dhcp4": {"interfaces-config": {"interfaces": ["s0"]}, "dhcp4o6-port": 6767,
+                        "lease-database": {"type": "memfile", "persist": True, "name": lab.path("k4-leases.csv"),
+                                           "lfc-interval": 0},
+                        "valid-lifetime": 600,
+                        "subnet4": [{"id": 1, "subnet": V4 + ".0/24", "4o6-interface": "s0",
+                                     "pools": [{"pool": V4 + ".100 - " + V4 + ".150"}]}],
+                        "loggers": [{"name": "kea-dhcp4", "severity": "INFO",
+                                     "output_options": [{"output": lab.path("k4.log")}]}]}}
+        lab.popen(ns, ["kea-dhcp4", "-c", lab.write("k4.json", json.dumps(k4))], log="k4.out", env=env)
+        L.wait_for(lambda: "DHCP4_STARTED" in _read(lab.path("k4.log")), 15, what="kea-dhcp4")
+
+
+@pytest.mark.parametrize("pairing", ("our v6 half + kea-dhcp4", "kea-dhcp6 + our v4 half", "our two halves"))
+def test_kea_ipc_pairs_each_of_our_halves(lab, pairing):
+    need = {"our v6 half + kea-dhcp4": ("kea-dhcp4",), "kea-dhcp6 + our v4 half": ("kea-dhcp6",),
+            "our two halves": ()}[pairing]
+    if need:
+        require(*need)
+    _need_micropython()
+    srv, cli = _link(lab)
+    lab.addr(srv, "s0", V4 + ".1/24")  # the DHCPv4 halves take their server identifier from it
+    if pairing == "our v6 half + kea-dhcp4":
+        _kea(lab, srv, "v4")
+        half = _our_v6_half(lab, srv)
+    elif pairing == "kea-dhcp6 + our v4 half":
+        _kea(lab, srv, "v6")
+        half = _our_v4_half(lab, srv)
+    else:
+        _our_v4_half(lab, srv)
+        half = _our_v6_half(lab, srv)
+    c = Client4o6(lab, cli).start()
+    i, m = c.wait(r"BOUND (\d+\.\d+\.\d+\.\d+)/(\d+)", 25)
+    assert m.group(1).startswith(V4 + ".1")
+    if pairing == "our v6 half + kea-dhcp4":
+        L.wait_for(lambda: m.group(1) in _read(lab.path("k4-leases.csv")), 5, what="kea-dhcp4's lease")
+    else:  # journaled by our DHCPv4 half, an ordinary DHCPv4 lease
+        import socket
+
+        want = socket.inet_aton(m.group(1))
+        L.wait_for(lambda: want in open(lab.path("our4.jnl"), "rb").read(), 5, what="our v4 half's journal")
+    assert half.poll() is None

@@ -82,6 +82,9 @@ def server_common(c, d, p):
     if c.max_leases < 0 or c.max_leases > 65000:
         _fail(q + ".max-leases", "out of range 0..65000")
     c.log = _want(q + ".log", mp.get("log", True), bool, "boolean")
+    c.dhcp4o6_port = _want(p + ".dhcp4o6-port", d.get("dhcp4o6-port", 0), int, "integer")
+    if not 0 <= c.dhcp4o6_port <= 65534:  # Kea: P and P+1 are used
+        _fail(p + ".dhcp4o6-port", "out of range 0..65534")
 
 
 def subnet_list(d, p, key):

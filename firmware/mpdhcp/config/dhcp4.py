@@ -62,6 +62,7 @@ _TOP = (
     "interfaces-config", "lease-database", "valid-lifetime", "renew-timer", "rebind-timer",
     "subnet4", "option-data", "authoritative", "decline-probation-period", "control-socket",
     "user-context",
+    "dhcp4o6-port",
 )
 
 

@@ -126,6 +126,7 @@ _TOP = (
     "interfaces-config", "lease-database", "preferred-lifetime", "valid-lifetime", "renew-timer",
     "rebind-timer", "rapid-commit", "subnet6", "option-data", "server-id", "control-socket",
     "decline-probation-period", "user-context",
+    "dhcp4o6-port",
 )
 
 

@@ -197,6 +197,14 @@ class NetifUnix:
         except OSError:
             return False
 
+    def open_ipc6(self, port):
+        """DHCPv4-over-DHCPv6 across processes (Kea's IPC, v6/ipc4o6.py): UDP on [::1]:port."""
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 1)
+        s.bind(socket.getaddrinfo("::1", port)[0][-1])
+        s.setblocking(False)
+        return self._add6(s, "lo", 1).ifindex
+
     # -- the DHCPv6 client (WAN side); see client6.py and wan6.py -------------------------------
 
     def open_v6_client(self, ifname):

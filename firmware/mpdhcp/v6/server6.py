@@ -10,6 +10,7 @@ from ..state import leases6 as L
 from ..state.alloc import Alloc
 from ..slot import KIND_UNICAST, Meta, Slot
 from .reconfigure6 import Reconfigure6, Identity, J_SERVER6
+from . import ipc4o6
 from .ia6 import IA6, ASSIGN, EXTEND, RELEASE, DECLINE
 
 CLIENT_PORT = const(546)
@@ -75,6 +76,9 @@ class Server6:
         self.rstack = bytearray(2 * P.HOP_LIMIT)  # Relay-msg option headers in the reply
         # DHCPv4-over-DHCPv6 (RFC 7341): the DHCPv4 server the queries go to (service wires it)
         self.v4 = None
+        self.ipc_sock = None  # or, across processes (Kea's IPC): the socket to the DHCPv4 half
+        self.ipc_port = 0
+        self.sock_of = {}  # interface name -> the socket that serves it (answers from the IPC)
         self.buf4 = bytearray(P.MAX_PACKET)  # the query's DHCPv4 message, at offset 0
         self.meta4 = Meta()
         self.out4 = Slot()
@@ -137,6 +141,8 @@ class Server6:
         out.rx_type = 0
         out.tx_type = 0
         msg = self.msg
+        if meta.ifindex == self.ipc_sock:
+            return self._from_v4_half(rx, n, out)
         err = msg.parse(rx, n)
         if err:
             st["dropped_malformed"] += 1
@@ -146,7 +152,7 @@ class Server6:
         out.rx_type = mt
         self._log_client(rx, out)
         if mt == P.DHCPV4_QUERY:
-            return self._dhcpv4_query(rx, meta, now, out)
+            return self._dhcpv4_query(rx, n, meta, now, out)
         if mt >= len(_RULES) or _RULES[mt] == 0:
             return self._drop("dropped_type")
         if msg.depth:
@@ -354,7 +360,7 @@ class Server6:
         self._options(rx, sub)
         return self._finish(rx, meta, out)
 
-    def _dhcpv4_query(self, rx, meta, now, out):
+    def _dhcpv4_query(self, rx, n, meta, now, out):
         """DHCPV4-QUERY -> DHCPV4-RESPONSE (RFC 7341 6, 7): exactly one DHCPv4 Message option;
         its DHCPv4 message goes to the DHCPv4 engine as if it had come over IPv4 (broadcast
         unless the query's unicast flag is set), with where it came from (interface, IPv6
@@ -365,8 +371,10 @@ class Server6:
         msg = self.msg
         v4 = self.v4
         o = P.find(rx, msg.start + P.HDR, msg.end, P.OPT_DHCPV4_MSG)
-        if v4 is None or o < 0 or P.find_next(rx, o, msg.end, P.OPT_DHCPV4_MSG) >= 0:
-            return self._drop("dropped_4o6")  # no DHCPv4 server here, or not exactly one (7)
+        if o < 0 or P.find_next(rx, o, msg.end, P.OPT_DHCPV4_MSG) >= 0:
+            return self._drop("dropped_4o6")  # not exactly one DHCPv4 Message option (7)
+        if v4 is None:
+            return self._to_v4_half(rx, n, meta, out)
         n4 = P.olen(rx, o)
         P.copy(self.buf4, 0, rx, o + 4, n4)
         m = self.meta4
@@ -400,6 +408,47 @@ class Server6:
         st["dhcpv4_response"] += 1
         return self._finish(rx, meta, out)
 
+    def _to_v4_half(self, rx, n, meta, out):
+        """Across processes (Kea's IPC, ipc4o6.py): the query as received, with the ISC vendor
+        option saying where it came from, to the DHCPv4 half on [::1]:P+1."""
+        if self.ipc_sock is None:
+            return self._drop("dropped_4o6")  # no DHCPv4 server, here or paired
+        b = out.buf
+        P.copy(b, 0, rx, 0, n)
+        m = ipc4o6.insert_context(b, n, self.msg, meta.ifname, meta.src, meta.port)
+        if not m:
+            return self._drop("dropped_too_big")
+        out.n = m
+        P.copy(out.dest, 0, ipc4o6.LOOPBACK, 0, 16)
+        out.port = self.ipc_port + 1
+        out.kind = KIND_UNICAST
+        out.ifindex = self.ipc_sock
+        out.tx_type = P.DHCPV4_QUERY
+        return m
+
+    def _from_v4_half(self, rx, n, out):
+        """A DHCPV4-RESPONSE from the DHCPv4 half: its vendor option out, the rest to the
+        client (or relay) it names, through the socket of the interface it names."""
+        msg = self.msg
+        m = self.meta4
+        if msg.parse(rx, n) or msg.mtype != P.DHCPV4_RESPONSE:
+            return self._drop("dropped_4o6")
+        vo = ipc4o6.find_context(rx, msg)
+        names = self.served or self.cfg.interfaces
+        if vo < 0 or not ipc4o6.read_context(rx, vo, names, m) or m.ifname not in self.sock_of:
+            return self._drop("dropped_4o6")
+        b = out.buf
+        P.copy(b, 0, rx, 0, n)
+        out.n = ipc4o6.cut(b, n, msg, vo)
+        P.copy(out.dest, 0, m.src, 0, 16)
+        out.port = m.port if msg.depth else CLIENT_PORT
+        out.kind = KIND_UNICAST
+        out.ifindex = self.sock_of[m.ifname]
+        out.rx_type = P.DHCPV4_QUERY
+        out.tx_type = P.DHCPV4_RESPONSE
+        self.stats["dhcpv4_response"] += 1
+        return out.n
+
     def _server_id4(self, ifname, dst):
         """The DHCPv4 server identifier for 4o6: the Dhcp4 address configured for this
         interface, else the first configured one."""
@@ -432,24 +481,9 @@ class Server6:
         b = out.buf
         w = self.w
         limit = len(b)
-        p = 0
-        for k in range(msg.depth):
-            rs = msg.relay_start(k)
-            iid = msg.relay_option(rx, k, P.OPT_INTERFACE_ID)
-            ilen = 4 + P.olen(rx, iid) if iid >= 0 else 0
-            if p + P.RELAY_HDR + ilen + 4 + 100 > limit:  # room left for the reply itself
-                return self._drop("dropped_too_big")
-            b[p] = P.RELAY_REPL
-            P.copy(b, p + 1, rx, rs + 1, P.RELAY_HDR - 1)  # hop-count, link and peer addresses
-            p += P.RELAY_HDR
-            if iid >= 0:
-                P.copy(b, p, rx, iid, ilen)
-                p += ilen
-            self.rstack[2 * k] = p >> 8
-            self.rstack[2 * k + 1] = p & 255
-            b[p] = 0
-            b[p + 1] = P.OPT_RELAY_MSG
-            p += 4
+        p = P.relay_reply_head(rx, msg, b, self.rstack, limit)
+        if p < 0:
+            return self._drop("dropped_too_big")
         s = msg.start
         b[p] = mtype
         b[p + 1] = rx[s + 1]
@@ -470,13 +504,7 @@ class Server6:
         w = self.w
         b = out.buf
         end = w.pos
-        k = msg.depth
-        while k > 0:
-            k -= 1
-            h = (self.rstack[2 * k] << 8) | self.rstack[2 * k + 1]
-            ln = end - h - 4
-            b[h + 2] = ln >> 8
-            b[h + 3] = ln & 255
+        P.relay_reply_close(b, msg, self.rstack, end)
         out.n = end
         P.copy(out.dest, 0, meta.src, 0, 16)  # RFC 8415 18.3.10: to the source (client or relay)
         out.port = meta.port if msg.depth else CLIENT_PORT

@@ -332,3 +332,40 @@ class Writer6:
     def raw(self, src, off, ln):
         copy(self.buf, self.pos, src, off, ln)
         self.pos += ln
+
+
+def relay_reply_head(rx, msg, b, rstack, limit):
+    """Relay-reply headers for msg's Relay-forw layers into b, outermost first (hop-count, link
+    and peer addresses copied, Interface-Id echoed: RFC 8415 19.3); rstack keeps each Relay-msg
+    option's header offset for relay_reply_close. Returns where the reply message starts, or
+    -1 when the headers leave no room for it."""
+    p = 0
+    for k in range(msg.depth):
+        rs = msg.relay_start(k)
+        iid = msg.relay_option(rx, k, OPT_INTERFACE_ID)
+        ilen = 4 + olen(rx, iid) if iid >= 0 else 0
+        if p + RELAY_HDR + ilen + 4 + 100 > limit:
+            return -1
+        b[p] = RELAY_REPL
+        copy(b, p + 1, rx, rs + 1, RELAY_HDR - 1)
+        p += RELAY_HDR
+        if iid >= 0:
+            copy(b, p, rx, iid, ilen)
+            p += ilen
+        rstack[2 * k] = p >> 8
+        rstack[2 * k + 1] = p & 255
+        b[p] = 0
+        b[p + 1] = OPT_RELAY_MSG
+        p += 4
+    return p
+
+
+def relay_reply_close(b, msg, rstack, end):
+    """Set each Relay-msg option's length now that the reply ends at end."""
+    k = msg.depth
+    while k > 0:
+        k -= 1
+        h = (rstack[2 * k] << 8) | rstack[2 * k + 1]
+        ln = end - h - 4
+        b[h + 2] = ln >> 8
+        b[h + 3] = ln & 255
