@@ -201,3 +201,75 @@ def test_kea_ipc_pairs_each_of_our_halves(lab, pairing):
         want = socket.inet_aton(m.group(1))
         L.wait_for(lambda: want in open(lab.path("our4.jnl"), "rb").read(), 5, what="our v4 half's journal")
     assert half.poll() is None
+
+
+CRAFT = r'''
+import socket, sys, struct
+kind, dest = sys.argv[1], sys.argv[2]
+def o(code, data): return struct.pack("!HH", code, len(data)) + data
+mac = bytes([2, 0, 0, 0, 0x4f, 0x6f])
+d4 = bytearray(240); d4[0] = 1; d4[1] = 1; d4[2] = 6; d4[4:8] = b"\x11\x22\x33\x44"; d4[10] = 0x80
+d4[28:34] = mac; d4[236:240] = b"\x63\x82\x53\x63"; d4 = bytes(d4) + b"\x35\x01\x01\xff" + bytes(56)
+q = bytes([20, 0, 0, 0]) + o(87, d4)
+if kind == "twice":
+    q += o(87, d4)
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, 25, b"c0")
+if kind == "relayed":
+    s.bind(("::", 547))
+    q = bytes([12, 0]) + socket.inet_pton(socket.AF_INET6, "::") + socket.inet_pton(socket.AF_INET6, "fe80::9") \
+        + o(18, b"relay-port-7") + o(9, q)
+else:
+    s.bind(("::", 546))
+s.settimeout(2)
+s.sendto(q, (dest, 547))
+try:
+    print(s.recvfrom(2000)[0].hex())
+except socket.timeout:
+    print("none")
+'''
+
+
+def _craft(lab, ns, kind, tries=3):
+    """The crafted query's answer as hex, or "none"; sent again (as a client would) when none
+    comes in 2 s, up to `tries` times."""
+    import sys
+
+    for _ in range(tries):
+        r = lab.run(ns, [sys.executable, "-c", CRAFT, kind, NET + "::1"], timeout=15, check=True)
+        if r.stdout.strip() != "none":
+            break
+    return r.stdout.strip()
+
+
+@pytest.mark.parametrize("pairing", ("our v6 half + kea-dhcp4", "kea-dhcp6 + our v4 half", "our single process"))
+def test_crafted_queries_direct_relayed_and_malformed(lab, pairing):
+    if pairing != "our single process":
+        require("kea-dhcp4" if "kea-dhcp4" in pairing else "kea-dhcp6")
+    _need_micropython()
+    srv, cli = _link(lab)
+    lab.addr(srv, "s0", V4 + ".1/24")
+    if pairing == "our v6 half + kea-dhcp4":
+        _kea(lab, srv, "v4")
+        _our_v6_half(lab, srv)
+    elif pairing == "kea-dhcp6 + our v4 half":
+        _kea(lab, srv, "v6")
+        _our_v4_half(lab, srv)
+    else:
+        _our(lab, srv, "ours", {"Dhcp4": {
+            "interfaces-config": {"interfaces": ["s0/" + V4 + ".1"]}, "valid-lifetime": 600,
+            "lease-database": {"type": "memfile", "name": lab.path("o4.jnl")},
+            "subnet4": [{"id": 1, "subnet": V4 + ".0/24", "4o6-interface": "s0",
+                         "pools": [{"pool": V4 + ".100 - " + V4 + ".150"}]}]},
+            "Dhcp6": {"interfaces-config": {"interfaces": ["s0"]},
+                      "lease-database": {"type": "memfile", "name": lab.path("o6.jnl")},
+                      "subnet6": [{"id": 1, "subnet": NET + "::/64", "interface": "s0"}]}})
+    direct = bytes.fromhex(_craft(lab, cli, "direct"))
+    assert direct[0] == 21 and b"\x35\x01\x02" in direct  # DHCPV4-RESPONSE with an OFFER inside
+    relayed = bytes.fromhex(_craft(lab, cli, "relayed"))
+    assert relayed[0] == 13 and b"relay-port-7" in relayed and b"\x35\x01\x02" in relayed
+    i = 34  # the Relay-reply header; then its options: Interface-Id echoed, Relay-msg
+    while i < len(relayed) and relayed[i:i + 2] != b"\x00\x09":
+        i += 4 + int.from_bytes(relayed[i + 2:i + 4], "big")
+    assert i < len(relayed) and relayed[i + 4] == 21  # a DHCPV4-RESPONSE inside the Relay-reply
+    assert _craft(lab, cli, "twice", tries=1) == "none"  # two DHCPv4 Message options: dropped (RFC 7341 7)

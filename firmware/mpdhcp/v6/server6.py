@@ -431,7 +431,7 @@ class Server6:
         client (or relay) it names, through the socket of the interface it names."""
         msg = self.msg
         m = self.meta4
-        if msg.parse(rx, n) or msg.mtype != P.DHCPV4_RESPONSE:
+        if msg.parse(rx, n, P.RELAY_REPL) or msg.mtype != P.DHCPV4_RESPONSE:
             return self._drop("dropped_4o6")
         vo = ipc4o6.find_context(rx, msg)
         names = self.served or self.cfg.interfaces

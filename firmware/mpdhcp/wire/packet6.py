@@ -147,8 +147,9 @@ class Msg6:
         self.first = bytearray(2 * INDEXED)  # offset of first option header, per code
         self.count = bytearray(INDEXED)
 
-    def parse(self, buf, n):
-        """Validate buf[:n]. Returns 0 or a BAD_* code."""
+    def parse(self, buf, n, relay=RELAY_FORW):
+        """Validate buf[:n], unwrapping `relay` layers (Relay-forw; Relay-repl for what a
+        DHCPv4-over-DHCPv6 half sends back). Returns 0 or a BAD_* code."""
         if n > MAX_PACKET:
             return BAD_OVERSIZE
         pos = 0
@@ -158,7 +159,7 @@ class Msg6:
         while True:
             if end - pos < HDR:
                 return BAD_SHORT
-            if buf[pos] != RELAY_FORW:
+            if buf[pos] != relay:
                 break
             if end - pos < RELAY_HDR:
                 return BAD_SHORT
