@@ -123,11 +123,15 @@ def _server6(runner, cfg, netif):
     eng = Server6(cfg, journal, capacity6(cfg), new_duid(cfg, netif, netif.now()),
                   netif.random_bytes(16))
     eng.restore(netif.now())  # a stored identity replaces the fresh one just made
-    eng.v4 = runner.engine("server4")  # DHCPv4-over-DHCPv6 in one process: a direct call
     socks, eng.served = open_each(runner, "Dhcp6", cfg.interfaces, netif.open_v6_server)
     for name, i in zip(eng.served, socks):
         eng.sock_of[name] = i
-    if eng.v4 is None and cfg.dhcp4o6_port:  # across processes: Kea's IPC to a DHCPv4 half
+    v4 = runner.engine("server4")
+    if v4 is not None and [s for s in v4.subnets if s.o6_interface or s.o6_subnet or s.o6_iid]:
+        # DHCPv4-over-DHCPv6 in one process, for the Dhcp4 subnets with 4o6 keys: a direct call
+        eng.enable_4o6(v4)
+    elif cfg.dhcp4o6_port:  # across processes: Kea's IPC to a DHCPv4 half
+        eng.enable_4o6()
         eng.ipc_port = cfg.dhcp4o6_port
         eng.ipc_sock = netif.open_ipc6(cfg.dhcp4o6_port)
         socks.append(eng.ipc_sock)

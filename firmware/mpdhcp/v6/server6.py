@@ -79,9 +79,7 @@ class Server6:
         self.ipc_sock = None  # or, across processes (Kea's IPC): the socket to the DHCPv4 half
         self.ipc_port = 0
         self.sock_of = {}  # interface name -> the socket that serves it (answers from the IPC)
-        self.buf4 = bytearray(P.MAX_PACKET)  # the query's DHCPv4 message, at offset 0
-        self.meta4 = Meta()
-        self.out4 = Slot()
+        self.buf4 = self.meta4 = self.out4 = None  # made by enable_4o6: 3.5 KB a server without 4o6 keeps
         self.res = None  # this client's reservation in the subnet being served
         self.handlers = (None, self._solicit, None, self._request, self._confirm, self._renew,
                          self._renew, None, self._release, self._decline, None, self._info_request)
@@ -96,6 +94,14 @@ class Server6:
 
     def on_timer(self, now, out):
         return self.rc.timer(now, out)
+
+    def enable_4o6(self, v4=None):
+        """Serve DHCPV4-QUERYs: with v4 (a Server4 in this process) by a direct call, else
+        through Kea's IPC (ipc_sock/ipc_port set by the service). Makes the buffers once."""
+        self.v4 = v4
+        self.buf4 = bytearray(P.MAX_PACKET)  # the query's DHCPv4 message, at offset 0
+        self.meta4 = Meta()
+        self.out4 = Slot()
 
     def reconfigure(self, a, off, plen, msgtype, now):
         """Operator command: a Reconfigure to the client holding a[off:]/plen (see
@@ -371,8 +377,8 @@ class Server6:
         msg = self.msg
         v4 = self.v4
         o = P.find(rx, msg.start + P.HDR, msg.end, P.OPT_DHCPV4_MSG)
-        if o < 0 or P.find_next(rx, o, msg.end, P.OPT_DHCPV4_MSG) >= 0:
-            return self._drop("dropped_4o6")  # not exactly one DHCPv4 Message option (7)
+        if self.buf4 is None or o < 0 or P.find_next(rx, o, msg.end, P.OPT_DHCPV4_MSG) >= 0:
+            return self._drop("dropped_4o6")  # no 4o6 here, or not exactly one DHCPv4 Message (7)
         if v4 is None:
             return self._to_v4_half(rx, n, meta, out)
         n4 = P.olen(rx, o)

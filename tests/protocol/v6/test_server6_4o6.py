@@ -31,7 +31,7 @@ def pair():
     doc = parse_doc(CONFIG)
     s4 = Server4(doc.get("Dhcp4"), Journal(None), 16)
     s6 = Server6(doc.get("Dhcp6"), Journal(None), 16, b"\x00\x03\x00\x01" + MAC, bytes(16))
-    s6.v4 = s4
+    s6.enable_4o6(s4)
     return s4, s6
 
 
