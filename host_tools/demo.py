@@ -117,7 +117,8 @@ def run(args):
         doc["Client4"] = wan_config(lab.tmp)  # one file: serve the LAN, lease the WAN
         doc["Dhcp6"] = demo6.config(lab.tmp)  # and DHCPv6 on the LAN (demo6.py)
         doc["Client6"] = demo6.client6_config(lab.tmp)  # and a delegated prefix for lan1
-        pc6 = demo6.setup(lab, router, isp)
+        doc["Dhcp4"]["subnet4"].append(demo6.subnet4_4o6())  # served over DHCPv6 on lan46
+        pc6, pc46 = demo6.setup(lab, router, isp)
         cfg_path = lab.write("mpdhcp.json", json.dumps(doc, indent=1))
         print("== LAN %s.0/24: router namespace runs mpdhcp (MicroPython Unix port) on br0" % LAN)
         server, ctl = _start_server(lab, router, cfg_path)
@@ -145,6 +146,9 @@ def run(args):
         print(table(rows, ("client", "mac", "address", "hostname", "state", "expires in")))
         ok6 = demo6.show(lab, ctl, hosts)
         ok6 = demo6.show_router_mode(lab, lambda: lab.read_log(server), pc6) and ok6
+        ok6 = demo6.show_4o6(lab, pc46, lambda ns, cfg, log: lab.popen(
+            ns, [sys.executable, "-m", "host_tools", "serve", cfg], log=log,
+            cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))) and ok6
         st = query(ctl, "statistic-get-all")["arguments"]
         wan = _wan_lease(lab, router, lab.tmp)
         print("\n== router WAN: its own DHCPv4 client (Client4 section) leased from kea-dhcp4 in the isp namespace")

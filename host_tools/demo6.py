@@ -17,7 +17,7 @@ LAN6 = "2001:db8:77"
 
 def config(tmp):
     return {
-        "interfaces-config": {"interfaces": ["br0", "lan1"]},
+        "interfaces-config": {"interfaces": ["br0", "lan1", "lan46"]},
         "lease-database": {"type": "memfile", "name": os.path.join(tmp, "leases6.jnl")},
         "preferred-lifetime": 3000, "valid-lifetime": 4000, "renew-timer": 1000, "rebind-timer": 2000,
         "subnet6": [{
@@ -26,11 +26,13 @@ def config(tmp):
             "pd-pools": [{"prefix": "2001:db8:7700::", "prefix-len": 40, "delegated-len": 56}],
             "option-data": [{"name": "dns-servers", "data": LAN6 + "::1"},
                             {"name": "domain-search", "data": "lan"}],
-        }, router_mode_subnet()],
+        }, router_mode_subnet(), subnet6_4o6()],
     }
 
 
 WAN6 = "2001:db8:100"
+SEG4O6 = "2001:db8:46"  # the IPv6-only segment where DHCPv4 comes over DHCPv6
+V4O6 = "192.168.46"
 ISP_PD = "2001:db8:9900::"
 
 
@@ -39,6 +41,17 @@ def router_mode_subnet():
     return {"id": 2, "subnet": "fd00:0:0:1::/64", "interface": "lan1",
             "pools": [{"pool": "fd00:0:0:1::100 - fd00:0:0:1::1ff"}],
             "user-context": {"mpdhcp": {"delegated-subnet-id": 1}}}
+
+
+def subnet4_4o6():
+    """The DHCPv4 subnet served over DHCPv6 on lan46 (RFC 7341; Kea's 4o6-interface)."""
+    return {"id": 46, "subnet": V4O6 + ".0/24", "4o6-interface": "lan46",
+            "pools": [{"pool": V4O6 + ".100 - " + V4O6 + ".199"}]}
+
+
+def subnet6_4o6():
+    return {"id": 3, "subnet": SEG4O6 + "::/64", "interface": "lan46",
+            "option-data": [{"name": "dhcp4o6-server-addr", "data": SEG4O6 + "::1"}]}
 
 
 def client6_config(tmp):
@@ -52,6 +65,10 @@ def setup(lab, router, isp):
     lab.addr(router, "br0", LAN6 + "::1/64")
     pc6 = lab.add_host("pc6")
     lab.link(router, "lan1", pc6, "eth0")
+    pc46 = lab.add_host("pc46")
+    lab.link(router, "lan46", pc46, "eth0")
+    lab.addr(router, "lan46", SEG4O6 + "::1/64")
+    lab.run(pc46, ["ip", "-6", "route", "add", SEG4O6 + "::/64", "dev", "eth0"], check=True)
     lab.addr(isp, "isp0", WAN6 + "::1/64")
     conf = {"Dhcp6": {
         "interfaces-config": {"interfaces": ["isp0"]},
@@ -67,7 +84,29 @@ def setup(lab, router, isp):
     env = dict(os.environ, KEA_PIDFILE_DIR=lab.tmp, KEA_LOCKFILE_DIR=lab.tmp)
     lab6.wait_link_local(lab, isp, "isp0")
     lab.popen(isp, ["kea-dhcp6", "-c", path], log="isp-kea6.out", env=env)
-    return pc6
+    return pc6, pc46
+
+
+def show_4o6(lab, pc46, start_client):
+    """pc46, on an IPv6-only segment, runs our DHCPv4 client in 4o6 mode against the router's
+    own Dhcp4 + Dhcp6 (one process). Returns ok."""
+    import json as _json
+
+    cfg = lab.write("pc46.json", _json.dumps({"Client4": {
+        "interface": "eth0", "4o6": True, "offer-window": 0, "lease-file": lab.path("pc46.jnl"),
+        "resolv-conf": lab.path("pc46-resolv.conf")}}))
+    lab6.wait_link_local(lab, pc46, "eth0")
+    p = start_client(pc46, cfg, "pc46.log")
+    try:
+        m = L.wait_for(lambda: re.search(r"BOUND (\S+/\d+)", lab.read_log(p)), 25, what="4o6 lease")
+        got = m.group(1)
+    except L.LabError as e:
+        got = "FAILED: %s" % e
+    print("\n== DHCPv4 over DHCPv6 (RFC 7341): pc46 has only IPv6 on its link; its DHCPv4 client "
+          "talks to the router in DHCPV4-QUERYs")
+    print(table([{"host": "pc46", "IPv6 segment": SEG4O6 + "::/64", "DHCPv4 address (over DHCPv6)": got}],
+                ("host", "IPv6 segment", "DHCPv4 address (over DHCPv6)")))
+    return not got.startswith("FAILED") and got.startswith(V4O6)
 
 
 def show_router_mode(lab, server_log, pc6):
