@@ -390,3 +390,48 @@ def test_a_forged_or_replayed_reconfigure_is_dropped_and_counted():
     assert deliver(c, rc, 1100)[0] > 0  # the genuine one
     c.state = C.BOUND  # (its Renew went unanswered here; bound again for the replay test)
     assert deliver(c, rc, 1101)[0] == 0 and c.stats["reconfigure_dropped"] == 2  # replayed counter
+
+
+def test_console_client6_get_reads_the_wan_dhcpv6_client():
+    # (here, not in test_console.py: the 512K Unix-port run has test_corpus next to it)
+    import json
+    from mpdhcp import console
+    from craft6 import server as server6, meta as meta6
+    from mpdhcp.v6 import client6 as C6
+    from mpdhcp.state.journal import Journal
+    from mpdhcp.config import parse_doc
+    from mpdhcp.slot import Slot
+
+    cfg = parse_doc(json.dumps({"Client6": {"interface": "wan0", "ia-pd": True}})).get("Client6")
+    c = C6.Client6(cfg, Journal(None), b"\x02\x00\x00\x00\x00\x31", lambda n: 0)
+    c.restore(1000, b"\x00\x03\x00\x01\x02\x00\x00\x00\x00\x31")
+    s6 = server6()
+    out = Slot()
+    n = c.on_timer(1000, out)  # Solicit (Rapid Commit off): Advertise, then Request, Reply
+    for _ in range(3):
+        rx = bytearray(out.buf[:n])
+        o = Slot()
+        m = s6.handle(rx, len(rx), meta6(), 1000, o)
+        if not m:
+            break
+        rep = bytearray(o.buf[:m])
+        c.ms = 999
+        out = Slot()
+        n = c.handle(rep, len(rep), meta6(), 1001, out)
+        if not n:
+            n = c.on_timer(1002, out)
+        if c.state == C6.BOUND:
+            break
+
+    class _Svc6:
+        def engine(self, name):
+            return c if name == "client6" else None
+
+        def now(self):
+            return 1000
+
+    got = console.command({"command": "client6-get"}, _Svc6())
+    assert got["result"] == 0 and got["arguments"]["state"] == "BOUND", got
+    lease = got["arguments"]["lease"]
+    assert lease["addresses"] and lease["prefixes"] and got["arguments"]["counters"]["reply"] == 1
+    json.dumps(got)  # the control socket sends it as JSON
