@@ -34,30 +34,10 @@ def _link(lab):
     return srv, cli
 
 
-def kea_pair(lab, ns, valid=600, t1=4, t2=8):
-    env = dict(os.environ, KEA_PIDFILE_DIR=lab.tmp, KEA_LOCKFILE_DIR=lab.tmp)
-    k6 = {"Dhcp6": {"interfaces-config": {"interfaces": ["s0", "s0/" + NET + "::1"]},
-                    "dhcp4o6-port": 6767, "server-id": {"type": "LLT", "persist": False},
-                    "lease-database": {"type": "memfile", "persist": False},
-                    "subnet6": [{"id": 1, "subnet": NET + "::/64", "interface": "s0",
-                                 "option-data": [{"name": "dhcp4o6-server-addr", "code": 88, "space": "dhcp6",
-                                                  "csv-format": True, "data": NET + "::1"}]}],
-                    "loggers": [{"name": "kea-dhcp6", "severity": "INFO",
-                                 "output_options": [{"output": lab.path("k6.log")}]}]}}
-    k4 = {"Dhcp4": {"interfaces-config": {"interfaces": ["s0"]}, "dhcp4o6-port": 6767,
-                    "lease-database": {"type": "memfile", "persist": True, "name": lab.path("k4-leases.csv"),
-                                       "lfc-interval": 0},
-                    "valid-lifetime": valid, "renew-timer": t1, "rebind-timer": t2,
-                    "subnet4": [{"id": 1, "subnet": V4 + ".0/24", "4o6-interface": "s0",
-                                 "pools": [{"pool": V4 + ".100 - " + V4 + ".150"}],
-                                 "option-data": [{"name": "routers", "data": V4 + ".1"}]}],
-                    "loggers": [{"name": "kea-dhcp4", "severity": "INFO",
-                                 "output_options": [{"output": lab.path("k4.log")}]}]}}
-    p6 = lab.popen(ns, ["kea-dhcp6", "-c", lab.write("k6.json", json.dumps(k6))], log="k6.out", env=env)
-    p4 = lab.popen(ns, ["kea-dhcp4", "-c", lab.write("k4.json", json.dumps(k4))], log="k4.out", env=env)
-    L.wait_for(lambda: "DHCP6_STARTED" in _read(lab.path("k6.log")) and "DHCP4_STARTED" in _read(lab.path("k4.log")),
-               15, what="the Kea pair")
-    return p4, p6
+def kea_pair(lab, ns):
+    """kea-dhcp6 + kea-dhcp4 joined by dhcp4o6-port 6767 (LAB_NOTES' recipe)."""
+    _kea(lab, ns, "v6")
+    _kea(lab, ns, "v4")
 
 
 class Client4o6(_C6):
@@ -163,7 +143,7 @@ def _kea(lab, ns, which):
         k4 = {"Dhcp4": {"interfaces-config": {"interfaces": ["s0"]}, "dhcp4o6-port": 6767,
                         "lease-database": {"type": "memfile", "persist": True, "name": lab.path("k4-leases.csv"),
                                            "lfc-interval": 0},
-                        "valid-lifetime": 600,
+                        "valid-lifetime": 600, "renew-timer": 4, "rebind-timer": 8,
                         "subnet4": [{"id": 1, "subnet": V4 + ".0/24", "4o6-interface": "s0",
                                      "pools": [{"pool": V4 + ".100 - " + V4 + ".150"}]}],
                         "loggers": [{"name": "kea-dhcp4", "severity": "INFO",

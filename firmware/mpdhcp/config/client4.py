@@ -14,7 +14,7 @@
 #     "release-on-shutdown": true,            RELEASE and deconfigure on a graceful stop
 #     "4o6": false                            DHCPv4 over DHCPv6 (RFC 7341) on the interface
 #   }
-from .common import _want, _keys, _fail, _utf8
+from .common import _want, _keys, _fail, _utf8, client_common, option_codes
 from ..wire import options4
 
 # RFC 2131/2132 codes asked for by default: mask, routers, DNS, domain, MTU, broadcast, NTP,
@@ -46,11 +46,7 @@ class Client4Config:
 def client4(d, p):
     _keys(p, d, _KEYS)
     c = Client4Config()
-    if "interface" not in d:
-        _fail(p + ".interface", "required")
-    c.interface = _want(p + ".interface", d["interface"], str, "string")
-    if not c.interface or len(c.interface) > 15:
-        _fail(p + ".interface", "an interface name of 1..15 characters")
+    client_common(c, d, p)
     if d.get("hostname") is not None:
         h = _want(p + ".hostname", d["hostname"], str, "string")
         if not 1 <= len(h) <= 63:
@@ -74,28 +70,11 @@ def client4(d, p):
                 _fail(p + ".vendor-class", "must be 1..255 characters")
             c.vendor_class = _utf8(p + ".vendor-class", v)
     if "requested-options" in d:
-        q = p + ".requested-options"
-        codes = _want(q, d["requested-options"], list, "list")
-        for i, code in enumerate(codes):
-            _want("%s[%d]" % (q, i), code, int, "integer")
-            if code < 1 or code > 254:
-                _fail("%s[%d]" % (q, i), "option code out of range 1..254")
-        if len(codes) > 255:
-            _fail(q, "at most 255 codes")
-        c.prl = bytes(codes)
-    if d.get("lease-file") is not None:
-        c.lease_file = _want(p + ".lease-file", d["lease-file"], str, "string")
+        c.prl = bytes(option_codes(d, p, "requested-options", 254, 255))
     if "offer-window" in d:
         w = _want(p + ".offer-window", d["offer-window"], int, "integer")
         if w < 0 or w > 60:
             _fail(p + ".offer-window", "out of range 0..60 seconds")
         c.offer_window = w
-    c.configure = _want(p + ".configure-interface", d.get("configure-interface", True), bool, "boolean")
-    if "resolv-conf" in d:
-        r = d["resolv-conf"]
-        c.resolv_conf = None if r is None else _want(p + ".resolv-conf", r, str, "string") or None
-    c.release_on_shutdown = _want(p + ".release-on-shutdown", d.get("release-on-shutdown", True),
-                                  bool, "boolean")
     c.o6 = _want(p + ".4o6", d.get("4o6", False), bool, "boolean")
-    _want(p + ".user-context", d.get("user-context", {}), dict, "map")
     return c

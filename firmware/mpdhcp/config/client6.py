@@ -16,7 +16,7 @@
 #     "release-on-shutdown": true              Release on a graceful stop
 #   }
 # With "ia-na" and "ia-pd" both false the client is stateless: Information-request only.
-from .common import _want, _keys, _fail
+from .common import _want, _keys, _fail, client_common, option_codes
 
 DEFAULT_ORO = (23, 24, 82)  # DNS (RFC 3646), domain list, SOL_MAX_RT (RFC 8415 21.24)
 
@@ -53,11 +53,7 @@ def _oro(codes):
 def client6(d, p):
     _keys(p, d, _KEYS)
     c = Client6Config()
-    if "interface" not in d:
-        _fail(p + ".interface", "required")
-    c.interface = _want(p + ".interface", d["interface"], str, "string")
-    if not c.interface or len(c.interface) > 15:
-        _fail(p + ".interface", "an interface name of 1..15 characters")
+    client_common(c, d, p)
     c.ia_na = _want(p + ".ia-na", d.get("ia-na", True), bool, "boolean")
     c.ia_pd = _want(p + ".ia-pd", d.get("ia-pd", False), bool, "boolean")
     h = _want(p + ".prefix-length-hint", d.get("prefix-length-hint", 0), int, "integer")
@@ -66,24 +62,6 @@ def client6(d, p):
     c.pd_hint = h
     c.rapid_commit = _want(p + ".rapid-commit", d.get("rapid-commit", False), bool, "boolean")
     c.reconfigure_accept = _want(p + ".reconfigure-accept", d.get("reconfigure-accept", True), bool, "boolean")
-    codes = DEFAULT_ORO
-    if "requested-options" in d:
-        q = p + ".requested-options"
-        codes = _want(q, d["requested-options"], list, "list")
-        for i, code in enumerate(codes):
-            _want("%s[%d]" % (q, i), code, int, "integer")
-            if code < 1 or code > 65535:
-                _fail("%s[%d]" % (q, i), "option code out of range 1..65535")
-        if len(codes) > 64:
-            _fail(q, "at most 64 codes")
+    codes = option_codes(d, p, "requested-options", 65535, 64) if "requested-options" in d else DEFAULT_ORO
     c.oro = _oro(codes)
-    if d.get("lease-file") is not None:
-        c.lease_file = _want(p + ".lease-file", d["lease-file"], str, "string")
-    c.configure = _want(p + ".configure-interface", d.get("configure-interface", True), bool, "boolean")
-    if "resolv-conf" in d:
-        r = d["resolv-conf"]
-        c.resolv_conf = None if r is None else _want(p + ".resolv-conf", r, str, "string") or None
-    c.release_on_shutdown = _want(p + ".release-on-shutdown", d.get("release-on-shutdown", True),
-                                  bool, "boolean")
-    _want(p + ".user-context", d.get("user-context", {}), dict, "map")
     return c

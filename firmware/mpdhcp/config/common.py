@@ -181,3 +181,35 @@ def each_parsed(d, p, key, parse):
         except ValueError as e:
             _fail(q, str(e))
     return out
+
+
+def client_common(c, d, p):
+    """Keys the WAN clients (Client4, Client6) share: interface (required), lease-file,
+    configure-interface, resolv-conf, release-on-shutdown, user-context."""
+    if "interface" not in d:
+        _fail(p + ".interface", "required")
+    c.interface = _want(p + ".interface", d["interface"], str, "string")
+    if not c.interface or len(c.interface) > 15:
+        _fail(p + ".interface", "an interface name of 1..15 characters")
+    if d.get("lease-file") is not None:
+        c.lease_file = _want(p + ".lease-file", d["lease-file"], str, "string")
+    c.configure = _want(p + ".configure-interface", d.get("configure-interface", True), bool, "boolean")
+    if "resolv-conf" in d:
+        r = d["resolv-conf"]
+        c.resolv_conf = None if r is None else _want(p + ".resolv-conf", r, str, "string") or None
+    c.release_on_shutdown = _want(p + ".release-on-shutdown", d.get("release-on-shutdown", True),
+                                  bool, "boolean")
+    _want(p + ".user-context", d.get("user-context", {}), dict, "map")
+
+
+def option_codes(d, p, key, hi, most):
+    """d[key] as a list of option codes 1..hi, at most `most` of them (key path in errors)."""
+    q = p + "." + key
+    codes = _want(q, d[key], list, "list")
+    for i, code in enumerate(codes):
+        _want("%s[%d]" % (q, i), code, int, "integer")
+        if code < 1 or code > hi:
+            _fail("%s[%d]" % (q, i), "option code out of range 1..%d" % hi)
+    if len(codes) > most:
+        _fail(q, "at most %d codes" % most)
+    return codes

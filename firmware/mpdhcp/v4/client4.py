@@ -18,7 +18,7 @@ from ..wire import packet4 as P
 from ..slot import KIND_UNICAST, KIND_BROADCAST
 from ..wire.addr import ip4_str, mac_str
 from .lease4 import Kept4, Memory4, Offers4
-from ..wire.timing import sane_t1, sane_t2, t2_default4, capped_u32, backoff4, half_remaining
+from ..wire.timing import sane_t1, sane_t2, t2_default4, capped_u32, backoff4, half_remaining, xorshift16
 
 # states (RFC 2131 figure 5)
 INIT = const(0)
@@ -470,12 +470,8 @@ class Client4:
         return backoff4(t, self.rand(3) - 1)
 
     def _xorshift(self, n):
-        x = self.seed
-        x ^= (x << 7) & 0xFFFF
-        x ^= x >> 9
-        x ^= (x << 8) & 0xFFFF
-        self.seed = x
-        return x % n
+        self.seed = xorshift16(self.seed)
+        return self.seed % n
 
     def _new_xid(self):
         x = self.xid

@@ -17,7 +17,7 @@ from micropython import const
 from ..wire import packet6 as P
 from ..wire.md5 import HMAC_MD5
 from ..wire.addr6 import ip6_str
-from ..wire.timing import rt_first, rt_next, t1_default, t2_default6, capped_u32
+from ..wire.timing import rt_first, rt_next, t1_default, t2_default6, capped_u32, xorshift16
 from ..slot import KIND_UNICAST
 from .held6 import Held6, NA, PD
 
@@ -821,12 +821,8 @@ class Client6:
         self.deadline_ms = t % 1000
 
     def _xorshift(self, n):
-        x = self.seed
-        x ^= (x << 7) & 0xFFFF
-        x ^= x >> 9
-        x ^= (x << 8) & 0xFFFF
-        self.seed = x
-        return x % n
+        self.seed = xorshift16(self.seed)
+        return self.seed % n
 
     def _new_xid(self, now):
         x = self.xid

@@ -82,3 +82,11 @@ def rt_next(prev, mrt, r):
     if mrt and rt > mrt:
         rt = mrt + rand_part(mrt, r)
     return rt
+
+
+def xorshift16(x):
+    """The clients' jitter and transaction-id source: a 16-bit xorshift step (not for secrets)."""
+    x ^= (x << 7) & 0xFFFF
+    x ^= x >> 9
+    x ^= (x << 8) & 0xFFFF
+    return x
