@@ -187,3 +187,57 @@ class MpdhcpServer:
         if self.sock:
             assert not os.path.exists(self.sock), "control socket left behind"
         return out
+
+
+class ServedClient:
+    """mpdhcp with a client section (Client4 or Client6) only, run with `serve` in ns; its log
+    lines starting with `prefix` are what wait() searches."""
+
+    prefix = "client4: "
+
+    def __init__(self, lab, ns, name, section, cfg):
+        self.lab, self.ns, self.name = lab, ns, name
+        self.path = lab.write(name + ".json", json.dumps({section: cfg}, indent=1))
+        self.proc = None
+        self.runs = 0
+
+    def start(self):
+        self.runs += 1
+        self.proc = self.lab.popen(self.ns, serve_argv(self.path), cwd=ROOT,
+                                   log="%s-%d.log" % (self.name, self.runs))
+        return self
+
+    def output(self):
+        return self.lab.read_log(self.proc) if self.proc else ""
+
+    def lines(self):
+        return [x for x in self.output().splitlines() if x.startswith(self.prefix)]
+
+    def wait(self, pattern, timeout=20, after=0):
+        """Wait for a log line matching pattern (regex) at index >= after; returns (index, match)."""
+        rx = re.compile(pattern)
+
+        def find():
+            ls = self.lines()
+            for i in range(after, len(ls)):
+                m = rx.search(ls[i])
+                if m:
+                    return (i, m)
+            if self.proc.poll() is not None:
+                raise L.LabError("client exited %s:\n%s" % (self.proc.returncode, self.output()))
+            return None
+        try:
+            return L.wait_for(find, timeout, what=pattern)
+        except L.LabError as e:
+            raise L.LabError("%s\n--- client log:\n%s" % (e, self.output()))
+
+    def stop(self, timeout=10):
+        """SIGTERM (serve turns it into SIGINT: a clean stop); must say "stopped"."""
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.lab.stop(self.proc)
+                raise AssertionError("client did not stop:\n" + self.output())
+        assert "mpdhcp: stopped" in self.output(), self.output()

@@ -12,7 +12,7 @@ from peerutil import require
 import lab as L
 import mpdhcp_lab as M
 from host_tools.lab6 import wait_link_local
-from test_client6_interop import Client6 as _C6, _read
+from test_client6_interop import _read
 
 NET = "2001:db8:77"
 V4 = "192.0.2"
@@ -40,21 +40,14 @@ def kea_pair(lab, ns):
     _kea(lab, ns, "v4")
 
 
-class Client4o6(_C6):
+class Client4o6(M.ServedClient):
     """mpdhcp with a Client4 section in 4o6 mode."""
 
     def __init__(self, lab, ns, name="c4o6", **cfg):
-        self.lab, self.ns, self.name = lab, ns, name
-        self.resolv = lab.path(name + "-resolv.conf")
         c = {"interface": "c0", "4o6": True, "offer-window": 0, "lease-file": lab.path(name + ".jnl"),
-             "resolv-conf": self.resolv}
+             "resolv-conf": lab.path(name + "-resolv.conf")}
         c.update(cfg)
-        self.path = lab.write(name + ".json", json.dumps({"Client4": c}))
-        self.proc = None
-        self.runs = 0
-
-    def lines(self):
-        return [x for x in self.output().splitlines() if x.startswith("client4: ")]
+        M.ServedClient.__init__(self, lab, ns, name, "Client4", c)
 
 
 def test_our_4o6_client_leases_renews_and_releases_with_a_kea_pair(lab):

@@ -26,63 +26,21 @@ def _need_micropython():
         pytest.skip("micropython (the Unix port) not found: run `make venv`")
 
 
-class Client:
+class Client(M.ServedClient):
     """mpdhcp with only a Client4 section, running in ns."""
 
     def __init__(self, lab, ns, ifname="c0", name="client4", **cfg):
-        self.lab, self.ns, self.ifname, self.name = lab, ns, ifname, name
+        self.ifname = ifname
         self.resolv = lab.path(name + "-resolv.conf")
         c = {"interface": ifname, "hostname": "wan-router", "lease-file": lab.path(name + ".jnl"),
              "offer-window": 0, "resolv-conf": self.resolv}
         c.update(cfg)
-        self.path = lab.write(name + ".json", json.dumps({"Client4": c}, indent=1))
-        self.proc = None
-        self.runs = 0
-
-    def start(self):
-        self.runs += 1
-        self.proc = self.lab.popen(self.ns, M.serve_argv(self.path), cwd=M.ROOT,
-                                   log="%s-%d.log" % (self.name, self.runs))
-        return self
-
-    def output(self):
-        return self.lab.read_log(self.proc) if self.proc else ""
-
-    def lines(self):
-        return [l for l in self.output().splitlines() if l.startswith("client4: ")]
-
-    def wait(self, pattern, timeout=20, after=0):
-        """Wait for a log line matching pattern (regex) at index >= after; returns (index, match)."""
-        rx = re.compile(pattern)
-
-        def find():
-            ls = self.lines()
-            for i in range(after, len(ls)):
-                m = rx.search(ls[i])
-                if m:
-                    return (i, m)
-            if self.proc.poll() is not None:
-                raise L.LabError("client exited %s:\n%s" % (self.proc.returncode, self.output()))
-            return None
-        try:
-            return L.wait_for(find, timeout, what=pattern)
-        except L.LabError as e:
-            raise L.LabError("%s\n--- client log:\n%s" % (e, self.output()))
+        M.ServedClient.__init__(self, lab, ns, name, "Client4", c)
 
     def bound(self, timeout=20, after=0):
         """Wait for the lease to be applied; returns (line index, address, prefix)."""
         i, m = self.wait(r"BOUND (\d+\.\d+\.\d+\.\d+)/(\d+) .*applied", timeout, after)
         return i, m.group(1), int(m.group(2))
-
-    def stop(self, timeout=10):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.lab.stop(self.proc)
-                raise AssertionError("client did not stop:\n" + self.output())
-        assert "mpdhcp: stopped" in self.output(), self.output()
 
 
 def _lan(lab):

@@ -68,60 +68,22 @@ def _read(path):
         return ""
 
 
-class Client6:
+class Client6(M.ServedClient):
     """mpdhcp with only a Client6 section, running in ns."""
 
+    prefix = "client6: "
+
     def __init__(self, lab, ns, name="client6", **cfg):
-        self.lab, self.ns, self.name = lab, ns, name
         self.resolv = lab.path(name + "-resolv.conf")
         c = {"interface": cfg.pop("interface", "c0"), "ia-na": True, "ia-pd": True, "prefix-length-hint": 56,
              "lease-file": lab.path(name + ".jnl"), "resolv-conf": self.resolv}
         c.update(cfg)
-        self.path = lab.write(name + ".json", json.dumps({"Client6": c}, indent=1))
-        self.proc = None
-        self.runs = 0
-
-    def start(self):
-        self.runs += 1
-        self.proc = self.lab.popen(self.ns, M.serve_argv(self.path), cwd=M.ROOT,
-                                   log="%s-%d.log" % (self.name, self.runs))
-        return self
-
-    def output(self):
-        return self.lab.read_log(self.proc) if self.proc else ""
-
-    def lines(self):
-        return [x for x in self.output().splitlines() if x.startswith("client6: ")]
-
-    def wait(self, pattern, timeout=20, after=0):
-        rx = re.compile(pattern)
-
-        def find():
-            ls = self.lines()
-            for i in range(after, len(ls)):
-                m = rx.search(ls[i])
-                if m:
-                    return (i, m)
-            if self.proc.poll() is not None:
-                raise L.LabError("client exited %s:\n%s" % (self.proc.returncode, self.output()))
-            return None
-        try:
-            return L.wait_for(find, timeout, what=pattern)
-        except L.LabError as e:
-            raise L.LabError("%s\n--- client log:\n%s" % (e, self.output()))
+        M.ServedClient.__init__(self, lab, ns, name, "Client6", c)
 
     def bound(self, timeout=20, after=0):
         """(line index, address, prefix text) of the next BOUND line."""
         i, m = self.wait(r"BOUND (\S+)/128, prefixes (\S+)", timeout, after)
         return i, m.group(1), m.group(2)
-
-    def stop(self, timeout=10):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.lab.stop(self.proc)
 
 
 def _ctl(path, req):
