@@ -4,7 +4,6 @@ kea-dhcp4 joined by dhcp4o6-port), renews it and releases it; and from our own s
 (Dhcp4 + Dhcp6). Needs root + Kea + the Unix port; otherwise skipped."""
 import json
 import os
-import re
 
 import pytest
 

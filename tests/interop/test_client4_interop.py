@@ -6,11 +6,8 @@ namespace. DNS goes to a resolv.conf inside lab.tmp (config key resolv-conf), ne
 host's /etc/resolv.conf. Needs root + the Debian peers + the Unix port; otherwise skipped.
 Every wait is bounded; every Lab removes its namespaces and processes even on failure.
 """
-import json
 import os
 import re
-import signal
-import subprocess
 
 import pytest
 
