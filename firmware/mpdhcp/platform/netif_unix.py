@@ -138,13 +138,7 @@ class NetifUnix:
     def open_v6_server(self, ifname):
         """Bind [::]:547 on one interface and join ff02::1:2 (All_DHCP_Relay_Agents_and_Servers,
         RFC 8415 7.1) on it. Returns the socket's index."""
-        with open("/sys/class/net/%s/ifindex" % ifname) as f:
-            osidx = int(f.read().strip())
-        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode() + b"\0")
-        s.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 1)
-        s.bind(socket.getaddrinfo("::", 547)[0][-1])
+        s, osidx = _udp6(ifname, 547)
         mreq = bytearray(20)  # struct ipv6_mreq: group(16), ifindex (int, host order)
         mreq[0] = 0xFF
         mreq[1] = 0x02
@@ -210,13 +204,7 @@ class NetifUnix:
     def open_v6_client(self, ifname):
         """Bind [::]:546 on one interface (RFC 8415 7.2); Solicits go to ff02::1:2 from its
         link-local address, replies come back unicast. Returns the socket's index."""
-        with open("/sys/class/net/%s/ifindex" % ifname) as f:
-            osidx = int(f.read().strip())
-        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode() + b"\0")
-        s.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 1)
-        s.bind(socket.getaddrinfo("::", 546)[0][-1])
+        s, osidx = _udp6(ifname, 546)
         s.setblocking(False)
         return self._add6(s, ifname, osidx).ifindex
 
@@ -327,6 +315,19 @@ def _udp4(ifname, port):
     s.bind(socket.getaddrinfo("0.0.0.0", port)[0][-1])
     s.setblocking(False)
     return s
+
+
+def _udp6(ifname, port):
+    """A UDP socket on [::]:port that sends and receives on one interface; and the
+    interface's Linux index (the scope of link-local and multicast destinations)."""
+    with open("/sys/class/net/%s/ifindex" % ifname) as f:
+        osidx = int(f.read().strip())
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode() + b"\0")
+    s.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 1)
+    s.bind(socket.getaddrinfo("::", port)[0][-1])
+    return s, osidx
 
 
 def _ip_show(args):
