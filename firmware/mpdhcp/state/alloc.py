@@ -244,7 +244,7 @@ class Alloc:
         if mine >= 0 and t.state(mine) != DECLINED:
             t.addr_into(mine, self.cand, 0)
             if self.usable(si, kind, self.cand, 0, t.plen(mine), res, mine, own, now) == mine:
-                return mine  # a returning client gets its lease back
+                return self._returning(mine, si, kind, self.cand, 0, t.plen(mine), res)
         if req is not None:
             h = self.usable(si, kind, req, roff, qplen, res, mine, own, now)
             if h != NOT_USABLE:
@@ -289,12 +289,20 @@ class Alloc:
                 return True
         return False
 
+    def _returning(self, r, si, kind, a, off, plen, res):
+        """A client gets its own record back: it may come with another hardware address or a
+        reservation now (a client-id that moved to a reserved NIC): the record says so."""
+        refresh = getattr(self.table, "refresh", None)  # the v4 table keeps a hardware address
+        if refresh is not None:
+            refresh(r, res is not None or self.reserved_for(si, a, off, plen) is not None)
+        return r
+
     def take(self, h, si, kind, a, off, plen, res, mine, now):
         """Make a record this client's for a[off:]/plen: h the record holding it (or NOBODY),
         mine the client's record in si (or -1)."""
         t = self.table
         if h >= 0 and h == mine:
-            return h
+            return self._returning(h, si, kind, a, off, plen, res)
         if h >= 0:
             if mine >= 0:
                 t.drop(mine)  # one record per client and IA

@@ -5,7 +5,7 @@
 from micropython import const
 from .table import Table, KEYMAX, F_INDEXED, F_DURABLE, F_PINNED
 from .table import FREE, OFFERED, BOUND, RELEASED, DECLINED, journaled  # noqa: F401  (API)
-from ..wire.buf import copy
+from ..wire.buf import copy, eq
 
 REC = const(40)  # bytes per lease record
 NAME = const(32)  # bytes per hostname slot: length byte + up to 31 characters
@@ -142,6 +142,19 @@ class Leases4(Table):
         self.names[r * NAME] = 0
         self._index(r, self.ckeylen != 0)
         self._link(r)
+
+    def refresh(self, r, pinned):
+        """The current client keeps record r (same key, same address): bring its hardware
+        address and its pinned flag up to date. A changed hardware address is journaled
+        whole with the next bind (the journal's copy of the record is stale)."""
+        recs = self.recs
+        o = r * REC
+        if not eq(recs, o + R_HW, self.chw, 0, 6):
+            copy(recs, o + R_HW, self.chw, 0, 6)
+            recs[o + R_FLAGS] &= ~F_DURABLE & 255
+        if bool(recs[o + R_FLAGS] & F_PINNED) != pinned:
+            recs[o + R_FLAGS] ^= F_PINNED
+            self.npinned += 1 if pinned else -1
 
     def addr_into(self, r, dst, off):
         copy(dst, off, self.recs, r * REC + R_ADDR, 4)

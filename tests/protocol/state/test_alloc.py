@@ -227,3 +227,36 @@ def test_a_reserved_client_holding_its_lease_does_not_shrink_the_strangers_share
     _fill(s, 6)
     assert s.leases.held() == 5  # the reserved client's lease + max-leases strangers
     assert s.leases.npinned == 1
+
+
+def test_a_client_id_back_on_a_reserved_nic_gets_its_record_pinned_and_relabelled():
+    # found by the fuzz campaign: a client-id first seen on one NIC took an address, which was
+    # then reserved (console) for another NIC's hardware address; the same client-id came back
+    # on that NIC and got its own record back, still labelled with the old hardware address
+    # and not pinned, so after its offer a stranger could have taken the reserved address
+    from mpdhcp import console
+    from mpdhcp.state.table import F_PINNED
+
+    s = server()
+    cid = opt(61, b"\x01\x02\x00\x00\x00\x00\x98")
+    n, out = exchange(s, pkt(1, _mac(0x98), opts=(cid,)), now=1000)
+    a = yiaddr(out.buf)
+
+    class Svc:
+        cfg = None
+
+        def engine(self, name):
+            return s
+
+        def now(self):
+            return 2000  # the offer is long gone
+
+    nic = b"\x02\x00\x00\x00\x00\x02"
+    console.reserve("02:00:00:00:00:02", a, None, None, Svc())
+    n, out = exchange(s, pkt(1, nic, opts=(cid,)), now=2000)
+    assert n and yiaddr(out.buf) == a
+    r = s.leases.find_addr(ip4(a), 0)
+    assert s.leases.fields(r)[1] == nic and s.leases.recs[r * s.leases.rec + s.leases.o_flags] & F_PINNED
+    for i in range(3):  # strangers after the offer's hold: never the reserved address
+        n, out = exchange(s, pkt(1, _mac(0x40 + i)), now=2100)
+        assert not n or yiaddr(out.buf) != a
