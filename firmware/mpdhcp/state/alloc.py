@@ -104,6 +104,8 @@ class Alloc:
         self.at = None  # the pool _step found
         self.pools = []  # per subnet: per kind: [Pool]
         self.own = [bytes(a) for a in own]  # the server's own addresses, in a pool or not
+        # the v4 table keeps a hardware address to refresh; bound once (a lookup per packet allocates)
+        self.refresh = getattr(table, "refresh", None)
         nres = 0
         for s in subnets:
             kinds = []
@@ -292,9 +294,8 @@ class Alloc:
     def _returning(self, r, si, kind, a, off, plen, res):
         """A client gets its own record back: it may come with another hardware address or a
         reservation now (a client-id that moved to a reserved NIC): the record says so."""
-        refresh = getattr(self.table, "refresh", None)  # the v4 table keeps a hardware address
-        if refresh is not None:
-            refresh(r, res is not None or self.reserved_for(si, a, off, plen) is not None)
+        if self.refresh is not None:
+            self.refresh(r, res is not None or self.reserved_for(si, a, off, plen) is not None)
         return r
 
     def take(self, h, si, kind, a, off, plen, res, mine, now):
