@@ -47,8 +47,8 @@ class Identity:
     def apply(self, buf, off, ln):
         """Replay a J_SERVER6 record (older ones carry no epoch). True when it was one."""
         dl = buf[off] if ln else 0
-        if ln != dl + 17 and ln != dl + 21 or not 1 <= dl <= len(self.duid):
-            return False  # not one we write (a DUID is 1..130 bytes here, RFC 8415 11.1)
+        if ln != dl + 17 and ln != dl + 21 or not 2 <= dl <= len(self.duid):
+            return False  # not one we write (a DUID is 2..130 bytes, RFC 8415 11.1; 16.3 drops others)
         self.duid_len = dl
         P.copy(self.duid, 0, buf, off + 1, dl)
         P.copy(self.secret, 0, buf, off + 1 + dl, 16)

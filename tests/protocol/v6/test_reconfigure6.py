@@ -274,6 +274,10 @@ def test_a_server_identity_record_with_an_impossible_duid_length_is_not_taken():
     idn.set(b"\x00\x03\x00\x01\x02\x00\x00\x00\x00\x01", bytes(16))
     rec = bytes([200]) + bytes(200) + bytes(16)
     assert not idn.apply(rec, 0, len(rec)) and idn.duid_len == 10
+    # and a 1-byte DUID (found by this session's campaign): every Reply would then carry a
+    # Server-Id clients must drop (RFC 8415 11.1: 2..130 bytes)
+    one = bytes([1, 0x42]) + bytes(16)
+    assert not idn.apply(one, 0, len(one)) and idn.duid_len == 10
     ok = bytes([4]) + b"\x00\x03\x00\x01" + bytes(range(16)) + b"\x00\x00\x00\x07"
     assert idn.apply(ok, 0, len(ok)) and idn.duid_len == 4 and idn.epoch == 7
 
