@@ -39,7 +39,8 @@ def test_picow_main_on_stock_firmware_without_packets(tmp_path):
     rep, out = run_unlinked("picow", "rp2", tmp=str(tmp_path))
     assert rep["error"] is None and rep["status"]["running"] and rep["served"] == ["ap"]
     check_config_follows_main("picow", rep["served"], ("ap",))
-    # mDNS, the AP's (deaf) server and our socket: the pool of five has two left
+    # our socket and the AP's (deaf) server, beside mDNS and the station's DHCP client: one
+    # of the five pcbs is left, which the WAN guard takes once the station has an address
     assert len(rep["pcbs"]) == 2
 
 
