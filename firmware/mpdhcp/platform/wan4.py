@@ -34,7 +34,30 @@ def start_client4(runner, cfg, netif):
     return eng
 
 
-class Wan4:
+class WanGlue:
+    """What the WAN clients' glue shares: log lines with the engine's prefix, state changes
+    logged, and whether the lease to apply moved on since the last step."""
+
+    prefix = "client4: "
+
+    def log(self, text):
+        lg = self.runner.log
+        if lg:
+            lg(self.prefix + text)
+
+    def lease_moved(self, names):
+        """Log a state change (names: the engine's STATE_NAMES); True when lease_version moved."""
+        e = self.eng
+        if e.state != self.state:
+            self.log("%s -> %s" % (names[self.state], names[e.state]))
+            self.state = e.state
+        if e.lease_version != self.version:
+            self.version = e.lease_version
+            return True
+        return False
+
+
+class Wan4(WanGlue):
     def __init__(self, runner, eng, netif, cfg, sender=None):
         self.runner = runner
         self.eng = eng
@@ -50,18 +73,9 @@ class Wan4:
             # it as applied, so a NAK (or a different address) takes it away.
             self.applied = {"address": ip4_str(eng.mem.addr), "prefix": eng.mem.plen, "routes": []}
 
-    def log(self, text):
-        lg = self.runner.log
-        if lg:
-            lg("client4: " + text)
-
     def after_step(self, now):
         e = self.eng
-        if e.state != self.state:
-            self.log("%s -> %s" % (STATE_NAMES[self.state], STATE_NAMES[e.state]))
-            self.state = e.state
-        if e.lease_version != self.version:
-            self.version = e.lease_version
+        if self.lease_moved(STATE_NAMES):
             self.pending = None  # a probe for a lease that is gone no longer matters
             self._changed(e.lease_info(), now)
         if self.applied is not None and not e.bound and e.state != INIT_REBOOT and e.state != REBOOTING:

@@ -7,6 +7,7 @@
 # packet path.
 from ..v6.client6 import Client6, STATE_NAMES
 from ..state.journal import Journal
+from .wan4 import WanGlue
 
 DAD_WATCH = 5  # seconds after an address is put on during which a failed DAD is looked for
 
@@ -32,7 +33,9 @@ def duid_llt(hw, now):
     return bytes((0, 1, 0, 1, (t >> 24) & 255, (t >> 16) & 255, (t >> 8) & 255, t & 255)) + bytes(hw)
 
 
-class Wan6:
+class Wan6(WanGlue):
+    prefix = "client6: "
+
     def __init__(self, runner, eng, netif, cfg):
         self.runner = runner
         self.eng = eng
@@ -45,18 +48,9 @@ class Wan6:
         self.dad_at = 0
         self.lan = {}  # router mode: LAN interface -> (address text, plen) put on it
 
-    def log(self, text):
-        lg = self.runner.log
-        if lg:
-            lg("client6: " + text)
-
     def after_step(self, now):
         e = self.eng
-        if e.state != self.state:
-            self.log("%s -> %s" % (STATE_NAMES[self.state], STATE_NAMES[e.state]))
-            self.state = e.state
-        if e.lease_version != self.version:
-            self.version = e.lease_version
+        if self.lease_moved(STATE_NAMES):
             self._apply(e.lease_info(), now)
         if self.cfg.configure and self.applied and self.dad_at < now <= self.dad_until:
             self.dad_at = now  # `ip` runs at most once a second, for a few seconds after a change
