@@ -258,7 +258,9 @@ def test_lease4_get_all_after_1000_leases(lab):
     lab.addr(cli, "c0", "10.77.0.2/16")
     lab.route(srv, "10.77.0.0/16", dev="s0")
     server = M.MpdhcpServer(lab, srv, M.perf_config(lab))
-    r = L.perfdhcp4(lab, cli, "c0", rate=1000, num_exchanges=1000, timeout=20,
+    # 300/s: well under what the server does even on a busy CI machine (at 1000/s a loaded
+    # run once got 926 ACKs), since the listing, not the rate, is what this test is about
+    r = L.perfdhcp4(lab, cli, "c0", rate=300, num_exchanges=1000, timeout=30,
                     exit_wait_us=1000000)
     acked = r["received"].get("ACK", 0)
     assert acked >= 990, r["output"]

