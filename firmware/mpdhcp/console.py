@@ -96,6 +96,7 @@ def stats(svc=None):
     d = _engine_stats(eng) if eng is not None else {}
     d["sent"] = s.sent
     d["send_errors"] = s.send_errors
+    d["refused_allocating"] = s.refused  # packets/timers an engine dropped by allocating
     import gc
 
     if hasattr(gc, "mem_alloc"):  # MicroPython: the heap a soak test watches

@@ -2,7 +2,11 @@
 # Group commit: every datagram that is ready is handled first, its journal records staged;
 # one flush (fsync) per journal makes them all durable; only then do the staged replies go
 # out. No reply ever promises an unflushed lease.
-from micropython import const
+# Engines run with the heap locked (micropython.heap_lock): they allocate nothing by design
+# (the heap_lock tests), and a locked heap also keeps MicroPython's call frames on the C stack
+# instead of the heap, where the allocator's search through a big lease table cost most of the
+# CPU per packet. Sockets, the journal, logging and the control socket run unlocked.
+from micropython import const, heap_lock, heap_unlock
 from .slot import Slot
 
 RING = const(16)  # replies staged per commit
@@ -25,6 +29,7 @@ class Runner:
         self.on_close = []  # fn() run first in close(): e.g. the DHCPv4 client's RELEASE
         self.notes = []  # start-up lines from the builders: e.g. an interface left out, and why
         self.ms_engines = []  # engines whose deadlines carry milliseconds (deadline_ms, ms)
+        self.refused = 0  # packets and timers an engine dropped by trying to allocate
 
     def add(self, name, engine, sockets, journal=None):
         """Register an engine, the socket indexes it answers, and its journal."""
@@ -79,41 +84,78 @@ class Runner:
             for e in self.ms_engines:
                 e.ms = m
 
+    def _timer_locked(self, eng, now, out):
+        """eng.on_timer with the heap locked, as step runs handle (see there)."""
+        n = 0
+        refused = False
+        heap_lock()
+        try:
+            n = eng.on_timer(now, out)
+        except MemoryError:
+            refused = True
+        finally:
+            heap_unlock()
+        if refused:
+            self._refused(eng, "timer")
+        return n
+
+    def _refused(self, eng, what):
+        self.refused += 1
+        if self.log:
+            self.log("%s: dropped a %s: it needed the heap" % (type(eng).__name__, what))
+
     def step(self, wait_ms):
         """Wait for traffic or a timer, handle everything ready, commit, send."""
         netif = self.netif
         staged = 0
         ctl = self.control
+        ring = self.ring
         for obj, ev in netif.wait(self._wait_ms(wait_ms)):
-            self._tell_ms()
             if ctl is not None and ctl.owns(obj):
                 ctl.on_ready(obj, self)  # never blocks: DHCP does not wait for it
                 continue
             i = netif.index_of(obj)
             eng = self.owner.get(i)
+            meta = netif.metas[i]
+            now = netif.now()  # one clock read per ready socket, not per datagram
+            self._tell_ms()
             while staged < RING:  # drain this socket, bounded by the ring
                 data = netif.recv(i)
                 if data is None or eng is None:
                     break
-                out = self.ring[staged]
+                out = ring[staged]
                 out.rx_type = 0
-                if eng.handle(data, len(data), netif.metas[i], netif.now(), out):
+                # Inline, not a method: a call made with the heap unlocked puts a frame this
+                # size on the heap. Unlocked on every way out, Ctrl-C included; an engine that
+                # tries to allocate loses that one packet (counted, logged), not the service.
+                n = 0
+                refused = False
+                heap_lock()
+                try:
+                    n = eng.handle(data, len(data), meta, now, out)
+                except MemoryError:
+                    refused = True  # logged below: nothing can be while the heap is locked
+                finally:
+                    heap_unlock()
+                if n:
                     staged += 1
+                elif refused:
+                    self._refused(eng, "packet")
                 elif out.rx_type and self.log:
-                    self.log(eng.log_line(out, netif.metas[i].ifname, False))
+                    self.log(eng.log_line(out, meta.ifname, False))
         now = netif.now()
         self._tell_ms()
         for _, e in self.engines:
             d = e.next_deadline()
             if d is not None and d <= now and staged < RING:
-                out = self.ring[staged]
+                out = ring[staged]
                 out.rx_type = 0
-                if e.on_timer(now, out):
+                if self._timer_locked(e, now, out):
                     staged += 1
         for j in self.journals:
             j.commit()  # durable first ...
         for k in range(staged):  # ... then tell the clients
-            out = self.ring[k]
+            out = ring[k]
             if netif.send(out):
                 self.sent += 1
             else:
