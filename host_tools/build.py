@@ -10,6 +10,7 @@ import tempfile
 
 from . import ROOT, FIRMWARE
 
+NATIVE = ("wire/buf_viper.py",)  # @micropython.viper twins (buf.py falls back without them)
 ARCH = {"esp32": "xtensawin", "picow": "armv6m", "unix": None}  # None: bytecode only (any port)
 # modules that only make sense on one kind of platform
 ONLY_UNIX = ("platform/netif_unix.py", "platform/control_unix.py", "__main__.py")
@@ -109,6 +110,8 @@ def build(board, arch=None, config=None, out=None, fwdir=None):
     try:
         mods = []
         for name in modules_for(board, fwdir):
+            if not arch and name in NATIVE:
+                continue  # machine code needs -march: a bytecode build keeps the plain twins
             src = os.path.join(fwdir, name)
             dst = os.path.join(stage, "mpdhcp", name[:-3] + ".mpy")
             os.makedirs(os.path.dirname(dst), exist_ok=True)

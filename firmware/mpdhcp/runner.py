@@ -2,14 +2,15 @@
 # Group commit: every datagram that is ready is handled first, its journal records staged;
 # one flush (fsync) per journal makes them all durable; only then do the staged replies go
 # out. No reply ever promises an unflushed lease.
-# Engines run with the heap locked (micropython.heap_lock): they allocate nothing by design
-# (the heap_lock tests), and a locked heap also keeps MicroPython's call frames on the C stack
-# instead of the heap, where the allocator's search through a big lease table cost most of the
-# CPU per packet. Sockets, the journal, logging and the control socket run unlocked.
+# A step runs with the heap locked except around sockets, clock, journal and logs (step()).
 from micropython import const, heap_lock, heap_unlock
 from .slot import Slot
 
 RING = const(16)  # replies staged per commit
+
+
+def _nop():
+    return None
 
 
 class Runner:
@@ -20,6 +21,8 @@ class Runner:
         self.owner = {}  # socket index -> engine
         self.journals = []
         self.ring = [Slot() for _ in range(RING)]
+        self.ready = [None] * RING  # what one poll found ready
+        self.set_heap_lock(True)
         self.control = None
         self.running = False
         self.sent = 0
@@ -64,40 +67,31 @@ class Runner:
         while self.running:
             self.step(max_wait_ms)
 
-    def _wait_ms(self, cap):
-        now = self.netif.now()
+    def set_heap_lock(self, on):
+        """Step with the heap locked (see step), or not: a board's serving thread has a stack
+        of 8-16 KB, and locked frames live on the C stack (a DHCPv6 exchange needed 24 KB of it
+        on the 64-bit Unix port), so platform/thread.py turns it off."""
+        self._lock = heap_lock if on else _nop
+        self._unlock = heap_unlock if on else _nop
+
+    def timeout_ms(self, cap):
+        """How long a caller may wait for traffic before a step is due, at most cap (the
+        boards' serving thread polls with it, then steps)."""
+        ms = self.netif.ms() if self.ms_engines else 0
+        return self._wait_ms(cap, self.netif.now(), ms)
+
+    def _wait_ms(self, cap, now, ms):
+        """How long the poll may wait: until the nearest engine deadline, at most cap."""
         best = cap
         for _, e in self.engines:
             d = e.next_deadline()
             if d is not None:
-                ms = (d - now) * 1000
+                w = (d - now) * 1000
                 if e in self.ms_engines:  # a deadline with milliseconds (Client6)
-                    ms += e.deadline_ms - self.netif.ms()
-                if ms < best:
-                    best = ms if ms > 0 else 0
+                    w += e.deadline_ms - ms
+                if w < best:
+                    best = w if w > 0 else 0
         return best
-
-    def _tell_ms(self):
-        """Engines that time in milliseconds learn where in the second now is."""
-        if self.ms_engines:
-            m = self.netif.ms()
-            for e in self.ms_engines:
-                e.ms = m
-
-    def _timer_locked(self, eng, now, out):
-        """eng.on_timer with the heap locked, as step runs handle (see there)."""
-        n = 0
-        refused = False
-        heap_lock()
-        try:
-            n = eng.on_timer(now, out)
-        except MemoryError:
-            refused = True
-        finally:
-            heap_unlock()
-        if refused:
-            self._refused(eng, "timer")
-        return n
 
     def _refused(self, eng, what):
         self.refused += 1
@@ -105,72 +99,151 @@ class Runner:
             self.log("%s: dropped a %s: it needed the heap" % (type(eng).__name__, what))
 
     def step(self, wait_ms):
-        """Wait for traffic or a timer, handle everything ready, commit, send."""
+        """Wait for traffic or a timer, handle everything ready, commit, send.
+
+        The step runs with the heap locked (micropython.heap_lock) and unlocks it only around
+        what allocates: the sockets, the clock, the journal, log lines, the control socket and
+        the adapters' after-step work. Engines allocate nothing by design (the heap_lock
+        tests); an engine that tries loses that one packet or timer (counted, logged), not the
+        service. A locked heap also keeps MicroPython's call frames on the C stack: a frame of
+        more than 11 words otherwise goes on the heap, and with a big lease table in the heap
+        every such allocation scanned past it (most of the CPU per packet, `make bench`). The
+        heap is unlocked on every way out, Ctrl-C included."""
+        self._lock()
+        try:
+            return self._step(wait_ms)
+        finally:
+            self._unlock()
+
+    def _step(self, wait_ms):
+        heap_lock = self._lock
+        heap_unlock = self._unlock
         netif = self.netif
-        staged = 0
-        ctl = self.control
         ring = self.ring
-        for obj, ev in netif.wait(self._wait_ms(wait_ms)):
-            if ctl is not None and ctl.owns(obj):
-                ctl.on_ready(obj, self)  # never blocks: DHCP does not wait for it
-                continue
-            i = netif.index_of(obj)
-            eng = self.owner.get(i)
-            meta = netif.metas[i]
-            now = netif.now()  # one clock read per ready socket, not per datagram
-            self._tell_ms()
-            while staged < RING:  # drain this socket, bounded by the ring
-                data = netif.recv(i)
-                if data is None or eng is None:
-                    break
+        ready = self.ready
+        ctl = self.control
+        mse = self.ms_engines
+        staged = 0
+        rounds = 0
+        ms = 0
+        heap_unlock()
+        try:
+            now = netif.now()
+            if mse:
+                ms = netif.ms()
+        finally:
+            heap_lock()
+        timeout = self._wait_ms(wait_ms, now, ms)
+        while rounds < RING and staged < RING:  # bounded: at most RING polls per step
+            rounds += 1
+            nready = 0
+            heap_unlock()
+            try:
+                for obj, ev in netif.wait(timeout):
+                    if nready < RING:
+                        ready[nready] = obj
+                        nready += 1
+                now = netif.now()
+                if mse:
+                    ms = netif.ms()
+            finally:
+                heap_lock()
+            if not nready:
+                break
+            timeout = 0  # the next polls only look for what arrived meanwhile
+            for e in mse:
+                e.ms = ms
+            k = 0
+            while k < nready and staged < RING:
+                obj = ready[k]
+                ready[k] = None
+                k += 1
+                if ctl is not None and ctl.owns(obj):
+                    heap_unlock()
+                    try:
+                        ctl.on_ready(obj, self)  # never blocks: DHCP does not wait for it
+                    finally:
+                        heap_lock()
+                    continue
+                i = netif.index_of(obj)
+                eng = self.owner.get(i)
+                heap_unlock()
+                try:
+                    ln = netif.recv(i)  # one datagram: the next poll says if there is more
+                finally:
+                    heap_lock()
+                if ln < 0 or eng is None:
+                    continue
                 out = ring[staged]
                 out.rx_type = 0
-                # Inline, not a method: a call made with the heap unlocked puts a frame this
-                # size on the heap. Unlocked on every way out, Ctrl-C included; an engine that
-                # tries to allocate loses that one packet (counted, logged), not the service.
+                meta = netif.metas[i]
                 n = 0
                 refused = False
-                heap_lock()
                 try:
-                    n = eng.handle(data, len(data), meta, now, out)
+                    n = eng.handle(netif.rx, ln, meta, now, out)
                 except MemoryError:
-                    refused = True  # logged below: nothing can be while the heap is locked
-                finally:
-                    heap_unlock()
+                    refused = True
                 if n:
                     staged += 1
-                elif refused:
-                    self._refused(eng, "packet")
-                elif out.rx_type and self.log:
-                    self.log(eng.log_line(out, meta.ifname, False))
-        now = netif.now()
-        self._tell_ms()
+                elif refused or (out.rx_type and self.log):
+                    heap_unlock()
+                    try:
+                        if refused:
+                            self._refused(eng, "packet")
+                        else:
+                            self.log(eng.log_line(out, meta.ifname, False))
+                    finally:
+                        heap_lock()
         for _, e in self.engines:
             d = e.next_deadline()
             if d is not None and d <= now and staged < RING:
                 out = ring[staged]
                 out.rx_type = 0
-                if self._timer_locked(e, now, out):
+                n = 0
+                refused = False
+                try:
+                    n = e.on_timer(now, out)
+                except MemoryError:
+                    refused = True
+                if n:
                     staged += 1
-        for j in self.journals:
-            j.commit()  # durable first ...
-        for k in range(staged):  # ... then tell the clients
-            out = ring[k]
-            if netif.send(out):
-                self.sent += 1
-            else:
-                self.send_errors += 1
-            if self.log:
-                self.log(self.owner[out.ifindex].log_line(out, netif.metas[out.ifindex].ifname, True))
-        for _, e in self.engines:
-            j = getattr(e, "journal", None)
-            if j is not None and j.wants_compaction():
-                j.rewrite(e.dump)
-        for fn in self.after_step:
-            fn(now)
-        if ctl is not None:
-            ctl.tick(self)
+                elif refused:
+                    heap_unlock()
+                    try:
+                        self._refused(e, "timer")
+                    finally:
+                        heap_lock()
+        self._finish(staged, now)
         return staged
+
+    def _finish(self, staged, now):
+        """The end of a step: durable first, then tell the clients. Called locked, so its
+        frame is on the C stack; its body runs unlocked."""
+        netif = self.netif
+        heap_lock = self._lock
+        heap_unlock = self._unlock
+        heap_unlock()
+        try:
+            for j in self.journals:
+                j.commit()
+            for k in range(staged):
+                out = self.ring[k]
+                if netif.send(out):
+                    self.sent += 1
+                else:
+                    self.send_errors += 1
+                if self.log:
+                    self.log(self.owner[out.ifindex].log_line(out, netif.metas[out.ifindex].ifname, True))
+            for _, e in self.engines:
+                j = getattr(e, "journal", None)
+                if j is not None and j.wants_compaction():
+                    j.rewrite(e.dump)
+            for fn in self.after_step:
+                fn(now)
+            if self.control is not None:
+                self.control.tick(self)
+        finally:
+            heap_lock()
 
     def close(self):
         self.running = False

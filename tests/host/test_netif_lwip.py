@@ -74,7 +74,7 @@ def test_binds_per_interface_address_and_tells_the_interface_by_socket(lwip):
     s1.queue.append((b"x" * 300, ("0.0.0.0", 68)))
     ready = [lwip.index_of(s) for s, _ in lwip.wait(0)]
     assert ready == [1]
-    assert lwip.recv(1) == b"x" * 300 and lwip.recv(1) is None
+    assert lwip.recv(1) == 300 and lwip.rx == b"x" * 300 and lwip.recv(1) == -1
     m = lwip.metas[1]
     assert bytes(m.src[:4]) == b"\0\0\0\0" and m.port == 68
     s0.queue.append((b"y", ("192.168.5.123", 68)))
@@ -172,7 +172,7 @@ def test_dhcpv6_client_binds_the_preferred_link_local_and_speaks_text_tuples(lwi
     s = lwip.socks[i]
     assert s.bound == ("fe80::42:2", 546)  # tentative (0x08) skipped; 2-tuple, no scope id
     s.queue.append((b"reply", ("fe80::1", 547)))
-    assert lwip.recv(i) == b"reply" and bytes(lwip.metas[i].src) == bytes.fromhex("fe80" + "00" * 13 + "01")
+    assert lwip.recv(i) == 5 and lwip.rx == b"reply" and bytes(lwip.metas[i].src) == bytes.fromhex("fe80" + "00" * 13 + "01")
     out = Slot()
     out.buf[:3] = b"sol"
     out.n, out.ifindex, out.port = 3, i, 547

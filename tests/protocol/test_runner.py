@@ -31,7 +31,10 @@ class FakeNetif:
         return 0
 
     def recv(self, i):
-        return self.queue.pop(0) if self.queue else None
+        if not self.queue:
+            return -1
+        self.rx = self.queue.pop(0)
+        return len(self.rx)
 
     def send(self, slot):
         EVENTS.append("send %d" % slot.tx_type)

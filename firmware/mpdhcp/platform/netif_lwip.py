@@ -88,6 +88,7 @@ class NetifLwip:
         self.bcast = []  # per socket: where a KIND_BROADCAST reply goes (text)
         self.poller = select.poll()
         self.rx_bytes = 0
+        self.rx = b""  # the last datagram recv returned
         self.dest = bytearray(4)
 
     def _udp(self, addr, port):
@@ -255,22 +256,27 @@ class NetifLwip:
         return -1
 
     def recv(self, i):
-        """One datagram from socket i, or None. Fills metas[i] with its source."""
+        """One datagram from socket i into self.rx: returns its length, or -1 if there is
+        none. Fills metas[i] with its source."""
         try:
-            data, sa = self.socks[i].recvfrom(1501)
+            r = self.socks[i].recvfrom(1501)
         except OSError:
-            return None
+            return -1
+        self._source(i, r[1])
+        self.rx = r[0]
+        self.rx_bytes += len(r[0])
+        return len(r[0])
+
+    def _source(self, i, sa):
         m = self.metas[i]
-        host, port = sa[0], sa[1]
+        host = sa[0]
         if i in self.v6:  # rp2 v1.25+: ('fe80::...', port)
             m.src[:] = ip6(host.split("%")[0])
         elif isinstance(host, (bytes, bytearray)):  # some ports give the 4 address bytes
             m.src[0:4] = host
         else:
             parse_ip4(host, m.src)
-        m.port = port
-        self.rx_bytes += len(data)
-        return data
+        m.port = sa[1]
 
     def send(self, slot):
         i = slot.ifindex

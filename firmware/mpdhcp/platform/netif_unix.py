@@ -21,7 +21,9 @@ class NetifUnix:
         self.metas = []
         self.poller = select.poll()
         self.sa = bytearray(16)  # struct sockaddr_in for sendto, reused
+        struct.pack_into("<H", self.sa, 0, socket.AF_INET)
         self.rx_bytes = 0
+        self.rx = b""  # the last datagram recv returned
         self.v6 = {}  # socket index -> (sockaddr_in6 for sendto, Linux ifindex): DHCPv6 sockets
 
     def open_v4_server(self, ifname, ifaddr=None):
@@ -67,33 +69,62 @@ class NetifUnix:
                 return i
         return -1
 
+    # The per-packet methods below keep their frames small (at most 11 words of locals,
+    # stack and handlers, py/objfun.c VM_MAX_STATE_ON_STACK): the runner calls them with the
+    # heap unlocked, and a bigger frame would be a heap allocation per packet.
+
     def recv(self, i):
-        """One datagram from socket i, or None. Fills metas[i] with its source."""
+        """One datagram from socket i into self.rx: returns its length, or -1 if there is
+        none. A DHCPv4 socket takes recv, not recvfrom: the v4 engines never need the source
+        (RFC 2131 4.1 replies go where the packet's own fields say), and the address tuple
+        and its bytes were two more allocations per packet. (readinto is no way out: the
+        port's stream read loops until the buffer is full, joining datagrams.) A DHCPv6
+        socket needs the source, so recvfrom, and metas[i] gets it."""
+        if i in self.v6:
+            return self._recv6(i)
         try:
-            data, sa = self.socks[i].recvfrom(1501)  # one byte over the maximum: detects oversize
+            d = self.socks[i].recv(1501)  # one byte over the maximum: detects oversize
         except OSError:
-            return None
-        m = self.metas[i]
+            return -1
+        self.rx = d
+        self.rx_bytes += len(d)
+        return len(d)
+
+    def _recv6(self, i):
+        try:
+            r = self.socks[i].recvfrom(1501)
+        except OSError:
+            return -1
+        self._source(self.metas[i], r[1])
+        self.rx = r[0]
+        self.rx_bytes += len(r[0])
+        return len(r[0])
+
+    def _source(self, m, sa):
         m.port = (sa[2] << 8) | sa[3]
         if len(sa) == 28:  # sockaddr_in6: address at 8..24
             m.src[0:16] = sa[8:24]
         else:
             m.src[0:4] = sa[4:8]
-        self.rx_bytes += len(data)
-        return data
 
     def send(self, slot):
         if slot.ifindex in self.v6:
             return self._send6(slot)
-        sa = self.sa
-        struct.pack_into("<HBB", sa, 0, socket.AF_INET, slot.port >> 8, slot.port & 255)
-        d = slot.dest
-        sa[4] = d[0]  # by index: a slice copy would allocate
+        self._dest4(self.sa, slot.port, slot.dest)
+        return self._sendto(self.socks[slot.ifindex], slot.mv[: slot.n], self.sa)
+
+    def _dest4(self, sa, port, d):
+        # AF_INET set once; port and address by index (a slice would allocate)
+        sa[2] = port >> 8
+        sa[3] = port & 255
+        sa[4] = d[0]
         sa[5] = d[1]
         sa[6] = d[2]
         sa[7] = d[3]
+
+    def _sendto(self, sock, data, sa):
         try:
-            self.socks[slot.ifindex].sendto(slot.mv[: slot.n], sa)
+            sock.sendto(data, sa)
             return True
         except OSError:
             return False
@@ -113,17 +144,27 @@ class NetifUnix:
         # so the engine's seconds turn with the wall clock's: dropping it made this clock lag
         # by up to 2 s, different in each process, and a lease could be reused up to 2 s
         # before the client's own expiry after a restart (found by `host_tools stress`).
-        t = time.ticks_ms()
-        d = time.ticks_diff(t, self._t_ms) if self._t_s is not None else -1
+        # A small frame (see recv); the re-read is its own method.
+        if self._t_s is None:
+            return self._reread()
+        d = time.ticks_diff(time.ticks_ms(), self._t_ms)
         if d < 0 or d >= 60000:
-            wall = time.time()
-            s = int(wall)
-            self._t_s = s - EPOCH_2000
-            self._t_ms = time.ticks_add(t, -int((wall - s) * 1000))
-            d = time.ticks_diff(t, self._t_ms)
+            return self._reread()
         n = self._t_s + d // 1000
         if n < self._last:
             return self._last  # never backwards across a re-read
+        self._last = n
+        return n
+
+    def _reread(self):
+        t = time.ticks_ms()
+        wall = time.time()
+        s = int(wall)
+        self._t_s = s - EPOCH_2000
+        self._t_ms = time.ticks_add(t, -int((wall - s) * 1000))
+        n = self._t_s + time.ticks_diff(t, self._t_ms) // 1000
+        if n < self._last:
+            return self._last
         self._last = n
         return n
 

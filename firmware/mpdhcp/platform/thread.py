@@ -43,7 +43,7 @@ class Background:
         lock = self.lock
         try:
             while self.running:
-                for _ in netif.wait(r._wait_ms(WAIT_MS)):
+                for _ in netif.wait(r.timeout_ms(WAIT_MS)):
                     break  # something is ready: handle it under the lock
                 with lock:
                     r.step(0)
@@ -63,6 +63,7 @@ def start(config_path, netif, build, stack=16384):
     doc = configmod.load(config_path)
     bg = Background(None)
     runner = build(doc, netif, None, log=bg.log)
+    runner.set_heap_lock(False)  # a thread's small stack: frames stay on the heap (runner.py)
     if runner.log is not None:
         runner.log = bg.log
     bg.runner = runner
