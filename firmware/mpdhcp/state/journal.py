@@ -11,6 +11,7 @@
 # error and stays as it was: it is never taken for an empty journal.
 import os
 from micropython import const
+from ..wire.buf import crc16  # noqa: F401  (journal.crc16: tests and tools use it)
 
 MAGIC = const(0xA5)
 STAGE = const(4096)
@@ -21,23 +22,6 @@ _ENOENT = const(2)
 
 class JournalError(OSError):
     """The lease file cannot be used: the service must not start (and must not touch it)."""
-
-
-# CRC-16/CCITT-FALSE a nibble at a time: 16 entries (no heap), about 3.5x the bitwise loop
-_CRC_NIBBLE = (0x0000, 0x1021, 0x2042, 0x3063, 0x4084, 0x50A5, 0x60C6, 0x70E7,
-               0x8108, 0x9129, 0xA14A, 0xB16B, 0xC18C, 0xD1AD, 0xE1CE, 0xF1EF)
-
-
-def crc16(buf, off, n, crc=0xFFFF):
-    t = _CRC_NIBBLE
-    i = off
-    end = off + n
-    while i < end:
-        b = buf[i]
-        crc = ((crc << 4) & 0xFFFF) ^ t[(crc >> 12) ^ (b >> 4)]
-        crc = ((crc << 4) & 0xFFFF) ^ t[(crc >> 12) ^ (b & 15)]
-        i += 1
-    return crc
 
 
 class Journal:

@@ -5,7 +5,7 @@
 from micropython import const
 from .table import Table, KEYMAX, F_INDEXED, F_DURABLE, F_PINNED
 from .table import FREE, OFFERED, BOUND, RELEASED, DECLINED, journaled  # noqa: F401  (API)
-from ..wire.buf import copy, eq
+from ..wire.buf import copy, eq, mix30
 
 REC = const(40)  # bytes per lease record
 NAME = const(32)  # bytes per hostname slot: length byte + up to 31 characters
@@ -44,16 +44,10 @@ class Leases4(Table):
     # -- client keys -------------------------------------------------------------------
 
     def _khash(self, b, o, keylen, flags):
-        # multiply-xorshift over 16-bit state: every product stays below 2**30 (a small int
-        # on 32-bit boards) and high bits fold back into the low bits the table mask keeps.
-        # (A plain h*31+b made MACs that differ in two bytes collide by the hundred.)
-        h = keylen * 7 + flags
-        i = 0
-        while i < KEYMAX:
-            h = ((h ^ b[o + i]) * 0x2F1B) & 0x3FFFFFFF
-            h = (h ^ (h >> 15)) & 0xFFFF
-            i += 1
-        return h
+        # multiply-xorshift over 16-bit state (buf.mix30): every product stays below 2**30 (a
+        # small int on 32-bit boards) and high bits fold back into the low bits the table mask
+        # keeps. (A plain h*31+b made MACs that differ in two bytes collide by the hundred.)
+        return mix30(keylen * 7 + flags, b, o, KEYMAX)
 
     def key_matches(self, r, keylen, flags):
         return self.recs[r * REC + R_FLAGS] & F_CID == flags and self.key_is(r, keylen)
@@ -88,13 +82,7 @@ class Leases4(Table):
     # -- addresses -----------------------------------------------------------------------
 
     def _ahash(self, a, off):
-        h = 0
-        i = 0
-        while i < 4:
-            h = ((h ^ a[off + i]) * 0x2F1B) & 0x3FFFFFFF
-            h = (h ^ (h >> 15)) & 0xFFFF
-            i += 1
-        return h
+        return mix30(0, a, off, 4)
 
     def find_addr(self, a, off, plen=32):
         idx = self.by_addr

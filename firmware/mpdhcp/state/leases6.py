@@ -7,7 +7,7 @@
 from micropython import const
 from .table import Table, KEYMAX, F_INDEXED, F_DURABLE, F_PINNED
 from .table import FREE, OFFERED, BOUND, RELEASED, DECLINED, journaled  # noqa: F401  (API)
-from ..wire.buf import copy, eq
+from ..wire.buf import copy, eq, mix16
 
 REC = const(52)  # bytes per lease record
 
@@ -61,17 +61,9 @@ class Leases6(Table):
         self.ckeylen = self.set_lookup_key(src, off, ln)
 
     def _khash(self, b, o, keylen, ia, io, kind):
-        # multiply-xor over 16 bits (products < 2**28: small ints on 32-bit boards); DUIDs of
-        # one vendor differ in a byte or two, so every byte must reach every bit
-        h = keylen * 7 + kind
-        i = 0
-        while i < KEYMAX:
-            h = ((h ^ b[o + i]) * 2533) & 0xFFFF
-            i += 1
-        i = 0
-        while i < 4:
-            h = ((h ^ ia[io + i]) * 2533) & 0xFFFF
-            i += 1
+        # multiply-xor over 16 bits (buf.mix16); DUIDs of one vendor differ in a byte or two,
+        # so every byte must reach every bit
+        h = mix16(mix16(keylen * 7 + kind, b, o, KEYMAX), ia, io, 4)
         return h ^ (h >> 7)
 
     def _ia_matches(self, r, keylen, kind):
@@ -102,11 +94,7 @@ class Leases6(Table):
     # -- addresses and prefixes ---------------------------------------------------------------
 
     def _ahash(self, a, off, plen):
-        h = plen
-        i = 0
-        while i < 16:  # the same multiply-xor as _khash
-            h = ((h ^ a[off + i]) * 2533) & 0xFFFF
-            i += 1
+        h = mix16(plen, a, off, 16)  # the same multiply-xor as _khash
         return h ^ (h >> 7)
 
     def find_addr(self, a, off, plen):

@@ -49,3 +49,55 @@ def is_zero(a, off: int, n: int) -> bool:
             return False
         i += 1
     return True
+
+
+@micropython.viper
+def mix16(h: int, b, o: int, n: int) -> int:
+    if n <= 0:
+        return h
+    if o < 0 or o + n > int(len(b)):
+        raise IndexError
+    p = ptr8(b)
+    i = 0
+    while i < n:
+        h = ((h ^ p[o + i]) * 2533) & 0xFFFF
+        i += 1
+    return h
+
+
+@micropython.viper
+def mix30(h: int, b, o: int, n: int) -> int:
+    if n <= 0:
+        return h
+    if o < 0 or o + n > int(len(b)):
+        raise IndexError
+    p = ptr8(b)
+    i = 0
+    while i < n:
+        h = ((h ^ p[o + i]) * 0x2F1B) & 0x3FFFFFFF
+        h = (h ^ (h >> 15)) & 0xFFFF
+        i += 1
+    return h
+
+
+@micropython.viper
+def crc16(buf, off: int, n: int) -> int:
+    crc = 0xFFFF
+    if n <= 0:
+        return crc
+    if off < 0 or off + n > int(len(buf)):
+        raise IndexError
+    p = ptr8(buf)
+    i = off
+    end = off + n
+    while i < end:
+        crc ^= p[i] << 8
+        k = 0
+        while k < 8:
+            if crc & 0x8000:
+                crc = ((crc << 1) ^ 0x1021) & 0xFFFF
+            else:
+                crc = (crc << 1) & 0xFFFF
+            k += 1
+        i += 1
+    return crc

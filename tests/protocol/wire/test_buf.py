@@ -166,7 +166,8 @@ def test_native_twins_agree_with_the_plain_loops():
     # they must give what the plain loops give, bounds included (viper itself checks none)
     from mpdhcp.wire import buf
 
-    pc, pe, pz = buf.PLAIN
+    P = buf.PLAIN
+    pc, pe, pz = P["copy"], P["eq"], P["is_zero"]
     src = bytes(range(40))
     for n in (0, 1, 7, 16, 40):
         for so in (0, 3):
@@ -190,3 +191,17 @@ def test_native_twins_agree_with_the_plain_loops():
             assert False, "no IndexError"
         except IndexError:
             pass
+
+
+
+def test_native_hash_and_crc_twins_agree_with_the_plain_loops():
+    from mpdhcp.wire import buf
+
+    P = buf.PLAIN
+    data = bytes((i * 37 + 11) & 255 for i in range(64))
+    for h in (0, 7, 0xFFFF):
+        for o, n in ((0, 0), (0, 4), (3, 16), (0, 20), (10, 54)):
+            assert buf.mix16(h, data, o, n) == P["mix16"](h, data, o, n)
+            assert buf.mix30(h, data, o, n) == P["mix30"](h, data, o, n)
+            assert buf.crc16(data, o, n) == P["crc16"](data, o, n)
+    assert buf.crc16(b"123456789", 0, 9) == P["crc16"](b"123456789", 0, 9) == 0x29B1
