@@ -38,7 +38,7 @@ DEFAULT_SERVERS = SERVERS[:3]
 def add_parser(sub):
     p = sub.add_parser("bench", help="benchmark: perfdhcp vs Kea and dnsmasq, heap, flash, .mpy size")
     p.add_argument("--json-out", nargs="?", const=os.path.join("build", "bench.json"), default=None,
-                   metavar="PATH", help="also write the results as JSON (default path build/bench.json)")
+                   metavar="PATH", help="where the JSON results go (default build/bench.json; bench.md and bench-loss.png beside it)")
     p.add_argument("--duration", type=int, default=5, help="seconds per perfdhcp step (-p)")
     p.add_argument("--start-rate", type=int, default=100, help="first perfdhcp rate; doubled per step")
     p.add_argument("--max-rate", type=int, default=MAX_RATE, help="highest rate tried")
@@ -439,19 +439,51 @@ def run(args):
             res["perf"] = perf(args, L, names, log)
     log("bench: MicroPython-side measurements")
     res["mp"] = mp_measure(args, L)
+    log("bench: the engines alone (Unix port)")
+    res["engine_rate"] = engine_rate()
     log("bench: mpy-cross")
     res["mpy"] = mpy_sizes()
     from . import bench6  # DHCPv6: perfdhcp -6 vs kea-dhcp6, heap per v6 lease (issue 5)
     log("bench: DHCPv6")
     res["v6"] = bench6.run6(L, log, perf=not args.skip_perf)
     res["elapsed_s"] = time.monotonic() - t0
-    text = report(res) + "\n" + bench6.report6(res["v6"])
+    text = report(res) + "\n" + bench6.report6(res["v6"]) + "\n" + report_engine(res)
     print(text)
-    if args.json_out:
-        d = os.path.dirname(args.json_out)
-        if d:
-            os.makedirs(d, exist_ok=True)
-        with open(args.json_out, "w") as f:
-            json.dump(res, f, indent=1)
-        print("wrote " + args.json_out)
+    from . import bench_report as R
+    out = args.json_out or os.path.join(ROOT, "build", "bench.json")
+    d = os.path.dirname(out) or "."
+    os.makedirs(d, exist_ok=True)
+    res["figures"] = R.figures(res)
+    res["plot"] = R.plot(res, os.path.join(d, "bench-loss.png"))
+    with open(out, "w") as f:
+        json.dump(res, f, indent=1)
+    with open(os.path.join(d, "bench.md"), "w") as f:
+        f.write(R.markdown(res, text))
+    print("wrote %s, %s%s" % (out, os.path.join(d, "bench.md"), ", " + res["plot"] if res["plot"] else ""))
     return 0
+
+
+def engine_rate(n=2000):
+    """tests/bench/engine_rate.py under the Unix port: messages/s per kind, engines alone."""
+    env = mp_env([os.path.join(ROOT, "tests", "protocol")])
+    r = subprocess.run([micropython(), "-X", "heapsize=16M", os.path.join(ROOT, "tests", "bench", "engine_rate.py"),
+                        str(n)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300,
+                       stdin=subprocess.DEVNULL)
+    try:
+        return json.loads(r.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": (r.stdout + r.stderr)[-500:]}
+
+
+def report_engine(res):
+    from .bench_report import ENGINE_KINDS, profile
+    e = res.get("engine_rate") or {}
+    lines = ["", "== The engines alone (Unix port, no sockets, heap locked as the runner runs them)"]
+    if "error" in e:
+        return "\n".join(lines + ["  failed: " + e["error"]])
+    lines.append("  " + ", ".join("%s %s %s/s" % (fam, kind, (e.get(fam) or {}).get(kind))
+                                  for fam, kind in ENGINE_KINDS))
+    prof = profile(res)
+    if prof:
+        lines.append("  per DORA, each part alone: " + ", ".join("%s %.1f us" % kv for kv in prof.items()))
+    return "\n".join(lines)

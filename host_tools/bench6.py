@@ -10,7 +10,7 @@ from .paths import micropython, mp_env
 from . import serve
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RATES = (500, 1000, 2000, 4000)
+RATES = (500, 1000, 2000, 4000, 8000, 12000)  # each server until it loses > 1% (12000 x 5 s fits 65000 leases)
 DURATION = 5
 LOSS_LIMIT = 0.01
 PREFIX = "2001:db8:77"
@@ -23,7 +23,7 @@ def _our_config(lab):
         "preferred-lifetime": 3000, "valid-lifetime": 4000,
         "subnet6": [{"id": 1, "subnet": PREFIX + "::/64", "interface": "s0",
                      "pools": [{"pool": PREFIX + "::/80"}]}],
-        "user-context": {"mpdhcp": {"max-leases": 40000, "log": False}},
+        "user-context": {"mpdhcp": {"max-leases": 65000, "log": False}},
     }}
 
 
