@@ -101,3 +101,74 @@ def crc16(buf, off: int, n: int) -> int:
             k += 1
         i += 1
     return crc
+
+
+# DHCPv4 option walker and gatherer (packet4.opt4_walk / opt4_gather: the references).
+# Codes: END 255, PAD 0, OVERLOAD 52; errors: BAD_OPTION 4, BAD_OVERLOAD 5.
+@micropython.viper
+def opt4_walk(buf, i: int, end: int, main, first, count) -> int:
+    if i < 0 or end > int(len(buf)) or int(len(first)) < 512 or int(len(count)) < 256:
+        raise IndexError
+    b = ptr8(buf)
+    f = ptr8(first)
+    c = ptr8(count)
+    ismain = bool(main)
+    ov = 0
+    while i < end:
+        code = b[i]
+        if code == 255:
+            return ov << 4
+        if code == 0:
+            i += 1
+            continue
+        if i + 1 >= end:
+            return 4
+        ln = b[i + 1]
+        if i + 2 + ln > end:
+            return 4
+        if code == 52:
+            if not ismain:
+                i += 2 + ln
+                continue
+            if ln != 1 or b[i + 2] < 1 or b[i + 2] > 3 or c[code]:
+                return 5
+            ov = b[i + 2]
+        if c[code] == 0:
+            f[2 * code] = (i + 1) >> 8
+            f[2 * code + 1] = (i + 1) & 255
+        elif c[code] == 255:
+            return 4
+        c[code] = c[code] + 1
+        i += 2 + ln
+    return ov << 4
+
+
+@micropython.viper
+def opt4_gather(buf, code: int, i: int, end: int, dst, off: int, cap: int, total: int) -> int:
+    if i < 0 or end > int(len(buf)):
+        raise IndexError
+    b = ptr8(buf)
+    d = ptr8(dst)
+    dlen = int(len(dst))
+    measure = dlen == 0
+    while i + 1 < end:
+        cc = b[i]
+        if cc == 255:
+            break
+        if cc == 0:
+            i += 1
+            continue
+        ln = b[i + 1]
+        if i + 2 + ln > end:
+            break
+        if cc == code:
+            j = 0
+            while j < ln and total < cap:
+                if not measure:
+                    if off + total >= dlen:
+                        raise IndexError
+                    d[off + total] = b[i + 2 + j]
+                total += 1
+                j += 1
+        i += 2 + ln
+    return total

@@ -119,37 +119,10 @@ class Options:
         return 0
 
     def _walk(self, buf, i, end, main):
-        first = self.first
-        count = self.count
-        while i < end:
-            code = buf[i]
-            if code == OPT_END:
-                return 0
-            if code == OPT_PAD:
-                i += 1
-                continue
-            if i + 1 >= end:
-                return BAD_OPTION
-            ln = buf[i + 1]
-            if i + 2 + ln > end:
-                return BAD_OPTION
-            if code == OPT_OVERLOAD:
-                if not main:
-                    i += 2 + ln
-                    continue  # RFC 2131: overload is only honoured in the options field
-                if ln != 1 or buf[i + 2] < 1 or buf[i + 2] > 3 or count[code]:
-                    return BAD_OVERLOAD
-                self.overload = buf[i + 2]
-            if count[code] == 0:
-                first[2 * code] = (i + 1) >> 8
-                first[2 * code + 1] = (i + 1) & 255
-            elif count[code] == 255:
-                return BAD_OPTION
-            count[code] += 1
-            i += 2 + ln
-        # Running off the end without an END option is tolerated only in the main area
-        # (many clients pad exactly to the end); in sname/file the area end closes it.
-        return 0
+        r = opt4_walk(buf, i, end, main, self.first, self.count)
+        if r >> 4:
+            self.overload = r >> 4
+        return r & 15
 
     def has(self, code):
         return self.count[code] != 0
@@ -180,25 +153,7 @@ class Options:
         return total
 
     def _gather_area(self, buf, code, i, end, dst, off, cap, total):
-        while i + 1 < end:
-            c = buf[i]
-            if c == OPT_END:
-                break
-            if c == OPT_PAD:
-                i += 1
-                continue
-            ln = buf[i + 1]
-            if i + 2 + ln > end:
-                break
-            if c == code:
-                j = 0
-                while j < ln and total < cap:
-                    if dst is not None:
-                        dst[off + total] = buf[i + 2 + j]
-                    total += 1
-                    j += 1
-            i += 2 + ln
-        return total
+        return opt4_gather(buf, code, i, end, _NOWHERE if dst is None else dst, off, cap, total)
 
     def byte(self, buf, code, default):
         i = self.at(code)
@@ -344,3 +299,75 @@ def reply_header(b, rx, mtype, yiaddr):
     b[COOKIE + 1] = 130
     b[COOKIE + 2] = 83
     b[COOKIE + 3] = 99
+
+
+# -- the byte loops of Options, as kernels with native twins (buf_viper.py) ----------------
+
+def opt4_walk(buf, i, end, main, first, count):
+    """Index the options in buf[i:end] into first/count (see Options). Returns an error code
+    (BAD_*) in the low 4 bits and an overload value (RFC 2132 9.3) found here above them."""
+    ov = 0
+    while i < end:
+        code = buf[i]
+        if code == OPT_END:
+            return ov << 4
+        if code == OPT_PAD:
+            i += 1
+            continue
+        if i + 1 >= end:
+            return BAD_OPTION
+        ln = buf[i + 1]
+        if i + 2 + ln > end:
+            return BAD_OPTION
+        if code == OPT_OVERLOAD:
+            if not main:
+                i += 2 + ln
+                continue  # RFC 2131: overload is only honoured in the options field
+            if ln != 1 or buf[i + 2] < 1 or buf[i + 2] > 3 or count[code]:
+                return BAD_OVERLOAD
+            ov = buf[i + 2]
+        if count[code] == 0:
+            first[2 * code] = (i + 1) >> 8
+            first[2 * code + 1] = (i + 1) & 255
+        elif count[code] == 255:
+            return BAD_OPTION
+        count[code] += 1
+        i += 2 + ln
+    # Running off the end without an END option is tolerated only in the main area
+    # (many clients pad exactly to the end); in sname/file the area end closes it.
+    return ov << 4
+
+
+_NOWHERE = bytearray(0)
+
+
+def opt4_gather(buf, code, i, end, dst, off, cap, total):
+    """Append the data of every instance of option `code` in buf[i:end] to dst[off+total:]
+    (dst empty: only count), at most cap bytes in all. Returns the new total."""
+    measure = len(dst) == 0
+    while i + 1 < end:
+        c = buf[i]
+        if c == OPT_END:
+            break
+        if c == OPT_PAD:
+            i += 1
+            continue
+        ln = buf[i + 1]
+        if i + 2 + ln > end:
+            break
+        if c == code:
+            j = 0
+            while j < ln and total < cap:
+                if not measure:
+                    dst[off + total] = buf[i + 2 + j]
+                total += 1
+                j += 1
+        i += 2 + ln
+    return total
+
+
+PLAIN = {"opt4_walk": opt4_walk, "opt4_gather": opt4_gather}  # the references (test_packet4)
+try:
+    from .buf_viper import opt4_walk, opt4_gather  # noqa: F811
+except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in buf.py
+    pass

@@ -739,3 +739,33 @@ def test_writer_allocates_nothing():
         micropython.heap_unlock()
     assert n == P.OPTIONS + 3 + 6 + 304 + 1
     assert out[P.YIADDR:P.YIADDR + 4] == b"\xc0\xa8\x4d\x64"
+
+
+def test_native_walker_twins_agree_with_the_plain_loops():
+    # opt4_walk / opt4_gather are machine code where viper compiles; the plain kernels are the
+    # reference: same index, same errors, same gathered bytes, on good and broken option areas
+    from mpdhcp.wire import packet4 as P4
+
+    areas = [bytes([53, 1, 1, 55, 3, 1, 3, 6, 12, 4, 104, 111, 115, 116, 255]),
+             bytes([0, 0, 53, 1, 3, 52, 1, 3, 55, 2, 1, 3, 55, 1, 6, 255]),
+             bytes([53, 1, 1, 55, 9, 1]),  # runs past the end
+             bytes([52, 1, 7, 255]),  # bad overload value
+             bytes([12, 2, 97]),  # length past the end
+             bytes([53, 1, 1]) + bytes([12, 0]) * 300]  # 255+ instances of one code
+    for area in areas:
+        for main in (True, False):
+            got = []
+            for walk in (P4.PLAIN["opt4_walk"], P4.opt4_walk):
+                first = bytearray(512)
+                count = bytearray(256)
+                r = walk(area, 0, len(area), main, first, count)
+                got.append((r, bytes(first), bytes(count)))
+            assert got[0] == got[1], area
+        for code in (55, 12, 53, 99):
+            outs = []
+            for gather in (P4.PLAIN["opt4_gather"], P4.opt4_gather):
+                dst = bytearray(16)
+                n = gather(area, code, 0, len(area), dst, 2, 12, 0)
+                m = gather(area, code, 0, len(area), bytearray(0), 0, 255, 0)
+                outs.append((n, m, bytes(dst)))
+            assert outs[0] == outs[1], (area, code)
