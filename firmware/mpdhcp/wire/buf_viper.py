@@ -172,3 +172,32 @@ def opt4_gather(buf, code: int, i: int, end: int, dst, off: int, cap: int, total
                 j += 1
         i += 2 + ln
     return total
+
+
+# DHCPv6 option walks (packet6.walk / packet6.find: the references). BAD_OPTION is 2.
+@micropython.viper
+def opt6_walk(buf, i: int, end: int) -> int:
+    if i < 0 or end > int(len(buf)):
+        raise IndexError
+    b = ptr8(buf)
+    while i < end:
+        if i + 4 > end:
+            return 2
+        i += 4 + ((b[i + 2] << 8) | b[i + 3])
+    if i != end:
+        return 2
+    return 0
+
+
+@micropython.viper
+def opt6_find(buf, i: int, end: int, code: int) -> int:
+    if i < 0 or end > int(len(buf)):
+        raise IndexError
+    b = ptr8(buf)
+    hi = code >> 8
+    lo = code & 255
+    while i + 4 <= end:
+        if b[i] == hi and b[i + 1] == lo:
+            return i
+        i += 4 + ((b[i + 2] << 8) | b[i + 3])
+    return -1

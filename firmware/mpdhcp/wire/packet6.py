@@ -110,6 +110,13 @@ def find(buf, i, end, code):
     return -1
 
 
+PLAIN = {"walk": walk, "find": find}  # the references (test_packet6 compares the twins)
+try:
+    from .buf_viper import opt6_walk as walk, opt6_find as find  # noqa: F811
+except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in buf.py
+    pass
+
+
 def find_next(buf, off, end, code):
     """The next option `code` after the one whose header is at off, or -1."""
     return find(buf, off + 4 + olen(buf, off), end, code)

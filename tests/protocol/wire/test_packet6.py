@@ -672,3 +672,15 @@ def test_writer6_allocates_nothing():
     finally:
         micropython.heap_unlock()
     assert n == 162 and bytes(out[:162]) == KEA6_REPLY and out[162:168] == b"\x00\x0d\x00\x02\x00\x00"
+
+
+def test_native_walk_and_find_twins_agree_with_the_plain_loops():
+    from mpdhcp.wire import packet6 as P6
+
+    good = bytes([0, 1, 0, 2, 9, 9, 0, 3, 0, 0, 0, 8, 0, 1, 0, 0])
+    bad = good + bytes([0, 5, 0])
+    for area in (good, bad, good[:9], b""):
+        for i, end in ((0, len(area)), (4, len(area)), (0, min(len(area), 6))):
+            assert P6.walk(area, i, end) == P6.PLAIN["walk"](area, i, end), (area, i, end)
+            for code in (1, 3, 8, 5, 0x0103):
+                assert P6.find(area, i, end, code) == P6.PLAIN["find"](area, i, end, code)
