@@ -4,7 +4,8 @@
 # (also runs under CPython, with PYTHONPATH the same). Prints one JSON object:
 #   {"v4": {"DISCOVER": msgs/s, "REQUEST": .., "RENEW": ..}, "v6": {"Solicit": .., ...}}
 # Every request is built before its window; a window times only the engine's handle() calls,
-# with the journal's commit (memory only) once per 16 messages as the runner does it.
+# with the journal's commit (memory only) once per 16 messages as the runner does it. Each
+# figure is the best of three fresh runs.
 import gc
 import json
 import sys
@@ -147,11 +148,21 @@ def v6(n):
     return r
 
 
+def _best(fn, n, runs=3):
+    """Each kind's best of `runs` fresh runs: a short window on a shared machine is noisy."""
+    best = {}
+    for _ in range(runs):
+        gc.collect()
+        for k, v in fn(n).items():
+            if v > best.get(k, 0):
+                best[k] = v
+    return best
+
+
 def main():
-    res = {"implementation": sys.implementation.name, "messages": N}
-    res["v4"] = v4(N)
-    gc.collect()
-    res["v6"] = v6(N)
+    res = {"implementation": sys.implementation.name, "messages": N, "runs": 3}
+    res["v4"] = _best(v4, N)
+    res["v6"] = _best(v6, N)
     print(json.dumps(res))
 
 
