@@ -439,6 +439,10 @@ def run(args):
             res["perf"] = perf(args, L, names, log)
     log("bench: MicroPython-side measurements")
     res["mp"] = mp_measure(args, L)
+    if L is not None and L.is_root() and L.have("perfdhcp", "kea-dhcp4") and not args.skip_perf:
+        from . import bench_fit
+        log("bench: the v4 router in the smallest heap (unix build .mpy, 256 leases + WAN client)")
+        res["fit"] = bench_fit.smallest_heap(L, log)
     log("bench: the engines alone (Unix port)")
     res["engine_rate"] = engine_rate()
     log("bench: mpy-cross")
@@ -486,4 +490,13 @@ def report_engine(res):
     prof = profile(res)
     if prof:
         lines.append("  per DORA, each part alone: " + ", ".join("%s %.1f us" % kv for kv in prof.items()))
+    fit = res.get("fit")
+    if fit:
+        lines.append("")
+        lines.append("== Board-sized run: the v4 router (server, %d leases by perfdhcp, + WAN client), "
+                     "unix build .mpy (%d bytes), 64-bit Unix port" % (fit["leases"], fit["mpy_bytes"]))
+        lines.append("  smallest -X heapsize that serves every lease: %s" % (
+            "%dK" % fit["smallest_heap_k"] if fit.get("smallest_heap_k") else "none up to 512K"))
+        for r in fit["runs"]:
+            lines.append("    %4dK %s: %s" % (r["heap_k"], "ok  " if r["ok"] else "FAIL", r["detail"]))
     return "\n".join(lines)

@@ -47,6 +47,9 @@ def figures(res):
     _fig(out, "journal_bytes.per_1000_renewals", f.get("bytes_per_1000_renewals"), "bytes", mp_cmd)
     for k, v in profile(res).items():
         _fig(out, "hot_path_us." + k, v, "microseconds", mp_cmd + " + tests/bench/engine_rate.py")
+    fit = res.get("fit") or {}
+    _fig(out, "board_fit.v4_router_smallest_heap", fit.get("smallest_heap_k"), "KB (-X heapsize, 64-bit)",
+         "python -m host_tools bench (host_tools/bench_fit.py)")
     y = res.get("mpy") or {}
     _fig(out, "mpy_bytes.all_modules", y.get("total_mpy"), "bytes", "mpy-cross (bytecode)")
     return out

@@ -6,9 +6,9 @@
 # never on the packet path.
 from .wire.addr import ip4_str, mac_str, hexstr
 from .wire.addr6 import ip6, ip6_str
-from .wire import packet6 as P6
 from .state import leases4 as L
-from .state import leases6 as L6
+from .state.table import KEYMAX, FREE
+# DHCPv6 modules (packet6, leases6) are imported where used: a v4-only board never loads them
 
 SERVICE = None  # the running service (set by service.build), so the REPL needs no arguments
 # LOCK is set by platform/thread.py when the runner serves from a thread: changes then happen
@@ -97,6 +97,7 @@ def stats(svc=None):
     d["sent"] = s.sent
     d["send_errors"] = s.send_errors
     d["refused_allocating"] = s.refused  # packets/timers an engine dropped by allocating
+    d["rx_no_memory"] = s.rx_nomem  # receives put off for want of heap
     import gc
 
     if hasattr(gc, "mem_alloc"):  # MicroPython: the heap a soak test watches
@@ -233,7 +234,7 @@ def _duid_hex(duid, klen):
     if not klen:
         return ""
     text = ":".join("%02x" % c for c in duid)
-    return text if klen <= L6.KEYMAX else "%d-byte DUID starting %s" % (klen, text)
+    return text if klen <= KEYMAX else "%d-byte DUID starting %s" % (klen, text)
 
 
 def leases6(svc=None, now=None):
@@ -250,12 +251,13 @@ def each_lease6(svc=None, now=None):
     now = s.now() if now is None else now
     lt = eng.leases
     for r in range(lt.used):
-        if lt.state(r) != L6.FREE:
+        if lt.state(r) != FREE:
             yield lease6_dict(lt.fields(r), eng.subnets, now)
 
 
 def lease6_dict(f, subnets, now):
     """One Leases6.fields() tuple as a Kea-style lease6 dict."""
+    from .state import leases6 as L6
     addr, plen, kind, duid, klen, iaid, st, exp, si, flags = f
     sub = subnets[si]
     return {
@@ -294,6 +296,7 @@ def _reconfigure(svc, address, msg):
     eng = svc.engine("server6")
     if eng is None:
         raise ValueError("no DHCPv6 server is running")
+    from .wire import packet6 as P6
     mt = {"renew": P6.RENEW, "rebind": P6.REBIND, "info": P6.INFO_REQUEST,
           "information-request": P6.INFO_REQUEST}.get(msg)
     if mt is None:

@@ -33,6 +33,7 @@ class Runner:
         self.notes = []  # start-up lines from the builders: e.g. an interface left out, and why
         self.ms_engines = []  # engines whose deadlines carry milliseconds (deadline_ms, ms)
         self.refused = 0  # packets and timers an engine dropped by trying to allocate
+        self.rx_nomem = 0  # receives that found no heap for the datagram (retried next poll)
 
     def add(self, name, engine, sockets, journal=None):
         """Register an engine, the socket indexes it answers, and its journal."""
@@ -170,6 +171,9 @@ class Runner:
                 heap_unlock()
                 try:
                     ln = netif.recv(i)  # one datagram: the next poll says if there is more
+                except MemoryError:  # no room for the datagram now: it waits in the socket
+                    ln = -1
+                    self.rx_nomem += 1
                 finally:
                     heap_lock()
                 if ln < 0 or eng is None:
