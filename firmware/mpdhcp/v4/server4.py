@@ -10,6 +10,7 @@ from ..wire.addr import ip4_str, mac_str
 from ..wire.addr6 import in_prefix as in_prefix6
 
 OFFER_HOLD = const(30)  # seconds an offered address stays set aside for its client
+CACHE_BLOCK = const(576)  # the largest option block _lease_options keeps for reuse
 CLIENT_PORT = const(68)
 SERVER_PORT = const(67)
 
@@ -55,6 +56,15 @@ class Server4:
         self.cand = bytearray(4)
         self.done = bytearray(256)  # options already written into the reply
         self.res = None  # the reservation _choose found for the client being answered
+        # The lease options of the last reply, as encoded, and what they depended on (subnet,
+        # INFORM or not, the request's parameter list): clients of one kind ask alike, so most
+        # replies copy this block instead of encoding option by option.
+        self.blk = bytearray(CACHE_BLOCK)
+        self.blk_n = -1  # -1: nothing cached
+        self.blk_sub = None
+        self.blk_inform = False
+        self.blk_prl = bytearray(255)
+        self.blk_prl_n = -1
         self.handlers = (None, self._discover, None, self._request, self._decline, None, None,
                          self._release, self._inform)
 
@@ -395,26 +405,45 @@ class Server4:
 
     def _lease_options(self, rx, mtype, sub, res):
         w = self.w
-        done = self.done
         o = self.opts
-        if not _is_inform(o, rx):
+        inform = _is_inform(o, rx)
+        prl_n = o.gather(rx, P.OPT_PRL, self.scratch, 0, 255) if o.has(P.OPT_PRL) else -1
+        cacheable = res is None or res.hostname is None  # a reserved hostname is per client
+        if (cacheable and self.blk_n >= 0 and self.blk_sub is sub and self.blk_inform == inform
+                and self.blk_prl_n == prl_n and P.eq(self.blk_prl, 0, self.scratch, 0, prl_n if prl_n > 0 else 0)
+                and w.put_raw(self.blk, self.blk_n)):
+            return
+        start = w.pos
+        self._encode_options(rx, inform, sub, res, prl_n)
+        n = w.pos - start
+        if cacheable and not w.full and n <= CACHE_BLOCK:
+            P.copy(self.blk, 0, w.buf, start, n)
+            self.blk_n = n
+            self.blk_sub = sub
+            self.blk_inform = inform
+            self.blk_prl_n = prl_n
+            if prl_n > 0:
+                P.copy(self.blk_prl, 0, self.scratch, 0, prl_n)
+
+    def _encode_options(self, rx, inform, sub, res, prl_n):
+        """The lease options of a reply, option by option (the PRL is in self.scratch)."""
+        w = self.w
+        done = self.done
+        if not inform:
             w.put_u32(P.OPT_LEASE_TIME, sub.valid)
             w.put_u32(P.OPT_T1, sub.t1)
             w.put_u32(P.OPT_T2, sub.t2)
         opts = sub.options
         self._put_opt(opts, P.OPT_SUBNET_MASK)
-        prl = o.at(P.OPT_PRL)
-        if prl >= 0:
-            ln = o.gather(rx, P.OPT_PRL, self.scratch, 0, 255)
-            i = 0
-            while i < ln:
-                code = self.scratch[i]
-                if code == P.OPT_HOSTNAME and res is not None and res.hostname is not None and not done[code]:
-                    w.put(P.OPT_HOSTNAME, res.hostname, 0, len(res.hostname))
-                    done[code] = 1
-                else:
-                    self._put_opt(opts, code)
-                i += 1
+        i = 0
+        while i < prl_n:
+            code = self.scratch[i]
+            if code == P.OPT_HOSTNAME and res is not None and res.hostname is not None and not done[code]:
+                w.put(P.OPT_HOSTNAME, res.hostname, 0, len(res.hostname))
+                done[code] = 1
+            else:
+                self._put_opt(opts, code)
+            i += 1
         # sent even when not asked for, as Kea and dhcpd do (no tuple: it would allocate)
         self._put_opt(opts, P.OPT_ROUTER)
         self._put_opt(opts, P.OPT_DNS)

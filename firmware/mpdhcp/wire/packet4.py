@@ -174,16 +174,21 @@ class Writer:
         self.buf = None
         self.pos = 0
         self.limit = 0
+        self.full = False
 
     def start(self, buf, limit):
         self.buf = buf
+        self.full = False  # an option was left out for want of room
         self.pos = OPTIONS
         self.limit = limit - 1  # keep room for END
         buf[OPTIONS:300] = _ZERO60  # options grow from 240: what end() leaves is already padding
 
     def _room(self, ln):
         need = ln + 2 * ((ln + 254) // 255 if ln else 1)
-        return self.pos + need <= self.limit
+        if self.pos + need <= self.limit:
+            return True
+        self.full = True
+        return False
 
     def put(self, code, src, off, ln):
         """Option `code` with data src[off:off+ln]. Returns False when it did not fit."""
@@ -196,16 +201,21 @@ class Writer:
             buf[p] = code
             buf[p + 1] = part
             p += 2
-            j = 0
-            while j < part:
-                buf[p + j] = src[off + j]
-                j += 1
+            copy(buf, p, src, off, part)
             p += part
             off += part
             ln -= part
             if ln == 0:
                 break
         self.pos = p
+        return True
+
+    def put_raw(self, src, ln):
+        """Options already encoded (src[:ln], e.g. a cached block). False when they do not fit."""
+        if self.pos + ln > self.limit:
+            return False
+        copy(self.buf, self.pos, src, 0, ln)
+        self.pos += ln
         return True
 
     def put_byte(self, code, v):

@@ -340,3 +340,37 @@ def test_torn_journal_tail_skipped():
     assert j.skipped_tail == 7
     assert s2.leases.find_addr(ip4(a1), 0) >= 0
     assert s2.leases.find_addr(ip4("192.168.77.101"), 0) < 0
+
+
+def test_reused_option_block_follows_the_parameter_list_and_never_carries_a_reserved_name():
+    # the server keeps the last reply's encoded lease options for the next client asking the
+    # same way; what differs per request or per client must still come out right
+    s = server()
+    prl_a = [1, 3, 6, 12, 26]
+    prl_b = [1, 6, 119]
+    seen = []
+    for mac, prl in ((b"\x02\x00\x00\x00\x00\x10", prl_a), (b"\x02\x00\x00\x00\x00\x11", prl_a),
+                     (b"\x02\x00\x00\x00\x00\x99", prl_a),  # reserved: hostname "printer"
+                     (b"\x02\x00\x00\x00\x00\x12", prl_a), (b"\x02\x00\x00\x00\x00\x13", prl_b),
+                     (b"\x02\x00\x00\x00\x00\x14", None)):
+        n, out = exchange(s, pkt(1, mac, prl=prl))
+        o = options(out.buf, n)
+        seen.append(o)
+        assert o[51] == bytes([0, 0, 14, 16]) and o[58] == bytes([0, 0, 3, 232])  # lease, T1
+        assert o[3] == ip4("192.168.77.1") and o[6] == ip4("192.168.77.1") + ip4("9.9.9.9")
+    assert seen[0] == seen[1] and s.blk_n > 0  # the second came from the kept block
+    assert seen[2][12] == b"printer"
+    assert 12 not in seen[3] and seen[3][26] == bytes([5, 120])  # MTU 1400 asked in prl_a
+    assert 26 not in seen[4] and 119 in seen[4]  # prl_b: no MTU, domain search
+    assert 26 not in seen[5] and 119 not in seen[5] and 3 in seen[5]  # no PRL: the defaults
+
+
+def test_reused_option_block_respects_a_smaller_maximum_message_size():
+    s = server()
+    prl = list(range(1, 120))
+    n, out = exchange(s, pkt(1, b"\x02\x00\x00\x00\x00\x20", prl=prl))
+    full = options(out.buf, n)
+    # the same PRL with option 57 = 576: the cached block must still fit, or be rebuilt
+    n2, out2 = exchange(s, pkt(1, b"\x02\x00\x00\x00\x00\x21", prl=prl, opts=(opt(57, bytes([2, 64])),)))
+    assert n2 <= 576 - 28 or n2 == 300
+    assert all(k in full for k in options(out2.buf, n2))
