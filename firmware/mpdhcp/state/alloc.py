@@ -243,10 +243,9 @@ class Alloc:
             h = self.usable(si, kind, ra, 0, rplen, res, mine, own, now)
             if h != NOT_USABLE:
                 return self.take(h, si, kind, ra, 0, rplen, res, mine, now)
-        if mine >= 0 and t.state(mine) != DECLINED:
-            t.addr_into(mine, self.cand, 0)
-            if self.usable(si, kind, self.cand, 0, t.plen(mine), res, mine, own, now) == mine:
-                return self._returning(mine, si, kind, self.cand, 0, t.plen(mine), res)
+        r = self.keep_mine(si, kind, res, mine, own, now)
+        if r >= 0:
+            return r
         if req is not None:
             h = self.usable(si, kind, req, roff, qplen, res, mine, own, now)
             if h != NOT_USABLE:
@@ -258,6 +257,17 @@ class Alloc:
         if r >= 0 and (own is None or not eq(t.recs, t.addr_off(r), own, 0, self.width)):
             t.addr_into(r, self.cand, 0)
             return self.take(r, si, kind, self.cand, 0, t.plen(r), res, mine, now)
+        return -1
+
+    def keep_mine(self, si, kind, res, mine, own, now):
+        """choose()'s second rule alone: the client's own record `mine` when it may keep it
+        (not declined, still usable), else -1. With no reservation address to try first, a
+        caller may ask this before working out what the client hinted."""
+        t = self.table
+        if mine >= 0 and t.state(mine) != DECLINED:
+            t.addr_into(mine, self.cand, 0)
+            if self.usable(si, kind, self.cand, 0, t.plen(mine), res, mine, own, now) == mine:
+                return self._returning(mine, si, kind, self.cand, 0, t.plen(mine), res)
         return -1
 
     def _free(self, si, kind, pool, own):

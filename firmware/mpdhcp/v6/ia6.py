@@ -129,6 +129,10 @@ class IA6:
                 ra = res.prefixes[nth][0]
                 rplen = res.prefixes[nth][1]
         mine = self.leases.find_mine(sub.index, kind)
+        if ra is None and mine >= 0:  # choose() would keep it before looking at any hint
+            r = self.alloc.keep_mine(sub.index, kind, res, mine, None, now)
+            if r >= 0:
+                return r
         h = self._hint(rx, ia, kind, sub, mine, now)
         return self.alloc.choose(sub.index, kind, res, ra, rplen, rx if h >= 0 else None, h,
                                  128 if kind == L.NA else (rx[h - 1] if h >= 0 else 0), mine, None, now)

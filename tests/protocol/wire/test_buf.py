@@ -205,3 +205,28 @@ def test_native_hash_and_crc_twins_agree_with_the_plain_loops():
             assert buf.mix30(h, data, o, n) == P["mix30"](h, data, o, n)
             assert buf.crc16(data, o, n) == P["crc16"](data, o, n)
     assert buf.crc16(b"123456789", 0, 9) == P["crc16"](b"123456789", 0, 9) == 0x29B1
+
+
+def test_native_index_of_agrees_with_the_plain_loop():
+    from mpdhcp.wire import buf
+
+    ref = buf.PLAIN["index_of"]
+    base6 = bytes([0x20, 1, 0xd, 0xb8, 0, 1] + [0] * 10)
+    base4 = bytes([10, 77, 1, 0])
+    cases = []
+    for k in (0, 1, 255, 256, 4095, 65535, 70000, (1 << 24) - 1):
+        for shift in (0, 8, 64, 72):
+            a = bytearray(16)
+            buf.add_shifted(a, 0, base6, 0, k & 0x3FFFFF, shift, 16)
+            cases.append((bytes(a), 0, base6, 0, shift, 1 << 22, 16))
+            b = bytearray(a)
+            b[15] ^= 1
+            cases.append((bytes(b), 0, base6, 0, shift, 1 << 22, 16))
+    for k in (0, 5, 255, 256, 300, 1024):
+        a = bytearray(4)
+        buf.add_shifted(a, 0, base4, 0, k, 0, 4)
+        for size in (1, 256, 1024, 2000):
+            cases.append((bytes(a), 0, base4, 0, 0, size, 4))
+    cases.append((bytes([10, 77, 0, 255]), 0, base4, 0, 0, 256, 4))  # below base: borrow
+    for c in cases:
+        assert buf.index_of(*c) == ref(*c), c
