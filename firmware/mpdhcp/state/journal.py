@@ -11,7 +11,7 @@
 # error and stays as it was: it is never taken for an empty journal.
 import os
 from micropython import const
-from ..wire.buf import crc16  # noqa: F401  (journal.crc16: tests and tools use it)
+from ..wire.buf import copy, crc16  # noqa: F401  (journal.crc16: tests and tools use it)
 
 MAGIC = const(0xA5)
 STAGE = const(4096)
@@ -49,10 +49,7 @@ class Journal:
         s[p] = MAGIC
         s[p + 1] = typ
         s[p + 2] = ln
-        i = 0
-        while i < ln:
-            s[p + 3 + i] = src[off + i]
-            i += 1
+        copy(s, p + 3, src, off, ln)
         c = crc16(s, p + 1, ln + 2)
         s[p + 3 + ln] = c >> 8
         s[p + 4 + ln] = c & 255
