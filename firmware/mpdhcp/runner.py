@@ -141,8 +141,10 @@ class Runner:
             heap_unlock()
             try:
                 for obj, ev in netif.wait(timeout):
-                    if nready < RING:
-                        ready[nready] = obj
+                    if ctl is not None and ctl.owns(obj):
+                        ctl.on_ready(obj, self)  # never blocks: DHCP does not wait for it
+                    elif nready < RING:  # the DHCP sockets: poll order is no priority order,
+                        ready[nready] = obj  # so control objects never take their places
                         nready += 1
                 now = netif.now()
                 if mse:
@@ -159,13 +161,6 @@ class Runner:
                 obj = ready[k]
                 ready[k] = None
                 k += 1
-                if ctl is not None and ctl.owns(obj):
-                    heap_unlock()
-                    try:
-                        ctl.on_ready(obj, self)  # never blocks: DHCP does not wait for it
-                    finally:
-                        heap_lock()
-                    continue
                 i = netif.index_of(obj)
                 eng = self.owner.get(i)
                 heap_unlock()
