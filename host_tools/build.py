@@ -36,6 +36,8 @@ def add_parser(sub):
     p.add_argument("--out", help="deploy tree (default build/BOARD)")
     p.add_argument("--firmware", default=os.path.join(FIRMWARE, "mpdhcp"), help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--all-modules", action="store_true",
+                   help="deploy every module, not only those the config's sections use")
     p.set_defaults(func=run)
 
 
@@ -81,7 +83,10 @@ def check_arch(arch):
     return code, bits
 
 
-def modules_for(board, fwdir):
+def modules_for(board, fwdir, doc=None):
+    """The modules a board gets: all of them for its platform, or with doc (the parsed
+    config) only those its main.py and its config's sections import (module-level imports
+    followed from SECTION_ROOTS; a section's builder and parser import lazily)."""
     skip = ONLY_LWIP if board == "unix" else ONLY_UNIX
     names = []
     for dp, _, fns in os.walk(fwdir):
@@ -89,10 +94,84 @@ def modules_for(board, fwdir):
             rel = os.path.relpath(os.path.join(dp, fn), fwdir).replace(os.sep, "/")
             if fn.endswith(".py") and rel not in skip:
                 names.append(rel)
-    return sorted(names)
+    if doc is None:
+        return sorted(names)
+    want = set(_imports(os.path.join(ROOT, "boards", board, "main.py"), "", deep=True))
+    want.update(CORE)
+    for section, roots in SECTION_ROOTS.items():
+        if section in doc:
+            want.update(roots)
+    if (doc.get("Client4") or {}).get("4o6"):
+        want.add("v6/client4o6.py")
+    if any("dhcp4o6-port" in (doc.get(k) or {}) for k in ("Dhcp4", "Dhcp6")):
+        want.add("v6/ipc4o6.py")
+    todo = [w for w in want if w in names]
+    seen = set()
+    while todo:
+        m = todo.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        for dep in _imports(os.path.join(fwdir, m), m):
+            if dep in names and dep not in seen:
+                todo.append(dep)
+    for m in list(seen):  # packages: every folder's __init__
+        parts = m.split("/")[:-1]
+        for i in range(len(parts)):
+            init = "/".join(parts[: i + 1]) + "/__init__.py"
+            if init in names:
+                seen.add(init)
+    return sorted(seen)
 
 
-def build(board, arch=None, config=None, out=None, fwdir=None):
+# Beyond main.py's imports: what every service loads, and per config section the modules its
+# builder (service.BUILDERS) and its parser (config.SECTIONS) import when it is present.
+CORE = ("__init__.py", "service.py", "runner.py", "console.py", "config/__init__.py", "__main__.py",
+        "platform/control_unix.py")
+SECTION_ROOTS = {"Dhcp4": ("v4/server4.py", "config/dhcp4.py"),
+                 "Client4": ("platform/wan4.py", "config/client4.py"),
+                 "Dhcp6": ("v6/server6.py", "config/dhcp6.py"),
+                 "Client6": ("platform/wan6.py", "config/client6.py")}
+
+
+def _imports(path, rel, deep=False):
+    """mpdhcp modules (paths like "v4/server4.py") that the file imports at module level (in
+    try/if blocks too; in functions as well with deep)."""
+    import ast
+
+    try:
+        with open(path) as f:
+            tree = ast.parse(f.read())
+    except SyntaxError:
+        return []  # mpy-cross reports it, with the file and line
+    pkg = rel.split("/")[:-1]  # the importing module's package, as path parts
+    out = []
+
+    def visit(nodes):
+        for n in nodes:
+            if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and not deep:
+                continue
+            if isinstance(n, ast.ImportFrom):
+                if n.level:
+                    base = pkg[: len(pkg) - (n.level - 1)] if n.level > 1 else list(pkg)
+                elif n.module and n.module.split(".")[0] == "mpdhcp":
+                    base = []
+                    n = ast.ImportFrom(module=".".join(n.module.split(".")[1:]) or None, names=n.names, level=1)
+                else:
+                    continue
+                mod = base + (n.module.split(".") if n.module else [])
+                out.append("/".join(mod) + ".py" if mod else "__init__.py")
+                for a in n.names:  # `from . import x` / `from .pkg import mod`
+                    out.append("/".join(mod + [a.name]) + ".py")
+                    out.append("/".join(mod + [a.name]) + "/__init__.py")
+            for child in ast.iter_child_nodes(n):
+                if isinstance(child, ast.stmt) or isinstance(child, ast.excepthandler):
+                    visit([child])
+    visit(tree.body)
+    return out
+
+
+def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False):
     """Write the deploy tree; returns the report dict. Raises BuildError."""
     arch = arch if arch is not None else ARCH[board]
     if arch and arch not in ARCH_CODE:
@@ -109,7 +188,14 @@ def build(board, arch=None, config=None, out=None, fwdir=None):
     os.makedirs(os.path.join(stage, "mpdhcp"))
     try:
         mods = []
-        for name in modules_for(board, fwdir):
+        doc = None
+        if not all_modules:
+            try:
+                with open(config) as f:
+                    doc = json.load(f)
+            except (OSError, ValueError):
+                doc = None  # the board's own check reports a bad config; ship everything
+        for name in modules_for(board, fwdir, doc if isinstance(doc, dict) else None):
             if not arch and name in NATIVE:
                 continue  # machine code needs -march: a bytecode build keeps the plain twins
             src = os.path.join(fwdir, name)
@@ -132,6 +218,7 @@ def build(board, arch=None, config=None, out=None, fwdir=None):
             files.append({"path": os.path.relpath(p, stage), "bytes": os.path.getsize(p)})
     report = {"board": board, "arch": arch or "bytecode", "arch_code_checked": code,
               "small_int_bits": bits, "modules": mods,
+              "sections": sorted(k for k in SECTION_ROOTS if k in doc) if isinstance(doc, dict) else "all",
               "mpy_total": sum(m["mpy_bytes"] for m in mods),
               "source_total": sum(m["source_bytes"] for m in mods),
               "files": sorted(files, key=lambda f: f["path"]),
@@ -158,7 +245,7 @@ def format_report(r):
 
 def run(args):
     try:
-        r = build(args.board, args.arch, args.config, args.out, args.firmware)
+        r = build(args.board, args.arch, args.config, args.out, args.firmware, args.all_modules)
     except BuildError as e:
         print("build failed: %s" % e, file=sys.stderr)
         return 1

@@ -25,7 +25,10 @@ def test_build_for_a_board(tmp_path, board, arch, code):
     assert rep["small_int_bits"] == 31  # a 32-bit board's small ints
     assert json.loads((out / "build-report.json").read_text())["modules"] == rep["modules"]
     names = [m["module"] for m in rep["modules"]]
-    expect = ["mpdhcp/" + n[:-3] + ".mpy" for n in modules_for(board, os.path.join(ROOT, "firmware", "mpdhcp"))]
+    with open(os.path.join(ROOT, "boards", board, "mpdhcp.json")) as f:
+        doc = json.load(f)
+    expect = ["mpdhcp/" + n[:-3] + ".mpy" for n in modules_for(board, os.path.join(ROOT, "firmware", "mpdhcp"), doc)]
+    assert rep["sections"] == ["Dhcp4"] and "mpdhcp/v6/server6.mpy" not in expect  # only what it uses
     assert names == expect and "mpdhcp/platform/netif_lwip.mpy" in names and "mpdhcp/platform/netif_unix.mpy" not in names
     for m in rep["modules"]:
         assert m["mpy_bytes"] > 0 and m["source_bytes"] > m["mpy_bytes"] // 2
