@@ -97,12 +97,26 @@ def perf6(L, log):
         wait_link_local(lab, cli, "c0")
         for name in ("mpdhcp", "kea-dhcp6"):
             steps = []
+            lo, hi = 0, None
             for rate in RATES:
                 log("bench6: %s at %d/s" % (name, rate))
                 st = _step(lab, L, srv, cli, name, rate)
                 steps.append(st)
                 if st["loss"] is None or st["loss"] > LOSS_LIMIT:
+                    hi = rate
                     break
+                lo = rate
+            for _ in range(2 if lo and hi else 0):  # bisect between the last good and first bad
+                mid = (lo + hi) // 2 // 100 * 100
+                if mid <= lo:
+                    break
+                log("bench6: %s at %d/s (refine)" % (name, mid))
+                st = _step(lab, L, srv, cli, name, mid)
+                steps.append(st)
+                if st["loss"] is not None and st["loss"] <= LOSS_LIMIT:
+                    lo = mid
+                else:
+                    hi = mid
             good = [s for s in steps if s["loss"] is not None and s["loss"] <= LOSS_LIMIT]
             out["servers"][name] = {"steps": steps, "best": max([s["achieved"] for s in good] or [0])}
     a = out["servers"]["mpdhcp"]["best"]
