@@ -26,6 +26,7 @@ except ImportError:  # CPython
     firmware()
 
 import craft4 as C4
+from bench_config import CONFIG4, PRL
 import craft6 as C6
 from mpdhcp.config import parse, parse_doc
 from mpdhcp.v4.server4 import Server4
@@ -46,16 +47,7 @@ ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
 N = int(ARGS[0]) if ARGS else 2000
 LOCKED = "--unlocked" not in sys.argv  # as the runner handles a packet: heap locked
 NOW = 100000
-PRL = [1, 3, 6, 12, 15, 28, 42, 51, 54, 58, 59, 119]
-CONFIG4 = """{"Dhcp4": {
-  "interfaces-config": {"interfaces": ["s0"]},
-  "valid-lifetime": 3600, "renew-timer": 1800, "rebind-timer": 3150,
-  "subnet4": [
-    {"id": 1, "subnet": "10.77.0.0/16", "pools": [{"pool": "10.77.1.0 - 10.77.254.255"}],
-     "option-data": [{"name": "routers", "data": "10.77.0.1"},
-                     {"name": "domain-name-servers", "data": "10.77.0.1, 9.9.9.9"},
-                     {"name": "domain-search", "data": "lan, example.org"}]}
-  ]}}"""
+
 CONFIG6 = """{"Dhcp6": {"interfaces-config": {"interfaces": ["s0"]},
   "subnet6": [{"id": 1, "subnet": "2001:db8:1::/64", "interface": "s0",
     "pools": [{"pool": "2001:db8:1::/80"}],

@@ -16,6 +16,7 @@ import sys
 import time
 
 from craft4 import pkt, opt, meta, yiaddr
+from bench_config import CONFIG4, PRL
 from mpdhcp.wire.addr import ip4
 from mpdhcp.config import parse
 from mpdhcp.v4.server4 import Server4
@@ -25,16 +26,8 @@ from mpdhcp.state.journal import Journal
 NOW = 100000
 WARM = 0xFFFF  # the warm-up client
 IFADDR = "10.77.0.1"
-PRL = [1, 3, 6, 12, 15, 28, 42, 51, 54, 58, 59, 119]
-CONFIG = """{"Dhcp4": {
-  "interfaces-config": {"interfaces": ["s0"]},
-  "valid-lifetime": 3600, "renew-timer": 1800, "rebind-timer": 3150,
-  "subnet4": [
-    {"id": 1, "subnet": "10.77.0.0/16", "pools": [{"pool": "10.77.1.0 - 10.77.254.255"}],
-     "option-data": [{"name": "routers", "data": "10.77.0.1"},
-                     {"name": "domain-name-servers", "data": "10.77.0.1, 9.9.9.9"},
-                     {"name": "domain-search", "data": "lan, example.org"}]}
-  ]}}"""
+CONFIG = CONFIG4
+
 
 
 class NullJournal(Journal):
