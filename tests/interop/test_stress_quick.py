@@ -53,6 +53,8 @@ def test_starvation_quick(lab):
     assert res["renewals_answered"] == res["renewal_requests_total"], res["renewers"]
     assert res["reserved_cycles"] >= 1 and res["reserved_failures"] == 0, res
     assert res["server_stats"]["pool_exhausted"] > 0, res  # the flood did exhaust the strangers' share
+    # every OFFER sent was captured, so the held-offer order was really checked
+    assert res["offers_not_captured"] == 0 and "offer_order_unverified" not in res, res
     assert res["held"], res["violations"]
     _clean(res)
 
