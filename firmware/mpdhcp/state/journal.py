@@ -14,7 +14,7 @@ from micropython import const
 from ..wire.buf import copy, crc16  # noqa: F401  (journal.crc16: tests and tools use it)
 
 MAGIC = const(0xA5)
-STAGE = const(4096)
+STAGE = const(2048)  # a step stages at most 16 replies of records (16 x 2 v6 leases x 57 B fits)
 _S_IFMT = const(0o170000)
 _S_IFREG = const(0o100000)
 _ENOENT = const(2)
