@@ -7,6 +7,7 @@ import socket
 import struct
 import time
 from ..slot import Meta
+from ..wire.buf import copy
 
 SO_BINDTODEVICE = 25  # Linux <asm-generic/socket.h>; not exported by the port
 IPPROTO_IPV6 = 41  # Linux <netinet/in.h>; with the two below, not exported by the port
@@ -102,10 +103,10 @@ class NetifUnix:
 
     def _source(self, m, sa):
         m.port = (sa[2] << 8) | sa[3]
-        if len(sa) == 28:  # sockaddr_in6: address at 8..24
-            m.src[0:16] = sa[8:24]
+        if len(sa) == 28:  # sockaddr_in6: address at 8..24 (copied by index: a slice allocates)
+            copy(m.src, 0, sa, 8, 16)
         else:
-            m.src[0:4] = sa[4:8]
+            copy(m.src, 0, sa, 4, 4)
 
     def send(self, slot):
         if slot.ifindex in self.v6:
