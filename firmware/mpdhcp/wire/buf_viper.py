@@ -238,3 +238,84 @@ def index_of(a, ao: int, base, bo: int, shift: int, size: int, n: int) -> int:
     if borrow or k >= size:
         return -1
     return k
+
+
+# DHCPv6 option index (packet6.opt6_index: the reference). Codes: IA_NA 3, IA_PD 25, IAADDR
+# 5, IAPREFIX 26, Client-Id 1, Server-Id 2, Elapsed Time 8, ORO 6; errors: BAD_OPTION 2,
+# BAD_LENGTH 5; 64 codes indexed; IA fixed part 12, IAADDR 24, IAPREFIX 25.
+@micropython.viper
+def _sub_ok(buf, s: int, e: int, sub: int, sublen: int) -> int:
+    # the sub-options of an IA tile s..e, each `sub` one has its sublen bytes and tiles after
+    # (buf, not its pointer: a pointer passed as an int is a heap object on 32-bit boards)
+    b = ptr8(buf)
+    i = s
+    while i < e:
+        if i + 4 > e:
+            return 0
+        i += 4 + ((b[i + 2] << 8) | b[i + 3])
+    if i != e:
+        return 0
+    i = s
+    while i + 4 <= e:
+        al = (b[i + 2] << 8) | b[i + 3]
+        if b[i] == 0 and b[i + 1] == sub:
+            if al < sublen:
+                return 0
+            j = i + 4 + sublen
+            k = i + 4 + al
+            while j < k:
+                if j + 4 > k:
+                    return 0
+                j += 4 + ((b[j + 2] << 8) | b[j + 3])
+            if j != k:
+                return 0
+        i += 4 + al
+    return 1
+
+
+@micropython.viper
+def opt6_index(buf, i: int, end: int, first, count) -> int:
+    if i < 0 or end > int(len(buf)) or int(len(first)) < 128 or int(len(count)) < 64:
+        raise IndexError
+    b = ptr8(buf)
+    f = ptr8(first)
+    n = ptr8(count)
+    c = 0
+    while c < 64:
+        n[c] = 0
+        c += 1
+    j = i
+    while j < end:
+        if j + 4 > end:
+            return 2
+        j += 4 + ((b[j + 2] << 8) | b[j + 3])
+    if j != end:
+        return 2
+    while i < end:
+        c = b[i + 1]
+        ln = (b[i + 2] << 8) | b[i + 3]
+        if b[i] == 0 and c < 64:
+            if n[c] == 0:
+                f[2 * c] = i >> 8
+                f[2 * c + 1] = i & 255
+            if n[c] < 255:
+                n[c] = n[c] + 1
+            if c == 3 or c == 25:
+                if ln < 12:
+                    return 5
+                if c == 3:
+                    if not _sub_ok(buf, i + 16, i + 4 + ln, 5, 24):
+                        return 5
+                elif not _sub_ok(buf, i + 16, i + 4 + ln, 26, 25):
+                    return 5
+            elif c == 1 or c == 2:
+                if ln < 2 or ln > 130:
+                    return 5
+            elif c == 8:
+                if ln != 2:
+                    return 5
+            elif c == 6:
+                if ln & 1:
+                    return 5
+        i += 4 + ln
+    return 0

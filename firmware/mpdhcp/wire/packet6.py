@@ -140,6 +140,51 @@ def _check_ia(buf, off, hdr, sub, sublen):
     return 0
 
 
+def opt6_index(buf, i, end, first, count):
+    """Index the options in buf[i:end] (codes < INDEXED) into first/count, checking the
+    lengths RFC 8415 fixes (IA_NA/IA_PD and their addresses/prefixes, DUIDs, Elapsed Time,
+    ORO). Returns 0 or a BAD_* code. (A kernel: buf_viper.opt6_index is its native twin.)"""
+    c = 0
+    while c < INDEXED:
+        count[c] = 0
+        c += 1
+    if walk(buf, i, end):
+        return BAD_OPTION
+    while i < end:
+        c = buf[i + 1]
+        ln = olen(buf, i)
+        if buf[i] == 0 and c < INDEXED:
+            if count[c] == 0:
+                first[2 * c] = i >> 8
+                first[2 * c + 1] = i & 255
+            if count[c] < 255:
+                count[c] += 1
+            if c == OPT_IA_NA:
+                if _check_ia(buf, i, IA_HDR, OPT_IAADDR, IAADDR_LEN):
+                    return BAD_LENGTH
+            elif c == OPT_IA_PD:
+                if _check_ia(buf, i, IA_HDR, OPT_IAPREFIX, IAPREFIX_LEN):
+                    return BAD_LENGTH
+            elif c == OPT_CLIENTID or c == OPT_SERVERID:
+                if ln < 2 or ln > 130:  # a DUID is 2..130 bytes (RFC 8415 11.1)
+                    return BAD_LENGTH
+            elif c == OPT_ELAPSED_TIME:
+                if ln != 2:
+                    return BAD_LENGTH
+            elif c == OPT_ORO:
+                if ln & 1:
+                    return BAD_LENGTH
+        i += 4 + ln
+    return 0
+
+
+PLAIN["opt6_index"] = opt6_index
+try:
+    from .buf_viper import opt6_index  # noqa: F811
+except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in buf.py
+    pass
+
+
 class Msg6:
     """One received message: relay layers unwrapped, the innermost message's options indexed.
     relay[2k], relay[2k+1] (as u16 pairs in `rel`) give each Relay-forw's start and end,
@@ -191,38 +236,7 @@ class Msg6:
         return self._index(buf, pos + HDR, end)
 
     def _index(self, buf, i, end):
-        first = self.first
-        count = self.count
-        for c in range(INDEXED):
-            count[c] = 0
-        if walk(buf, i, end):
-            return BAD_OPTION
-        while i < end:
-            c = buf[i + 1]
-            ln = olen(buf, i)
-            if buf[i] == 0 and c < INDEXED:
-                if count[c] == 0:
-                    first[2 * c] = i >> 8
-                    first[2 * c + 1] = i & 255
-                if count[c] < 255:
-                    count[c] += 1
-                if c == OPT_IA_NA:
-                    if _check_ia(buf, i, IA_HDR, OPT_IAADDR, IAADDR_LEN):
-                        return BAD_LENGTH
-                elif c == OPT_IA_PD:
-                    if _check_ia(buf, i, IA_HDR, OPT_IAPREFIX, IAPREFIX_LEN):
-                        return BAD_LENGTH
-                elif c == OPT_CLIENTID or c == OPT_SERVERID:
-                    if ln < 2 or ln > 130:  # a DUID is 2..130 bytes (RFC 8415 11.1)
-                        return BAD_LENGTH
-                elif c == OPT_ELAPSED_TIME:
-                    if ln != 2:
-                        return BAD_LENGTH
-                elif c == OPT_ORO:
-                    if ln & 1:
-                        return BAD_LENGTH
-            i += 4 + ln
-        return 0
+        return opt6_index(buf, i, end, self.first, self.count)
 
     def at(self, code):
         """Header offset of the first option `code` (< 64) of the innermost message, or -1."""
