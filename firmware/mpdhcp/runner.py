@@ -6,7 +6,7 @@
 from micropython import const, heap_lock, heap_unlock
 from .slot import Slot
 
-RING = const(16)  # replies staged per commit
+RING = const(16)  # replies staged per commit, unless the adapter asks for fewer (netif.RING)
 
 
 def _nop():
@@ -20,8 +20,10 @@ class Runner:
         self.engines = []  # (name, engine)
         self.owner = {}  # socket index -> engine
         self.journals = []
-        self.ring = [Slot() for _ in range(RING)]
-        self.ready = [None] * RING  # what one poll found ready
+        n = getattr(netif, "RING", RING)  # a board's adapter: 4 slots, 18 KB of heap less
+        self.ring = [Slot() for _ in range(n)]
+        self.nring = n
+        self.ready = [None] * n  # what one poll found ready
         self.set_heap_lock(True)
         self.control = None
         self.running = False
@@ -124,6 +126,7 @@ class Runner:
         ready = self.ready
         ctl = self.control
         mse = self.ms_engines
+        cap = self.nring
         staged = 0
         rounds = 0
         ms = 0
@@ -135,7 +138,7 @@ class Runner:
         finally:
             heap_lock()
         timeout = self._wait_ms(wait_ms, now, ms)
-        while rounds < RING and staged < RING:  # bounded: at most RING polls per step
+        while rounds < cap and staged < cap:  # bounded: at most that many polls per step
             rounds += 1
             nready = 0
             heap_unlock()
@@ -143,7 +146,7 @@ class Runner:
                 for obj, ev in netif.wait(timeout):
                     if ctl is not None and ctl.owns(obj):
                         ctl.on_ready(obj, self)  # never blocks: DHCP does not wait for it
-                    elif nready < RING:  # the DHCP sockets: poll order is no priority order,
+                    elif nready < cap:  # the DHCP sockets: poll order is no priority order,
                         ready[nready] = obj  # so control objects never take their places
                         nready += 1
                 now = netif.now()
@@ -157,7 +160,7 @@ class Runner:
             for e in mse:
                 e.ms = ms
             k = 0
-            while k < nready and staged < RING:
+            while k < nready and staged < cap:
                 obj = ready[k]
                 ready[k] = None
                 k += 1
@@ -195,7 +198,7 @@ class Runner:
                         heap_lock()
         for _, e in self.engines:
             d = e.next_deadline()
-            if d is not None and d <= now and staged < RING:
+            if d is not None and d <= now and staged < cap:
                 out = ring[staged]
                 out.rx_type = 0
                 n = 0

@@ -165,3 +165,15 @@ def test_ctrl_c_inside_an_engine_leaves_the_heap_unlocked():
         pass
     assert r.refused == 0
     assert len(bytearray(1000)) == 1000
+
+
+def test_an_adapter_may_ask_for_a_smaller_ring():
+    # boards (NetifLwip.RING = 4): four replies per commit, 18 KB of heap less than sixteen
+    del EVENTS[:]
+    cfg = parse(CONFIG)
+    netif = FakeNetif([pkt(1, bytes([2, 0, 0, 0, 1, i])) for i in range(6)])
+    netif.RING = 4
+    j = FakeJournal(None)
+    r = _make(cfg, netif, Server4(cfg, j, 32), j)
+    assert len(r.ring) == 4
+    assert r.step(0) == 4 and r.step(0) == 2  # six DISCOVERs: four, then the other two

@@ -68,6 +68,8 @@ def nic_ipv4(nic):
 
 
 class NetifLwip:
+    RING = 4  # replies a step stages (runner.py): a board's heap is 100-200 KB, a slot 1.5 KB
+
     def __init__(self, nics=None, limited=False, guard=None):
         """nics: {"ap": network.WLAN(network.AP_IF), "eth": network.LAN(...)}; the config's
         interfaces-config names these keys (or gives "name/address" to skip the lookup).
