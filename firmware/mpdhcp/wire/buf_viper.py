@@ -247,27 +247,14 @@ def index_of(a, ao: int, base, bo: int, shift: int, size: int, n: int) -> int:
 def _sub_ok(buf, s: int, e: int, sub: int, sublen: int) -> int:
     # the sub-options of an IA tile s..e, each `sub` one has its sublen bytes and tiles after
     # (buf, not its pointer: a pointer passed as an int is a heap object on 32-bit boards)
-    b = ptr8(buf)
-    i = s
-    while i < e:
-        if i + 4 > e:
-            return 0
-        i += 4 + ((b[i + 2] << 8) | b[i + 3])
-    if i != e:
+    if int(opt6_walk(buf, s, e)):
         return 0
+    b = ptr8(buf)
     i = s
     while i + 4 <= e:
         al = (b[i + 2] << 8) | b[i + 3]
         if b[i] == 0 and b[i + 1] == sub:
-            if al < sublen:
-                return 0
-            j = i + 4 + sublen
-            k = i + 4 + al
-            while j < k:
-                if j + 4 > k:
-                    return 0
-                j += 4 + ((b[j + 2] << 8) | b[j + 3])
-            if j != k:
+            if al < sublen or int(opt6_walk(buf, i + 4 + sublen, i + 4 + al)):
                 return 0
         i += 4 + al
     return 1
@@ -284,12 +271,7 @@ def opt6_index(buf, i: int, end: int, first, count) -> int:
     while c < 64:
         n[c] = 0
         c += 1
-    j = i
-    while j < end:
-        if j + 4 > end:
-            return 2
-        j += 4 + ((b[j + 2] << 8) | b[j + 3])
-    if j != end:
+    if int(opt6_walk(buf, i, end)):
         return 2
     while i < end:
         c = b[i + 1]
