@@ -110,6 +110,7 @@ class Client6:
         self.deadline = 0
         self.deadline_ms = 0
         self.rt = 0  # the current retransmission timeout, ms
+        self.rt_s = self.rt_ms = 0  # when it runs out (the deadline may come sooner: MRD, expiry)
         self.count = 0  # transmissions in this exchange
         self.start_s = self.start_ms = 0  # when this exchange began (Elapsed Time)
         self.mrd_at = 0  # absolute seconds, 0: none
@@ -246,6 +247,8 @@ class Client6:
         mrd = ex[4]
         if mrd == -1:
             mrd_at = self.held.rebind_at if s == RENEW else self.held.last_expiry()
+        elif s == INFO and not self.stateless:
+            mrd_at = self.held.renew_at  # asked by a Reconfigure: the leases' T1 still comes
         else:
             mrd_at = now + mrd if mrd else 0
         self.mrd_at = mrd_at
@@ -271,15 +274,48 @@ class Client6:
 
     def _retransmit(self, now, out):
         """The exchange's RT ran out: MRC/MRD reached ends it (what follows is per state),
-        else send again with the next RT."""
+        else send again with the next RT. In Renew and Rebind a lease may run out first."""
         if self.count == 0:
             return self._send(now, out)  # Confirm or Rebind after a restart: the first one
-        self.stats["timeouts"] += 1
         s = self.state
+        if (s == RENEW or s == REBIND) and self._lapse(now):
+            if not self.held.n:
+                return self._restart(now)  # nothing left in any IA: Solicit again
         mrc = _EXCH[s][3]
         if mrc and self.count >= mrc or self.mrd_at and now >= self.mrd_at:
+            self.stats["timeouts"] += 1
             return self._exchange_failed(now, out)
+        if now < self.rt_s or now == self.rt_s and self.ms < self.rt_ms:
+            self.deadline = self.rt_s  # woken by an expiry: the RT still runs
+            self.deadline_ms = self.rt_ms
+            self._cap_deadline()
+            return 0
+        self.stats["timeouts"] += 1
         return self._send(now, out)
+
+    def _lapse(self, now):
+        """Drop the leases past their valid lifetime (RFC 8415 18.2.10.1: in every state).
+        Returns how many went."""
+        h = self.held
+        gone = h.expire(now)
+        if gone:
+            self.stats["expired"] += 1
+            self.lease_version += 1
+            h.record()
+        return gone
+
+    def _cap_deadline(self):
+        """The deadline no later than the exchange's MRD, nor (Renew, Rebind) than the next
+        lease expiry."""
+        d = self.mrd_at
+        s = self.state
+        if s == RENEW or s == REBIND:
+            x = self.held.next_expiry()
+            if x and (not d or x < d):
+                d = x
+        if d and (self.deadline > d or self.deadline == d and self.deadline_ms):
+            self.deadline = d
+            self.deadline_ms = 0
 
     def _exchange_failed(self, now, out):
         s = self.state
@@ -290,6 +326,9 @@ class Client6:
             return self._expire(now, out)  # every valid lifetime ran out
         if s == CONFIRM:  # RFC 8415 18.2.3: no answer: keep using the leases
             return self._bound(now)
+        if s == INFO:  # a stateful client's Information-request, given up at T1: Renew
+            self._bound(now)
+            return self._address_timer(now, out)
         if s == DECLINE:
             return self._declined(now)
         if h.n and s == REQUEST and h.renew_at:
@@ -315,9 +354,9 @@ class Client6:
         self.rt = rt
         self.count += 1
         self._arm_ms(now, rt)
-        if self.mrd_at and (self.deadline > self.mrd_at or self.deadline == self.mrd_at and self.deadline_ms):
-            self.deadline = self.mrd_at
-            self.deadline_ms = 0
+        self.rt_s = self.deadline
+        self.rt_ms = self.deadline_ms
+        self._cap_deadline()
         return self._build(out, ex[0], now)
 
     def _collect_until(self, now, rt):
@@ -472,9 +511,9 @@ class Client6:
                                     t2 = it2
                 a = msg.next(rx, a, code)
             code = P.OPT_IA_PD if code == P.OPT_IA_NA else 0
-        if t1 or t2:
-            h.renew_at = now + (t1 if t1 else t2 // 2)
-            h.rebind_at = now + (t2 if t2 else t1 + t1 // 2 + t1 // 10)
+        if t1 or t2:  # 0xffffffff is infinity (21.4): never, kept a small int on 32-bit boards
+            h.renew_at = _at(now, t1 if t1 else t2 // 2)
+            h.rebind_at = _at(now, t2 if t2 else FOREVER if t1 >= FOREVER // 2 else t1 + t1 // 2 + t1 // 10)
         return no_binding
 
     def _take_leases(self, rx, a, e, code, now):
@@ -529,18 +568,21 @@ class Client6:
     def _address_timer(self, now, out):
         """BOUND: a lease expired, or T1 / T2 came."""
         h = self.held
-        if h.expire(now):
-            self.stats["expired"] += 1
-            self.lease_version += 1
+        if self._lapse(now):
             if not h.n:
-                h.record()
                 return self._restart(now)
-            h.record()
+            if self._ia_empty():
+                return self._renew(now, out)  # 18.2.4: the emptied IA is asked for again
         if h.rebind_at and now >= h.rebind_at:
             return self._rebind(now, out)
         if h.renew_at and now >= h.renew_at:
             return self._renew(now, out)
         return self._arm_lease(now)
+
+    def _ia_empty(self):
+        """Is an IA we ask for left with nothing (its last lease expired)?"""
+        h = self.held
+        return self.cfg.ia_na and not h.count(NA) or self.cfg.ia_pd and not h.count(PD)
 
     def _renew(self, now, out):
         """BOUND -> RENEW at T1: to the server (unicast only with Server Unicast), until T2."""
@@ -574,10 +616,13 @@ class Client6:
         return self._restart(now)
 
     def _informed(self, rx, now):
-        """INFO -> INFORMED: keep the DNS options until the Information Refresh Time (18.2.6)."""
+        """INFO -> INFORMED: keep the DNS options until the Information Refresh Time (18.2.6).
+        A stateful client (asked by a Reconfigure) goes back to BOUND: its leases' T1 rules."""
         msg = self.msg
         self.held.keep_options(rx, msg)
         self.lease_version += 1
+        if not self.stateless:
+            return self._bound(now)
         o = msg.at(OPT_INFO_REFRESH)
         irt = capped_u32(rx, o + 4, FOREVER - now) if o >= 0 and P.olen(rx, o) == 4 else IRT_DEFAULT
         if irt < IRT_MINIMUM:
@@ -705,7 +750,7 @@ class Client6:
             w.put(P.OPT_SERVERID, h.sid, 0, h.sid_len)
         w.put_u16(P.OPT_ELAPSED_TIME, self._elapsed(now) if self.count > 1 else 0)
         if mtype != P.RELEASE and mtype != P.DECLINE:
-            w.put(P.OPT_ORO, self.cfg.oro, 0, len(self.cfg.oro))
+            self._put_oro(w, mtype)
         if mtype == P.SOLICIT and self.cfg.rapid_commit:
             w.put_empty(P.OPT_RAPID_COMMIT)
         if self.cfg.reconfigure_accept and mtype != P.RELEASE and mtype != P.DECLINE and mtype != P.CONFIRM:
@@ -724,6 +769,30 @@ class Client6:
         self.stats["tx"] += 1
         self._count_tx(mtype)
         return out.n
+
+    def _put_oro(self, w, mtype):
+        """The configured Option Request, plus what RFC 8415 makes a client ask for: SOL_MAX_RT
+        with a Solicit and the messages after it (21.24), INF_MAX_RT and the Information
+        Refresh Time with an Information-request (18.2.6, 21.23, 21.25)."""
+        oro = self.cfg.oro
+        h = w.begin(P.OPT_ORO, len(oro) + 4)
+        if h < 0:
+            return
+        w.raw(oro, 0, len(oro))
+        if mtype == P.INFO_REQUEST:
+            self._oro_add(w, oro, OPT_INF_MAX_RT)
+            self._oro_add(w, oro, OPT_INFO_REFRESH)
+        else:
+            self._oro_add(w, oro, OPT_SOL_MAX_RT)
+        w.end(h)
+
+    def _oro_add(self, w, oro, code):
+        i = 0
+        while i < len(oro):
+            if (oro[i] << 8) | oro[i + 1] == code:
+                return
+            i += 2
+        w.u16(code)
 
     def _count_tx(self, mtype):
         st = self.stats
@@ -763,8 +832,8 @@ class Client6:
             self._put_lease(w, kind, only, 0, 128)
         elif self.state == REQUEST and self.adv_n and not self.held.n:
             self._put_advertised(w, code, kind)
-        elif self.state == SOLICIT and kind == PD and self.cfg.pd_hint:
-            self._put_lease(w, PD, ALL_ZERO, 0, self.cfg.pd_hint)
+        elif kind == PD and self.cfg.pd_hint and (self.state == SOLICIT or not self.held.count(PD)):
+            self._put_lease(w, PD, ALL_ZERO, 0, self.cfg.pd_hint)  # 18.2.1, 18.2.4: a hint
         else:
             held = self.held
             for i in range(held.n):
@@ -858,6 +927,11 @@ class Client6:
 
 
 ALL_ZERO = bytes(16)
+
+
+def _at(now, t):
+    """now + t seconds, no later than FOREVER (no big int, no allocation on 32-bit boards)."""
+    return FOREVER if t >= FOREVER - now else now + t
 
 
 def _labels(b, n):

@@ -435,3 +435,134 @@ def test_console_client6_get_reads_the_wan_dhcpv6_client():
     lease = got["arguments"]["lease"]
     assert lease["addresses"] and lease["prefixes"] and got["arguments"]["counters"]["reply"] == 1
     json.dumps(got)  # the control socket sends it as JSON
+
+
+# -- crafted replies: what RFC 8415 lets a server send that ours does not ------------------------
+IAID = MAC[2:]
+INFINITY = 0xFFFFFFFF
+
+
+def _reply(out, *opts):
+    """A Reply to the client's message in `out` (its transaction id), from SERVER_DUID."""
+    return bytes([P.REPLY]) + bytes(out.buf[1:4]) + opt(1, DUID) + opt(2, SERVER_DUID) + b"".join(opts)
+
+
+def _na(t1, t2, *addrs):
+    return opt(3, IAID + u32(t1) + u32(t2) + b"".join(
+        opt(5, ip6(a) + u32(pref) + u32(valid)) for a, pref, valid in addrs))
+
+
+def _pd(t1, t2, *prefixes):
+    return opt(25, IAID + u32(t1) + u32(t2) + b"".join(
+        opt(26, u32(pref) + u32(valid) + bytes([plen]) + ip6(p)) for p, plen, pref, valid in prefixes))
+
+
+def _bind_crafted(c, *ias):
+    """Rapid Commit: the Solicit answered at once by a crafted Reply carrying `ias`."""
+    n, out = tick(c, c.deadline, c.deadline_ms)
+    assert n and out.buf[0] == P.SOLICIT
+    t = c.deadline - 1
+    deliver(c, _reply(out, opt(14, b""), *ias), t)
+    assert c.state == C.BOUND, C.STATE_NAMES[c.state]
+    return t
+
+
+def _oro(out, n):
+    o = decode(out.buf, n)[2][6][0]
+    return [(o[i] << 8) | o[i + 1] for i in range(0, len(o), 2)]
+
+
+def test_the_option_request_asks_for_what_rfc_8415_requires():
+    # 21.24: SOL_MAX_RT with Solicit and after; 18.2.6, 21.23, 21.25: INF_MAX_RT and the
+    # Information Refresh Time with an Information-request; configured codes never twice
+    n, out = tick(client(), 1000, 999)
+    assert _oro(out, n) == [23, 24, 82]
+    n, out = tick(client(**{"requested-options": [23]}), 1000, 999)
+    assert _oro(out, n) == [23, 82]
+    n, out = tick(client(**{"ia-na": False, "ia-pd": False}), 1000, 999)
+    assert out.buf[0] == P.INFO_REQUEST and _oro(out, n) == [23, 24, 82, 83, 32]
+
+
+def test_infinite_t1_and_t2_never_renew_and_allocate_nothing():
+    # 21.4: T1/T2 0xffffffff: never renewed nor rebound; held as a small int (32-bit boards)
+    c = client(**{"rapid-commit": True, "ia-pd": False})
+    n, out = tick(c, c.deadline, c.deadline_ms)
+    rep = _reply(out, opt(14, b""), _na(INFINITY, INFINITY, ("2001:db8:1::77", INFINITY, INFINITY)))
+    assert _lh(c, rep, 1001) == 0 and c.state == C.BOUND
+    h = c.held
+    assert h.renew_at == h.rebind_at == C.FOREVER and c.deadline == C.FOREVER
+    assert _lt(c, 5000000) == 0 and c.state == C.BOUND
+
+
+def test_sol_max_rt_from_a_server_caps_the_solicit_backoff():
+    # 21.24: an Advertise (even one offering nothing) sets SOL_MAX_RT (60..86400 s)
+    c = client(rand=_Rand(0, (1000,)))
+    n, out = tick(c, 1000, 0)
+    adv = bytes([P.ADVERTISE]) + bytes(out.buf[1:4]) + opt(1, DUID) + opt(2, SERVER_DUID) \
+        + opt(82, u32(60)) + opt(13, b"\x00\x02none")
+    deliver(c, adv, 1000, 500)
+    assert c.sol_max_rt == 60000
+    for _ in range(12):
+        prev = c.deadline * 1000 + c.deadline_ms
+        tick(c, c.deadline, c.deadline_ms)
+    assert c.deadline * 1000 + c.deadline_ms - prev == 60000  # RT capped at the new MRT
+    c = client(rand=_Rand(0, (1000,)))
+    tick(c, 1000, 0)
+    deliver(c, adv.replace(u32(60), u32(59)), 1000, 500)  # out of range: ignored
+    assert c.sol_max_rt == 3600000
+
+
+def test_a_reconfigure_asking_for_information_keeps_a_stateful_client_on_its_timers():
+    s = server()
+    c = client(**{"ia-pd": False})
+    run_until_bound(c, s)
+    rc = _reconfigure_from(s, c, 1200, P.INFO_REQUEST)
+    n, out = deliver(c, rc, 1200)
+    assert n and out.buf[0] == P.INFO_REQUEST
+    deliver(c, serve(s, out, 1200), 1200)
+    assert c.state == C.BOUND and c.deadline == c.held.renew_at  # T1 still rules, not 86400 s
+    c2 = client(**{"ia-pd": False})
+    run_until_bound(c2, s)
+    n, out = deliver(c2, _reconfigure_from(s, c2, 1200, P.INFO_REQUEST), 1200)
+    while c2.state == C.INFO:  # unanswered: given up at T1, then Renew
+        tick(c2, c2.deadline, c2.deadline_ms)
+    assert c2.state == C.RENEW
+
+
+def test_a_lease_running_out_during_renew_is_dropped_there_and_the_rest_renewed():
+    c = client(**{"rapid-commit": True})
+    t0 = _bind_crafted(c, _na(200, 4000, ("2001:db8:1::77", 250, 300)),
+                       _pd(200, 4000, ("2001:db8:77::", 56, 4500, 5000)))
+    n, out = tick(c, t0 + 200)
+    assert n and out.buf[0] == P.RENEW
+    sent = 0
+    while c.deadline < t0 + 300:  # the server is silent: Renews until the address runs out
+        sent += tick(c, c.deadline, c.deadline_ms)[0] > 0
+    assert (c.deadline, c.deadline_ms) == (t0 + 300, 0) and sent >= 1
+    v = c.lease_version
+    n, out = tick(c, t0 + 300)
+    assert c.held.count(NA) == 0 and c.held.count(PD) == 1 and c.lease_version == v + 1
+    assert c.state == C.RENEW and n == 0  # woken by the expiry, not by the RT
+    n, out = tick(c, c.deadline, c.deadline_ms)
+    assert n and out.buf[0] == P.RENEW
+    assert ia_list(decode(out.buf, n)[2], 3)[0][3] == {}  # the emptied IA_NA, asked for again
+
+
+def test_an_ia_left_empty_is_asked_for_again_at_once():
+    c = client(**{"rapid-commit": True})
+    t0 = _bind_crafted(c, _na(1000, 1600, ("2001:db8:1::77", 250, 300)),
+                       _pd(1000, 1600, ("2001:db8:77::", 56, 4500, 5000)))
+    assert c.deadline == t0 + 300  # the address's valid lifetime comes before T1
+    n, out = tick(c, t0 + 300)
+    assert n and out.buf[0] == P.RENEW and c.held.count(NA) == 0 and c.held.count(PD) == 1
+    o = decode(out.buf, n)[2]
+    assert ia_list(o, 3)[0][3] == {} and iaprefix(ia_list(o, 25)[0][3])[0] == ip6("2001:db8:77::")
+
+
+def test_a_prefix_lost_is_asked_for_with_the_length_hint():
+    c = client(**{"rapid-commit": True})
+    t0 = _bind_crafted(c, _na(1000, 1600, ("2001:db8:1::77", 4500, 5000)),
+                       _pd(1000, 1600, ("2001:db8:77::", 56, 250, 300)))
+    n, out = tick(c, t0 + 300)
+    assert n and out.buf[0] == P.RENEW
+    assert iaprefix(ia_list(decode(out.buf, n)[2], 25)[0][3])[1] == 56  # hint: prefix ::, length 56
