@@ -5,7 +5,7 @@
 # failed (netif.dad_failed6) goes back to the engine, which Declines. On a graceful stop it
 # Releases, unless release-on-shutdown is false. Allocates freely: once per step, off the
 # packet path.
-from ..v6.client6 import Client6, STATE_NAMES
+from ..v6.client6 import Client6, STATE_NAMES, RELEASE
 from ..state.journal import Journal
 from .wan4 import WanGlue
 
@@ -106,20 +106,27 @@ class Wan6(WanGlue):
                 self.lan[ifname] = (a, 64)
 
     def close(self):
-        """Graceful stop: Release (sent at once, the journal committed), then deconfigure."""
+        """Graceful stop: the addresses come off, then Release, retransmitted by the engine
+        until the server's Reply or its last try (RFC 8415 18.2.7: at most 4 sends, about
+        15 s with no server), the runner stepping meanwhile."""
         if not self.cfg.release_on_shutdown:
             return
+        if self.cfg.configure:
+            for a, p in self.applied:
+                self.netif.remove_address6(self.cfg.interface, a, p)
+        self.applied = []
         out = self.runner.ring[0]
         e = self.eng
         e.ms = self.netif.ms()
         if e.release(self.netif.now(), out):
             self.netif.send(out)
             self.log("Release sent")
+            steps = 0
+            while e.state == RELEASE and steps < 1000:  # bounded: 4 RTs of 1..8 s at most
+                self.runner.step(self.runner.timeout_ms(1000))
+                steps += 1
+            self.log("Release %s" % ("answered" if e.stats["reply"] else "not answered: given up"))
         e.journal.commit()
-        if self.cfg.configure:
-            for a, p in self.applied:
-                self.netif.remove_address6(self.cfg.interface, a, p)
-        self.applied = []
 
 
 def _bytes6(text):

@@ -33,8 +33,9 @@ INFO = const(7)  # stateless: Information-request out
 INFORMED = const(8)  # stateless: waiting for the Information Refresh Time
 DECLINE = const(9)
 STOPPED = const(10)
+RELEASE = const(11)  # graceful stop: Release out, waiting for its Reply
 STATE_NAMES = ("INIT", "SOLICIT", "REQUEST", "BOUND", "RENEW", "REBIND", "CONFIRM", "INFO",
-               "INFORMED", "DECLINE", "STOPPED")
+               "INFORMED", "DECLINE", "STOPPED", "RELEASE")
 
 # RFC 8415 7.6, in ms; per state: message, IRT, MRT, MRC (0: none), MRD (0: none, -1: the
 # state's own end: T2 for Renew, the last valid lifetime for Rebind)
@@ -50,6 +51,7 @@ _EXCH = (
     (0, 0, 0, 0, 0),
     (P.DECLINE, 1000, 0, 4, 0),  # DEC_TIMEOUT, DEC_MAX_RC
     (0, 0, 0, 0, 0),
+    (P.RELEASE, 1000, 0, 4, 0),  # REL_TIMEOUT, REL_MAX_RC
 )
 MAX_DELAY = const(1000)  # SOL_MAX_DELAY, CNF_MAX_DELAY, INF_MAX_DELAY: before the first message
 IRT_DEFAULT = const(86400)  # Information Refresh Time (RFC 8415 21.23)
@@ -123,7 +125,7 @@ class Client6:
         # state -> what its deadline does; message type -> handler (made once: no allocation)
         self.timers = (self._begin, self._retransmit, self._retransmit, self._address_timer,
                        self._retransmit, self._retransmit, self._retransmit, self._retransmit,
-                       self._refresh, self._retransmit, None)
+                       self._refresh, self._retransmit, None, self._retransmit)
         self.replies = (None, None, self._advertise_in, None, None, None, None, self._reply_in,
                         None, None, self._reconfigure_in)
 
@@ -204,20 +206,23 @@ class Client6:
             self.deadline_ms = 0
 
     def release(self, now, out):
-        """Graceful stop: Release everything held (RFC 8415 18.2.7), sent once, and forget it.
-        Returns the Release's length in out (0 when nothing is held)."""
+        """Graceful stop: Release everything held (RFC 8415 18.2.7), retransmitted (REL_TIMEOUT,
+        REL_MAX_RC) until a Reply or the last try; the adapter stops using the leases now.
+        Returns the Release's length in out (0 when nothing is held: STOPPED at once)."""
         h = self.held
         self.deadline = None
         self.state = STOPPED
         if not h.n or not h.sid_len:
             return 0
-        self.stats["release"] += 1
-        self._new_xid(now)
-        n = self._build(out, P.RELEASE, now)
-        h.clear()
-        h.record()
-        self.lease_version += 1
-        return n
+        self._set_state(RELEASE, now)
+        return self._send(now, out)
+
+    def _released(self, now):
+        """RELEASE answered (any status: RFC 8415 18.2.10.2) or given up: the binding is forgotten."""
+        self._forget()
+        self.state = STOPPED
+        self.deadline = None
+        return 0
 
     def lease_info(self):
         """The binding as plain values for the adapter (allocates): addresses and prefixes as
@@ -331,6 +336,8 @@ class Client6:
             return self._address_timer(now, out)
         if s == DECLINE:
             return self._declined(now)
+        if s == RELEASE:
+            return self._released(now)
         if h.n and s == REQUEST and h.renew_at:
             return self._bound(now)  # a Request after NoBinding went unanswered: carry on
         return self._restart(now)  # a Request unanswered MRC times: Solicit again
@@ -450,6 +457,8 @@ class Client6:
             return self._confirmed(rx, st, now)
         if s == DECLINE:
             return self._declined(now)
+        if s == RELEASE:
+            return self._released(now)
         if st == P.NOT_ON_LINK:
             self.stats["not_on_link"] += 1
             self._forget()
@@ -808,6 +817,8 @@ class Client6:
             st["confirm"] += 1
         elif mtype == P.INFO_REQUEST:
             st["info_request"] += 1
+        elif mtype == P.RELEASE:
+            st["release"] += 1
 
     def _put_ias(self, w, mtype):
         """IA_NA / IA_PD: in Solicit with hints, in Request with what the Advertise offered,

@@ -232,8 +232,28 @@ def test_release_on_stop_names_the_server_and_forgets_the_binding():
     n = c.release(2000, out)
     t, xid, o, _ = decode(out.buf, n)
     assert t == P.RELEASE and o[2] == [SERVER_DUID] and len(ia_list(o, 3)) == 1 and len(ia_list(o, 25)) == 1
-    assert serve(s, out, 2000)[0] == P.REPLY
+    assert c.state == C.RELEASE and c.held.n == 2  # until the Reply (18.2.7)
+    rep = serve(s, out, 2000)
+    assert rep[0] == P.REPLY
+    deliver(c, rep, 2000, 100)
     assert c.held.n == 0 and c.state == C.STOPPED and c.next_deadline() is None
+
+
+def test_an_unanswered_release_is_sent_rel_max_rc_times_then_forgotten():
+    # RFC 8415 7.6, 15: REL_TIMEOUT 1 s doubling, REL_MAX_RC 4 transmissions in all
+    c = client(rand=_Rand(0, (1000,)))
+    c.ms = 0
+    run_until_bound(c, server())
+    out = Slot()
+    c.ms = 0
+    sends = [c.release(2000, out) > 0]
+    t = [(c.deadline - 2000) * 1000 + c.deadline_ms]
+    while c.state == C.RELEASE and len(sends) < 10:
+        n, out = tick(c, c.deadline, c.deadline_ms)
+        sends.append(n > 0 and out.buf[0] == P.RELEASE)
+        t.append((c.deadline - 2000) * 1000 + c.deadline_ms if c.deadline else None)
+    assert sends == [True, True, True, True, False] and t == [1000, 3000, 7000, 15000, None]
+    assert c.state == C.STOPPED and c.held.n == 0 and c.stats["release"] == 4
 
 
 def test_stateless_client_sends_information_request_and_refreshes():
