@@ -80,6 +80,7 @@ class Subnet6:
         # (user-context.mpdhcp.delegated-subnet-id); None: a fixed subnet
         self.delegated = None
         self.template = []  # router mode: the pools' (first, last) as configured (host parts kept)
+        self.pref_at = self.valid_at = 0  # router mode: the delegated prefix's lifetimes (0: none)
 
     def rebase(self, net):
         """Router mode: this subnet is now net/64 (16 bytes; None: nothing), its pools the

@@ -90,7 +90,8 @@ class Wan6(WanGlue):
         pfx = info["prefixes"][0] if info["prefixes"] else None
         from ..wire.addr6 import ip6
 
-        changed = srv.renumber(ip6(pfx[0]) if pfx else None, pfx[1] if pfx else 0, now)
+        changed = srv.renumber(ip6(pfx[0]) if pfx else None, pfx[1] if pfx else 0, now,
+                               pfx[2] if pfx else 0, pfx[3] if pfx else 0)
         for sid, net in changed:
             sub = [x for x in srv.subnets if x.id == sid][0]
             ifname = sub.interface
@@ -101,9 +102,10 @@ class Wan6(WanGlue):
             if old is not None:
                 self.netif.remove_address6(ifname, old[0], old[1])
             if net is not None:
-                a = net.split("/")[0] + "1"
-                self.netif.apply_address6(ifname, a, 64, max(pfx[2] - now, 0), max(pfx[3] - now, 0))
-                self.lan[ifname] = (a, 64)
+                self.lan[ifname] = (net.split("/")[0] + "1", 64)
+        if pfx is not None and self.cfg.configure:  # every change: the lifetimes follow the prefix's
+            for ifname, (a, plen) in self.lan.items():
+                self.netif.apply_address6(ifname, a, plen, max(pfx[2] - now, 0), max(pfx[3] - now, 0))
 
     def close(self):
         """Graceful stop: the addresses come off, then Release, retransmitted by the engine

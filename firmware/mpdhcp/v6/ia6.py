@@ -24,6 +24,28 @@ class IA6:
         self.alloc = server.alloc
         self.stats = server.stats
         self.actions = (self._assign, self._extend, self._end, self._end)
+        self.pref = self.valid = self.t1 = self.t2 = 0  # the lease being written (_lifetimes)
+
+    def _lifetimes(self, sub, now):
+        """The lifetimes and T1/T2 of a lease of sub from now: the config's; in router mode
+        no longer than what is left of the delegated prefix (RFC 9096: a LAN lease never
+        outlives the WAN prefix it comes from), T1/T2 then 0.5 and 0.8 of the preferred."""
+        self.pref = sub.preferred  # (one by one: a 4-tuple assignment allocates on MicroPython)
+        self.valid = sub.valid
+        self.t1 = sub.t1
+        self.t2 = sub.t2
+        if sub.valid_at:
+            v = sub.valid_at - now if sub.valid_at > now else 0
+            pf = sub.pref_at - now if sub.pref_at > now else 0
+            if v < self.valid:
+                self.valid = v
+            if pf < self.pref:
+                self.pref = pf
+            if self.pref > self.valid:
+                self.pref = self.valid
+            if self.t2 > self.pref:
+                self.t1 = self.pref // 2
+                self.t2 = self.pref * 4 // 5
 
     def each(self, rx, sub, meta, now, out, action, commit):
         """Apply `action` to every IA_NA, then every IA_PD, of the message."""
@@ -47,11 +69,13 @@ class IA6:
         r = self._choose(rx, ia, kind, nth, sub, now)
         if r < 0:
             self.stats["no_addrs_avail" if kind == L.NA else "no_prefix_avail"] += 1
-            self.status(rx, ia, kind, P.NO_ADDRS_AVAIL if kind == L.NA else P.NO_PREFIX_AVAIL)
+            self.status(rx, ia, kind, P.NO_ADDRS_AVAIL if kind == L.NA else P.NO_PREFIX_AVAIL,
+                        sub if action == EXTEND else None)
             return
+        self._lifetimes(sub, now)
         if commit:
             self.srv.seen(r, meta)
-            lt.bind(r, now + sub.valid)
+            lt.bind(r, now + self.valid)
         elif lt.state(r) != L.BOUND or not lt.active(r, now):
             lt.offer(r, now + OFFER_HOLD)
         self._lease(rx, ia, kind, r, sub, out)
@@ -65,8 +89,9 @@ class IA6:
             # with lifetimes 0 as an address the client has that is not its lease (18.3.4)
             return self._assign(rx, ia, kind, nth, sub, meta, now, out, commit, action)
         if r >= 0 and lt.state(r) == L.BOUND:
+            self._lifetimes(sub, now)
             self.srv.seen(r, meta)
-            lt.bind(r, now + sub.valid)
+            lt.bind(r, now + self.valid)
             self._lease(rx, ia, kind, r, sub, out)
             return
         self.stats["no_binding"] += 1
@@ -166,19 +191,19 @@ class IA6:
         address the client listed, at lifetimes 0 (18.3.4)."""
         w = self.w
         lt = self.leases
-        h = self._open(rx, ia, kind, sub.t1, sub.t2)
+        h = self._open(rx, ia, kind, self.t1, self.t2)
         if h < 0:
             return
         o = lt.addr_off(r)
         if kind == L.NA:
             hh = w.begin(P.OPT_IAADDR, P.IAADDR_LEN)
             w.raw(lt.recs, o, 16)
-            w.u32(sub.preferred)
-            w.u32(sub.valid)
+            w.u32(self.pref)
+            w.u32(self.valid)
         else:
             hh = w.begin(P.OPT_IAPREFIX, P.IAPREFIX_LEN)
-            w.u32(sub.preferred)
-            w.u32(sub.valid)
+            w.u32(self.pref)
+            w.u32(self.valid)
             w.byte(lt.plen(r))
             w.raw(lt.recs, o, 16)
         w.end(hh)
@@ -228,8 +253,19 @@ class IA6:
             a = P.find_next(rx, a, e, P.OPT_IAADDR)
         self.w.end(h)
 
-    def status(self, rx, ia, kind, status):
+    def status(self, rx, ia, kind, status, sub=None):
+        """The IA with a status code; with sub (a Renew or Rebind), each address the client
+        listed that is no longer in sub also goes back at lifetimes 0 (18.3.4, 18.3.5): a
+        renumbered link whose new prefix has nothing left for the client."""
         h = self._open(rx, ia, kind, 0, 0)
-        if h >= 0:
-            self.w.put_status(status)
-            self.w.end(h)
+        if h < 0:
+            return
+        self.w.put_status(status)
+        if sub is not None and kind == L.NA:
+            e = ia + 4 + P.olen(rx, ia)
+            a = P.find(rx, ia + 4 + P.IA_HDR, e, P.OPT_IAADDR)
+            while a >= 0:
+                if not sub.contains(rx, a + 4) and self.w.room(4 + P.IAADDR_LEN + 4):
+                    self._addr_zero(rx, a)
+                a = P.find_next(rx, a, e, P.OPT_IAADDR)
+        self.w.end(h)

@@ -108,17 +108,20 @@ class Server6:
         reconfigure6.Reconfigure6.send)."""
         return self.rc.send(a, off, plen, msgtype, now)
 
-    def renumber(self, prefix, dlen, now):
-        """Router mode: the WAN's delegated prefix is now prefix/dlen (prefix None: none).
-        Each subnet from it (config delegated-subnet-id N) becomes /64 number N of it and its
-        pools follow; a lease left in the old prefix is given lifetimes 0 at its next Renew or
-        Rebind (RFC 8415 18.3.4) and its client gets a new address; clients that sent
-        Reconfigure Accept are told to Renew now. Returns [(subnet id, "net/64" or None)] of
-        the subnets that changed. Allocates: runs when the WAN's binding changes."""
+    def renumber(self, prefix, dlen, now, pref_at=0, valid_at=0):
+        """Router mode: the WAN's delegated prefix is now prefix/dlen (prefix None: none),
+        preferred and valid until pref_at / valid_at (engine seconds): LAN leases never
+        outlive it. Each subnet from it (config delegated-subnet-id N) becomes /64 number N
+        of it and its pools follow; a lease left in the old prefix is given lifetimes 0 at its
+        next Renew or Rebind (RFC 8415 18.3.4) and its client gets a new address; clients that
+        sent Reconfigure Accept are told to Renew now. Returns [(subnet id, "net/64" or None)]
+        of the subnets that changed. Allocates: runs when the WAN's binding changes."""
         changed = []
         for sub in self.subnets:
             if sub.delegated is None:
                 continue
+            sub.pref_at = pref_at if prefix is not None else 0
+            sub.valid_at = valid_at if prefix is not None else 0
             net = _subnet_of(prefix, dlen, sub.delegated)
             old = bytes(sub.net) if sub.plen == 64 else None
             if net == old:

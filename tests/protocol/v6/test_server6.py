@@ -458,3 +458,29 @@ def test_router_mode_subnet_follows_the_delegated_prefix():
     assert status(ia_list(decode(out.buf, n)[2])[0][3]) == P.NO_ADDRS_AVAIL
     assert s.renumber(ip6("2001:db8:cc00::"), 63, 4000) == [(1, "2001:db8:cc00:1::/64")]
     assert s.renumber(ip6("2001:db8:cc00::"), 64, 4000) == [(1, None)]  # a /64 has no /64 number 1
+
+
+def test_router_mode_leases_never_outlive_the_delegated_prefix():
+    # RFC 9096: LAN lifetimes no longer than what is left of the WAN prefix; T1/T2 follow
+    s = server(ROUTER)
+    s.renumber(ip6("2001:db8:aa00::"), 56, 1000, 1000 + 600, 1000 + 900)
+    o = bind(s, CID)
+    ia = ia_list(o)[0]
+    a = ia[3][5][0]
+    assert a[16:] == u32(600) + u32(900) and (ia[1], ia[2]) == (300, 480)
+    s.renumber(ip6("2001:db8:aa00::"), 56, 1000, 1000 + 7200, 1000 + 9000)  # renewed upstream
+    ren = msg(5, (ia_na(1, [ip6_str(a[:16])]),), cid=CID, sid=SERVER_DUID)
+    t, _, o2, _, _ = _reply(s, ren, now=1100)
+    ia = ia_list(o2)[0]
+    assert ia[3][5][0][16:] == u32(3000) + u32(4000) and ia[1] < ia[2] <= 3000  # the config's again
+
+
+def test_router_mode_prefix_gone_withdraws_the_old_address_at_renew():
+    s = server(ROUTER)
+    s.renumber(ip6("2001:db8:aa00::"), 56, 1000, 5000, 6000)
+    a = iaaddr(ia_list(bind(s, CID))[0][3])[0]
+    s.renumber(None, 0, 2000)  # the delegated prefix expired: nothing left on the link
+    ren = msg(5, (ia_na(1, [ip6_str(a)]),), cid=CID, sid=SERVER_DUID)
+    t, _, o, _, _ = _reply(s, ren, now=2000)
+    sub = ia_list(o)[0][3]
+    assert status(sub) == P.NO_ADDRS_AVAIL and sub[5] == [a + bytes(8)]  # lifetimes 0 (18.3.4)
