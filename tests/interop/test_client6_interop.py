@@ -296,6 +296,7 @@ def test_router_mode_the_lan_lives_in_the_delegated_prefix_and_follows_a_renumbe
                   "control-socket": {"socket-type": "unix", "socket-name": lab.path("rtr.sock")},
                   "subnet6": [{"id": 1, "subnet": "fd00:0:0:1::/64", "interface": "lan0",
                                "pools": [{"pool": "fd00:0:0:1::100 - fd00:0:0:1::1ff"}],
+                               "pd-pools": [{"prefix": "0:0:0:80::", "prefix-len": 57, "delegated-len": 60}],
                                "user-context": {"mpdhcp": {"delegated-subnet-id": 1}}}]}}
     r = lab.popen(rtr, M.serve_argv(lab.write("rtr.json", json.dumps(conf))), cwd=M.ROOT, log="rtr.log")
     m = L.wait_for(lambda: re.search(r"LAN subnet 1 on lan0: (\S+)/64", lab.read_log(r)) or
@@ -308,9 +309,11 @@ def test_router_mode_the_lan_lives_in_the_delegated_prefix_and_follows_a_renumbe
     want = ipaddress.IPv6Network(pfx + "/56")
     assert ipaddress.IPv6Network(lan64 + "/64") == list(want.subnets(new_prefix=64))[1]  # /64 number 1
     assert lan64 + "1/64" in lab.ip(rtr, "-6", "addr", "show", "dev", "lan0")  # the router's LAN address
-    cl, env = dhclient6(lab, pc, "c0")
+    cl, env = dhclient6(lab, pc, "c0", ("-N", "-P"))
     a = env["new_ip6_address"]
     assert a.startswith(lan64), (a, lan64)
+    got = ipaddress.IPv6Network(env["new_ip6_prefix"])  # a /60 from the upper half of the /56
+    assert got.prefixlen == 60 and got.subnet_of(list(want.subnets(new_prefix=57))[1]), (got, want)
     # renumbering upstream: kea restarts with another pd-pool and no memory of the old lease
     kea.send_signal(signal.SIGKILL)
     kea.wait(5)
@@ -324,8 +327,14 @@ def test_router_mode_the_lan_lives_in_the_delegated_prefix_and_follows_a_renumbe
     new64 = m2[0]
     assert ipaddress.IPv6Network(new64 + "/64").subnet_of(ipaddress.IPv6Network("2001:db8:9900::/40"))
     n0 = len(cl.events())
-    _, name, env2 = cl.wait_event({"RENEW6", "REBIND6"}, n0, timeout=20)
+    env2 = {}
+    for _ in range(2):  # one event per IA (-N -P), in either order
+        _, name, e = cl.wait_event({"RENEW6", "REBIND6"}, n0, timeout=20)
+        env2.update({k: v for k, v in e.items() if k.startswith("new_")})
+        n0 = len(cl.events())
     assert env2["new_ip6_address"].startswith(new64), env2
+    new56 = ipaddress.IPv6Network(new64 + "/64").supernet(new_prefix=56)
+    assert ipaddress.IPv6Network(env2["new_ip6_prefix"]).subnet_of(new56), (env2, new56)
 
 
 def test_expiry_removes_the_address_and_a_failed_dad_is_declined(lab):

@@ -71,3 +71,22 @@ def test_4o6_dhcp6_keys_accepted_by_kea_dhcp6_and_by_us(tmp_path):
     doc["Dhcp6"]["interfaces-config"]["interfaces"] = ["lo"]  # we want one named (Kea may listen on none)
     c = parse_doc(json.dumps(doc)).get("Dhcp6")
     assert c.dhcp4o6_port == 6767 and c.subnets[0].options[88] == bytes.fromhex("20010db8004600000000000000000001")
+
+
+def test_router_mode_subnet_with_pd_pools_accepted_by_kea_dhcp6_and_by_us(tmp_path):
+    # router mode's user-context and pd-pool templates stay a config kea-dhcp6 -t accepts
+    if not shutil.which("kea-dhcp6"):
+        pytest.skip("kea-dhcp6 not installed (make peers)")
+    doc = {"Dhcp6": {"interfaces-config": {"interfaces": ["lo"]},
+                     "lease-database": {"type": "memfile", "name": str(tmp_path / "l6.csv")},
+                     "subnet6": [{"id": 1, "subnet": "fd00:0:0:1::/64", "interface": "lo",
+                                  "pools": [{"pool": "fd00:0:0:1::100 - fd00:0:0:1::1ff"}],
+                                  "pd-pools": [{"prefix": "0:0:0:80::", "prefix-len": 57, "delegated-len": 60}],
+                                  "user-context": {"mpdhcp": {"delegated-subnet-id": 1}}}]}}
+    p = tmp_path / "k6.json"
+    p.write_text(json.dumps(doc))
+    env = dict(os.environ, KEA_PIDFILE_DIR=str(tmp_path), KEA_LOCKFILE_DIR=str(tmp_path))
+    r = subprocess.run(["kea-dhcp6", "-t", str(p)], capture_output=True, text=True, timeout=30, env=env)
+    assert r.returncode == 0, r.stdout + r.stderr
+    s = parse_doc(json.dumps(doc)).get("Dhcp6").subnets[0]
+    assert s.delegated == 1 and s.pd_pools == [] and [t[1:] for t in s.pd_template] == [(57, 60)]

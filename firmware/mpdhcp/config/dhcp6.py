@@ -4,7 +4,7 @@
 from .common import _want, _keys, _fail, _lifetime, _utf8, ConfigError  # noqa: F401
 from .common import server_common, subnet_list, add_subnet, option_data, lease_database, subnet_head
 from .common import each_parsed
-from ..wire.addr6 import ip6, prefix6, in_prefix, to_int6, from_int6
+from ..wire.addr6 import ip6, ip6_str, prefix6, in_prefix, to_int6, from_int6
 from ..wire.options4 import unhex
 from ..wire.timing import t1_default, t2_default6
 
@@ -81,6 +81,7 @@ class Subnet6:
         self.delegated = None
         self.template = []  # router mode: the pools' (first, last) as configured (host parts kept)
         self.pref_at = self.valid_at = 0  # router mode: the delegated prefix's lifetimes (0: none)
+        self.pd_template = []  # router mode: the pd-pools' (prefix, prefix-len, delegated-len) as configured
 
     def rebase(self, net):
         """Router mode: this subnet is now net/64 (16 bytes; None: nothing), its pools the
@@ -90,6 +91,39 @@ class Subnet6:
             return
         self.net, self.plen = bytes(net), 64
         self.pools = [Pool6(net[:8] + bytes(f[8:]), net[:8] + bytes(la[8:]), n) for f, la, n in self.template]
+
+    def rebase_pd(self, prefix, dlen, lans):
+        """Router mode: the pd-pools under the delegated prefix/dlen. A configured pd-pool
+        prefix is a template: its bits past dlen are kept, the first dlen come from the
+        prefix. A pool wider than the delegated prefix, or holding one of the LAN /64s
+        (lans), is left out. Returns the texts of those left out."""
+        self.pd_pools = []
+        out = []
+        if prefix is None:
+            return out
+        for pre, plen, dl in self.pd_template:
+            b = bytearray(16)
+            for i in range(16):
+                bits = dlen - 8 * i
+                m = 255 if bits >= 8 else (0 if bits <= 0 else (0xFF << (8 - bits)) & 255)
+                b[i] = (prefix[i] & m) | (pre[i] & ~m & 255)
+            if plen < dlen or [x for x in lans if in_prefix(x, b, plen)]:
+                out.append("%s/%d" % (ip6_str(b), plen))
+            else:
+                self.pd_pools.append(PdPool(bytes(b), plen, dl))
+        return out
+
+    def holds(self, kind, a, off, plen):
+        """Router mode: is a[off:]/plen still on this link (IA_NA 0: in the subnet; IA_PD:
+        inside a pd-pool)? A fixed subnet holds everything it leased."""
+        if self.delegated is None:
+            return True
+        if kind == 0:
+            return self.contains(a, off)
+        for p in self.pd_pools:
+            if plen >= p.plen and _in(a, off, p.prefix, p.plen):
+                return True
+        return False
 
     def contains(self, a, off=0):
         """Is a[off:off+16] inside this subnet (byte compare)?"""
@@ -256,11 +290,13 @@ def _router_mode(s, d, p):
         _fail(q, "out of range 0..65535")
     if s.plen != 64:
         _fail(p + ".subnet", "a subnet from the delegated prefix is a /64 (got /%d)" % s.plen)
-    if s.reservations or s.pd_pools:
-        _fail(q, "a subnet from the delegated prefix has no reservations or pd-pools (they would not follow it)")
+    if s.reservations:
+        _fail(q, "a subnet from the delegated prefix has no reservations (they would not follow it)")
     s.delegated = n
     s.template = [(x.first, x.last, x.size) for x in s.pools]
     s.pools = []
+    s.pd_template = [(x.prefix, x.plen, x.dlen) for x in s.pd_pools]
+    s.pd_pools = []
     s.net = bytes(16)  # nothing on this link until a prefix is delegated
     s.plen = 128
 
@@ -357,3 +393,14 @@ def _reservation(d, p, s):
     if "hostname" in d:
         _want(p + ".hostname", d["hostname"], str, "string")
     return r
+
+
+def _in(a, off, net, plen):
+    """Is a[off:off+16] inside net/plen? (byte compare, no allocation: the packet path)"""
+    i = 0
+    while plen >= 8:
+        if a[off + i] != net[i]:
+            return False
+        plen -= 8
+        i += 1
+    return not plen or (a[off + i] ^ net[i]) & (0xFF << (8 - plen)) & 255 == 0

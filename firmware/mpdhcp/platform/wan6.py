@@ -88,14 +88,18 @@ class Wan6(WanGlue):
         if srv is None:
             return
         pfx = info["prefixes"][0] if info["prefixes"] else None
-        from ..wire.addr6 import ip6
+        from ..wire.addr6 import ip6, ip6_str
 
         changed = srv.renumber(ip6(pfx[0]) if pfx else None, pfx[1] if pfx else 0, now,
                                pfx[2] if pfx else 0, pfx[3] if pfx else 0)
+        for t in srv.left_out:
+            self.log("LAN subnet %s: this pd-pool does not fit the delegated prefix (left out)" % t)
         for sid, net in changed:
             sub = [x for x in srv.subnets if x.id == sid][0]
             ifname = sub.interface
-            self.log("LAN subnet %d on %s: %s" % (sid, ifname or "-", net or "none (no delegated prefix)"))
+            pd = " ".join("%s/%d in /%ds" % (ip6_str(x.prefix), x.plen, x.dlen) for x in sub.pd_pools)
+            self.log("LAN subnet %d on %s: %s%s" % (sid, ifname or "-", net or "none (no delegated prefix)",
+                                                    ", pd-pools " + pd if pd else ""))
             if not ifname or not self.cfg.configure:
                 continue
             old = self.lan.pop(ifname, None)

@@ -84,9 +84,9 @@ class IA6:
         """Renew / Rebind (RFC 8415 18.3.4, 18.3.5)."""
         lt = self.leases
         r = lt.find_mine(sub.index, kind)
-        if r >= 0 and lt.state(r) == L.BOUND and kind == L.NA and not sub.contains(lt.recs, lt.addr_off(r)):
-            # the link was renumbered (router mode): a new address; the old one is listed
-            # with lifetimes 0 as an address the client has that is not its lease (18.3.4)
+        if r >= 0 and lt.state(r) == L.BOUND and not sub.holds(kind, lt.recs, lt.addr_off(r), lt.plen(r)):
+            # the link was renumbered (router mode): a new address or prefix; the old one is
+            # listed with lifetimes 0 as one the client has that is not its lease (18.3.4)
             return self._assign(rx, ia, kind, nth, sub, meta, now, out, commit, action)
         if r >= 0 and lt.state(r) == L.BOUND:
             self._lifetimes(sub, now)
@@ -225,12 +225,16 @@ class IA6:
                     self._addr_zero(rx, a)
             elif (rx[a + 12] != lt.plen(r) or not P.eq(rx, a + 13, lt.recs, o, 16)) \
                     and not P.is_zero(rx, a + 13, 16) and w.room(4 + P.IAPREFIX_LEN + 4):
-                hh = w.begin(code, P.IAPREFIX_LEN)
-                w.u32(0)
-                w.u32(0)
-                w.raw(rx, a + 12, 17)
-                w.end(hh)
+                self._prefix_zero(rx, a)
             a = P.find_next(rx, a, e, code)
+
+    def _prefix_zero(self, rx, a):
+        w = self.w
+        hh = w.begin(P.OPT_IAPREFIX, P.IAPREFIX_LEN)
+        w.u32(0)
+        w.u32(0)
+        w.raw(rx, a + 12, 17)
+        w.end(hh)
 
     def _addr_zero(self, rx, a):
         w = self.w
@@ -261,11 +265,16 @@ class IA6:
         if h < 0:
             return
         self.w.put_status(status)
-        if sub is not None and kind == L.NA:
+        if sub is not None:
             e = ia + 4 + P.olen(rx, ia)
-            a = P.find(rx, ia + 4 + P.IA_HDR, e, P.OPT_IAADDR)
+            code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
+            a = P.find(rx, ia + 4 + P.IA_HDR, e, code)
             while a >= 0:
-                if not sub.contains(rx, a + 4) and self.w.room(4 + P.IAADDR_LEN + 4):
-                    self._addr_zero(rx, a)
-                a = P.find_next(rx, a, e, P.OPT_IAADDR)
+                if kind == L.NA:
+                    if not sub.holds(kind, rx, a + 4, 128) and self.w.room(4 + P.IAADDR_LEN + 4):
+                        self._addr_zero(rx, a)
+                elif not sub.holds(kind, rx, a + 13, rx[a + 12]) and not P.is_zero(rx, a + 13, 16) \
+                        and self.w.room(4 + P.IAPREFIX_LEN + 4):
+                    self._prefix_zero(rx, a)
+                a = P.find_next(rx, a, e, code)
         self.w.end(h)

@@ -58,6 +58,7 @@ class Server6:
         self.cfg = cfg
         self.served = None  # the interfaces the service opened (None: all the config names)
         self.subnets = cfg.subnets
+        self.left_out = []  # router mode: pd-pools the delegated prefix has no room for (renumber)
         self.journal = journal  # the table's verbs stage into it too (leases.journal)
         res = [_reservations(s) for s in cfg.subnets]
         self.leases = L.Leases6(capacity + sum(len(x) for x in res), len(cfg.subnets), journal)
@@ -131,6 +132,13 @@ class Server6:
             changed.append((sub.id, None if net is None else _net_str(net)))
             if old is not None:
                 self._tell_old(sub.index, now)
+        self.left_out = []  # pd-pools that do not fit the delegated prefix: "subnet id: prefix/len"
+        if changed:  # the pd-pools follow too, clear of every LAN /64
+            lans = [x.net for x in self.subnets if x.delegated is not None and x.plen == 64]
+            for sub in self.subnets:
+                if sub.pd_template:
+                    self.left_out += ["%d: %s" % (sub.id, t) for t in sub.rebase_pd(prefix, dlen, lans)]
+                    self.alloc.set_pools(sub.index, L.PD, _pools(sub, L.PD))
         return changed
 
     def _tell_old(self, si, now):

@@ -484,3 +484,32 @@ def test_router_mode_prefix_gone_withdraws_the_old_address_at_renew():
     t, _, o, _, _ = _reply(s, ren, now=2000)
     sub = ia_list(o)[0][3]
     assert status(sub) == P.NO_ADDRS_AVAIL and sub[5] == [a + bytes(8)]  # lifetimes 0 (18.3.4)
+
+
+ROUTER_PD = ROUTER.replace('"pools":', '"pd-pools": [{"prefix": "0:0:0:80::", "prefix-len": 57, "delegated-len": 60},'
+                           ' {"prefix": "::", "prefix-len": 60, "delegated-len": 64}], "pools":')
+
+
+def test_router_mode_pd_pools_follow_the_delegated_prefix():
+    # a pd-pool's prefix is a template: its bits past the delegated length are kept
+    s = server(ROUTER_PD)
+    n, out = exchange(s, msg(1, (ia_pd(1),), cid=CID))
+    assert status(ia_list(decode(out.buf, n)[2], 25)[0][3]) == P.NO_PREFIX_AVAIL  # nothing yet
+    s.renumber(ip6("2001:db8:aa00::"), 56, 1000, 5000, 6000)
+    assert s.left_out == ["1: 2001:db8:aa00::/60"]  # it holds /64 number 1: the LAN's own
+    o = bind(s, CID, ias=(ia_pd(1),))
+    pfx, plen = iaprefix(ia_list(o, 25)[0][3])[:2]
+    assert plen == 60 and ip6_str(pfx).startswith("2001:db8:aa00:8"), ip6_str(pfx)
+    s.renumber(ip6("2001:db8:bb00::"), 56, 2000, 5000, 6000)  # upstream renumbered
+    ren = msg(5, (ia_pd(1, ["%s/60" % ip6_str(pfx)]),), cid=CID, sid=SERVER_DUID)
+    t, _, o2, _, _ = _reply(s, ren, now=2000)
+    got = ia_list(o2, 25)[0][3][26]
+    old = [x for x in got if x[9:] == pfx]
+    new = [x for x in got if x[9:] != pfx]
+    assert old and old[0][:8] == bytes(8)  # the old prefix withdrawn: lifetimes 0 (18.3.4)
+    assert new and ip6_str(new[0][9:]).startswith("2001:db8:bb00:8") and new[0][8] == 60
+    s.renumber(None, 0, 3000)
+    ren = msg(5, (ia_pd(1, ["%s/60" % ip6_str(new[0][9:])]),), cid=CID, sid=SERVER_DUID)
+    t, _, o3, _, _ = _reply(s, ren, now=3000)
+    sub = ia_list(o3, 25)[0][3]
+    assert status(sub) == P.NO_PREFIX_AVAIL and sub[26][0][:8] == bytes(8)  # withdrawn, nothing new
