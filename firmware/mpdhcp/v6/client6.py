@@ -218,7 +218,8 @@ class Client6:
         return self._send(now, out)
 
     def _released(self, now):
-        """RELEASE answered (any status: RFC 8415 18.2.10.2) or given up: the binding is forgotten."""
+        """RELEASE answered (any status counts: RFC 8415 18.2.10) or given up: the binding
+        is forgotten."""
         self._forget()
         self.state = STOPPED
         self.deadline = None
@@ -299,7 +300,7 @@ class Client6:
         return self._send(now, out)
 
     def _lapse(self, now):
-        """Drop the leases past their valid lifetime (RFC 8415 18.2.10.1: in every state).
+        """Drop the leases past their valid lifetime (none is used past it, in any state).
         Returns how many went."""
         h = self.held
         gone = h.expire(now)

@@ -15,8 +15,11 @@ OPT_KEEP = const(256)  # bytes kept of the DNS servers and the domain list each
 J_CLIENT6_ID = const(48)  # journal: the client's DUID
 J_CLIENT6 = const(49)  # journal: the binding (below); an empty one forgets it
 # binding record: server DUID length(1), DUID, unicast flag(1), unicast(16), renew at(4),
-# rebind at(4), count(1), then per lease: kind(1) plen(1) address(16) preferred(4) valid(4)
+# rebind at(4), count(1), then per lease: kind(1) plen(1) address(16) preferred(4) valid(4);
+# then, when a Reconfigure Key is held: 1, key(16), replay detection(8) (older records end
+# before it: they replay without a key)
 _LEASE = const(26)
+_KEY = const(25)
 
 
 def _u32(b, o):
@@ -55,7 +58,7 @@ class Held6:
         self.dns_len = 0
         self.domains = bytearray(OPT_KEEP)
         self.domains_len = 0
-        self.rec = bytearray(1 + DUID_MAX + 17 + 8 + 1 + _LEASE * MAX_LEASES)
+        self.rec = bytearray(1 + DUID_MAX + 17 + 8 + 1 + _LEASE * MAX_LEASES + _KEY)
 
     # -- the leases ------------------------------------------------------------------------------
 
@@ -185,6 +188,11 @@ class Held6:
             _put32(r, o + 18, self.pref_at[i])
             _put32(r, o + 22, self.valid_at[i])
             o += _LEASE
+        if self.has_key:  # kept across a restart: a Confirm's or Rebind's Reply may not resend it
+            r[o] = 1
+            P.copy(r, o + 1, self.rkey, 0, 16)
+            P.copy(r, o + 17, self.replay, 0, 8)
+            o += _KEY
         return o
 
     def load(self):
@@ -207,7 +215,8 @@ class Held6:
         if sl < 2 or sl > DUID_MAX or o + 26 > off + ln:
             return
         cnt = b[o + 25]
-        if cnt == 0 or cnt > MAX_LEASES or o + 26 + cnt * _LEASE != off + ln:
+        end = o + 26 + cnt * _LEASE
+        if cnt == 0 or cnt > MAX_LEASES or end != off + ln and (end + _KEY != off + ln or b[end] != 1):
             return
         self.set_server(b, off + 1, sl)
         self.has_unicast = b[o] == 1
@@ -222,6 +231,10 @@ class Held6:
                 self.put(kind, b, o + 2, plen, capped_u32(b, o + 18, 0x3FFFFFFF),
                          capped_u32(b, o + 22, 0x3FFFFFFF))
             o += _LEASE
+        if o < off + ln:
+            P.copy(self.rkey, 0, b, o + 1, 16)
+            P.copy(self.replay, 0, b, o + 17, 8)
+            self.has_key = True
 
     def dump(self, journal):
         """Compaction: the DUID and the binding."""

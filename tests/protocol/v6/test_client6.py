@@ -586,3 +586,34 @@ def test_a_prefix_lost_is_asked_for_with_the_length_hint():
     n, out = tick(c, t0 + 300)
     assert n and out.buf[0] == P.RENEW
     assert iaprefix(ia_list(decode(out.buf, n)[2], 25)[0][3])[1] == 56  # hint: prefix ::, length 56
+
+
+def test_a_confirm_answered_not_on_link_starts_over_and_the_reconfigure_key_survives_restarts():
+    s = server()
+    j = Journal(None)
+    c = client(journal=j, **{"ia-pd": False})
+    run_until_bound(c, s)
+    assert c.held.has_key
+    c2 = client(journal=j, now=1500, **{"ia-pd": False})
+    assert c2.state == C.CONFIRM and c2.held.has_key  # journaled with the binding
+    n, out = tick(c2, 1500, 999)
+    rep = serve(s, out, 1501)
+    assert _lh(c2, rep, 1501) == 0 and c2.state == C.BOUND  # Confirm's Reply, heap locked
+    rc = _reconfigure_from(s, c2, 1600)
+    assert _lh(c2, rc, 1600) > 0 and c2.state == C.RENEW  # authenticated with the kept key
+    c3 = client(journal=j, now=1700, **{"ia-pd": False})
+    n, out = tick(c3, 1700, 999)
+    assert out.buf[0] == P.CONFIRM
+    deliver(c3, _reply(out, opt(13, b"\x00\x04gone")), 1701)  # NotOnLink (18.2.10)
+    assert c3.state == C.INIT and c3.held.n == 0 and c3.stats["not_on_link"] == 1
+
+
+def test_use_multicast_sends_the_message_again_to_all_servers():
+    c = client(**{"rapid-commit": True, "ia-pd": False})
+    t0 = _bind_crafted(c, _na(100, 160, ("2001:db8:1::77", 250, 300)), opt(12, ip6("2001:db8:1::1")))
+    n, out = tick(c, t0 + 100)
+    assert out.buf[0] == P.RENEW and bytes(out.dest) == ip6("2001:db8:1::1")  # Server Unicast
+    xid = bytes(out.buf[1:4])
+    n, out = deliver(c, _reply(out, opt(13, b"\x00\x05")), t0 + 100)  # UseMulticast (18.2.10)
+    assert n and out.buf[0] == P.RENEW and bytes(out.dest) == ip6("ff02::1:2")
+    assert bytes(out.buf[1:4]) == xid and c.stats["use_multicast"] == 1  # the same exchange

@@ -21,6 +21,28 @@ def test_binding_round_trips_through_the_journal():
     g.load()
     assert g.n == 2 and g.find(PD, ip6("2001:db8:8000::"), 0, 56) >= 0 and g.sid_len == 10
     assert (g.renew_at, g.rebind_at) == (1500, 1800) and g.next_expiry() == 3000 and g.last_expiry() == 3100
+    assert not g.has_key
+
+
+def test_the_reconfigure_key_and_replay_counter_survive_a_restart():
+    # RFC 8415 20.4: the key comes once; after a restart Confirm and Rebind Replies may not
+    # carry it again, and a replay counter that went back would accept an old Reconfigure
+    j = Journal(None)
+    h = Held6(j, {"journal_records": 0})
+    h.set_server(b"\x00\x03\x00\x01\x02\x00\x00\x00\x00\x01", 0, 10)
+    h.put(NA, ip6("2001:db8::100"), 0, 128, 2000, 3000)
+    h.rkey[:] = bytes(range(16))
+    h.replay[:] = b"\x00\x00\x00\x00\x00\x00\x01\x07"
+    h.has_key = True
+    h.record()
+    j.commit()
+    g = Held6(j, {"journal_records": 0})
+    g.load()
+    assert g.n == 1 and g.has_key and bytes(g.rkey) == bytes(range(16)) and g.replay[7] == 7
+    bad = bytearray(h.rec[:h._encode(h.rec)])
+    bad[-25] = 9  # the key block's marker: not a key record
+    g._apply(J_CLIENT6, bad, 0, len(bad))
+    assert g.n == 0 and not g.has_key
 
 
 def test_impossible_records_are_not_taken():
