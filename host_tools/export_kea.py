@@ -154,8 +154,11 @@ def lease4_csv(leases):
         st = KEA_STATE.get(l["state"])
         if st is None:
             continue
+        exp = l["expire"] + EPOCH_2000
+        if l["valid-lft"] == 0xFFFFFFFF:  # BOOTP, infinite: Kea's expire is cltt + valid (now + 2^32 - 1)
+            exp = l["expire"] - l["expires-in"] + EPOCH_2000 + 0xFFFFFFFF
         w.writerow((l["ip-address"], l["hw-address"], l["client-id"], l["valid-lft"],
-                    l["expire"] + EPOCH_2000, l["subnet-id"], 0, 0, _kea_text(l["hostname"]), st, ""))
+                    exp, l["subnet-id"], 0, 0, _kea_text(l["hostname"]), st, ""))
         n += 1
     return buf.getvalue(), n
 

@@ -72,10 +72,14 @@ def lease4_dict(f, subnets, now):
         "hostname": _text(name),
         "state": L.STATE_NAMES[st],
         "subnet-id": sub.id,
-        "valid-lft": sub.valid,
+        "valid-lft": INFINITE if exp == FOREVER else sub.valid,  # BOOTP: forever (RFC 1534 4)
         "expire": exp,  # engine clock: seconds since 2000-01-01
         "expires-in": exp - now,
     }
+
+
+FOREVER = 0x3FFFFFFF  # a BOOTP lease's expiry (v4/server4.py)
+INFINITE = 0xFFFFFFFF  # Kea's infinite valid lifetime
 
 
 def _engine_stats(eng):

@@ -545,8 +545,12 @@ def check_reply4(srv, rx, n, out, m, own, res_check=True):
     if not n:
         return
     req = P4.Options()
-    if req.parse(rx, len(rx)):
+    err = req.parse(rx, len(rx))
+    if err == P4.BAD_COOKIE and len(rx) >= 300:
+        err = req.empty(len(rx))  # BOOTP with a vendor-specific vend area (RFC 951)
+    if err:
         fail("reply4.to_malformed", "a reply to a request the walker refuses")
+    bootp = not req.has(53)
     b = out.buf
     if n < 300 or n > len(b):
         fail("reply4.length", "%d bytes" % n)
@@ -562,12 +566,17 @@ def check_reply4(srv, rx, n, out, m, own, res_check=True):
         fail("reply4.parse", "%s: %s" % (P4.BAD_NAMES[err], hexs(b[:n])))
     mt = o.byte(b, 53, 0)
     rq = req.byte(rx, 53, 0)
-    if mt not in {1: (2,), 3: (5, 6), 8: (5,)}.get(rq, ()):
+    if bootp:
+        if o.has(53) or o.has(54) or o.has(51) or o.has(58) or o.has(59):
+            fail("reply4.bootp_dhcp_options", hexs(b[240:n]))
+        if n > max(300, len(rx)):
+            fail("reply4.bootp_size", "%d bytes to a %d-byte request" % (n, len(rx)))
+    elif mt not in {1: (2,), 3: (5, 6), 8: (5,)}.get(rq, ()):
         fail("reply4.type", "%d answered with %d" % (rq, mt))
     if b[4:8] != rx[4:8] or b[28:44] != rx[28:44]:
         fail("reply4.xid_chaddr", hexs(b[:44]))
     sid = o.at(54)
-    if sid < 0 or b[sid - 1] != 4 or b[sid:sid + 4] != m.ifaddr:
+    if not bootp and (sid < 0 or b[sid - 1] != 4 or b[sid:sid + 4] != m.ifaddr):
         fail("reply4.server_id", "")
     if b[24:28] != rx[24:28]:
         fail("reply4.giaddr", "")
@@ -591,7 +600,14 @@ def check_reply4(srv, rx, n, out, m, own, res_check=True):
         cid = bytes(cb[:req.gather(rx, 61, cb, 0, 255)])
     if f[4] not in (_OFFERED, _BOUND) or not _holds4(lt, r, cid, rx):
         fail("reply4.lease_holder", "%s given to %s, record %r" % (hexs(y), hexs(rx[28:34]), f))
-    if o.at(51) < 0:
+    if bootp:
+        sub = srv.subnets[f[6]]
+        if f[4] != _BOUND or f[5] != 0x3FFFFFFF:
+            fail("reply4.bootp_lease", "%r: BOOTP leases are bound forever (RFC 1534 4)" % (f,))
+        res = _res4(srv).get(y)
+        if not sub.dynamic_bootp and (res is None or not _res4_ok(res, bytes(rx[28:34]), cid)):
+            fail("reply4.bootp_dynamic", "%s to an unreserved BOOTP client without dynamic-bootp" % hexs(y))
+    elif o.at(51) < 0:
         fail("reply4.no_lease_time", "")
     if res_check:
         res = _res4(srv).get(y)

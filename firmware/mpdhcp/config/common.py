@@ -63,8 +63,9 @@ def lease_database(d, p):
     return None
 
 
-def server_common(c, d, p):
-    """Keys every server section shares: control-socket and user-context.mpdhcp."""
+def server_common(c, d, p, mine=()):
+    """Keys every server section shares: control-socket and user-context.mpdhcp (plus the
+    section's own user-context.mpdhcp keys, `mine`)."""
     cs = d.get("control-socket")
     c.control_socket = None
     if cs is not None:
@@ -77,7 +78,7 @@ def server_common(c, d, p):
     _want(p + ".user-context", uc, dict, "map")
     mp = uc.get("mpdhcp", {})
     q = p + ".user-context.mpdhcp"
-    _keys(q, mp, ("max-leases", "log"))
+    _keys(q, mp, ("max-leases", "log") + tuple(mine))
     c.max_leases = _want(q + ".max-leases", mp.get("max-leases", 0), int, "integer")
     if c.max_leases < 0 or c.max_leases > 65000:
         _fail(q + ".max-leases", "out of range 0..65000")

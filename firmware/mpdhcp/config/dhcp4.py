@@ -26,6 +26,8 @@ class Subnet4:
         self.o6_interface = None  # 4o6-interface: DHCPV4-QUERYs arriving on this DHCPv6 interface
         self.o6_subnet = None  # 4o6-subnet: (16-byte prefix, length) holding the query's source
         self.o6_iid = None  # 4o6-interface-id: bytes the relay's Interface-Id option carries
+        self.boot = None  # (next-server 4 bytes, server-hostname, boot-file-name): siaddr, sname, file
+        self.dynamic_bootp = False  # user-context.mpdhcp.dynamic-bootp: BOOTP for clients without a reservation
 
     def contains(self, a, off=0):
         """Is the 4-byte address a[off:] inside this subnet (byte compare, no big ints)?"""
@@ -43,6 +45,7 @@ class Reservation:
         self.cid = None
         self.addr = None
         self.hostname = None
+        self.boot = None  # its own (next-server, server-hostname, boot-file-name), else the subnet's
 
 
 class Config:
@@ -62,7 +65,7 @@ _TOP = (
     "interfaces-config", "lease-database", "valid-lifetime", "renew-timer", "rebind-timer",
     "subnet4", "option-data", "authoritative", "decline-probation-period", "control-socket",
     "user-context",
-    "dhcp4o6-port",
+    "dhcp4o6-port", "next-server", "server-hostname", "boot-file-name",
 )
 
 
@@ -106,9 +109,15 @@ def dhcp4(d, p):
     c.decline_probation = _lifetime(p + ".decline-probation-period", d.get("decline-probation-period", 86400))
     gopts, galways = _option_data(p + ".option-data", d.get("option-data", []))
 
-    server_common(c, d, p)
+    server_common(c, d, p, ("dynamic-bootp",))
+    boot = _boot(d, p, None)
+    dyn = _dynamic_bootp(d, p, False)
     for q, sd in subnet_list(d, p, "subnet4"):
         s = _subnet(sd, q, valid, t1, t2, auth, gopts, galways)
+        s.boot = _boot(sd, q, boot)
+        s.dynamic_bootp = _dynamic_bootp(sd, q, dyn)
+        for i, r in enumerate(s.reservations):
+            r.boot = _boot(sd["reservations"][i], "%s.reservations[%d]" % (q, i), s.boot)
         add_subnet(c, s, q)
     _check_overlaps(c.subnets, p)
     own = [a for _, a in c.interfaces if a is not None]
@@ -123,7 +132,7 @@ def dhcp4(d, p):
 _SUBNET = (
     "id", "subnet", "pools", "option-data", "reservations", "relay", "interface",
     "valid-lifetime", "renew-timer", "rebind-timer", "authoritative", "user-context",
-    "4o6-interface", "4o6-subnet", "4o6-interface-id",
+    "4o6-interface", "4o6-subnet", "4o6-interface-id", "next-server", "server-hostname", "boot-file-name",
 )
 
 
@@ -222,7 +231,8 @@ def _option_data(p, lst):
 
 
 def _reservation(d, p, s):
-    _keys(p, d, ("hw-address", "client-id", "ip-address", "hostname", "user-context"))
+    _keys(p, d, ("hw-address", "client-id", "ip-address", "hostname", "user-context",
+                 "next-server", "server-hostname", "boot-file-name"))
     r = Reservation()
     idents = [k for k in ("hw-address", "client-id") if k in d]
     if len(idents) != 1:
@@ -250,6 +260,38 @@ def _reservation(d, p, s):
         if not 1 <= len(r.hostname) <= 63:
             _fail(p + ".hostname", "must be 1..63 characters")
     return r
+
+
+def _boot(d, p, inherited):
+    """Kea's next-server, server-hostname and boot-file-name (the BOOTP header's siaddr, sname
+    and file; RFC 2131 2) at this level, over what the level above set."""
+    if not ("next-server" in d or "server-hostname" in d or "boot-file-name" in d):
+        return inherited
+    ns, sname, fname = inherited or (bytes(4), b"", b"")
+    if "next-server" in d:
+        try:
+            ns = ip4(_want(p + ".next-server", d["next-server"], str, "string"))
+        except ValueError as e:
+            _fail(p + ".next-server", str(e))
+    for key, cap in (("server-hostname", 63), ("boot-file-name", 127)):
+        if key in d:
+            v = _utf8(p + "." + key, _want(p + "." + key, d[key], str, "string"))
+            if len(v) > cap:
+                _fail(p + "." + key, "at most %d bytes (the BOOTP header's field)" % cap)
+            if key == "server-hostname":
+                sname = v
+            else:
+                fname = v
+    return ns, sname, fname
+
+
+def _dynamic_bootp(d, p, inherited):
+    """user-context.mpdhcp.dynamic-bootp (ISC dhcpd's dynamic-bootp): BOOTP clients without a
+    reservation get an address from the pools; otherwise only reserved ones are answered."""
+    mp = d.get("user-context", {}).get("mpdhcp", {}) if isinstance(d.get("user-context"), dict) else {}
+    if not isinstance(mp, dict) or "dynamic-bootp" not in mp:
+        return inherited
+    return _want(p + ".user-context.mpdhcp.dynamic-bootp", mp["dynamic-bootp"], bool, "boolean")
 
 
 def _check_overlaps(subnets, p):

@@ -13,17 +13,19 @@ OFFER_HOLD = const(30)  # seconds an offered address stays set aside for its cli
 CACHE_BLOCK = const(576)  # the largest option block _lease_options keeps for reuse
 CLIENT_PORT = const(68)
 SERVER_PORT = const(67)
+FOREVER = const(0x3FFFFFFF)  # a BOOTP lease's expiry: infinite (RFC 1534 4), a small int on boards
+BOOTP_VEND = const(300)  # a BOOTREPLY's size unless the request was longer: the 64-byte vend field (RFC 951)
 
 _COUNTERS = (
     "rx", "tx", "dropped_malformed", "dropped_type", "dropped_no_subnet", "dropped_bad_request",
     "dropped_not_for_us", "pool_exhausted", "discover", "request", "decline", "release",
-    "inform", "offer", "ack", "nak", "journal_records",
+    "inform", "offer", "ack", "nak", "bootp", "bootp_reply", "dropped_bootp", "journal_records",
 ) + P.BAD_NAMES[1:]
 
-_NAMES = ("-", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM")
+_NAMES = ("BOOTREQUEST", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM")
 
 # Message type -> its counter; Server4.handlers holds the handler of each (None: not ours)
-_COUNTER = (None, "discover", None, "request", "decline", None, None, "release", "inform")
+_COUNTER = ("bootp", "discover", None, "request", "decline", None, None, "release", "inform")
 
 # Replies to these states of REQUEST (RFC 2131 4.3.2)
 _SELECTING = const(1)
@@ -65,7 +67,7 @@ class Server4:
         self.blk_inform = False
         self.blk_prl = bytearray(255)
         self.blk_prl_n = -1
-        self.handlers = (None, self._discover, None, self._request, self._decline, None, None,
+        self.handlers = (self._bootp, self._discover, None, self._request, self._decline, None, None,
                          self._release, self._inform)
 
     # -- the engine contract ---------------------------------------------------------------
@@ -80,6 +82,8 @@ class Server4:
         st = self.stats
         st["rx"] += 1
         err = self.opts.parse(rx, n)
+        if err == P.BAD_COOKIE and n >= BOOTP_VEND:  # an RFC 951 BOOTREQUEST whose vend
+            err = self.opts.empty(n)  # area is not RFC 1048 options: BOOTP with none
         if err:
             st["dropped_malformed"] += 1
             st[P.BAD_NAMES[err]] += 1
@@ -90,8 +94,8 @@ class Server4:
         P.copy(out.hw, 0, rx, P.CHADDR, 6)
         req = self.opts.at(P.OPT_REQUESTED_IP)
         P.copy(out.addr, 0, rx, req if req >= 0 else P.CIADDR, 4)
-        if mt >= len(_COUNTER) or _COUNTER[mt] is None:
-            return self._drop("dropped_type")
+        if mt >= len(_COUNTER) or _COUNTER[mt] is None or mt == 0 and self.opts.has(P.OPT_MSG_TYPE):
+            return self._drop("dropped_type")  # (BOOTP: no message type option at all)
         sub = self._select_subnet(rx, meta)
         if mt == P.INFORM:
             st["inform"] += 1  # counted even without a subnet, as before
@@ -112,7 +116,8 @@ class Server4:
         """One line per exchange, e.g. 'REQUEST>ACK 02:00:00:00:00:01 192.168.77.100 on br0'."""
         n = _NAMES
         rx = n[out.rx_type] if out.rx_type < len(n) else str(out.rx_type)
-        tx = n[out.tx_type] if replied and out.tx_type < len(n) else "-"
+        tx = "-" if not replied else "BOOTREPLY" if out.tx_type == 0 else n[out.tx_type] \
+            if out.tx_type < len(n) else str(out.tx_type)
         return "%s>%s %s %s on %s" % (rx, tx, mac_str(out.hw), ip4_str(out.addr), ifname)
 
     def _drop(self, counter):
@@ -263,6 +268,41 @@ class Server4:
             return self._nak(rx, sub, meta, out)
         return self._ack_lease(rx, r, sub, meta, now, out, res, renewal)
 
+    def _bootp(self, rx, sub, meta, now, out):
+        """BOOTREQUEST (no DHCP message type) -> BOOTREPLY (RFC 951, RFC 1542): an address
+        leased forever (RFC 1534 4), journaled like any other. Reserved clients always; others
+        only where dynamic-bootp is on (ISC dhcpd's rule; Kea's BOOTP hook serves reserved
+        clients only). The ciaddr a client may already know is its hint."""
+        res = self._reservation(rx, sub)
+        if res is None and not sub.dynamic_bootp:
+            return self._drop("dropped_bootp")
+        self.res = res
+        lt = self.leases
+        known = lt.find_mine(sub.index, 0)
+        hint = not P.addr_is_zero(rx, P.CIADDR)
+        r = self.alloc.choose(sub.index, 0, res, res.addr if res is not None else None, 32,
+                              rx if hint else None, P.CIADDR, 32, known, meta.ifaddr, now)
+        if r < 0:
+            return self._drop("pool_exhausted")
+        if not (r == known and lt.state(r) == L.BOUND and lt.expiry(r) == FOREVER):
+            self._name(rx, r, res)  # (asked again: nothing changes, nothing is journaled)
+            lt.bind(r, FOREVER)
+        self.stats["bootp_reply"] += 1
+        lt.addr_into(r, self.target, 0)
+        return self._reply(rx, 0, self.target, sub, meta, out, res)
+
+    def _name(self, rx, r, res):
+        """A new or moved lease is journaled whole, with its hostname: the reservation's,
+        else the client's option 12."""
+        lt = self.leases
+        o = self.opts
+        if res is not None and res.hostname is not None:
+            lt.set_name(r, res.hostname, 0, len(res.hostname))
+        elif o.has(P.OPT_HOSTNAME):
+            ln = o.gather(rx, P.OPT_HOSTNAME, self.scratch, 0, 255)
+            lt.set_name(r, self.scratch, 0, ln)
+        lt.changed(r)
+
     def _lost_selection(self, sub, now):
         """The client chose another server: free what we offered it (RFC 2131 4.3.2)."""
         lt = self.leases
@@ -274,13 +314,7 @@ class Server4:
     def _ack_lease(self, rx, r, sub, meta, now, out, res, renewal):
         lt = self.leases
         if not renewal:  # a renewal journals only its expiry (14 bytes); else the whole lease
-            o = self.opts
-            if res is not None and res.hostname is not None:
-                lt.set_name(r, res.hostname, 0, len(res.hostname))
-            elif o.has(P.OPT_HOSTNAME):
-                ln = o.gather(rx, P.OPT_HOSTNAME, self.scratch, 0, 255)
-                lt.set_name(r, self.scratch, 0, ln)
-            lt.changed(r)
+            self._name(rx, r, res)
         lt.bind(r, now + sub.valid)
         self.stats["ack"] += 1
         lt.addr_into(r, self.target, 0)
@@ -373,16 +407,25 @@ class Server4:
     # -- the reply -------------------------------------------------------------------------------
 
     def _reply(self, rx, mtype, yiaddr, sub, meta, out, res):
+        """The reply; mtype 0: a BOOTREPLY (no DHCP options, the 64-byte vend field unless
+        the request was longer: RFC 951, RFC 1542 2.1)."""
         b = out.buf
-        limit = self._limit(rx, len(b))
+        limit = self._limit(rx, len(b)) if mtype else _bootp_limit(self.opts.n, len(b))
         P.reply_header(b, rx, mtype, yiaddr)
+        if mtype != P.NAK:
+            _boot_fields(b, res.boot if res is not None and res.boot is not None else sub.boot)
         w = self.w
         w.start(b, limit)
         self.done[0:256] = P.ZERO256
-        w.put_byte(P.OPT_MSG_TYPE, mtype)
-        w.put(P.OPT_SERVER_ID, meta.ifaddr, 0, 4)
-        if mtype != P.NAK:
-            self._lease_options(rx, mtype, sub, res)
+        if mtype:
+            w.put_byte(P.OPT_MSG_TYPE, mtype)
+            w.put(P.OPT_SERVER_ID, meta.ifaddr, 0, 4)
+            if mtype != P.NAK:
+                self._lease_options(rx, mtype, sub, res)
+        else:
+            o = self.opts
+            self._encode_options(rx, True, sub, res,
+                                 o.gather(rx, P.OPT_PRL, self.scratch, 0, 255) if o.has(P.OPT_PRL) else -1)
         if self.opts.has(P.OPT_RELAY_AGENT):  # RFC 3046 2.2: echo option 82, last
             ln = self.opts.gather(rx, P.OPT_RELAY_AGENT, self.scratch, 0, 255)
             w.put(P.OPT_RELAY_AGENT, self.scratch, 0, ln)
@@ -459,6 +502,20 @@ class Server4:
         if v is not None:
             self.w.put(code, v, 0, len(v))
         done[code] = 1
+
+
+def _bootp_limit(n, size):
+    """A BOOTREPLY is as long as its request, at least the 300 bytes of RFC 951."""
+    return n if BOOTP_VEND < n < size else BOOTP_VEND
+
+
+def _boot_fields(b, boot):
+    """siaddr, sname and file from next-server, server-hostname, boot-file-name (RFC 2131 2;
+    reply_header left them zero)."""
+    if boot is not None:
+        P.copy(b, P.SIADDR, boot[0], 0, 4)
+        P.copy(b, P.SNAME, boot[1], 0, len(boot[1]))
+        P.copy(b, P.FILE, boot[2], 0, len(boot[2]))
 
 
 def _is_inform(o, rx):

@@ -81,6 +81,13 @@ class Options:
         self.overload = 0
         self.n = 0
 
+    def empty(self, n):
+        """A BOOTREQUEST whose vend area holds no RFC 1048 options (RFC 951): none indexed."""
+        self.count[0:256] = ZERO256
+        self.overload = 0
+        self.n = n
+        return 0
+
     def parse(self, buf, n, op=BOOTREQUEST):
         """Validate header and options of the BOOTREQUEST (or, with op=BOOTREPLY, the reply a
         client receives) in buf[:n]. Returns 0 or a BAD_* code."""

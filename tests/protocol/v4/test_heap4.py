@@ -271,7 +271,7 @@ def test_inform_locked():
 def test_malformed_and_unknown_drops_locked():
     s, m, out = _server()
     assert _plain(s, pkt(1, MAC_W), m, NOW, out) > 0
-    bad_cookie = pkt(1, cookie=b"\x00\x00\x00\x00")
+    bad_cookie = pkt(1, cookie=b"\x00\x00\x00\x00")[:299]  # (300 bytes and more: BOOTP)
     overrun = pkt(1, opts=(b"\x0c\xff",), end=False)
     critical = pkt(1, opts=(opt(53, [1]),))
     overload = pkt(1, opts=(opt(52, [7]),))

@@ -164,17 +164,26 @@ def test_bad_header_fields():
 
 
 def test_bad_cookie():
+    # under the 300 bytes of RFC 951 a request without the RFC 1048 cookie is malformed; at 300
+    # or more it is BOOTP whose vend area holds no options (answered only where BOOTP is served)
     s, m, out = _setup()
-    _drop(s, m, out, pkt(1, cookie=b"\x00\x00\x00\x00"), "cookie", "no cookie")
-    _drop(s, m, out, pkt(1, cookie=b"\x63\x53\x82\x63"), "cookie", "swapped cookie")
+
+    def short(c):
+        return bytes(pkt(1, cookie=c))[:299]
+    _drop(s, m, out, short(b"\x00\x00\x00\x00"), "cookie", "no cookie")
+    _drop(s, m, out, short(b"\x63\x53\x82\x63"), "cookie", "swapped cookie")
     for i in range(4):
         for delta in (1, 0x80, 0xFF):
             c = bytearray(COOKIE)
             c[i] ^= delta
-            _drop(s, m, out, pkt(1, cookie=bytes(c)), "cookie", "cookie byte %d ^ %d" % (i, delta))
+            _drop(s, m, out, short(bytes(c)), "cookie", "cookie byte %d ^ %d" % (i, delta))
     b = _header(cookie=b"\x00\x00\x00\x00") + COOKIE + opt(53, [1]) + b"\xff"  # cookie 4 bytes late
     _drop(s, m, out, b, "cookie", "shifted cookie")
     _drop(s, m, out, _header(cookie=b"RFC1"), "cookie", "240 bytes, wrong cookie")
+    st = s.stats
+    full = pkt(1, cookie=b"\x00\x00\x00\x00")
+    assert len(full) >= 300 and s.handle(full, len(full), m, NOW, out) == 0
+    assert st["dropped_bootp"] == 1 and st["bootp"] == 1  # no reservation, no dynamic-bootp here
     _alive(s, m, out, "bad cookies")
 
 
@@ -341,14 +350,15 @@ def test_unknown_message_type_counted_as_type():
     s, m, out = _setup()
     st = s.stats
     cases = [(t, pkt(t)) for t in (9, 13, 18, 255, 0, 2, 5, 6)]  # unknown, or server-only
-    cases.append(("none (BOOTP)", pkt(None)))
     for t, b in cases:
         mal = st["dropped_malformed"]
         typ = st["dropped_type"]
         assert s.handle(b, len(b), m, NOW, out) == 0, t
         assert st["dropped_type"] == typ + 1, t
         assert st["dropped_malformed"] == mal, t
-    assert st["dropped_type"] == 9
+    assert st["dropped_type"] == 8
+    b = pkt(None)  # no message type at all: BOOTP, not served to strangers here
+    assert s.handle(b, len(b), m, NOW, out) == 0 and st["dropped_bootp"] == 1 and st["dropped_type"] == 8
     _alive(s, m, out, "unknown types")
 
 
@@ -464,8 +474,12 @@ def test_random_garbage_is_malformed():
         st_ = s.stats
         mal = st_["dropped_malformed"]
         bad = _bad_total(st_)
+        boot = st_["dropped_bootp"] + st_["dropped_no_subnet"]
         got = s.handle(b, n, m, NOW, out)
         assert got == 0, "garbage %d replied" % k
+        if n >= 300 and bytes(b[:3]) == b"\x01\x01\x06" and bytes(b[236:240]) != COOKIE:
+            assert st_["dropped_bootp"] + st_["dropped_no_subnet"] == boot + 1, "garbage %d: BOOTP, not served" % k
+            continue
         assert st_["dropped_malformed"] == mal + 1 and _bad_total(st_) == bad + 1, "garbage %d not counted" % k
         if k % 25 == 0:
             _alive(s, m, out, "garbage %d" % k)
