@@ -412,6 +412,8 @@ class Server4:
         b = out.buf
         limit = self._limit(rx, len(b)) if mtype else _bootp_limit(self.opts.n, len(b))
         P.reply_header(b, rx, mtype, yiaddr)
+        if not mtype:
+            b[P.HOPS] = rx[P.HOPS]  # a BOOTREPLY carries hops back, as ISC dhcpd's and Kea's do
         if mtype != P.NAK:
             _boot_fields(b, res.boot if res is not None and res.boot is not None else sub.boot)
         w = self.w
