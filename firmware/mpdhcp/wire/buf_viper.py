@@ -240,9 +240,9 @@ def index_of(a, ao: int, base, bo: int, shift: int, size: int, n: int) -> int:
     return k
 
 
-# DHCPv6 option index (packet6.opt6_index: the reference). Codes: IA_NA 3, IA_PD 25, IAADDR
-# 5, IAPREFIX 26, Client-Id 1, Server-Id 2, Elapsed Time 8, ORO 6; errors: BAD_OPTION 2,
-# BAD_LENGTH 5; 64 codes indexed; IA fixed part 12, IAADDR 24, IAPREFIX 25.
+# DHCPv6 option index (packet6.opt6_index: the reference). Codes: IA_NA 3, IA_TA 4, IA_PD 25,
+# IAADDR 5, IAPREFIX 26, Client-Id 1, Server-Id 2, Elapsed Time 8, ORO 6; errors: BAD_OPTION 2,
+# BAD_LENGTH 5; 64 codes indexed; IA fixed part 12 (IA_TA 4), IAADDR 24, IAPREFIX 25.
 @micropython.viper
 def _sub_ok(buf, s: int, e: int, sub: int, sublen: int) -> int:
     # the sub-options of an IA tile s..e, each `sub` one has its sublen bytes and tiles after
@@ -289,6 +289,9 @@ def opt6_index(buf, i: int, end: int, first, count) -> int:
                     if not _sub_ok(buf, i + 16, i + 4 + ln, 5, 24):
                         return 5
                 elif not _sub_ok(buf, i + 16, i + 4 + ln, 26, 25):
+                    return 5
+            elif c == 4:
+                if ln < 4 or not _sub_ok(buf, i + 8, i + 4 + ln, 5, 24):
                     return 5
             elif c == 1 or c == 2:
                 if ln < 2 or ln > 130:

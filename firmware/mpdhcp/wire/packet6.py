@@ -65,6 +65,7 @@ R_HOPS = const(1)
 R_LINK = const(2)
 R_PEER = const(18)
 IA_HDR = const(12)  # IAID(4) T1(4) T2(4), then IA options (RFC 8415 21.4, 21.21)
+TA_HDR = const(4)  # IA_TA: IAID(4) only, then IA options (RFC 8415 21.5)
 IAADDR_LEN = const(24)  # address(16) preferred(4) valid(4) (RFC 8415 21.6)
 IAPREFIX_LEN = const(25)  # preferred(4) valid(4) prefix-length(1) prefix(16) (RFC 8415 21.22)
 HOP_LIMIT = const(32)  # relay nesting accepted (RFC 8415 7.6 HOP_COUNT_LIMIT is 8; we allow 32)
@@ -142,7 +143,7 @@ def _check_ia(buf, off, hdr, sub, sublen):
 
 def opt6_index(buf, i, end, first, count):
     """Index the options in buf[i:end] (codes < INDEXED) into first/count, checking the
-    lengths RFC 8415 fixes (IA_NA/IA_PD and their addresses/prefixes, DUIDs, Elapsed Time,
+    lengths RFC 8415 fixes (IA_NA/IA_TA/IA_PD and their addresses/prefixes, DUIDs, Elapsed Time,
     ORO). Returns 0 or a BAD_* code. (A kernel: buf_viper.opt6_index is its native twin.)"""
     c = 0
     while c < INDEXED:
@@ -161,6 +162,9 @@ def opt6_index(buf, i, end, first, count):
                 count[c] += 1
             if c == OPT_IA_NA:
                 if _check_ia(buf, i, IA_HDR, OPT_IAADDR, IAADDR_LEN):
+                    return BAD_LENGTH
+            elif c == OPT_IA_TA:
+                if _check_ia(buf, i, TA_HDR, OPT_IAADDR, IAADDR_LEN):
                     return BAD_LENGTH
             elif c == OPT_IA_PD:
                 if _check_ia(buf, i, IA_HDR, OPT_IAPREFIX, IAPREFIX_LEN):

@@ -698,10 +698,10 @@ def test_native_option_index_agrees_with_the_plain_loop():
     iapref = o(26, bytes(25))
     good = [o(1, b"\x00\x03\x00\x01abcdef"), o(8, b"\x00\x00"), o(6, b"\x00\x17\x00\x18"),
             o(3, bytes(12) + iaaddr), o(25, bytes(12) + iapref + o(13, b"\x00\x00")), o(3, bytes(12)),
-            o(70, b"x")]
+            o(4, bytes(4) + iaaddr), o(4, bytes(4)), o(70, b"x")]
     bad = [o(1, b"\x00"), o(8, b"\x00"), o(6, b"\x00"), o(3, bytes(11)), o(3, bytes(12) + o(5, bytes(23))),
            o(25, bytes(12) + o(26, bytes(25))[:-1]), o(3, bytes(12) + o(5, bytes(24) + b"\x00\x0d\x00")),
-           o(1, bytes(131))]
+           o(1, bytes(131)), o(4, bytes(3)), o(4, bytes(4) + o(5, bytes(23))), o(4, bytes(4) + o(5, bytes(24))[:-1])]
     cases = [b"".join(good)] + [b"".join(good[:3]) + x for x in bad] + [b"".join(good) + b"\x00\x01\x00"]
     for area in cases:
         got = []
