@@ -30,7 +30,7 @@ KEA_STATE = {"bound": 0, "declined": 1, "released": 2}
 LEASE6_HEADER = ("address", "duid", "valid_lifetime", "expire", "subnet_id", "pref_lifetime",
                  "lease_type", "iaid", "prefix_len", "fqdn_fwd", "fqdn_rev", "hostname", "hwaddr",
                  "state", "user_context", "hwtype", "hwaddr_source")
-KEA_LEASE_TYPE = {"IA_NA": 0, "IA_PD": 2}  # Lease::TYPE_NA, TYPE_PD (1 is IA_TA)
+KEA_LEASE_TYPE = {"IA_NA": 0, "IA_TA": 1, "IA_PD": 2}  # Lease::TYPE_NA, TYPE_TA, TYPE_PD
 HWADDR_SOURCE_DUID = 2  # Kea's HWAddr::HWADDR_SOURCE_DUID: the MAC taken from a DUID-LLT/LL
 
 

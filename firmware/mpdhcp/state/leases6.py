@@ -27,10 +27,12 @@ R_KEY = const(32)
 F_RECONF = const(1)  # the client sent Reconfigure Accept (RFC 8415 21.20)
 F_RELAYED = const(2)  # last seen through a relay
 F_PD = const(4)  # an IA_PD prefix (else an IA_NA address)
+F_TA = const(8)  # an IA_TA address (RFC 8415 21.5): an address like IA_NA's, its own IA
 
-NA = const(0)
+NA = const(0)  # the address spaces (pools, reuse lists): addresses, prefixes
 PD = const(1)
-KIND_NAMES = ("IA_NA", "IA_PD")
+TA = const(2)  # an IA type, not a space: its addresses come from the IA_NA pools
+KIND_NAMES = ("IA_NA", "IA_PD", "IA_TA")
 STATE_NAMES = ("free", "advertised", "bound", "released", "declined")
 
 # journal records
@@ -49,6 +51,7 @@ class Leases6(Table):
         Table.__init__(self, capacity, nsub, REC, R_KEYLEN, R_FLAGS, R_EXPIRY, R_KEY, R_LINK, journal)
         self.iaid = bytearray(4)  # scratch: the IAID being looked up
         self.ckeylen = 0  # the client being served (its DUID fingerprint is in self.key)
+        self.cta = False  # and the IA being served is an IA_TA (its address space is NA's)
         self.jrec = bytearray(REC)
 
     # -- lookup keys ----------------------------------------------------------------------
@@ -68,10 +71,13 @@ class Leases6(Table):
 
     def _ia_matches(self, r, keylen, kind):
         o = r * REC
-        return self.kind(r) == kind and eq(self.recs, o + R_IAID, self.iaid, 0, 4) and self.key_is(r, keylen)
+        return self.ia_kind(r) == kind and eq(self.recs, o + R_IAID, self.iaid, 0, 4) and self.key_is(r, keylen)
 
     def find_ia(self, keylen, kind, subnet):
-        """Record of (self.key, self.iaid, kind) in `subnet`, or -1."""
+        """Record of (self.key, self.iaid, IA type) in `subnet`, or -1: kind NA means the
+        IA_TA when the IA being served is one (cta)."""
+        if self.cta and kind == NA:
+            kind = TA
         idx = self.by_key
         m = self.mask
         i = self._khash(self.key, 0, keylen, self.iaid, 0, kind) & m
@@ -115,7 +121,7 @@ class Leases6(Table):
         o = r * REC
         recs = self.recs
         if by_key:
-            return self._khash(recs, o + R_KEY, recs[o + R_KEYLEN], recs, o + R_IAID, self.kind(r))
+            return self._khash(recs, o + R_KEY, recs[o + R_KEYLEN], recs, o + R_IAID, self.ia_kind(r))
         return self._ahash(recs, o + R_ADDR, recs[o + R_PLEN])
 
     # -- records --------------------------------------------------------------------------------
@@ -131,7 +137,7 @@ class Leases6(Table):
         recs[o + R_SUBNET] = subnet
         recs[o + R_PLEN] = plen
         recs[o + R_KEYLEN] = keylen
-        recs[o + R_FLAGS] = (F_PD if kind == PD else 0) | (F_PINNED if pinned else 0)
+        recs[o + R_FLAGS] = (F_PD if kind == PD else F_TA if self.cta else 0) | (F_PINNED if pinned else 0)
         if pinned:
             self.npinned += 1
         copy(recs, o + R_KEY, self.key, 0, KEYMAX)
@@ -141,7 +147,13 @@ class Leases6(Table):
         self._link(r)
 
     def kind(self, r):
+        """Record r's address space: PD for a prefix, else NA (IA_TA addresses too)."""
         return PD if self.recs[r * REC + R_FLAGS] & F_PD else NA
+
+    def ia_kind(self, r):
+        """Record r's IA type: NA, PD or TA."""
+        f = self.recs[r * REC + R_FLAGS]
+        return PD if f & F_PD else TA if f & F_TA else NA
 
     def plen(self, r):
         return self.recs[r * REC + R_PLEN]
@@ -186,7 +198,7 @@ class Leases6(Table):
         klen = recs[o + R_KEYLEN]
         duid = bytes(recs[o + R_KEY:o + R_KEY + (klen if klen <= KEYMAX else 16)])
         iaid = (recs[o + R_IAID] << 24) | (recs[o + R_IAID + 1] << 16) | (recs[o + R_IAID + 2] << 8) | recs[o + R_IAID + 3]
-        return (bytes(recs[o + R_ADDR:o + R_ADDR + 16]), recs[o + R_PLEN], self.kind(r), duid, klen,
+        return (bytes(recs[o + R_ADDR:o + R_ADDR + 16]), recs[o + R_PLEN], self.ia_kind(r), duid, klen,
                 iaid, recs[o], self.expiry(r), recs[o + 1], recs[o + R_FLAGS])
 
     # -- journal record codecs --------------------------------------------------------------
@@ -196,7 +208,7 @@ class Leases6(Table):
         o = r * REC
         copy(j, 0, self.recs, o, REC)
         fl = self.recs[o + R_FLAGS]
-        j[_D_KIND] = PD if fl & F_PD else NA
+        j[_D_KIND] = self.ia_kind(r)
         j[R_PLEN] = self.recs[o + R_PLEN]
         j[R_FLAGS] = (fl & (F_RECONF | F_RELAYED)) | F_INDEXED  # the bits older journals carry
         j[_D_IFX] = self.recs[o + R_IFX]
@@ -206,7 +218,7 @@ class Leases6(Table):
     def _addr_head(self, r):
         j = self.jrec
         o = r * REC
-        j[0] = self.kind(r)
+        j[0] = self.ia_kind(r)
         j[1] = self.recs[o + R_PLEN]
         copy(j, 2, self.recs, o + R_ADDR, 16)
 
@@ -229,10 +241,13 @@ class Leases6(Table):
         if typ == J_LEASE6 and ln == REC:
             si = buf[off + R_SUBNET]
             kind = buf[off + _D_KIND]
+            if kind > TA or buf[off + R_PLEN] > 128 or not journaled(buf[off + R_STATE]):
+                return -1  # not a record this table writes
+            self.cta = kind == TA
+            if self.cta:
+                kind = NA
             if si >= len(subnets) or kind == NA and not subnets[si].contains(buf, off + R_ADDR):
                 return -1  # the config changed: that subnet is gone
-            if kind > PD or buf[off + R_PLEN] > 128 or not journaled(buf[off + R_STATE]):
-                return -1  # not a record this table writes
             r = self.find_addr(buf, off + R_ADDR, buf[off + R_PLEN])
             if r < 0:
                 r = self.new()

@@ -1,5 +1,5 @@
-# DHCPv6 identity associations (RFC 8415 21.4, 21.21): what the server does with each IA_NA
-# and IA_PD of a message, and the IA options it writes into the reply. Held by server6.Server6
+# DHCPv6 identity associations (RFC 8415 21.4, 21.5, 21.21): what the server does with each
+# IA_NA, IA_PD and IA_TA of a message, and the IA options it writes into the reply. Held by server6.Server6
 # (one object, made once); addresses and prefixes come from the one allocator (state/alloc.py)
 # and every change of a lease goes through the table's verbs, which journal it.
 from micropython import const
@@ -14,6 +14,8 @@ EXTEND = const(1)  # Renew, Rebind (18.3.4, 18.3.5)
 RELEASE = const(2)  # Release (18.3.7)
 DECLINE = const(3)  # Decline (18.3.8)
 
+_CODES = (P.OPT_IA_NA, P.OPT_IA_PD, P.OPT_IA_TA)  # the order IAs are answered in (made once)
+
 
 class IA6:
     def __init__(self, server):
@@ -25,6 +27,8 @@ class IA6:
         self.stats = server.stats
         self.actions = (self._assign, self._extend, self._end, self._end)
         self.pref = self.valid = self.t1 = self.t2 = 0  # the lease being written (_lifetimes)
+        self.code = P.OPT_IA_NA  # the IA being answered: its option code and fixed part
+        self.hdr = P.IA_HDR
 
     def _lifetimes(self, sub, now):
         """The lifetimes and T1/T2 of a lease of sub from now: the config's; in router mode
@@ -48,21 +52,27 @@ class IA6:
                 self.t2 = self.pref * 4 // 5
 
     def each(self, rx, sub, meta, now, out, action, commit):
-        """Apply `action` to every IA_NA, then every IA_PD, of the message."""
-        msg = self.msg
-        kind = L.NA
-        while kind <= L.PD:
-            code = P.OPT_IA_NA if kind == L.NA else P.OPT_IA_PD
-            if action == DECLINE and kind == L.PD:
-                break  # Decline is about addresses (RFC 8415 18.2.8)
+        """Apply `action` to every IA_NA, every IA_PD, then every IA_TA of the message. An
+        IA_TA (RFC 8415 21.5) is an IA_NA without T1/T2: addresses from the same pools, its
+        own binding (the table's cta), never a reserved address."""
+        lt = self.leases
+        for code in _CODES:
+            if action == DECLINE and code == P.OPT_IA_PD:
+                continue  # Decline is about addresses (RFC 8415 18.2.8)
+            kind = L.PD if code == P.OPT_IA_PD else L.NA
+            lt.cta = code == P.OPT_IA_TA
+            self.code = code
+            self.hdr = P.TA_HDR if lt.cta else P.IA_HDR
             nth = 0
-            ia = msg.at(code)
+            ia = self.msg.at(code)
             while ia >= 0:
-                self.leases.set_iaid(rx, ia + 4)
+                lt.set_iaid(rx, ia + 4)
                 self.actions[action](rx, ia, kind, nth, sub, meta, now, out, commit, action)
                 nth += 1
-                ia = msg.next(rx, ia, code)
-            kind += 1
+                ia = self.msg.next(rx, ia, code)
+        lt.cta = False
+        self.code = P.OPT_IA_NA
+        self.hdr = P.IA_HDR
 
     def _assign(self, rx, ia, kind, nth, sub, meta, now, out, commit, action):
         lt = self.leases
@@ -120,7 +130,7 @@ class IA6:
         lt = self.leases
         o = lt.addr_off(r)
         code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
-        a = P.find(rx, ia + 4 + P.IA_HDR, e, code)
+        a = P.find(rx, ia + 4 + self.hdr, e, code)
         while a >= 0:
             if kind == L.NA and P.eq(rx, a + 4, lt.recs, o, 16):
                 return True
@@ -133,7 +143,7 @@ class IA6:
         if kind != L.NA:
             return False
         e = ia + 4 + P.olen(rx, ia)
-        a = P.find(rx, ia + 4 + P.IA_HDR, e, P.OPT_IAADDR)
+        a = P.find(rx, ia + 4 + self.hdr, e, P.OPT_IAADDR)
         while a >= 0:
             if not sub.contains(rx, a + 4):
                 return True
@@ -144,7 +154,7 @@ class IA6:
 
     def _choose(self, rx, ia, kind, nth, sub, now):
         """Record holding this IA's lease (bound to the client, state not yet set), or -1."""
-        res = self.srv.res
+        res = self._res()
         ra = None
         rplen = 128
         if res is not None:
@@ -166,24 +176,31 @@ class IA6:
         """Offset of a usable address (or prefix) the client suggested in its IA, or -1."""
         e = ia + 4 + P.olen(rx, ia)
         code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
-        a = P.find(rx, ia + 4 + P.IA_HDR, e, code)
+        a = P.find(rx, ia + 4 + self.hdr, e, code)
         while a >= 0:
             off = a + 4 if kind == L.NA else a + 13
             pl = 128 if kind == L.NA else rx[a + 12]
-            if self.alloc.usable(sub.index, kind, rx, off, pl, self.srv.res, mine, None, now) != -1:
+            if self.alloc.usable(sub.index, kind, rx, off, pl, self._res(), mine, None, now) != -1:
                 return off
             a = P.find_next(rx, a, e, code)
         return -1
 
     # -- the IA options of the reply ----------------------------------------------------------
 
+    def _res(self):
+        """The client's reservation for the IA being answered: none for an IA_TA (a
+        temporary address is never a reserved one)."""
+        return None if self.leases.cta else self.srv.res
+
     def _open(self, rx, ia, kind, t1, t2):
+        """The IA option of the reply, its IAID, and T1/T2 unless it is an IA_TA (21.5)."""
         w = self.w
-        h = w.begin(P.OPT_IA_NA if kind == L.NA else P.OPT_IA_PD, P.IA_HDR + 4 + P.IAPREFIX_LEN + 6)
+        h = w.begin(self.code, P.IA_HDR + 4 + P.IAPREFIX_LEN + 6)
         if h >= 0:
             w.raw(rx, ia + 4, 4)  # IAID
-            w.u32(t1)
-            w.u32(t2)
+            if self.code != P.OPT_IA_TA:
+                w.u32(t1)
+                w.u32(t2)
         return h
 
     def _lease(self, rx, ia, kind, r, sub, out):
@@ -218,7 +235,7 @@ class IA6:
         o = lt.addr_off(r)
         e = ia + 4 + P.olen(rx, ia)
         code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
-        a = P.find(rx, ia + 4 + P.IA_HDR, e, code)
+        a = P.find(rx, ia + 4 + self.hdr, e, code)
         while a >= 0:
             if kind == L.NA:
                 if not P.eq(rx, a + 4, lt.recs, o, 16) and w.room(4 + P.IAADDR_LEN + 4):
@@ -250,7 +267,7 @@ class IA6:
         if h < 0:
             return
         e = ia + 4 + P.olen(rx, ia)
-        a = P.find(rx, ia + 4 + P.IA_HDR, e, P.OPT_IAADDR)
+        a = P.find(rx, ia + 4 + self.hdr, e, P.OPT_IAADDR)
         while a >= 0:
             if self.w.room(4 + P.IAADDR_LEN + 4):
                 self._addr_zero(rx, a)
@@ -268,7 +285,7 @@ class IA6:
         if sub is not None:
             e = ia + 4 + P.olen(rx, ia)
             code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
-            a = P.find(rx, ia + 4 + P.IA_HDR, e, code)
+            a = P.find(rx, ia + 4 + self.hdr, e, code)
             while a >= 0:
                 if kind == L.NA:
                     if not sub.holds(kind, rx, a + 4, 128) and self.w.room(4 + P.IAADDR_LEN + 4):

@@ -349,16 +349,20 @@ class Server6:
         msg = self.msg
         seen = 0
         onlink = True
-        ia = msg.at(P.OPT_IA_NA)
-        while ia >= 0:
-            e = ia + 4 + P.olen(rx, ia)
-            a = P.find(rx, ia + 4 + P.IA_HDR, e, P.OPT_IAADDR)
-            while a >= 0:
-                seen += 1
-                if not sub.contains(rx, a + 4):
-                    onlink = False
-                a = P.find_next(rx, a, e, P.OPT_IAADDR)
-            ia = msg.next(rx, ia, P.OPT_IA_NA)
+        code = P.OPT_IA_NA
+        while code:  # IA_NA, then IA_TA (21.5: it may be confirmed while valid)
+            hdr = P.IA_HDR if code == P.OPT_IA_NA else P.TA_HDR
+            ia = msg.at(code)
+            while ia >= 0:
+                e = ia + 4 + P.olen(rx, ia)
+                a = P.find(rx, ia + 4 + hdr, e, P.OPT_IAADDR)
+                while a >= 0:
+                    seen += 1
+                    if not sub.contains(rx, a + 4):
+                        onlink = False
+                    a = P.find_next(rx, a, e, P.OPT_IAADDR)
+                ia = msg.next(rx, ia, code)
+            code = P.OPT_IA_TA if code == P.OPT_IA_NA else 0
         if not seen:
             return self._drop("dropped_not_for_us")
         if not self._begin(rx, meta, out, P.REPLY):
