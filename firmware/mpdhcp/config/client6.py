@@ -5,6 +5,7 @@
 #     "interface": "wan0",                     required
 #     "ia-na": true,                           ask for an address (IA_NA)
 #     "ia-pd": true,                           ask for a delegated prefix (IA_PD)
+#     "ia-ta": false,                          ask for a temporary address (IA_TA, RFC 8415 21.5)
 #     "prefix-length-hint": 56,                IAPREFIX hint in Solicit (0: none; 1..128)
 #     "rapid-commit": false,                   Rapid Commit in Solicit (RFC 8415 18.2.1)
 #     "reconfigure-accept": true,              Reconfigure Accept (RKAP authenticated only)
@@ -15,13 +16,13 @@
 #                                              writes /etc/resolv.conf; no file has two writers)
 #     "release-on-shutdown": true              Release on a graceful stop
 #   }
-# With "ia-na" and "ia-pd" both false the client is stateless: Information-request only.
+# With "ia-na", "ia-pd" and "ia-ta" all false the client is stateless: Information-request only.
 from .common import _want, _keys, _fail, client_common, option_codes
 
 DEFAULT_ORO = (23, 24, 82)  # DNS (RFC 3646), domain list, SOL_MAX_RT (RFC 8415 21.24)
 
 _KEYS = (
-    "interface", "ia-na", "ia-pd", "prefix-length-hint", "rapid-commit", "reconfigure-accept",
+    "interface", "ia-na", "ia-pd", "ia-ta", "prefix-length-hint", "rapid-commit", "reconfigure-accept",
     "requested-options", "lease-file", "configure-interface", "resolv-conf",
     "release-on-shutdown", "user-context",
 )
@@ -32,6 +33,7 @@ class Client6Config:
         self.interface = None
         self.ia_na = True
         self.ia_pd = False
+        self.ia_ta = False
         self.pd_hint = 0
         self.rapid_commit = False
         self.reconfigure_accept = True
@@ -56,6 +58,7 @@ def client6(d, p):
     client_common(c, d, p)
     c.ia_na = _want(p + ".ia-na", d.get("ia-na", True), bool, "boolean")
     c.ia_pd = _want(p + ".ia-pd", d.get("ia-pd", False), bool, "boolean")
+    c.ia_ta = _want(p + ".ia-ta", d.get("ia-ta", False), bool, "boolean")
     h = _want(p + ".prefix-length-hint", d.get("prefix-length-hint", 0), int, "integer")
     if h < 0 or h > 128:
         _fail(p + ".prefix-length-hint", "out of range 0..128")

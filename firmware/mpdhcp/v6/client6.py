@@ -19,7 +19,7 @@ from ..wire.md5 import HMAC_MD5
 from ..wire.addr6 import ip6_str
 from ..wire.timing import rt_first, rt_next, t1_default, t2_default6, capped_u32, xorshift16
 from ..slot import KIND_UNICAST
-from .held6 import Held6, NA, PD
+from .held6 import Held6, NA, PD, TA
 
 # states
 INIT = const(0)  # the first Solicit (or Information-request) is due after a random delay
@@ -95,7 +95,8 @@ class Client6:
         self.iaid = bytearray(4)  # stable: the MAC's last four bytes, for IA_NA and IA_PD
         for i in range(4):
             self.iaid[i] = self.hw[len(self.hw) - 4 + i] if len(self.hw) >= 4 else i
-        self.stateless = not cfg.ia_na and not cfg.ia_pd
+        self.stateless = not cfg.ia_na and not cfg.ia_pd and not cfg.ia_ta
+        self.dad_kind = NA  # the IA type of the address being declined
         self.msg = P.Msg6()
         self.w = P.Writer6()
         self.hmac = HMAC_MD5()
@@ -180,7 +181,7 @@ class Client6:
             self.cfg.interface, "".join("%02x" % h.duid[i] for i in range(h.duid_len)),
             STATE_NAMES[self.state])
         if h.n:
-            s += " with %d address(es), %d prefix(es)" % (h.count(NA), h.count(PD))
+            s += " with %d address(es), %d prefix(es)" % (h.count(NA) + h.count(TA), h.count(PD))
         return s
 
     def log_line(self, out, ifname, replied):
@@ -199,7 +200,9 @@ class Client6:
     def dad_failed(self, a, now):
         """The adapter saw duplicate address detection fail for address a (16 bytes): Decline
         it (RFC 8415 18.2.8) at the next timer."""
-        if self.held.find(NA, a, 0, 128) >= 0:
+        h = self.held
+        if h.find(NA, a, 0, 128) >= 0 or h.find(TA, a, 0, 128) >= 0:
+            self.dad_kind = NA if h.find(NA, a, 0, 128) >= 0 else TA
             P.copy(self.dad_addr, 0, a, 0, 16)
             self.dad_pending = True
             self.deadline = now  # the Decline goes out at the next step
@@ -233,9 +236,10 @@ class Client6:
         prefixes = []
         for i in range(h.n):
             e = (ip6_str(h.addr, 16 * i), h.plen[i], h.pref_at[i], h.valid_at[i])
-            (addrs if h.kind[i] == NA else prefixes).append(e)
+            (prefixes if h.kind[i] == PD else addrs).append(e)
         dns = [ip6_str(h.dns, k) for k in range(0, h.dns_len - 15, 16)]
-        return {"addresses": addrs, "prefixes": prefixes, "dns": dns, "domains": _labels(h.domains, h.domains_len),
+        return {"addresses": addrs, "prefixes": prefixes,
+                "temporary": [ip6_str(h.addr, 16 * i) for i in range(h.n) if h.kind[i] == TA], "dns": dns, "domains": _labels(h.domains, h.domains_len),
                 "server": "".join("%02x" % h.sid[i] for i in range(h.sid_len)), "state": STATE_NAMES[self.state],
                 "renew_at": h.renew_at, "rebind_at": h.rebind_at}
 
@@ -405,6 +409,8 @@ class Client6:
             score += 2
         if self.cfg.ia_pd and self._ia_has(rx, P.OPT_IA_PD, P.OPT_IAPREFIX):
             score += 2
+        if self.cfg.ia_ta and self._ia_has(rx, P.OPT_IA_TA, P.OPT_IAADDR):
+            score += 1  # temporary addresses weigh less than a lasting address or prefix
         return score
 
     def _ia_has(self, rx, code, sub):
@@ -412,14 +418,14 @@ class Client6:
         a = msg.at(code)
         while a >= 0:
             e = a + 4 + P.olen(rx, a)
-            if P.eq(rx, a + 4, self.iaid, 0, 4) and P.find(rx, a + 4 + P.IA_HDR, e, sub) >= 0 \
+            if P.eq(rx, a + 4, self.iaid, 0, 4) and P.find(rx, a + 4 + _hdr(code), e, sub) >= 0 \
                     and self._ia_status(rx, a, e) == P.SUCCESS:
                 return True
             a = msg.next(rx, a, code)
         return False
 
     def _ia_status(self, rx, a, e):
-        s = P.find(rx, a + 4 + P.IA_HDR, e, P.OPT_STATUS_CODE)
+        s = P.find(rx, a + 4 + _hdr(P.ocode(rx, a)), e, P.OPT_STATUS_CODE)
         if s < 0 or P.olen(rx, s) < 2:
             return P.SUCCESS
         return (rx[s + 4] << 8) | rx[s + 5]
@@ -491,14 +497,14 @@ class Client6:
         return self._bound(now)
 
     def _take_ias(self, rx, now):
-        """Each IA_NA / IA_PD with our IAID: its leases and T1/T2. Returns True when an IA
-        came back NoBinding."""
+        """Each IA_NA / IA_PD / IA_TA with our IAID: its leases and T1/T2. Returns True when
+        an IA came back NoBinding."""
         msg = self.msg
         h = self.held
         no_binding = False
         t1 = t2 = 0
         code = P.OPT_IA_NA
-        while code:  # IA_NA, then IA_PD (a tuple of them would be built on the heap)
+        while code:  # IA_NA, IA_PD, then IA_TA (a tuple of them would be built on the heap)
             a = msg.at(code)
             while a >= 0:
                 e = a + 4 + P.olen(rx, a)
@@ -506,6 +512,8 @@ class Client6:
                     st = self._ia_status(rx, a, e)
                     if st == P.NO_BINDING:
                         no_binding = True
+                    elif st == P.SUCCESS and code == P.OPT_IA_TA:
+                        self._take_leases(rx, a, e, code, now)  # no T1/T2: never renewed (21.5)
                     elif st == P.SUCCESS:
                         it1 = capped_u32(rx, a + 8, FOREVER)
                         it2 = capped_u32(rx, a + 12, FOREVER)
@@ -520,7 +528,7 @@ class Client6:
                                 if it2 and (not t2 or it2 < t2):
                                     t2 = it2
                 a = msg.next(rx, a, code)
-            code = P.OPT_IA_PD if code == P.OPT_IA_NA else 0
+            code = P.OPT_IA_PD if code == P.OPT_IA_NA else P.OPT_IA_TA if code == P.OPT_IA_PD else 0
         if t1 or t2:  # 0xffffffff is infinity (21.4): never, kept a small int on 32-bit boards
             h.renew_at = _at(now, t1 if t1 else t2 // 2)
             h.rebind_at = _at(now, t2 if t2 else FOREVER if t1 >= FOREVER // 2 else t1 + t1 // 2 + t1 // 10)
@@ -533,7 +541,7 @@ class Client6:
         pd = code == P.OPT_IA_PD
         sub = P.OPT_IAPREFIX if pd else P.OPT_IAADDR
         short = 0
-        o = P.find(rx, a + 4 + P.IA_HDR, e, sub)
+        o = P.find(rx, a + 4 + _hdr(code), e, sub)
         while o >= 0:
             if pd:
                 pref, valid = capped_u32(rx, o + 4, FOREVER - now), capped_u32(rx, o + 8, FOREVER - now)
@@ -542,7 +550,7 @@ class Client6:
                 at = o + 4
                 pref, valid = capped_u32(rx, o + 20, FOREVER - now), capped_u32(rx, o + 24, FOREVER - now)
                 plen = 128
-            kind = PD if pd else NA
+            kind = PD if pd else TA if code == P.OPT_IA_TA else NA
             if pref <= valid and plen <= 128:  # preferred > valid: discarded (21.6, 21.22)
                 i = h.find(kind, rx, at, plen)
                 if valid == 0:
@@ -592,7 +600,8 @@ class Client6:
     def _ia_empty(self):
         """Is an IA we ask for left with nothing (its last lease expired)?"""
         h = self.held
-        return self.cfg.ia_na and not h.count(NA) or self.cfg.ia_pd and not h.count(PD)
+        return self.cfg.ia_na and not h.count(NA) or self.cfg.ia_pd and not h.count(PD) \
+            or self.cfg.ia_ta and not h.count(TA)
 
     def _renew(self, now, out):
         """BOUND -> RENEW at T1: to the server (unicast only with Server Unicast), until T2."""
@@ -657,7 +666,7 @@ class Client6:
     def _declined(self, now):
         """DECLINE answered (or given up): drop the address; Solicit if nothing is left."""
         h = self.held
-        i = h.find(NA, self.dad_addr, 0, 128)
+        i = h.find(self.dad_kind, self.dad_addr, 0, 128)
         if i >= 0:
             h.remove(i)
             self.lease_version += 1
@@ -826,20 +835,29 @@ class Client6:
         later with what is held (lifetimes 0: RFC 8415 18.2)."""
         cfg = self.cfg
         if mtype == P.DECLINE:
-            self._put_ia(w, P.OPT_IA_NA, NA, self.dad_addr)
+            k = self.dad_kind
+            self._put_ia(w, P.OPT_IA_TA if k == TA else P.OPT_IA_NA, k, self.dad_addr)
             return
         if cfg.ia_na and mtype != P.RELEASE or mtype == P.RELEASE and self.held.count(NA):
             self._put_ia(w, P.OPT_IA_NA, NA, None)
         if cfg.ia_pd and mtype != P.CONFIRM and (mtype != P.RELEASE or self.held.count(PD)):
             self._put_ia(w, P.OPT_IA_PD, PD, None)
+        # IA_TA: not renewed (RFC 8415 14.2, 21.5) unless it is left empty, which asks for
+        # new temporary addresses; confirmed and released like addresses
+        if cfg.ia_ta:
+            held = self.held.count(TA)
+            if mtype == P.SOLICIT or mtype == P.REQUEST or \
+                    (held if mtype == P.CONFIRM or mtype == P.RELEASE else not held):
+                self._put_ia(w, P.OPT_IA_TA, TA, None)
 
     def _put_ia(self, w, code, kind, only):
         h = w.begin(code, P.IA_HDR)
         if h < 0:
             return
         w.raw(self.iaid, 0, 4)
-        w.u32(0)
-        w.u32(0)
+        if code != P.OPT_IA_TA:  # an IA_TA has no T1/T2 (21.5)
+            w.u32(0)
+            w.u32(0)
         if only is not None:
             self._put_lease(w, kind, only, 0, 128)
         elif self.state == REQUEST and self.adv_n and not self.held.n:
@@ -862,7 +880,7 @@ class Client6:
         while a >= 0:
             e = a + 4 + P.olen(b, a)
             if P.eq(b, a + 4, self.iaid, 0, 4):
-                o = P.find(b, a + 4 + P.IA_HDR, e, sub)
+                o = P.find(b, a + 4 + _hdr(code), e, sub)
                 while o >= 0:
                     if kind == PD:
                         self._put_lease(w, PD, b, o + 13, b[o + 12])
@@ -939,6 +957,11 @@ class Client6:
 
 
 ALL_ZERO = bytes(16)
+
+
+def _hdr(code):
+    """The fixed part of an IA option: IAID, T1, T2; an IA_TA's is the IAID alone (21.5)."""
+    return P.TA_HDR if code == P.OPT_IA_TA else P.IA_HDR
 
 
 def _at(now, t):

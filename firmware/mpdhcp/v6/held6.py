@@ -9,6 +9,7 @@ from ..wire.timing import capped_u32
 MAX_LEASES = const(8)  # addresses + prefixes held at once
 NA = const(0)
 PD = const(1)
+TA = const(2)  # a temporary address (IA_TA, RFC 8415 21.5)
 DUID_MAX = const(130)  # RFC 8415 11.1
 OPT_KEEP = const(256)  # bytes kept of the DNS servers and the domain list each
 
@@ -227,7 +228,7 @@ class Held6:
         for _ in range(cnt):
             kind = b[o]
             plen = b[o + 1]
-            if kind <= PD and plen <= 128:
+            if kind <= TA and plen <= 128:
                 self.put(kind, b, o + 2, plen, capped_u32(b, o + 18, 0x3FFFFFFF),
                          capped_u32(b, o + 22, 0x3FFFFFFF))
             o += _LEASE

@@ -617,3 +617,37 @@ def test_use_multicast_sends_the_message_again_to_all_servers():
     n, out = deliver(c, _reply(out, opt(13, b"\x00\x05")), t0 + 100)  # UseMulticast (18.2.10)
     assert n and out.buf[0] == P.RENEW and bytes(out.dest) == ip6("ff02::1:2")
     assert bytes(out.buf[1:4]) == xid and c.stats["use_multicast"] == 1  # the same exchange
+
+
+def test_ia_ta_is_asked_with_solicit_held_not_renewed_and_released():
+    # RFC 8415 21.5: IA_TA has no T1/T2; its addresses are not renewed (14.2), but confirmed
+    # and released like addresses
+    s = server()
+    c = client(**{"ia-pd": False, "ia-ta": True})
+    n, out = tick(c, c.deadline, c.deadline_ms)
+    o = decode(out.buf, n)[2]
+    assert o[4] == [IAID] and len(ia_list(o, 3)) == 1  # IA_TA: the IAID alone, no hint
+    t = c.deadline
+    deliver(c, serve(s, out, t), t, 500)
+    n, out = tick(c, c.deadline, c.deadline_ms)
+    assert out.buf[0] == P.REQUEST and len(decode(out.buf, n)[2][4][0]) == 4 + 28  # the offered one
+    deliver(c, serve(s, out, c.deadline), c.deadline, c.deadline_ms)
+    info = c.lease_info()
+    assert c.state == C.BOUND and len(info["temporary"]) == 1 and len(info["addresses"]) == 2
+    assert info["temporary"][0] != info["addresses"][0][0]
+    n, out = tick(c, c.held.renew_at)
+    assert out.buf[0] == P.RENEW and 4 not in decode(out.buf, n)[2]  # not renewed
+    deliver(c, serve(s, out, c.held.renew_at), c.held.renew_at)
+    out = Slot()
+    n = c.release(c.held.renew_at + 1, out)
+    assert 4 in decode(out.buf, n)[2]
+
+
+def test_ia_ta_lapsing_is_asked_for_again():
+    c = client(**{"rapid-commit": True, "ia-pd": False, "ia-ta": True})
+    t0 = _bind_crafted(c, _na(1000, 1600, ("2001:db8:1::77", 4500, 5000)),
+                       opt(4, IAID + opt(5, ip6("2001:db8:1::7e") + u32(250) + u32(300))))
+    assert c.lease_info()["temporary"] == ["2001:db8:1::7e"]
+    n, out = tick(c, t0 + 300)
+    assert n and out.buf[0] == P.RENEW and c.held.count(C.TA) == 0
+    assert decode(out.buf, n)[2][4] == [IAID]  # an empty IA_TA: new temporary addresses, please
