@@ -110,8 +110,9 @@ def _our_v6_half(lab, ns):
 
 
 def _our_v4_half(lab, ns):
+    """Its Dhcp4 interface names no address: the service reads s0's (the server identifier)."""
     return _our(lab, ns, "our4", {"Dhcp4": {
-        "interfaces-config": {"interfaces": ["s0/" + V4 + ".1"]}, "dhcp4o6-port": 6767, "valid-lifetime": 600,
+        "interfaces-config": {"interfaces": ["s0"]}, "dhcp4o6-port": 6767, "valid-lifetime": 600,
         "lease-database": {"type": "memfile", "name": lab.path("our4.jnl")},
         "subnet4": [{"id": 1, "subnet": V4 + ".0/24", "4o6-interface": "s0",
                      "pools": [{"pool": V4 + ".100 - " + V4 + ".150"}]}]}})
@@ -202,6 +203,32 @@ except socket.timeout:
 '''
 
 
+def _options6(b, i):
+    """{code: data} of the DHCPv6 options in b[i:] (the first of each code)."""
+    out = {}
+    while i + 4 <= len(b):
+        ln = int.from_bytes(b[i + 2:i + 4], "big")
+        out.setdefault(int.from_bytes(b[i:i + 2], "big"), b[i + 4:i + 4 + ln])
+        i += 4 + ln
+    return out
+
+
+def _option4(answer, code):
+    """Option `code` of the DHCPv4 message in a DHCPV4-RESPONSE, its Relay-replies unwrapped."""
+    while answer[0] == 13:
+        answer = _options6(answer, 34)[9]
+    v4 = _options6(answer, 4)[87]
+    i = 240
+    while i < len(v4) and v4[i] != 255:
+        if v4[i] == 0:
+            i += 1
+            continue
+        if v4[i] == code:
+            return v4[i + 2:i + 2 + v4[i + 1]]
+        i += 2 + v4[i + 1]
+    return None
+
+
 def _craft(lab, ns, kind, tries=3):
     """The crafted query's answer as hex, or "none"; sent again (as a client would) when none
     comes in 2 s, up to `tries` times."""
@@ -229,7 +256,7 @@ def test_crafted_queries_direct_relayed_and_malformed(lab, pairing):
         _our_v4_half(lab, srv)
     else:
         _our(lab, srv, "ours", {"Dhcp4": {
-            "interfaces-config": {"interfaces": ["s0/" + V4 + ".1"]}, "valid-lifetime": 600,
+            "interfaces-config": {"interfaces": ["s0"]}, "valid-lifetime": 600,  # s0's address read
             "lease-database": {"type": "memfile", "name": lab.path("o4.jnl")},
             "subnet4": [{"id": 1, "subnet": V4 + ".0/24", "4o6-interface": "s0",
                          "pools": [{"pool": V4 + ".100 - " + V4 + ".150"}]}]},
@@ -238,10 +265,12 @@ def test_crafted_queries_direct_relayed_and_malformed(lab, pairing):
                       "subnet6": [{"id": 1, "subnet": NET + "::/64", "interface": "s0"}]}})
     direct = bytes.fromhex(_craft(lab, cli, "direct"))
     assert direct[0] == 21 and b"\x35\x01\x02" in direct  # DHCPV4-RESPONSE with an OFFER inside
+    assert _option4(direct, 54) == bytes([192, 0, 2, 1])  # server id: s0's address, never 0.0.0.0
     relayed = bytes.fromhex(_craft(lab, cli, "relayed"))
     assert relayed[0] == 13 and b"relay-port-7" in relayed and b"\x35\x01\x02" in relayed
     i = 34  # the Relay-reply header; then its options: Interface-Id echoed, Relay-msg
     while i < len(relayed) and relayed[i:i + 2] != b"\x00\x09":
         i += 4 + int.from_bytes(relayed[i + 2:i + 4], "big")
     assert i < len(relayed) and relayed[i + 4] == 21  # a DHCPV4-RESPONSE inside the Relay-reply
+    assert _option4(relayed, 54) == bytes([192, 0, 2, 1])
     assert _craft(lab, cli, "twice", tries=1) == "none"  # two DHCPv4 Message options: dropped (RFC 7341 7)

@@ -43,6 +43,9 @@ class Server4:
         self.leases = L.Leases4(capacity + nres, len(cfg.subnets), journal)
         own = [a for _, a in cfg.interfaces if a is not None]
         self.alloc = Alloc(self.leases, cfg.subnets, 4, _pools, _reservations, own)
+        # (interface, our IPv4 address there): the config's, then those of the sockets the
+        # service opened (set_addresses); a DHCPv4-over-DHCPv6 answer takes its server id here
+        self.addrs = [(n, a) for n, a in cfg.interfaces if a is not None]
         self.opts = P.Options()
         self.w = P.Writer()
         self.stats = {}
@@ -167,6 +170,29 @@ class Server4:
             if s.o6_interface is not None and s.o6_interface == meta.ifname:
                 return s
         return None
+
+    def set_addresses(self, pairs):
+        """The service: (interface, 4-byte address) of each DHCPv4 socket it opened, in config
+        order (the adapter learned the addresses the config does not write). Zero ones are
+        left out: they identify no server."""
+        self.addrs = [(n, bytes(a)) for n, a in pairs if not P.addr_is_zero(a, 0)]
+
+    def server_id4(self, ifname, dst):
+        """Our server identifier (option 54) for a DHCPv4-over-DHCPv6 message that came in on
+        the DHCPv6 interface ifname, into dst: our address on that interface when we serve
+        DHCPv4 there too, else this server's first address (Kea takes the address of its
+        IPv4 socket on the 4o6 interface). False when no address is known."""
+        first = None
+        for name, a in self.addrs:
+            if name == ifname:
+                first = a
+                break
+            if first is None:
+                first = a
+        if first is None:
+            return False
+        P.copy(dst, 0, first, 0, 4)
+        return True
 
     def _load_key(self, rx):
         """Client identity: option 61 when present, else htype + chaddr (RFC 2131 4.2)."""

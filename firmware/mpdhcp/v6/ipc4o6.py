@@ -171,7 +171,7 @@ class V4Half:
         vo = find_context(rx, msg)
         m = self.meta4
         if o < 0 or P.find_next(rx, o, msg.end, P.OPT_DHCPV4_MSG) >= 0 or vo < 0 \
-                or not read_context(rx, vo, self.names, m):
+                or not read_context(rx, vo, self.names, m) or not self.s4.server_id4(m.ifname, m.ifaddr):
             return self._drop()
         n4 = P.olen(rx, o)
         P.copy(self.buf4, 0, rx, o + 4, n4)

@@ -399,7 +399,8 @@ class Server6:
                 P.copy(m.iid, 0, rx, iid + 4, m.iid_len)
         else:
             P.copy(m.src, 0, meta.src, 0, 16)
-        self._server_id4(meta.ifname, m.ifaddr)
+        if not v4.server_id4(meta.ifname, m.ifaddr):
+            return self._drop("dropped_4o6")  # no IPv4 address to answer from (the service refuses that)
         o4 = self.out4
         n = v4.handle(self.buf4, n4, m, now, o4)
         P.copy(out.hw, 0, o4.hw, 0, 6)
@@ -454,20 +455,6 @@ class Server6:
         out.tx_type = P.DHCPV4_RESPONSE
         self.stats["dhcpv4_response"] += 1
         return out.n
-
-    def _server_id4(self, ifname, dst):
-        """The DHCPv4 server identifier for 4o6: the Dhcp4 address configured for this
-        interface, else the first configured one."""
-        first = None
-        for name, a in self.v4.cfg.interfaces:
-            if a is not None:
-                if name == ifname:
-                    P.copy(dst, 0, a, 0, 4)
-                    return
-                if first is None:
-                    first = a
-        if first is not None:
-            P.copy(dst, 0, first, 0, 4)
 
     def _use_multicast(self, rx, meta, out):
         """RFC 8415 18.3.2 (and .4, .7, .8): we never send the Server Unicast option."""

@@ -10,7 +10,8 @@ from mpdhcp.v6.server6 import Server6
 from mpdhcp.state.journal import Journal
 from mpdhcp.wire import packet6 as P
 from mpdhcp.wire.addr import ip4
-from mpdhcp.slot import Slot
+from mpdhcp.slot import Meta, Slot
+from mpdhcp import service
 
 CONFIG = """{
  "Dhcp4": {"interfaces-config": {"interfaces": ["s0/192.0.2.1"]}, "valid-lifetime": 600,
@@ -105,6 +106,74 @@ def test_option_88_is_served_to_a_client_that_asks():
     n, out = ask(s6, ir)
     t, xid, o, _ = decode(out.buf, n)
     assert t == P.REPLY and o[88] == [bytes.fromhex("20010db8000100000000000000000001")]
+
+
+class Netif:
+    """What service.build asks of an adapter, no sockets: every DHCPv4 socket "learns" the
+    address v4addr for its interface, as netif_unix does through `ip` when the config writes
+    none (the make demo's "br0")."""
+
+    def __init__(self, v4addr=b"\xc0\x00\x02\x01"):
+        self.metas = []
+        self.v4addr = v4addr
+
+    def _sock(self, name):
+        m = Meta()
+        m.ifindex = len(self.metas)
+        m.ifname = name
+        self.metas.append(m)
+        return m
+
+    def open_v4_server(self, name, ifaddr=None):
+        m = self._sock(name)
+        m.ifaddr[:] = ifaddr if ifaddr else self.v4addr
+        return m.ifindex
+
+    def open_v6_server(self, name, ifaddr=None):
+        return self._sock(name).ifindex
+
+    def open_ipc6(self, port):
+        return self._sock("ipc").ifindex
+
+    def mac(self, name):
+        return MAC
+
+    def now(self):
+        return 1000
+
+    def random_bytes(self, n):
+        return bytes(n)
+
+
+def server_id(out, n):
+    """Option 54 of the DHCPv4 message inside a DHCPV4-RESPONSE (relayed or not)."""
+    t, xid, o, _ = decode(out.buf, n)
+    v4 = o[87][0]
+    return options4(bytearray(v4), len(v4)).get(54)
+
+
+NO_ADDR = CONFIG.replace('"s0/192.0.2.1"', '"s0"')
+
+
+def test_the_server_id_is_the_address_the_service_learned_never_zero():
+    r = service.build(parse_doc(NO_ADDR), Netif(), log=None)  # Dhcp4 "s0": no address written
+    s6 = r.engine("server6")
+    n, out = ask(s6, query(pkt(1, MAC)))
+    assert server_id(out, n) == bytes(ip4("192.0.2.1"))  # s0's, as the adapter read it
+    m = meta6()
+    m.ifname = "s9"  # a DHCPv6 interface Dhcp4 does not serve: the server's first address
+    n, out = ask(s6, relay(query(pkt(1, MAC)), link="2001:db8:9::1", iid=b"relay-port-7"), m)
+    assert server_id(out, n) == bytes(ip4("192.0.2.1"))
+
+
+def test_no_ipv4_address_known_means_no_4o6_and_a_line_saying_why():
+    r = service.build(parse_doc(NO_ADDR), Netif(bytes(4)), log=None)
+    s6 = r.engine("server6")
+    assert s6.buf4 is None and [x for x in r.notes if "not serving DHCPv4-over-DHCPv6" in x]
+    assert ask(s6, query(pkt(1, MAC)))[0] == 0 and s6.stats["dropped_4o6"] == 1
+    s4, s6 = pair()
+    s4.set_addresses([("s0", bytes(4))])  # an engine without an address never answers with 0.0.0.0
+    assert ask(s6, query(pkt(1, MAC)))[0] == 0 and s6.stats["dropped_4o6"] == 1
 
 
 def test_the_4o6_path_allocates_nothing():
