@@ -153,21 +153,10 @@ class Server4:
         return None
 
     def _select_4o6(self, meta):
-        """A DHCPv4 message from a DHCPV4-QUERY (RFC 7341 7), by Kea's keys: the relay's
-        Interface-Id (4o6-interface-id), else the query's IPv6 source (4o6-subnet), else the
-        DHCPv6 interface it came in on (4o6-interface)."""
-        subs = self.subnets
-        if meta.iid_len:
-            for s in subs:
-                v = s.o6_iid
-                if v is not None and len(v) == meta.iid_len and P.eq(v, 0, meta.iid, 0, meta.iid_len):
-                    return s
-        for s in subs:
-            o = s.o6_subnet
-            if o is not None and in_prefix6(meta.src, o[0], o[1]):
-                return s
-        for s in subs:
-            if s.o6_interface is not None and s.o6_interface == meta.ifname:
+        """A DHCPv4 message from a DHCPV4-QUERY (RFC 7341 7): the first subnet, in config
+        order, that one of its 4o6 keys names (Kea's CfgSubnets4::selectSubnet4o6)."""
+        for s in self.subnets:
+            if _is_4o6_of(s, meta):
                 return s
         return None
 
@@ -485,6 +474,20 @@ class Server4:
         if v is not None:
             self.w.put(code, v, 0, len(v))
         done[code] = 1
+
+
+def _is_4o6_of(s, meta):
+    """Kea's three tests, in its order, on one subnet: 4o6-subnet holds the query's IPv6
+    source (as received: the relay's address when relayed), 4o6-interface-id is the
+    innermost relay's Interface-Id, 4o6-interface is the DHCPv6 interface it came in on."""
+    o = s.o6_subnet
+    if o is not None and in_prefix6(meta.src, o[0], o[1]):
+        return True
+    v = s.o6_iid
+    n = meta.iid_len
+    if v is not None and n and len(v) == n and P.eq(v, 0, meta.iid, 0, n):
+        return True
+    return s.o6_interface is not None and s.o6_interface == meta.ifname
 
 
 def _is_inform(o, rx):

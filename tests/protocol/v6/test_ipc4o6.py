@@ -1,22 +1,23 @@
 # Mirrors firmware/mpdhcp/v6/ipc4o6.py: DHCPv4-over-DHCPv6 across two processes (Kea's IPC),
 # both halves built by the service as `micropython -m mpdhcp` builds them, the IPC datagrams
 # handed from one to the other by the test.
-from craft6 import relay, meta as meta6
+import json
+from craft6 import relay, decode, meta as meta6
 from craft4 import pkt
-from v6.test_server6_4o6 import Netif, query, server_id, MAC
+from v6.test_server6_4o6 import CONFIG, Netif, query, server_id, MAC
 from mpdhcp import service
 from mpdhcp.config import parse_doc
 from mpdhcp.wire import packet6 as P
 from mpdhcp.wire.addr import ip4
 from mpdhcp.slot import Slot
 
-HALF4 = """{"Dhcp4": {"interfaces-config": {"interfaces": ["s0"]}, "dhcp4o6-port": 6767,
-  "subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "4o6-interface": "s0",
-               "pools": [{"pool": "192.0.2.100 - 192.0.2.109"}]},
-              {"id": 2, "subnet": "198.51.100.0/24", "4o6-interface-id": "relay-port-7",
-               "pools": [{"pool": "198.51.100.100 - 198.51.100.109"}]}]}}"""
-HALF6 = """{"Dhcp6": {"interfaces-config": {"interfaces": ["s0"]}, "dhcp4o6-port": 6767,
-  "subnet6": [{"id": 1, "subnet": "2001:db8:1::/64", "interface": "s0"}]}}"""
+# One config, our two halves apart (each section alone, joined by dhcp4o6-port) or together
+# (both sections: one process, a direct call). Dhcp4 "s0" writes no address: the adapter's.
+WHOLE = json.loads(CONFIG.replace('"s0/192.0.2.1"', '"s0"'))
+WHOLE["Dhcp4"]["dhcp4o6-port"] = WHOLE["Dhcp6"]["dhcp4o6-port"] = 6767
+WHOLE["Dhcp6"]["interfaces-config"]["interfaces"] = ["s0", "s1"]
+HALF4 = json.dumps({"Dhcp4": WHOLE["Dhcp4"]})
+HALF6 = json.dumps({"Dhcp6": WHOLE["Dhcp6"]})
 
 
 def halves(v4addr=b"\xc0\x00\x02\x01"):
@@ -26,18 +27,18 @@ def halves(v4addr=b"\xc0\x00\x02\x01"):
     return r6.engine("server6"), r4.engine("4o6"), r4
 
 
-def hop(eng, data, ifindex, now=1000):
+def hop(eng, data, ifindex, now=1000, m=None):
     """One datagram into an engine; (reply length, its slot)."""
-    m = meta6()
+    m = m or meta6()
     m.ifindex = ifindex
     rx = bytearray(data)
     out = Slot()
     return eng.handle(rx, len(rx), m, now, out), out
 
 
-def through(s6, half, data):
+def through(s6, half, data, m=None):
     """A client's query through both halves: (answer length, slot) as the client gets it."""
-    n, out = hop(s6, data, 0)
+    n, out = hop(s6, data, s6.sock_of[m.ifname] if m else 0, m=m)
     assert n and out.ifindex == s6.ipc_sock and out.port == 6768  # to the DHCPv4 half, P+1
     n, out = hop(half, out.buf[:n], half.sock)
     if not n:
@@ -60,3 +61,31 @@ def test_a_dhcpv4_half_without_an_ipv4_address_is_not_started():
     s6, half, _ = halves()
     half.s4.set_addresses(())  # an engine without an address drops rather than answer from 0.0.0.0
     assert through(s6, half, query(pkt(1, MAC)))[0] == 0 and half.stats["dropped_4o6"] == 1
+
+
+def yiaddr(out, n):
+    t, xid, o, _ = decode(out.buf, n)
+    return bytes(o[87][0][16:20])
+
+
+def test_both_modes_select_the_subnet_kea_selects():
+    """The same queries to our single process and through our two halves: the same subnet,
+    by Kea's keys, from the same inputs (the IPv6 source as received, the innermost
+    Interface-Id, the interface); s1 is a DHCPv6 interface the Dhcp4 section never names."""
+    one = service.build(parse_doc(json.dumps(WHOLE)), Netif(), log=None).engine("server6")
+    assert one.v4 is not None  # a direct call
+    s6, half, _ = halves()
+    inner = query(pkt(1, MAC))
+    cases = (
+        (inner, meta6(), "192.0.2.100"),  # 4o6-interface s0
+        (relay(inner, link="2001:db8:9::1", iid=b"relay-port-7"), meta6(ifname="s1", port=547), "198.51.100.100"),
+        (relay(inner, link="2001:db8:9::1"), meta6(ifname="s1", src="2001:db8:3::9", port=547), "203.0.113.100"),
+        (relay(inner, link="2001:db8:9::1", peer="2001:db8:3::55"), meta6(ifname="s1", port=547), None),
+    )
+    for q, m, want in cases:
+        n1, o1 = hop(one, q, s6.sock_of[m.ifname], m=m)
+        n2, o2 = through(s6, half, q, m)
+        if want is None:
+            assert n1 == 0 and n2 == 0
+        else:
+            assert yiaddr(o1, n1) == yiaddr(o2, n2) == bytes(ip4(want)), want

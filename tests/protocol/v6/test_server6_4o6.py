@@ -28,8 +28,8 @@ CONFIG = """{
 MAC = b"\x02\x00\x00\x00\x04\x06"
 
 
-def pair():
-    doc = parse_doc(CONFIG)
+def pair(config=CONFIG):
+    doc = parse_doc(config)
     s4 = Server4(doc.get("Dhcp4"), Journal(None), 16)
     s6 = Server6(doc.get("Dhcp6"), Journal(None), 16, b"\x00\x03\x00\x01" + MAC, bytes(16))
     s6.enable_4o6(s4)
@@ -72,22 +72,47 @@ def test_a_query_carrying_a_discover_is_answered_with_an_offer_in_a_response():
     assert inner_of(out, n)[1][53] == b"\x05"
 
 
-def test_subnets_by_interface_id_then_source_then_interface():
+def test_subnets_by_source_interface_id_or_interface_as_kea_selects_them():
     s4, s6 = pair()
     inner = query(pkt(1, MAC))
-    n, out = ask(s6, relay(inner, link="2001:db8:9::1", peer="2001:db8:3::55", iid=b"relay-port-7"))
+    s1 = meta6(ifname="s1")  # not s0: subnet 1's 4o6-interface would match first
+    n, out = ask(s6, relay(inner, link="2001:db8:9::1", iid=b"relay-port-7"), s1)
     b = bytes(out.buf[:n])
     assert b[0] == P.RELAY_REPL and b"relay-port-7" in b  # back through the relay, its iid echoed
     i = b.find(bytes([P.DHCPV4_RESPONSE, 0, 0, 0]))
-    assert i > 0 and bytes(ip4("198.51.100.100")) in b[i:]  # 4o6-interface-id won
-    n, out = ask(s6, relay(inner, link="2001:db8:9::1", peer="2001:db8:3::55"))
-    assert bytes(ip4("203.0.113.100")) in bytes(out.buf[:n])  # 4o6-subnet: the client's source
+    assert i > 0 and bytes(ip4("198.51.100.100")) in b[i:]  # 4o6-interface-id
+    n, out = ask(s6, relay(relay(inner, iid=b"relay-port-7"), link="2001:db8:9::1", iid=b"outer", hops=1), s1)
+    assert bytes(ip4("198.51.100.100")) in bytes(out.buf[:n])  # the innermost relay's (Kea: RELAY_GET_FIRST)
+    n, out = ask(s6, relay(inner, link="2001:db8:9::1", peer="fe80::55"), meta6(ifname="s1", src="2001:db8:3::9"))
+    assert bytes(ip4("203.0.113.100")) in bytes(out.buf[:n])  # 4o6-subnet: the relay's own source address
+    assert ask(s6, relay(inner, link="2001:db8:9::1", peer="2001:db8:3::55"), s1)[0] == 0  # not the peer-address
+    assert s4.stats["dropped_no_subnet"] == 1
     n, out = ask(s6, relay(relay(inner, peer="2001:db8:7::9"), link="2001:db8:9::1", peer="fe80::1", hops=1))
     b = bytes(out.buf[:n])
     assert b[0] == P.RELAY_REPL and b[34 + 4] == P.RELAY_REPL  # nested: two Relay-replies
-    assert bytes(ip4("192.0.2.100")) in b  # no iid, no 4o6-subnet: the arrival interface (4o6-interface)
+    assert bytes(ip4("192.0.2.100")) in b  # came in on s0: 4o6-interface
     s4.subnets[0].o6_interface = None
-    assert ask(s6, relay(inner, peer="2001:db8:7::9"))[0] == 0 and s4.stats["dropped_no_subnet"] == 1
+    assert ask(s6, relay(inner, peer="2001:db8:7::9"))[0] == 0 and s4.stats["dropped_no_subnet"] == 2
+
+
+BY_IFACE = """{"id": 1, "subnet": "10.1.0.0/24", "4o6-interface": "s0",
+               "pools": [{"pool": "10.1.0.100 - 10.1.0.109"}]}"""
+BY_SOURCE_OR_IID = """{"id": 2, "subnet": "10.2.0.0/24", "4o6-subnet": "2001:db8:3::/64",
+               "4o6-interface-id": "relay-port-7", "pools": [{"pool": "10.2.0.100 - 10.2.0.109"}]}"""
+OVERLAP = """{"Dhcp4": {"interfaces-config": {"interfaces": ["s0/192.0.2.1"]}, "subnet4": [%s, %s]},
+ "Dhcp6": {"interfaces-config": {"interfaces": ["s0"]},
+  "subnet6": [{"id": 1, "subnet": "2001:db8:1::/64", "interface": "s0"}]}}"""
+
+
+def test_when_keys_of_two_subnets_match_the_first_subnet_in_config_order_wins():
+    """Kea's selectSubnet4o6 tries each subnet's three keys before the next subnet: a query
+    that came in on s0, from 2001:db8:3::9, with Interface-Id relay-port-7 matches both."""
+    q = relay(query(pkt(1, MAC)), link="2001:db8:9::1", iid=b"relay-port-7")
+    m = meta6(src="2001:db8:3::9")
+    n, out = ask(pair(OVERLAP % (BY_IFACE, BY_SOURCE_OR_IID))[1], q, m)
+    assert bytes(ip4("10.1.0.100")) in bytes(out.buf[:n])  # subnet 1 by 4o6-interface
+    n, out = ask(pair(OVERLAP % (BY_SOURCE_OR_IID, BY_IFACE))[1], q, m)
+    assert bytes(ip4("10.2.0.100")) in bytes(out.buf[:n])  # subnet 2, now first, by 4o6-subnet
 
 
 def test_not_exactly_one_dhcpv4_message_option_or_a_bad_inner_is_dropped_and_counted():
