@@ -426,8 +426,10 @@ class Server6:
         return m
 
     def _from_v4_half(self, rx, n, out):
-        """A DHCPV4-RESPONSE from the DHCPv4 half: its vendor option out, the rest to the
-        client (or relay) it names, through the socket of the interface it names."""
+        """A DHCPV4-RESPONSE from the DHCPv4 half: its vendor option out, its flags 0 (RFC
+        7341 6; kea-dhcp4 echoes the query's: its response takes the query's transaction-id
+        field, which holds them), the rest to the client (or relay) it names, through the
+        socket of the interface it names."""
         msg = self.msg
         m = self.meta4
         if msg.parse(rx, n, P.RELAY_REPL) or msg.mtype != P.DHCPV4_RESPONSE:
@@ -439,6 +441,7 @@ class Server6:
         b = out.buf
         P.copy(b, 0, rx, 0, n)
         out.n = ipc4o6.cut(b, n, msg, vo)
+        b[msg.start + 1] = b[msg.start + 2] = b[msg.start + 3] = 0
         P.copy(out.dest, 0, m.src, 0, 16)
         out.port = m.port if msg.depth else CLIENT_PORT
         out.kind = KIND_UNICAST

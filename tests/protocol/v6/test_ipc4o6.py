@@ -89,3 +89,16 @@ def test_both_modes_select_the_subnet_kea_selects():
             assert n1 == 0 and n2 == 0
         else:
             assert yiaddr(o1, n1) == yiaddr(o2, n2) == bytes(ip4(want)), want
+
+
+def test_the_dhcpv6_half_sends_the_response_with_flags_0_whatever_the_dhcpv4_half_wrote():
+    """kea-dhcp4 echoes the query's flags (the U flag) in its DHCPV4-RESPONSE; RFC 7341 6 has
+    the server send 0."""
+    s6, half, _ = halves()
+    q = query(pkt(8, MAC, ciaddr="192.0.2.77"), flags=0x80)  # an INFORM: unicast over IPv4
+    n, out = hop(s6, q, 0)
+    n, out = hop(half, out.buf[:n], half.sock)
+    assert out.buf[0] == P.DHCPV4_RESPONSE and out.buf[1] == 0  # ours writes 0 ...
+    out.buf[1] = 0x80  # ... kea-dhcp4 would have written 0x80
+    n, out = hop(s6, out.buf[:n], s6.ipc_sock)
+    assert n and bytes(out.buf[:4]) == bytes([P.DHCPV4_RESPONSE, 0, 0, 0])
