@@ -11,7 +11,6 @@ from mpdhcp.state.journal import Journal
 from mpdhcp.wire import packet6 as P
 from mpdhcp.wire.addr import ip4
 from mpdhcp.slot import Meta, Slot
-from mpdhcp import service
 
 CONFIG = """{
  "Dhcp4": {"interfaces-config": {"interfaces": ["s0/192.0.2.1"]}, "valid-lifetime": 600,
@@ -181,6 +180,8 @@ NO_ADDR = CONFIG.replace('"s0/192.0.2.1"', '"s0"')
 
 
 def test_the_server_id_is_the_address_the_service_learned_never_zero():
+    from mpdhcp import service  # (here: the modules importing `pair` need not load it)
+
     r = service.build(parse_doc(NO_ADDR), Netif(), log=None)  # Dhcp4 "s0": no address written
     s6 = r.engine("server6")
     n, out = ask(s6, query(pkt(1, MAC)))
@@ -192,6 +193,8 @@ def test_the_server_id_is_the_address_the_service_learned_never_zero():
 
 
 def test_no_ipv4_address_known_means_no_4o6_and_a_line_saying_why():
+    from mpdhcp import service
+
     r = service.build(parse_doc(NO_ADDR), Netif(bytes(4)), log=None)
     s6 = r.engine("server6")
     assert s6.buf4 is None and [x for x in r.notes if "not serving DHCPv4-over-DHCPv6" in x]
