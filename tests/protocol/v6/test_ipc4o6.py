@@ -102,3 +102,36 @@ def test_the_dhcpv6_half_sends_the_response_with_flags_0_whatever_the_dhcpv4_hal
     out.buf[1] = 0x80  # ... kea-dhcp4 would have written 0x80
     n, out = hop(s6, out.buf[:n], s6.ipc_sock)
     assert n and bytes(out.buf[:4]) == bytes([P.DHCPV4_RESPONSE, 0, 0, 0])
+
+
+def _round(s6, half, q, metas, slots, got):
+    """The three IPC hops (the client's query, the DHCPv4 half, the answer back), each reply
+    length into got (a list made beforehand: a tuple returned would be an allocation)."""
+    a, b, c = slots
+    got[0] = s6.handle(q, len(q), metas[0], 1000, a)  # Server6._to_v4_half
+    got[1] = half.handle(a.buf, got[0], metas[1], 1000, b)  # V4Half.handle (Server4 inside)
+    got[2] = s6.handle(b.buf, got[1], metas[2], 1000, c)  # Server6._from_v4_half
+
+
+def test_the_ipc_paths_allocate_nothing_direct_and_relayed():
+    import micropython
+
+    s6, half, _ = halves()
+    for wrap in (lambda q: q, lambda q: relay(q, link="2001:db8:9::1", iid=b"relay-port-7")):
+        warm = bytearray(wrap(query(pkt(1, b"\x02\x00\x00\x00\x4f\x01"))))
+        q = bytearray(wrap(query(pkt(1, b"\x02\x00\x00\x00\x4f\x02"))))
+        metas = (meta6(), meta6(ifindex=half.sock), meta6(ifindex=s6.ipc_sock))
+        slots = (Slot(), Slot(), Slot())
+        got = [0, 0, 0]
+        _round(s6, half, warm, metas, slots, got)  # warm-up: every path once
+        assert min(got) > 0
+        oom = False
+        micropython.heap_lock()
+        try:
+            _round(s6, half, q, metas, slots, got)
+        except MemoryError:
+            oom = True
+        finally:
+            micropython.heap_unlock()
+        assert not oom and min(got) > 0, got
+        assert slots[2].buf[0] == q[0] + 1 and yiaddr(slots[2], got[2]) != bytes(4)  # Relay-repl / RESPONSE
