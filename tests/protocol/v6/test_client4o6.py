@@ -2,7 +2,7 @@
 # against our Server6 + Server4 in one process.
 import micropython
 from craft6 import decode, opt, u32, meta as meta6
-from v6.test_server6_4o6 import pair, MAC
+from v6.test_server6_4o6 import pair, MAC, CONFIG
 from mpdhcp.config import parse_doc
 from mpdhcp.v4.client4 import Client4, BOUND
 from mpdhcp.v6.client4o6 import Client4o6, RUNNING
@@ -200,9 +200,12 @@ def test_option_88_addresses_are_tried_in_turn_when_one_does_not_answer():
 
 
 def test_an_empty_option_88_means_all_relay_agents_and_servers():
+    s4, s6 = pair(CONFIG.replace('"data": "2001:db8:1::1"', '"data": ""'))  # served empty
     t = client()
     out, typ, xid, o = ask(t, 1000)
-    answer(t, reply_to(out, opt(88, b"")), 1000)
+    rep = serve(s6, out, 1000)
+    assert decode(rep, len(rep))[2][88] == [b""]
+    answer(t, rep, 1000)
     first, _, _, _ = ask(t, 1000)
     assert t.phase == RUNNING and bytes(first.dest) == bytes.fromhex("ff02" + "00" * 11 + "010002")
 
