@@ -13,6 +13,10 @@
 # 2 (expired-reclaimed: Kea gives that address back to the same client); offers are skipped.
 # leases6 keeps a DUID longer than 20 bytes only as a fingerprint (leases6.py/table.py), so
 # such a lease cannot be written with its client's DUID: it is skipped and counted.
+# DHCPv4 over DHCPv6 in one process (Dhcp4 subnets with 4o6 keys, and a Dhcp6 section) is two
+# daemons in Kea, joined by "dhcp4o6-port": both configs get the same one (the config's, else
+# 786, the port of the configuration the Kea ARM says ISC tested), with a warning: kea-dhcp4
+# answers a 4o6 query only through an IPv4 socket on the DHCPv6 interface it came in on.
 # Exit 0 written, 1 cannot read an input, 2 invalid config.
 import csv
 import io
@@ -32,6 +36,8 @@ LEASE6_HEADER = ("address", "duid", "valid_lifetime", "expire", "subnet_id", "pr
                  "state", "user_context", "hwtype", "hwaddr_source")
 KEA_LEASE_TYPE = {"IA_NA": 0, "IA_TA": 1, "IA_PD": 2}  # Lease::TYPE_NA, TYPE_TA, TYPE_PD
 HWADDR_SOURCE_DUID = 2  # Kea's HWAddr::HWADDR_SOURCE_DUID: the MAC taken from a DUID-LLT/LL
+DHCP4O6_PORT = 786  # Kea ARM, DHCPv4-over-DHCPv6; doc/examples/kea4|kea6/dhcpv4-over-dhcpv6.json
+_KEYS_4O6 = ("4o6-interface", "4o6-subnet", "4o6-interface-id")
 
 
 def add_parser(sub):
@@ -163,8 +169,20 @@ def lease4_csv(leases):
     return buf.getvalue(), n
 
 
+def dhcp4o6(doc):
+    """(port, the DHCPv6 interfaces 4o6 queries come in on) when the config serves DHCPv4
+    over DHCPv6 in one process (Dhcp4 subnets with 4o6 keys, and Dhcp6), else None."""
+    d4, d6 = doc.get("Dhcp4"), doc.get("Dhcp6")
+    if d4 is None or d6 is None or not [s for s in d4.get("subnet4", []) if [k for k in _KEYS_4O6 if k in s]]:
+        return None
+    port = d6.get("dhcp4o6-port") or d4.get("dhcp4o6-port") or DHCP4O6_PORT
+    names = [n.split("/")[0] for n in d6.get("interfaces-config", {}).get("interfaces", [])]
+    return port, names
+
+
 def kea_config(doc, csv_path, csv6_path=None, server_id6=None):
-    """{"Dhcp4": .., "Dhcp6": ..}: the config's sections with Kea memfile lease databases."""
+    """{"Dhcp4": .., "Dhcp6": ..}: the config's sections with Kea memfile lease databases
+    (and, for 4o6 in one process, one dhcp4o6-port in both)."""
     out = {}
     if "Dhcp4" in doc:
         d = json.loads(json.dumps(doc["Dhcp4"]))
@@ -178,7 +196,17 @@ def kea_config(doc, csv_path, csv6_path=None, server_id6=None):
         if server_id6 is not None:  # the identity the board's clients know (kept in its journal)
             d["server-id"] = server_id6
         out["Dhcp6"] = d
+    o6 = dhcp4o6(doc)
+    if o6 is not None:
+        out["Dhcp4"]["dhcp4o6-port"] = out["Dhcp6"]["dhcp4o6-port"] = o6[0]
     return out
+
+
+def warning_4o6(names):
+    return ("export-kea: warning: kea-dhcp4 answers a DHCPv4-over-DHCPv6 query only through an IPv4 socket "
+            "on the DHCPv6 interface it came in on (its server identifier is that socket's address): list %s "
+            "in kea-dhcp4.json's interfaces-config and give %s an IPv4 address"
+            % (", ".join(names), "it" if len(names) == 1 else "each"))
 
 
 def _journal_path(given, lease_file, config_path):
@@ -228,6 +256,10 @@ def export(config_path, leases_path, out_dir, lease_file_name=None, leases6_path
         summary["leases6_skipped"] = skipped
         summary["server_id6"] = sid
     kc = kea_config(doc, csv_path, csv6_path, sid)
+    o6 = dhcp4o6(doc)
+    if o6 is not None:
+        summary["dhcp4o6_port"] = o6[0]
+        summary["warnings"] = [warning_4o6(o6[1])]
     if "Dhcp4" in kc:
         with open(summary["config"], "w") as f:
             json.dump({"Dhcp4": kc["Dhcp4"]}, f, indent=1)
@@ -262,4 +294,8 @@ def run(args):
             print("export-kea: warning: %d DHCPv6 leases skipped: their client's DUID is longer than 20 bytes "
                   "and the board keeps only its fingerprint (those clients get new addresses from Kea)"
                   % s["leases6_skipped"], file=sys.stderr)
+    if "dhcp4o6_port" in s:
+        print("DHCPv4 over DHCPv6: kea-dhcp4 and kea-dhcp6 joined by dhcp4o6-port %d" % s["dhcp4o6_port"])
+    for w in s.get("warnings", ()):
+        print(w, file=sys.stderr)
     return 0

@@ -89,8 +89,10 @@ def _server4(runner, cfg, netif):
     addrs = dict(cfg.interfaces)
     socks, eng.served = open_each(runner, "Dhcp4", [n for n, _ in cfg.interfaces],
                                   lambda name: netif.open_v4_server(name, addrs[name]))
+    eng.set_addresses([(n, netif.metas[i].ifaddr) for n, i in zip(eng.served, socks)])
     runner.add("server4", eng, socks, journal)
-    if cfg.dhcp4o6_port and runner.cfg.get("Dhcp6") is None:  # the DHCPv4 half of Kea's IPC
+    if cfg.dhcp4o6_port and runner.cfg.get("Dhcp6") is None and can_4o6(runner, eng):
+        # the DHCPv4 half of Kea's IPC
         from .v6.ipc4o6 import V4Half
 
         names = [s.o6_interface for s in cfg.subnets if s.o6_interface] + eng.served
@@ -98,6 +100,17 @@ def _server4(runner, cfg, netif):
         half.sock = netif.open_ipc6(cfg.dhcp4o6_port + 1)
         runner.add("4o6", half, [half.sock])
     return eng
+
+
+def can_4o6(runner, v4):
+    """DHCPv4-over-DHCPv6 answers carry our IPv4 address as server identifier (option 54):
+    without one known, 4o6 is not started, with a line saying why (kea-dhcp4 likewise needs
+    an IPv4 socket on the 4o6 interface)."""
+    if v4.addrs:
+        return True
+    runner.notes.append("Dhcp4: not serving DHCPv4-over-DHCPv6: no IPv4 address is known for its "
+                        "server identifier; give a Dhcp4 interface an address")
+    return False
 
 
 # section name -> builder(runner, parsed section, netif); sections start in this order
@@ -129,7 +142,8 @@ def _server6(runner, cfg, netif):
     v4 = runner.engine("server4")
     if v4 is not None and [s for s in v4.subnets if s.o6_interface or s.o6_subnet or s.o6_iid]:
         # DHCPv4-over-DHCPv6 in one process, for the Dhcp4 subnets with 4o6 keys: a direct call
-        eng.enable_4o6(v4)
+        if can_4o6(runner, v4):
+            eng.enable_4o6(v4)
     elif cfg.dhcp4o6_port:  # across processes: Kea's IPC to a DHCPv4 half
         eng.enable_4o6()
         eng.ipc_port = cfg.dhcp4o6_port

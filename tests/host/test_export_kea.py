@@ -203,3 +203,63 @@ def test_export_kea_hands_dhcpv6_clients_their_addresses_and_prefixes(tmp_path):
         t, _, o, _ = c.exchange(msg(5, (ia_na(1, [a1]),), cid=first, sid=our_sid, xid=0x4343))
         assert t == 7 and ip6_str(iaaddr(ia_list(o, 3)[0][3])[0]) == a1, klog()
         assert "LOAD_ROW_ERROR" not in open(lab.path("kea6.log")).read()
+
+
+# -- DHCPv4 over DHCPv6 in one process: two Kea daemons joined by one dhcp4o6-port ------------
+def _config4o6(tmp_path, port=None):
+    """(Interfaces "lo": `kea -t` wants interfaces that exist.)"""
+    doc = {"Dhcp4": {"interfaces-config": {"interfaces": ["lo"]},
+                     "lease-database": {"type": "memfile", "name": str(tmp_path / "leases4.jnl")},
+                     "subnet4": [{"id": 1, "subnet": "192.0.2.0/24", "4o6-interface": "lo",
+                                  "pools": [{"pool": "192.0.2.100 - 192.0.2.150"}]}]},
+           "Dhcp6": {"interfaces-config": {"interfaces": ["lo"]},
+                     "option-data": [{"name": "dhcp4o6-server-addr", "data": "2001:db8:77::1"}],
+                     "subnet6": [{"id": 1, "subnet": "2001:db8:77::/64", "interface": "lo"}]}}
+    if port:
+        doc["Dhcp6"]["dhcp4o6-port"] = port
+    from mpdhcp.config import parse_doc
+    from mpdhcp.state.journal import Journal
+    from mpdhcp.v4.server4 import Server4
+
+    Server4(parse_doc(json.dumps(doc)).get("Dhcp4"), Journal(str(tmp_path / "leases4.jnl")), 16).restore()
+    conf = tmp_path / "mpdhcp.json"
+    conf.write_text(json.dumps(doc))
+    return conf
+
+
+def _kea_t(daemon, path, tmp_path):
+    import shutil
+
+    if not shutil.which(daemon):
+        return None
+    env = dict(os.environ, KEA_PIDFILE_DIR=str(tmp_path), KEA_LOCKFILE_DIR=str(tmp_path))
+    return subprocess.run([daemon, "-t", str(path)], capture_output=True, text=True, timeout=30, env=env)
+
+
+def test_export_kea_joins_a_single_process_4o6_config_by_one_dhcp4o6_port(tmp_path):
+    out = tmp_path / "kea"
+    r = cli("export-kea", "--config", _config4o6(tmp_path), "--out", out)
+    assert r.returncode == 0, r.stderr
+    k4 = json.load(open(out / "kea-dhcp4.json"))["Dhcp4"]
+    k6 = json.load(open(out / "kea-dhcp6.json"))["Dhcp6"]
+    assert k4["dhcp4o6-port"] == k6["dhcp4o6-port"] == 786  # Kea ARM's DHCPv4-over-DHCPv6 port
+    assert "dhcp4o6-port 786" in r.stdout
+    assert "warning: kea-dhcp4 answers a DHCPv4-over-DHCPv6 query only through an IPv4 socket" in r.stderr
+    assert "list lo in kea-dhcp4.json's interfaces-config and give it an IPv4 address" in r.stderr
+    for daemon, path in (("kea-dhcp4", out / "kea-dhcp4.json"), ("kea-dhcp6", out / "kea-dhcp6.json")):
+        t = _kea_t(daemon, path, tmp_path)
+        assert t is None or t.returncode == 0, t.stdout + t.stderr  # as exported
+
+
+def test_export_kea_keeps_the_configs_dhcp4o6_port_and_warns_only_for_4o6(tmp_path):
+    out = tmp_path / "kea"
+    r = cli("export-kea", "--config", _config4o6(tmp_path, port=6767), "--out", out)
+    assert r.returncode == 0, r.stderr
+    assert json.load(open(out / "kea-dhcp4.json"))["Dhcp4"]["dhcp4o6-port"] == 6767
+    doc = json.load(open(tmp_path / "mpdhcp.json"))
+    del doc["Dhcp4"]["subnet4"][0]["4o6-interface"]
+    del doc["Dhcp6"]["dhcp4o6-port"]
+    (tmp_path / "plain.json").write_text(json.dumps(doc))
+    r = cli("export-kea", "--config", tmp_path / "plain.json", "--out", tmp_path / "plain")
+    assert r.returncode == 0 and "warning" not in r.stderr and "dhcp4o6" not in r.stdout
+    assert "dhcp4o6-port" not in json.load(open(tmp_path / "plain" / "kea-dhcp4.json"))["Dhcp4"]

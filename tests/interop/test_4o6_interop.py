@@ -105,14 +105,17 @@ def _our_v6_half(lab, ns):
     return _our(lab, ns, "our6", {"Dhcp6": {
         "interfaces-config": {"interfaces": ["s0"]}, "dhcp4o6-port": 6767,
         "lease-database": {"type": "memfile", "name": lab.path("our6.jnl")},
+        "control-socket": {"socket-type": "unix", "socket-name": lab.path("our6.sock")},
         "option-data": [{"name": "dhcp4o6-server-addr", "data": NET + "::1"}],
         "subnet6": [{"id": 1, "subnet": NET + "::/64", "interface": "s0"}]}})
 
 
 def _our_v4_half(lab, ns):
+    """Its Dhcp4 interface names no address: the service reads s0's (the server identifier)."""
     return _our(lab, ns, "our4", {"Dhcp4": {
-        "interfaces-config": {"interfaces": ["s0/" + V4 + ".1"]}, "dhcp4o6-port": 6767, "valid-lifetime": 600,
+        "interfaces-config": {"interfaces": ["s0"]}, "dhcp4o6-port": 6767, "valid-lifetime": 600,
         "lease-database": {"type": "memfile", "name": lab.path("our4.jnl")},
+        "control-socket": {"socket-type": "unix", "socket-name": lab.path("our4.sock")},
         "subnet4": [{"id": 1, "subnet": V4 + ".0/24", "4o6-interface": "s0",
                      "pools": [{"pool": V4 + ".100 - " + V4 + ".150"}]}]}})
 
@@ -177,23 +180,33 @@ def test_kea_ipc_pairs_each_of_our_halves(lab, pairing):
 
 CRAFT = r'''
 import socket, sys, struct
-kind, dest = sys.argv[1], sys.argv[2]
+kind, dest, wait = sys.argv[1], sys.argv[2], float(sys.argv[3])
 def o(code, data): return struct.pack("!HH", code, len(data)) + data
-mac = bytes([2, 0, 0, 0, 0x4f, 0x6f])
-d4 = bytearray(240); d4[0] = 1; d4[1] = 1; d4[2] = 6; d4[4:8] = b"\x11\x22\x33\x44"; d4[10] = 0x80
-d4[28:34] = mac; d4[236:240] = b"\x63\x82\x53\x63"; d4 = bytes(d4) + b"\x35\x01\x01\xff" + bytes(56)
-q = bytes([20, 0, 0, 0]) + o(87, d4)
+def relay(inner, hops, peer, iid=None):
+    b = bytes([12, hops]) + socket.inet_pton(socket.AF_INET6, "::") + socket.inet_pton(socket.AF_INET6, peer)
+    return b + (o(18, iid) if iid else b"") + o(9, inner)
+def dhcp4(mtype, ciaddr=bytes(4)):
+    d4 = bytearray(240); d4[0] = 1; d4[1] = 1; d4[2] = 6; d4[4:8] = b"\x11\x22\x33\x44"; d4[10] = 0x80
+    d4[12:16] = ciaddr; d4[28:34] = bytes([2, 0, 0, 0, 0x4f, 0x6f]); d4[236:240] = b"\x63\x82\x53\x63"
+    return bytes(d4) + bytes([53, 1, mtype, 255]) + bytes(56)
+d4, flags = dhcp4(1), 0  # a DISCOVER, broadcast over IPv4
+if kind == "unicast":  # an INFORM from a configured client: unicast over IPv4 (RFC 2131 4.4.3), U set
+    d4, flags = dhcp4(8, bytes([192, 0, 2, 77])), 0x80
+if kind == "malformed":
+    d4 = dhcp4(1)[:100]  # cut inside the fixed header (RFC 2131 2: 236 bytes before the options)
+q = bytes([20, flags, 0, 0]) + (o(87, d4) if kind != "missing" else o(8, b"\x00\x00"))
 if kind == "twice":
     q += o(87, d4)
 s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, 25, b"c0")
-if kind == "relayed":
+if kind in ("relayed", "nested"):
     s.bind(("::", 547))
-    q = bytes([12, 0]) + socket.inet_pton(socket.AF_INET6, "::") + socket.inet_pton(socket.AF_INET6, "fe80::9") \
-        + o(18, b"relay-port-7") + o(9, q)
+    q = relay(q, 0, "fe80::9", b"relay-port-7")
+    if kind == "nested":  # a second relay between that one and the server
+        q = relay(q, 1, "fe80::8", b"relay-two")
 else:
     s.bind(("::", 546))
-s.settimeout(2)
+s.settimeout(wait)
 s.sendto(q, (dest, 547))
 try:
     print(s.recvfrom(2000)[0].hex())
@@ -202,16 +215,59 @@ except socket.timeout:
 '''
 
 
+def _options6(b, i):
+    """{code: data} of the DHCPv6 options in b[i:] (the first of each code)."""
+    out = {}
+    while i + 4 <= len(b):
+        ln = int.from_bytes(b[i + 2:i + 4], "big")
+        out.setdefault(int.from_bytes(b[i:i + 2], "big"), b[i + 4:i + 4 + ln])
+        i += 4 + ln
+    return out
+
+
+def _option4(answer, code):
+    """Option `code` of the DHCPv4 message in a DHCPV4-RESPONSE, its Relay-replies unwrapped."""
+    while answer[0] == 13:
+        answer = _options6(answer, 34)[9]
+    v4 = _options6(answer, 4)[87]
+    i = 240
+    while i < len(v4) and v4[i] != 255:
+        if v4[i] == 0:
+            i += 1
+            continue
+        if v4[i] == code:
+            return v4[i + 2:i + 2 + v4[i + 1]]
+        i += 2 + v4[i + 1]
+    return None
+
+
 def _craft(lab, ns, kind, tries=3):
     """The crafted query's answer as hex, or "none"; sent again (as a client would) when none
-    comes in 2 s, up to `tries` times."""
+    comes in 2 s, up to `tries` times. One try (a drop expected) waits 1 s."""
     import sys
 
     for _ in range(tries):
-        r = lab.run(ns, [sys.executable, "-c", CRAFT, kind, NET + "::1"], timeout=15, check=True)
+        r = lab.run(ns, [sys.executable, "-c", CRAFT, kind, NET + "::1", "2" if tries > 1 else "1"],
+                    timeout=15, check=True)
         if r.stdout.strip() != "none":
             break
     return r.stdout.strip()
+
+
+def _inner(answer):
+    """The message inside a Relay-reply chain, and the Interface-Ids met on the way (outer first)."""
+    iids = []
+    while answer[0] == 13:
+        o = _options6(answer, 34)
+        iids.append(o.get(18))
+        answer = o[9]
+    return answer, iids
+
+
+def _stat(lab, sock, command, name):
+    from host_tools.ctl import query
+
+    return query(lab.path(sock), command, 5.0)["arguments"][name]
 
 
 @pytest.mark.parametrize("pairing", ("our v6 half + kea-dhcp4", "kea-dhcp6 + our v4 half", "our single process"))
@@ -221,27 +277,48 @@ def test_crafted_queries_direct_relayed_and_malformed(lab, pairing):
     _need_micropython()
     srv, cli = _link(lab)
     lab.addr(srv, "s0", V4 + ".1/24")
+    v6sock = v4sock = None  # our control sockets (Kea's counters are not read here)
     if pairing == "our v6 half + kea-dhcp4":
         _kea(lab, srv, "v4")
         _our_v6_half(lab, srv)
+        v6sock = "our6.sock"
     elif pairing == "kea-dhcp6 + our v4 half":
         _kea(lab, srv, "v6")
         _our_v4_half(lab, srv)
+        v4sock = "our4.sock"
     else:
         _our(lab, srv, "ours", {"Dhcp4": {
-            "interfaces-config": {"interfaces": ["s0/" + V4 + ".1"]}, "valid-lifetime": 600,
+            "interfaces-config": {"interfaces": ["s0"]}, "valid-lifetime": 600,  # s0's address read
             "lease-database": {"type": "memfile", "name": lab.path("o4.jnl")},
+            "control-socket": {"socket-type": "unix", "socket-name": lab.path("ours.sock")},
             "subnet4": [{"id": 1, "subnet": V4 + ".0/24", "4o6-interface": "s0",
                          "pools": [{"pool": V4 + ".100 - " + V4 + ".150"}]}]},
             "Dhcp6": {"interfaces-config": {"interfaces": ["s0"]},
                       "lease-database": {"type": "memfile", "name": lab.path("o6.jnl")},
                       "subnet6": [{"id": 1, "subnet": NET + "::/64", "interface": "s0"}]}})
+        v6sock = v4sock = "ours.sock"
     direct = bytes.fromhex(_craft(lab, cli, "direct"))
     assert direct[0] == 21 and b"\x35\x01\x02" in direct  # DHCPV4-RESPONSE with an OFFER inside
+    assert _option4(direct, 54) == bytes([192, 0, 2, 1])  # server id: s0's address, never 0.0.0.0
     relayed = bytes.fromhex(_craft(lab, cli, "relayed"))
     assert relayed[0] == 13 and b"relay-port-7" in relayed and b"\x35\x01\x02" in relayed
-    i = 34  # the Relay-reply header; then its options: Interface-Id echoed, Relay-msg
-    while i < len(relayed) and relayed[i:i + 2] != b"\x00\x09":
-        i += 4 + int.from_bytes(relayed[i + 2:i + 4], "big")
-    assert i < len(relayed) and relayed[i + 4] == 21  # a DHCPV4-RESPONSE inside the Relay-reply
+    inner, iids = _inner(relayed)
+    assert inner[0] == 21 and iids == [b"relay-port-7"]  # a DHCPV4-RESPONSE inside the Relay-reply
+    assert _option4(relayed, 54) == bytes([192, 0, 2, 1])
+    nested = bytes.fromhex(_craft(lab, cli, "nested"))  # two relays: two Relay-replies, each iid echoed
+    inner, iids = _inner(nested)
+    assert inner[0] == 21 and iids == [b"relay-two", b"relay-port-7"] and _option4(nested, 53) == b"\x02"
+    # U set (an INFORM, unicast over IPv4): answered like any query, the response's flags 0 (RFC 7341 6)
+    uni = bytes.fromhex(_craft(lab, cli, "unicast"))
+    assert uni[:4] == bytes([21, 0, 0, 0]) and _option4(uni, 53) == b"\x05"
+    if v6sock:
+        before = _stat(lab, v6sock, "statistic6-get-all", "dropped_4o6")
     assert _craft(lab, cli, "twice", tries=1) == "none"  # two DHCPv4 Message options: dropped (RFC 7341 7)
+    assert _craft(lab, cli, "missing", tries=1) == "none"  # none at all: dropped too
+    if v6sock:
+        assert _stat(lab, v6sock, "statistic6-get-all", "dropped_4o6") == before + 2
+    if v4sock:
+        before = _stat(lab, v4sock, "statistic-get-all", "dropped_malformed")
+    assert _craft(lab, cli, "malformed", tries=1) == "none"  # a DHCPv4 message cut short: dropped
+    if v4sock:
+        assert _stat(lab, v4sock, "statistic-get-all", "dropped_malformed") == before + 1

@@ -56,12 +56,14 @@ def test_4o6_subnet_keys_accepted_by_kea_and_by_us(tmp_path):
     assert sub.o6_interface == "eth0" and sub.o6_subnet[1] == 64 and sub.o6_iid == b"relay-port-7"
 
 
-def test_4o6_dhcp6_keys_accepted_by_kea_dhcp6_and_by_us(tmp_path):
+@pytest.mark.parametrize("addr", ("2001:db8:46::1", ""))
+def test_4o6_dhcp6_keys_accepted_by_kea_dhcp6_and_by_us(tmp_path, addr):
+    """(An empty dhcp4o6-server-addr: clients use All_DHCP_Relay_Agents_and_Servers.)"""
     if not shutil.which("kea-dhcp6"):
         pytest.skip("kea-dhcp6 not installed (make peers)")
     doc = {"Dhcp6": {"interfaces-config": {"interfaces": []}, "dhcp4o6-port": 6767,
                      "lease-database": {"type": "memfile", "name": str(tmp_path / "l6.csv")},
-                     "option-data": [{"name": "dhcp4o6-server-addr", "data": "2001:db8:46::1"}],
+                     "option-data": [{"name": "dhcp4o6-server-addr", "data": addr}],
                      "subnet6": [{"id": 1, "subnet": "2001:db8:46::/64", "interface": "lo"}]}}
     p = tmp_path / "k6.json"
     p.write_text(json.dumps(doc))
@@ -70,7 +72,8 @@ def test_4o6_dhcp6_keys_accepted_by_kea_dhcp6_and_by_us(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
     doc["Dhcp6"]["interfaces-config"]["interfaces"] = ["lo"]  # we want one named (Kea may listen on none)
     c = parse_doc(json.dumps(doc)).get("Dhcp6")
-    assert c.dhcp4o6_port == 6767 and c.subnets[0].options[88] == bytes.fromhex("20010db8004600000000000000000001")
+    want = bytes.fromhex("20010db8004600000000000000000001") if addr else b""
+    assert c.dhcp4o6_port == 6767 and c.subnets[0].options[88] == want
 
 
 def test_router_mode_subnet_with_pd_pools_accepted_by_kea_dhcp6_and_by_us(tmp_path):

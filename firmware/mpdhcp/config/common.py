@@ -108,9 +108,10 @@ def add_subnet(c, s, q):
 
 
 
-def option_data(p, lst, space, max_code, defs, by_code, reserved, max_len=1024):
+def option_data(p, lst, space, max_code, defs, by_code, reserved, max_len=1024, empty_ok=()):
     """Kea's option-data list -> ({code: wire bytes}, [always-send codes]). defs maps Kea
-    names to (code, type, array); options4.encode makes the wire bytes (v4 and v6 types)."""
+    names to (code, type, array); options4.encode makes the wire bytes (v4 and v6 types).
+    The codes in empty_ok may be given empty data: an option of length 0."""
     out = {}
     always = []
     for i, od in enumerate(_want(p, lst, list, "list")):
@@ -138,6 +139,8 @@ def option_data(p, lst, space, max_code, defs, by_code, reserved, max_len=1024):
         try:
             if not csv:
                 wire = options4.unhex(data)
+            elif code in empty_ok and not data.strip():
+                wire = b""
             elif code in by_code:
                 _, typ, arr = defs[by_code[code]]
                 wire = options4.encode(code, typ, arr, data)

@@ -149,6 +149,8 @@ def _subnet_4o6(s, d, p):
             s.o6_subnet = prefix6(text)
         except ValueError as e:
             _fail(p + ".4o6-subnet", str(e))
+        if not any(s.o6_subnet[0]):  # Kea reads prefix :: as "not set": it would match nothing
+            _fail(p + ".4o6-subnet", "%s: Kea never matches the prefix :: (name a real prefix)" % text)
     if "4o6-interface-id" in d:
         v = _utf8(p + ".4o6-interface-id", _want(p + ".4o6-interface-id", d["4o6-interface-id"], str, "string"))
         if not v:

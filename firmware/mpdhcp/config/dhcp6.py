@@ -31,6 +31,9 @@ DEFS = {
 BY_CODE = {}
 for _n in DEFS:
     BY_CODE[DEFS[_n][0]] = _n
+# Options whose empty list means something: no 4o6 server address, so the client uses
+# All_DHCP_Relay_Agents_and_Servers (RFC 7341 8); kea-dhcp6 -t accepts "data": "" for it.
+EMPTY_OK = (88,)
 # Options the server writes itself (RFC 8415 21): option-data may not set them.
 RESERVED = (0, 1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14, 18, 19, 20, 25, 26)
 
@@ -365,7 +368,7 @@ def _pool(text):
 
 
 def _option_data(p, lst):
-    return option_data(p, lst, "dhcp6", 65535, DEFS, BY_CODE, RESERVED)
+    return option_data(p, lst, "dhcp6", 65535, DEFS, BY_CODE, RESERVED, empty_ok=EMPTY_OK)
 
 
 def _reservation(d, p, s):

@@ -45,6 +45,9 @@ class Server4:
         self.leases = L.Leases4(capacity + nres, len(cfg.subnets), journal)
         own = [a for _, a in cfg.interfaces if a is not None]
         self.alloc = Alloc(self.leases, cfg.subnets, 4, _pools, _reservations, own)
+        # (interface, our IPv4 address there): the config's, then those of the sockets the
+        # service opened (set_addresses); a DHCPv4-over-DHCPv6 answer takes its server id here
+        self.addrs = [(n, a) for n, a in cfg.interfaces if a is not None]
         self.opts = P.Options()
         self.w = P.Writer()
         self.stats = {}
@@ -155,23 +158,35 @@ class Server4:
         return None
 
     def _select_4o6(self, meta):
-        """A DHCPv4 message from a DHCPV4-QUERY (RFC 7341 7), by Kea's keys: the relay's
-        Interface-Id (4o6-interface-id), else the query's IPv6 source (4o6-subnet), else the
-        DHCPv6 interface it came in on (4o6-interface)."""
-        subs = self.subnets
-        if meta.iid_len:
-            for s in subs:
-                v = s.o6_iid
-                if v is not None and len(v) == meta.iid_len and P.eq(v, 0, meta.iid, 0, meta.iid_len):
-                    return s
-        for s in subs:
-            o = s.o6_subnet
-            if o is not None and in_prefix6(meta.src, o[0], o[1]):
-                return s
-        for s in subs:
-            if s.o6_interface is not None and s.o6_interface == meta.ifname:
+        """A DHCPv4 message from a DHCPV4-QUERY (RFC 7341 7): the first subnet, in config
+        order, that one of its 4o6 keys names (Kea's CfgSubnets4::selectSubnet4o6)."""
+        for s in self.subnets:
+            if _is_4o6_of(s, meta):
                 return s
         return None
+
+    def set_addresses(self, pairs):
+        """The service: (interface, 4-byte address) of each DHCPv4 socket it opened, in config
+        order (the adapter learned the addresses the config does not write). Zero ones are
+        left out: they identify no server."""
+        self.addrs = [(n, bytes(a)) for n, a in pairs if not P.addr_is_zero(a, 0)]
+
+    def server_id4(self, ifname, dst):
+        """Our server identifier (option 54) for a DHCPv4-over-DHCPv6 message that came in on
+        the DHCPv6 interface ifname, into dst: our address on that interface when we serve
+        DHCPv4 there too, else this server's first address (Kea takes the address of its
+        IPv4 socket on the 4o6 interface). False when no address is known."""
+        first = None
+        for name, a in self.addrs:
+            if name == ifname:
+                first = a
+                break
+            if first is None:
+                first = a
+        if first is None:
+            return False
+        P.copy(dst, 0, first, 0, 4)
+        return True
 
     def _load_key(self, rx):
         """Client identity: option 61 when present, else htype + chaddr (RFC 2131 4.2)."""
@@ -518,6 +533,20 @@ def _boot_fields(b, boot):
         P.copy(b, P.SIADDR, boot[0], 0, 4)
         P.copy(b, P.SNAME, boot[1], 0, len(boot[1]))
         P.copy(b, P.FILE, boot[2], 0, len(boot[2]))
+
+
+def _is_4o6_of(s, meta):
+    """Kea's three tests, in its order, on one subnet: 4o6-subnet holds the query's IPv6
+    source (as received: the relay's address when relayed), 4o6-interface-id is the
+    innermost relay's Interface-Id, 4o6-interface is the DHCPv6 interface it came in on."""
+    o = s.o6_subnet
+    if o is not None and in_prefix6(meta.src, o[0], o[1]):
+        return True
+    v = s.o6_iid
+    n = meta.iid_len
+    if v is not None and n and len(v) == n and P.eq(v, 0, meta.iid, 0, n):
+        return True
+    return s.o6_interface is not None and s.o6_interface == meta.ifname
 
 
 def _is_inform(o, rx):

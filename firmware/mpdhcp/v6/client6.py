@@ -18,6 +18,7 @@ from ..wire import packet6 as P
 from ..wire.md5 import HMAC_MD5
 from ..wire.addr6 import ip6_str
 from ..wire.timing import rt_first, rt_next, t1_default, t2_default6, capped_u32, xorshift16
+from ..wire.timing import info_refresh, max_rt
 from ..slot import KIND_UNICAST
 from .held6 import Held6, NA, PD, TA
 
@@ -54,16 +55,10 @@ _EXCH = (
     (P.RELEASE, 1000, 0, 4, 0),  # REL_TIMEOUT, REL_MAX_RC
 )
 MAX_DELAY = const(1000)  # SOL_MAX_DELAY, CNF_MAX_DELAY, INF_MAX_DELAY: before the first message
-IRT_DEFAULT = const(86400)  # Information Refresh Time (RFC 8415 21.23)
-IRT_MINIMUM = const(600)
 FOREVER = const(0x3FFFFFFF)
 CLIENT_PORT = const(546)
 SERVER_PORT = const(547)
-OPT_SOL_MAX_RT = const(82)
-OPT_INF_MAX_RT = const(83)
-OPT_INFO_REFRESH = const(32)
 AUTH_LEN = const(28)  # RKAP Auth option data (RFC 8415 20.4, 21.11)
-ALL_SERVERS = b"\xff\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x02"  # ff02::1:2
 
 _COUNTERS = (
     "rx", "tx", "dropped_malformed", "dropped_xid", "dropped_client_id", "dropped_server_id",
@@ -642,10 +637,7 @@ class Client6:
         self.lease_version += 1
         if not self.stateless:
             return self._bound(now)
-        o = msg.at(OPT_INFO_REFRESH)
-        irt = capped_u32(rx, o + 4, FOREVER - now) if o >= 0 and P.olen(rx, o) == 4 else IRT_DEFAULT
-        if irt < IRT_MINIMUM:
-            irt = IRT_MINIMUM
+        irt = info_refresh(rx, msg.at(P.OPT_INFO_REFRESH), FOREVER - now)
         self.state = INFORMED
         self.deadline = now + irt
         self.deadline_ms = 0
@@ -740,20 +732,12 @@ class Client6:
     def _max_rt(self, rx):
         """SOL_MAX_RT / INF_MAX_RT from the server (RFC 8415 21.24, 21.25): 60..86400 s."""
         msg = self.msg
-        v = self._max_rt_of(rx, P.find(rx, msg.start + P.HDR, msg.end, OPT_SOL_MAX_RT))
+        v = max_rt(rx, P.find(rx, msg.start + P.HDR, msg.end, P.OPT_SOL_MAX_RT))
         if v:
-            self.sol_max_rt = v
-        v = self._max_rt_of(rx, P.find(rx, msg.start + P.HDR, msg.end, OPT_INF_MAX_RT))
+            self.sol_max_rt = v * 1000
+        v = max_rt(rx, P.find(rx, msg.start + P.HDR, msg.end, P.OPT_INF_MAX_RT))
         if v:
-            self.inf_max_rt = v
-
-    def _max_rt_of(self, rx, o):
-        """The option at o as milliseconds, when it is a valid 60..86400 s; else 0."""
-        if o >= 0 and P.olen(rx, o) == 4:
-            v = capped_u32(rx, o + 4, FOREVER)
-            if 60 <= v <= 86400:
-                return v * 1000
-        return 0
+            self.inf_max_rt = v * 1000
 
     # -- sending ---------------------------------------------------------------------------------------
 
@@ -782,7 +766,7 @@ class Client6:
         out.kind = KIND_UNICAST
         uni = h.has_unicast and (mtype == P.REQUEST or mtype == P.RENEW or mtype == P.RELEASE
                                  or mtype == P.DECLINE)
-        P.copy(out.dest, 0, h.unicast if uni else ALL_SERVERS, 0, 16)
+        P.copy(out.dest, 0, h.unicast if uni else P.ALL_SERVERS, 0, 16)
         out.tx_type = mtype
         P.copy(out.hw, 0, self.hw, 0, 6)
         self.stats["tx"] += 1
@@ -799,10 +783,10 @@ class Client6:
             return
         w.raw(oro, 0, len(oro))
         if mtype == P.INFO_REQUEST:
-            self._oro_add(w, oro, OPT_INF_MAX_RT)
-            self._oro_add(w, oro, OPT_INFO_REFRESH)
+            self._oro_add(w, oro, P.OPT_INF_MAX_RT)
+            self._oro_add(w, oro, P.OPT_INFO_REFRESH)
         else:
-            self._oro_add(w, oro, OPT_SOL_MAX_RT)
+            self._oro_add(w, oro, P.OPT_SOL_MAX_RT)
         w.end(h)
 
     def _oro_add(self, w, oro, code):

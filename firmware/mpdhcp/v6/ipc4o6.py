@@ -63,9 +63,8 @@ def find_context(b, msg):
 
 
 def read_context(b, o, names, meta):
-    """The vendor option at o into meta: ifname (one of `names`, the interfaces served, so no
-    new string is made), src, port. False when a sub-option is missing or names no interface
-    served (Kea refuses such a message too)."""
+    """The vendor option at o into meta: ifname (one of `names`, so no new string is made;
+    None for another name), src, port. False when a sub-option is missing."""
     e = o + 4 + P.olen(b, o)
     i = P.find(b, o + 8, e, SUB_IFACE)
     a = P.find(b, o + 8, e, SUB_ADDR)
@@ -77,11 +76,20 @@ def read_context(b, o, names, meta):
     for n in names:
         if len(n) == ln and _same(n, b, i + 4):
             meta.ifname = n
-    if meta.ifname is None:
-        return False
     P.copy(meta.src, 0, b, a + 4, 16)
     meta.port = (b[pt + 4] << 8) | b[pt + 5]
     return True
+
+
+def read_iid(b, msg, meta):
+    """The innermost relay's Interface-Id into meta.iid (Kea: getAnyRelayOption(D6O_INTERFACE_ID,
+    RELAY_GET_FIRST), the relay closest to the client); iid_len 0 when there is none."""
+    meta.iid_len = 0
+    if msg.depth:
+        o = msg.relay_option(b, msg.depth - 1, P.OPT_INTERFACE_ID)
+        if o >= 0 and P.olen(b, o) <= len(meta.iid):
+            meta.iid_len = P.olen(b, o)
+            P.copy(meta.iid, 0, b, o + 4, meta.iid_len)
 
 
 def _same(text, b, off):
@@ -132,7 +140,10 @@ class V4Half:
 
     def __init__(self, server4, names, port):
         self.s4 = server4
-        self.names = names  # the DHCPv6 interfaces the context may name (the Dhcp4 config's 4o6 ones)
+        # the DHCPv6 interface names the subnets' 4o6-interface and the server id look for
+        # (the Dhcp4 config's 4o6 ones and its own); a query from another interface is still
+        # served (by 4o6-subnet or 4o6-interface-id, as kea-dhcp4 serves it) under no name
+        self.names = names
         self.to_port = port  # P: where the DHCPv6 half listens
         self.sock = 0
         self.stats = server4.stats
@@ -171,18 +182,13 @@ class V4Half:
         vo = find_context(rx, msg)
         m = self.meta4
         if o < 0 or P.find_next(rx, o, msg.end, P.OPT_DHCPV4_MSG) >= 0 or vo < 0 \
-                or not read_context(rx, vo, self.names, m):
+                or not read_context(rx, vo, self.names, m) or not self.s4.server_id4(m.ifname, m.ifaddr):
             return self._drop()
         n4 = P.olen(rx, o)
         P.copy(self.buf4, 0, rx, o + 4, n4)
         m.v4o6 = True
         m.unicast = rx[msg.start + 1] & 0x80 != 0
-        m.iid_len = 0
-        if msg.depth:
-            iid = msg.relay_option(rx, msg.depth - 1, P.OPT_INTERFACE_ID)
-            if iid >= 0 and P.olen(rx, iid) <= len(m.iid):
-                m.iid_len = P.olen(rx, iid)
-                P.copy(m.iid, 0, rx, iid + 4, m.iid_len)
+        read_iid(rx, msg, m)
         o4 = self.out4
         r = self.s4.handle(self.buf4, n4, m, now, o4)
         out.rx_type = o4.rx_type

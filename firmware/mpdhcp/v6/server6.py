@@ -383,10 +383,10 @@ class Server6:
 
     def _dhcpv4_query(self, rx, n, meta, now, out):
         """DHCPV4-QUERY -> DHCPV4-RESPONSE (RFC 7341 6, 7): exactly one DHCPv4 Message option;
-        its DHCPv4 message goes to the DHCPv4 engine as if it had come over IPv4 (broadcast
-        unless the query's unicast flag is set), with where it came from (interface, IPv6
-        source, the innermost relay's Interface-Id); the answer goes back in a DHCPV4-RESPONSE
-        with flags 0, through the same Relay-reply chain."""
+        its DHCPv4 message goes to the DHCPv4 engine with where it came from, as Kea's IPC
+        tells its DHCPv4 half (interface, the IPv6 source as received, the innermost relay's
+        Interface-Id) and the unicast flag; the answer goes back in a DHCPV4-RESPONSE with
+        flags 0, through the same Relay-reply chain."""
         st = self.stats
         st["dhcpv4_query"] += 1
         msg = self.msg
@@ -404,17 +404,10 @@ class Server6:
         m.ifindex = meta.ifindex
         m.unicast = rx[msg.start + 1] & 0x80 != 0  # RFC 7341 6: the U flag
         m.port = 0
-        m.iid_len = 0
-        if msg.depth:
-            k = msg.depth - 1
-            P.copy(m.src, 0, rx, msg.relay_start(k) + P.R_PEER, 16)
-            iid = msg.relay_option(rx, k, P.OPT_INTERFACE_ID)
-            if iid >= 0 and P.olen(rx, iid) <= len(m.iid):
-                m.iid_len = P.olen(rx, iid)
-                P.copy(m.iid, 0, rx, iid + 4, m.iid_len)
-        else:
-            P.copy(m.src, 0, meta.src, 0, 16)
-        self._server_id4(meta.ifname, m.ifaddr)
+        P.copy(m.src, 0, meta.src, 0, 16)  # a relay's address when relayed (Kea's remote address)
+        ipc4o6.read_iid(rx, msg, m)
+        if not v4.server_id4(meta.ifname, m.ifaddr):
+            return self._drop("dropped_4o6")  # no IPv4 address to answer from (the service refuses that)
         o4 = self.out4
         n = v4.handle(self.buf4, n4, m, now, o4)
         P.copy(out.hw, 0, o4.hw, 0, 6)
@@ -448,8 +441,10 @@ class Server6:
         return m
 
     def _from_v4_half(self, rx, n, out):
-        """A DHCPV4-RESPONSE from the DHCPv4 half: its vendor option out, the rest to the
-        client (or relay) it names, through the socket of the interface it names."""
+        """A DHCPV4-RESPONSE from the DHCPv4 half: its vendor option out, its flags 0 (RFC
+        7341 6; kea-dhcp4 echoes the query's: its response takes the query's transaction-id
+        field, which holds them), the rest to the client (or relay) it names, through the
+        socket of the interface it names."""
         msg = self.msg
         m = self.meta4
         if msg.parse(rx, n, P.RELAY_REPL) or msg.mtype != P.DHCPV4_RESPONSE:
@@ -457,10 +452,11 @@ class Server6:
         vo = ipc4o6.find_context(rx, msg)
         names = self.served or self.cfg.interfaces
         if vo < 0 or not ipc4o6.read_context(rx, vo, names, m) or m.ifname not in self.sock_of:
-            return self._drop("dropped_4o6")
+            return self._drop("dropped_4o6")  # (None, an interface not served, is not in sock_of)
         b = out.buf
         P.copy(b, 0, rx, 0, n)
         out.n = ipc4o6.cut(b, n, msg, vo)
+        b[msg.start + 1] = b[msg.start + 2] = b[msg.start + 3] = 0
         P.copy(out.dest, 0, m.src, 0, 16)
         out.port = m.port if msg.depth else CLIENT_PORT
         out.kind = KIND_UNICAST
@@ -469,20 +465,6 @@ class Server6:
         out.tx_type = P.DHCPV4_RESPONSE
         self.stats["dhcpv4_response"] += 1
         return out.n
-
-    def _server_id4(self, ifname, dst):
-        """The DHCPv4 server identifier for 4o6: the Dhcp4 address configured for this
-        interface, else the first configured one."""
-        first = None
-        for name, a in self.v4.cfg.interfaces:
-            if a is not None:
-                if name == ifname:
-                    P.copy(dst, 0, a, 0, 4)
-                    return
-                if first is None:
-                    first = a
-        if first is not None:
-            P.copy(dst, 0, first, 0, 4)
 
     def _use_multicast(self, rx, meta, out):
         """RFC 8415 18.3.2 (and .4, .7, .8): we never send the Server Unicast option."""

@@ -25,6 +25,8 @@ MSG_NAMES = ("-", "SOLICIT", "ADVERTISE", "REQUEST", "CONFIRM", "RENEW", "REBIND
              "RELEASE", "DECLINE", "RECONFIGURE", "INFO-REQUEST", "RELAY-FORW", "RELAY-REPL",
              "14", "15", "16", "17", "18", "19", "DHCPV4-QUERY", "DHCPV4-RESPONSE")
 
+ALL_SERVERS = b"\xff\x02\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x02"  # ff02::1:2 (RFC 8415 7.1)
+
 # option codes (RFC 8415 21, RFC 3646 for 23/24)
 OPT_CLIENTID = const(1)
 OPT_SERVERID = const(2)
@@ -46,6 +48,9 @@ OPT_DNS_SERVERS = const(23)
 OPT_DOMAIN_LIST = const(24)
 OPT_IA_PD = const(25)
 OPT_IAPREFIX = const(26)
+OPT_INFO_REFRESH = const(32)  # RFC 8415 21.23
+OPT_SOL_MAX_RT = const(82)  # RFC 8415 21.24
+OPT_INF_MAX_RT = const(83)  # RFC 8415 21.25
 OPT_DHCPV4_MSG = const(87)  # RFC 7341 7
 OPT_4O6_SERVER = const(88)
 

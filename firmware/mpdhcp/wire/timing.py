@@ -44,6 +44,28 @@ def capped_u32(b, off, cap):
     return v if v < cap else cap
 
 
+IRT_DEFAULT = 86400  # Information Refresh Time when the server sends none (RFC 8415 21.23)
+IRT_MINIMUM = 600
+
+
+def info_refresh(b, o, cap):
+    """The Information Refresh Time in the DHCPv6 option at b[o:] (o < 0: none): 86400 s
+    without a valid one, at least 600 s, at most cap (RFC 8415 21.23)."""
+    if o < 0 or b[o + 2] or b[o + 3] != 4:
+        return IRT_DEFAULT
+    t = capped_u32(b, o + 4, cap)
+    return t if t > IRT_MINIMUM else IRT_MINIMUM
+
+
+def max_rt(b, o):
+    """The SOL_MAX_RT or INF_MAX_RT in the DHCPv6 option at b[o:] (o < 0: none), in
+    seconds; 0 when absent or outside 60..86400, which the client ignores (RFC 8415 21.24)."""
+    if o < 0 or b[o + 2] or b[o + 3] != 4:
+        return 0
+    v = capped_u32(b, o + 4, 86401)
+    return v if 60 <= v <= 86400 else 0
+
+
 BACKOFF_FIRST = 4  # RFC 2131 4.1: 4 s, doubling, up to 64 s, randomised by +-1 s
 BACKOFF_MAX = 64
 RETRY_MIN = 60  # RFC 2131 4.4.5: RENEWING/REBINDING retransmit at half the time left, >= 60 s

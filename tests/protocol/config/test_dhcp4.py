@@ -135,3 +135,10 @@ def test_interface_with_address_form():
     c = parse('{"Dhcp4": {"interfaces-config": {"interfaces": ["eth0/10.0.0.1"]}, "subnet4": [{"id": 1, "subnet": "10.0.0.0/24"}]}}')
     assert c.interfaces == [("eth0", ip4("10.0.0.1"))]
     assert "wildcards" in _err('{"Dhcp4": {"interfaces-config": {"interfaces": ["*"]}, "subnet4": [{"id": 1, "subnet": "10.0.0.0/24"}]}}')
+
+
+def test_4o6_subnet_of_prefix_zero_is_refused():
+    """Kea reads a 4o6-subnet prefix of :: as unset, so it never matches: said at start."""
+    e = _err(_cfg('{"id": 1, "subnet": "10.0.0.0/24", "4o6-subnet": "::/0"}'))
+    assert e.startswith("Dhcp4.subnet4[0].4o6-subnet: ::/0: Kea never matches"), e
+    assert parse(_cfg('{"id": 1, "subnet": "10.0.0.0/24", "4o6-subnet": "2001:db8::/32"}')).subnets[0].o6_subnet[1] == 32

@@ -277,6 +277,15 @@ def test_option_data_errors_name_the_key_path():
         "Dhcp6.option-data[0].code: option 2 cannot be configured"
 
 
+def test_an_empty_dhcp4o6_server_addr_is_an_option_of_length_0_and_only_it():
+    """RFC 7341 8: no address in option 88 tells clients to use All_DHCP_Relay_Agents_and_Servers
+    (kea-dhcp6 -t accepts "data": "" too); an empty list of another option is refused."""
+    c = _parse(SUB, '"option-data": [{"name": "dhcp4o6-server-addr", "data": ""}],')
+    assert c.subnets[0].options[88] == b""
+    got = _err(_cfg(SUB, '"option-data": [{"name": "dns-servers", "data": ""}],'))
+    assert got.startswith("Dhcp6.option-data[0].data: not an IPv6 address"), got
+
+
 def test_unknown_keys_rejected_with_their_key_path():
     cases = [
         (_cfg(SUB, '"valid-lifetim": 5,'), "Dhcp6.valid-lifetim: unknown key"),
