@@ -86,9 +86,9 @@ def main():
     lan = up_ethernet(s.get("eth"))
     if lan is not None:
         netif.nics["eth"] = lan
-    if not netif.claim_v4_server("ap", s["ap"]["ip"]):
-        print("mpdhcp: port 67 could not be claimed before the AP came up: the AP is left to "
-              "ESP-IDF's DHCP server (docs/boards.md)")
+    # a failed claim (the AP was up before main.py, e.g. from boot.py) is said once, by the
+    # service's "not serving ap" line
+    netif.claim_v4_server("ap", s["ap"]["ip"])
     netif.nics["ap"] = up_access_point(s["ap"])
     netif.guard["sta"] = up_wan(s.get("wan"))  # its DHCP broadcasts never reach the LAN sockets
     try:

@@ -87,9 +87,9 @@ def up_wan(c, timeout_s=15):
 def main():
     s = settings()
     netif = NetifLwip()
-    if not netif.claim_v4_server("ap", s["ap"]["ip"]):
-        print("mpdhcp: port 67 could not be claimed before the AP came up: the AP is left to "
-              "the firmware's own DHCP server (docs/boards.md)")
+    # a failed claim (the AP was up before main.py, e.g. from boot.py) is said once, by the
+    # service's "not serving ap" line
+    netif.claim_v4_server("ap", s["ap"]["ip"])
     netif.nics["ap"] = up_access_point(s["ap"])
     eth = up_w5500(s.get("w5500"))
     if eth is not None:

@@ -499,9 +499,14 @@ def _network(port):
         macs[0] += 1
         return bytes((2, 0, 0, 0, 0x42, macs[0]))
 
-    class WLAN(_Nic):
-        def __init__(self, itf=0):
-            _Nic.__init__(self, port, "ap" if itf == 1 else "sta", mac())
+    def WLAN(itf=0):
+        # one object per interface, as the ports return (v1.28.0 extmod/network_cyw43.c:96-103,
+        # ports/esp32/network_wlan.c:257-270): a boot.py's AP is main.py's AP
+        kind = "ap" if itf == 1 else "sta"
+        for n in port.nics:
+            if n.kind == kind:
+                return n
+        return _Nic(port, kind, mac())
 
     class LAN(_Nic):
         def __init__(self, *a, **k):

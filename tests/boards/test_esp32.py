@@ -9,7 +9,7 @@ import pytest
 
 from hostutil import need, cli
 from host_tools import lab as L
-from boardlab import BoardLab, run_unlinked, check_config_follows_main, NICS, HERE
+from boardlab import BoardLab, run_unlinked, check_config_follows_main, NICS, HERE, AP_UP_EARLY, hold_67, notes
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +78,23 @@ def test_esp32_build_flash_and_inspect_through_the_pty_board():
         assert r.returncode == 0, r.stderr
         got = [x for x in json.loads(r.stdout) if x["hw-address"] == lab.mac(client, "eth0")]
         assert got and got[0]["hostname"] == "laptop" and got[0]["state"] == "bound"
+
+
+def test_esp32_with_the_ap_up_before_main_serves_ethernet_and_says_once_why_not_the_ap(tmp_path):
+    # boot.py brought the AP up: ESP-IDF's dhcps holds (AP address, 67) before main.py's claim
+    need("micropython", "mpy-cross")
+    rep, out = run_unlinked("esp32", "esp32", boot=AP_UP_EARLY, tmp=str(tmp_path))
+    assert rep["error"] is None and rep["status"]["running"] and rep["served"] == ["eth"]
+    assert notes(out) == ["mpdhcp: Dhcp4: not serving ap: port 67 is held by another socket: on a Wi-Fi "
+                          "AP that was up before main.py claimed the port, the firmware's own DHCP "
+                          "server (see docs/boards.md)"]
+    assert "serving DHCPv4 on eth, " in out
+    # dhcps: started with boot.py's AP, restarted by main.py's ifconfig, holding the port still
+    assert [tuple(e) for e in rep["log"]] == [("ap_dhcp", "serving"), ("ap_dhcp", "stopped"), ("ap_dhcp", "serving")]
+
+
+def test_esp32_a_bind_failure_on_one_interface_leaves_the_others_served(tmp_path):
+    need("micropython", "mpy-cross")
+    rep, out = run_unlinked("esp32", "esp32", boot=hold_67("192.168.5.1"), tmp=str(tmp_path))
+    assert rep["error"] is None and rep["status"]["running"] and rep["served"] == ["ap"]
+    assert [x.split(":")[:3] for x in notes(out)] == [["mpdhcp", " Dhcp4", " not serving eth"]]

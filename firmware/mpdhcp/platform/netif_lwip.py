@@ -111,8 +111,9 @@ class NetifLwip:
         except OSError as e:
             s.close()
             if e.args and e.args[0] == errno.EADDRINUSE:
-                raise OSError(errno.EADDRINUSE, "port %d is held by another server: on a Wi-Fi AP, the "
-                              "firmware's own DHCP server (see docs/boards.md)" % port)
+                raise OSError(errno.EADDRINUSE, "port %d is held by another socket: on a Wi-Fi AP that was "
+                              "up before main.py claimed the port, the firmware's own DHCP server "
+                              "(see docs/boards.md)" % port)
             raise OSError(e.args[0] if e.args else 0, "cannot bind %s:%d (%s)" % (addr, port, e))
         s.setblocking(False)
         return s
