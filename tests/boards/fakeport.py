@@ -465,8 +465,20 @@ class _Nic:
                 self.port.stop_ap_dhcp(self)
                 if self.port.ap_dhcp_on:
                     self.port.start_ap_dhcp(self)
+        if self.kind == "ap" and self.port.name == "esp32":
+            self._esp32_ap_config(k)
         self.cfg.update(k)
         return None
+
+    def _esp32_ap_config(self, k):
+        """esp_wifi_set_config refuses a WPA/WPA2 AP password under 8 characters with
+        ESP_ERR_WIFI_PASSWORD (ESP-IDF's closed Wi-Fi library: espressif/esp-idf issues #4506,
+        #6673), raised as OSError("Wifi Invalid Password") by v1.28.0 ports/esp32/
+        network_wlan.c:635 and network_common.c:70-71; nothing of the call is applied."""
+        auth = k.get("authmode", k.get("security", self.cfg.get("authmode", 0)))
+        pw = k.get("password", k.get("key", self.cfg.get("password", "")))
+        if auth != 0 and len(pw) < 8:
+            raise OSError("Wifi Invalid Password")
 
     def ifconfig(self, c=None):
         if c is None:
@@ -484,8 +496,12 @@ class _Nic:
     def isconnected(self):
         return self.up and self.kind == "sta" and self.linux is not None and bool(self.ip)
 
-    def connect(self, *a, **k):
-        pass
+    def connect(self, ssid=None, key=None, **k):
+        """rp2: cyw43 refuses a WPA2 key over 64 characters with EINVAL (cyw43-driver
+        src/cyw43_ll.c:2072-2077; a key given means WPA2 unless security= says otherwise,
+        v1.28.0 extmod/network_cyw43.c:294-302; raised as OSError at :308-312)."""
+        if self.port.name == "rp2" and key and len(key) > 64 and k.get("security", -1) != 0:
+            raise self.port.err("EINVAL")
 
     def status(self, *a):
         return 3 if self.isconnected() else 0

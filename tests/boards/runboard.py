@@ -46,6 +46,7 @@ if bg.SERVICE is not None:
         served.append(m.ifname)
 eng = bg.SERVICE.runner.engine("server4") if bg.SERVICE else None
 report = {"error": error, "status": st, "served": served, "log": port.log, "lines": bg.log_lines(),
+          "nics": [[n.kind, n.up] for n in port.nics],
           "pcbs": [[type(p).__name__, p.addr, p.port] for p in port.pcbs],
           "stats": dict(eng.stats) if eng else None,
           "guard_dropped": bg.SERVICE.runner.netif.guard_dropped if bg.SERVICE else None}

@@ -165,3 +165,20 @@ def test_esp32_ap_server_holds_its_address_and_ifconfig_restarts_it():
     claim.bind(("192.168.10.1", 67))
     ap.ifconfig(("192.168.10.1", "255.255.255.0", "192.168.10.1", "192.168.10.1"))
     assert p.log[-2:] == [("ap_dhcp", "stopped"), ("ap_dhcp", "bind failed: port 67 taken")]
+
+
+def test_esp32_ap_refuses_a_short_wpa2_password_and_rp2_a_long_wpa2_key():
+    p, net, so = _port("esp32")
+    ap = _ap(net)
+    with pytest.raises(OSError, match="Wifi Invalid Password"):
+        ap.config(essid="x", password="1234567", authmode=3)
+    assert ap.active() and ap.config("essid") is None  # still up, under its old (open) config
+    ap.config(essid="x", password="12345678", authmode=3)
+    ap.config(essid="open", password="", authmode=0)
+    p, net, so = _port("rp2")
+    sta = net.WLAN(net.STA_IF)
+    sta.active(True)
+    sta.connect("isp", "k" * 64)
+    with pytest.raises(OSError) as e:
+        sta.connect("isp", "k" * 65)
+    assert e.value.args[0] == 22  # EINVAL

@@ -81,3 +81,12 @@ def test_picow_a_bind_failure_on_one_interface_leaves_the_others_served(tmp_path
                             boot=hold_67("192.168.5.1"), tmp=str(tmp_path), config=_with_eth())
     assert rep["error"] is None and rep["status"]["running"] and rep["served"] == ["ap"]
     assert [x.split(":")[:3] for x in notes(out)] == [["mpdhcp", " Dhcp4", " not serving eth"]]
+
+
+def test_picow_a_wan_the_port_refuses_is_said_once_and_the_ap_served(tmp_path):
+    # a WPA2 key over 64 characters: cyw43 refuses the join (EINVAL)
+    need("micropython", "mpy-cross")
+    rep, out = run_unlinked("picow", "rp2", settings={"wan": {"essid": "isp", "password": "k" * 65}},
+                            tmp=str(tmp_path))
+    assert rep["error"] is None and rep["status"]["running"] and rep["served"] == ["ap"]
+    assert notes(out) == ["mpdhcp: the Wi-Fi WAN was not joined ([Errno 22] EINVAL)"]

@@ -131,6 +131,8 @@ class NetifLwip:
 
     def open_v4_server(self, ifname, ifaddr=None):
         """Bind (interface address, 67). Returns the socket's index."""
+        if ifname in self.claimed and ifname not in self.nics:
+            self.claimed.pop(ifname)[1].close()  # claimed, but the interface never came up
         mask = "255.255.255.0"
         if ifaddr is None and ifname in self.claimed:
             ifaddr = bytearray(4)
