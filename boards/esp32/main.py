@@ -4,9 +4,9 @@
 #   {"ap": {"essid": "mpdhcp", "password": "..."}, "wan": {"essid": "...", "password": "..."},
 #    "eth": {"mdc": 23, "mdio": 18, "phy": "LAN8720", "phy_addr": 1, "power": 16, "ip": "192.168.5.1"}}
 # Ethernet comes up only when board.json has "eth": network.LAN drives the pins it is given at
-# once (the power pin high, v1.28.0 ports/esp32/network_lan.c:207-212), and they differ per
-# board. The "eth" above is a WT32-ETH01's; its power pin, GPIO16, is the PSRAM's on a WROVER
-# module, so no default drives it.
+# once (the power pin high: v1.28.0 ports/esp32/network_lan.c:207-212, master :274-279), and
+# they differ per board. The "eth" above is a WT32-ETH01's; its power pin, GPIO16, is the
+# PSRAM's on a WROVER module, so no default drives it.
 # Serves from a background thread (mpdhcp.platform.thread) so the REPL stays free for
 # `python -m host_tools inspect --port /dev/ttyUSB0`.
 # The AP: ESP-IDF starts its own DHCP server (dhcps) with it, bound to (AP address, 67), and

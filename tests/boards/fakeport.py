@@ -11,8 +11,8 @@
 # interface, SO_BINDTODEVICE), so a real DHCP client on the far side of a veth leases through
 # the board's code. Unlinked nics move no packets (what is sent is recorded).
 #
-# Sources: MicroPython 1c3c201149 (v1.29.0-preview; the same in v1.24..v1.28 unless said),
-# cyw43-driver as pinned there, lwIP 2.x (src/core/udp.c, src/core/ipv4/ip4.c), ESP-IDF v5.x.
+# Sources: MicroPython v1.28.0 (e0e9fbb1; lines are v1.28.0's, and where master 1c3c201149 has
+# the line elsewhere both are given), cyw43-driver and lwIP as v1.28.0 pins them, ESP-IDF v5.x.
 import sys
 import time
 
@@ -22,17 +22,17 @@ import socket as _rsock
 _SO_BINDTODEVICE = 25  # Linux, for the real sockets under the fakes
 
 # -- the rules per port --------------------------------------------------------------------------
-# Facts read 2026-11-29 (docs/boards.md has the table): MicroPython 1c3c201149 = v1.28.0 for
-# the files cited (MP); cyw43-driver 055d642 (CY); lwIP 2.2.1 77dcd25a (LW, rp2); ESP-IDF
-# v5.5.1 (IDF) and its lwIP as of v5.2.2 (ELW).
+# Facts read 2026-11-29 (docs/boards.md has the table): MicroPython v1.28.0 (MP; where master
+# 1c3c201149 differs, its line follows as "master :N"); cyw43-driver 055d642 (CY); lwIP 2.2.1
+# 77dcd25a (LW, rp2); ESP-IDF v5.5.1 (IDF) and its lwIP as of v5.2.2 (ELW).
 RULES = {
     "rp2": {
         # MP extmod/lwip-include/lwipopts_common.h:70 MEMP_NUM_UDP_PCB (4 + LWIP_MDNS_RESPONDER)
         "udp_pcbs": 5,
         "nomem_errno": "ENOMEM",  # MP modlwip.c:981,995-997: udp_new() NULL at socket()
-        # the firmware's own pcbs: mDNS from boot (MP ports/rp2/main.c:173-176 mdns_resp_init),
-        # lwIP's one DHCP client pcb while the STA runs (LW dhcp.c:273-296, started by CY
-        # cyw43_lwip.c:224-227), the AP's DHCP server while the AP is up (below)
+        # the firmware's own pcbs: mDNS from boot (MP ports/rp2/main.c:153-155 mdns_resp_init,
+        # master :174-176), lwIP's one DHCP client pcb while the STA runs (LW dhcp.c:273-296,
+        # started by CY cyw43_lwip.c:224-227), the AP's DHCP server while the AP is up (below)
         "pcbs_always": 1,
         "pcbs_per_up_nic": {"sta": 1},
         # MP modlwip.c:299 LWIP_INCOMING_PACKET_QUEUE_LEN 4 (v1.26.0+; 1 before), an extra
@@ -51,13 +51,15 @@ RULES = {
         "default": "last_up",
         "route_by_source": False,
         # CY cyw43_lwip.c:236-239 dhcp_server_init() when the AP comes up (CYW43_NETUTILS, MP
-        # extmod/cyw43_config_common.h:44); MP shared/netutils/dhcpserver.c:296-305 binds
-        # 0.0.0.0:67 without SOF_REUSEADDR and ignores a failed bind; ifconfig/ipconfig on
-        # the AP do not touch it (MP extmod/network_lwip.c:100-112, :352-356)
+        # extmod/cyw43_config_common.h:44); MP shared/netutils/dhcpserver.c:296-304 (master
+        # :296-305) binds 0.0.0.0:67 without SOF_REUSEADDR and ignores a failed bind (:303,
+        # :114-119); ifconfig/ipconfig on the AP do not touch it (MP extmod/network_lwip.c:100-112,
+        # :352-356)
         "ap_dhcp_bind": "any",
         "ap_dhcp_restart_on_ifconfig": False,
         "ap_default_ip": ("192.168.4.1", "255.255.255.0"),  # CY cyw43_config.h:194
-        # MP ports/rp2/mpconfigport.h:133 MICROPY_USE_INTERNAL_ERRNO: py/mperrno.h values
+        # MP ports/rp2/mpconfigport.h:130-131 (master :133-134) MICROPY_USE_INTERNAL_ERRNO 1:
+        # py/mperrno.h values
         "errno": {"EADDRINUSE": 98, "ENOMEM": 12, "EHOSTUNREACH": 113, "EAGAIN": 11,
                   "EINVAL": 22, "ENFILE": 23, "EACCES": 13},
         "ipv4_only_sendto": False,
@@ -325,7 +327,7 @@ class Port:
         self.stop_ap_dhcp(nic)
         srv = _FirmwareServer(nic)
         if not self.new_pcb(srv):
-            self.log.append(("ap_dhcp", "no pcb"))  # dhcpserver.c:301-303: no server at all
+            self.log.append(("ap_dhcp", "no pcb"))  # dhcpserver.c:300-302 (master :301-303): none
             return
         nic.dhcp_server = srv
         addr = 0 if self.r["ap_dhcp_bind"] == "any" else nic.ip
@@ -474,7 +476,8 @@ class _Nic:
         """esp_wifi_set_config refuses a WPA/WPA2 AP password under 8 characters with
         ESP_ERR_WIFI_PASSWORD (ESP-IDF's closed Wi-Fi library: espressif/esp-idf issues #4506,
         #6673), raised as OSError("Wifi Invalid Password") by v1.28.0 ports/esp32/
-        network_wlan.c:635 and network_common.c:70-71; nothing of the call is applied."""
+        network_wlan.c:635 (master :664) and network_common.c:70-71; nothing of the call is
+        applied."""
         auth = k.get("authmode", k.get("security", self.cfg.get("authmode", 0)))
         pw = k.get("password", k.get("key", self.cfg.get("password", "")))
         if auth != 0 and len(pw) < 8:
@@ -568,14 +571,17 @@ class FakeSocket:
             raise port.err(port.r["nomem_errno"])
 
     def setsockopt(self, level, opt, val):
+        """The level is not looked at, only opt (MP modlwip.c:1491; ports/esp32/modsocket.c:495)."""
         if opt == SO_REUSEADDR:
             self.reuse = bool(val)
         elif opt == SO_BROADCAST:
             self.bcast = bool(val)
         elif self.p.name == "rp2":
-            print("Warning: lwip.setsockopt() not implemented")  # modlwip.c: default case
+            print("Warning: lwip.setsockopt() not implemented")  # MP modlwip.c:1538-1539
         else:
-            raise self.p.err("EINVAL")
+            # MP ports/esp32/modsocket.c:564-565: an option it does not know is not an error
+            # either. Not modelled: its SO_BINDTODEVICE (:507-517, exported :1016)
+            print("Warning: lwip.setsockopt() option not implemented")
 
     def setblocking(self, flag):
         self.blocking = flag
@@ -621,7 +627,11 @@ class FakeSocket:
         if (dst == 0xFFFFFFFF or directed) and self.p.r["needs_so_broadcast"] and not self.bcast:
             raise self.p.err("EACCES")
         if self.port is None:
-            self.addr, self.port = 0, 49152 + len(self.p.pcbs)  # udp_sendto binds a port
+            # an unbound socket is bound by its first send, to ANY and a free port from 0xC000:
+            # LW udp.c:746-748 (udp_sendto_if_src), :981 udp_new_port (:68-72, :100-118); both
+            # ports reach it, rp2 through modlwip's udp_sendto, esp32 through lwip_sendto
+            # (MP ports/esp32/modsocket.c:771) and ELW's api_msg
+            self.addr, self.port = 0, 49152 + len(self.p.pcbs)
             self.p.bound(self)
         b = bytes(data)
         self.sent.append((nic.kind, host, port, b))
@@ -637,7 +647,10 @@ class FakeSocket:
         return -1
 
 
-SOL_SOCKET = 0xFFF  # lwIP's values (modlwip.c:1933 exports SOF_*)
+# SOL_SOCKET: rp2 1 (MP modlwip.c:1932), esp32 lwIP's 0xfff (LW sockets.h:243, MP
+# ports/esp32/modsocket.c:1013); SO_REUSEADDR and SO_BROADCAST are lwIP's 0x04 and 0x20 on both
+# (modlwip.c:1933-1934 exports SOF_*, modsocket.c:1014-1015 SO_*)
+SOL_SOCKET = {"rp2": 1, "esp32": 0xFFF}
 SO_REUSEADDR = 0x04
 SO_BROADCAST = 0x20
 
@@ -648,7 +661,7 @@ def _socket(port):
     mod.AF_INET6 = 10
     mod.SOCK_DGRAM = 2
     mod.SOCK_STREAM = 1
-    mod.SOL_SOCKET = SOL_SOCKET
+    mod.SOL_SOCKET = SOL_SOCKET[port.name]
     mod.SO_REUSEADDR = SO_REUSEADDR
     mod.SO_BROADCAST = SO_BROADCAST
 

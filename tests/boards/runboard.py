@@ -17,7 +17,8 @@ seconds = float(sys.argv[4])
 g = {"__name__": "__main__"}
 error = None
 # boot.py (when the test put one on the flash), then main.py, in one namespace, as the ports run
-# them (v1.28.0 ports/esp32/main.c:152,162; ports/rp2/main.c:216,226)
+# them (v1.28.0 ports/esp32/main.c:152,162, master :155,165; ports/rp2/main.c:216,226, master
+# :237,247)
 for script in ("boot.py", "main.py"):
     try:
         src = open(script).read()
