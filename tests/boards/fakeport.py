@@ -122,6 +122,20 @@ def _ntoa(v):
     return "%d.%d.%d.%d" % ((v >> 24) & 255, (v >> 16) & 255, (v >> 8) & 255, v & 255)
 
 
+def _ip6(s):
+    """IPv6 text (no zone) as a tuple of 8 ints, to compare addresses however written."""
+    head, _, tail = s.partition("::") if "::" in s else (s, "", "")
+    h = [int(x, 16) for x in head.split(":") if x]
+    t = [int(x, 16) for x in tail.split(":") if x]
+    if len(h) + len(t) > 8 or ("::" not in s and len(h) != 8):
+        raise ValueError("not an IPv6 address: %r" % (s,))
+    return tuple(h + [0] * (8 - len(h) - len(t)) + t)
+
+
+_ANY6 = (0,) * 8
+_ALL_NODES = (0xFF02, 0, 0, 0, 0, 0, 0, 1)
+
+
 class Port:
     """One board's lwIP: its netifs, its UDP pcbs, the firmware's own DHCP server."""
 
@@ -138,6 +152,7 @@ class Port:
         self.wires = {}  # (Linux ifname, port) -> _Wire: the real sockets under the fakes
         self.dropped = 0  # datagrams no pcb took
         self.ap_dhcp_on = True  # the firmware route's WLAN.config(dhcp_server=) flag
+        self.groups6 = []  # (nic, group as 8 ints): the IPv6 multicast groups joined
 
     # -- the firmware's own pcbs ----------------------------------------------------------------
     def err(self, name):
@@ -252,18 +267,40 @@ class Port:
         if w is not None:
             w.send(dst, dport, data)
 
-    def bind_conflict(self, me, addr, port):
-        """lwIP src/core/udp.c udp_bind: with SO_REUSE, a port is shared only when both pcbs
-        set SOF_REUSEADDR; otherwise the same port with an equal address, or either address
-        ANY, is ERR_USE (EADDRINUSE)."""
+    def bind_conflict(self, me, addr, port, v6=False):
+        """lwIP src/core/udp.c udp_bind (:988-1015): with SO_REUSE, a port is shared only when
+        both pcbs set SOF_REUSEADDR; otherwise a pcb of the same IP version (:1000) on the same
+        port with an equal address, or either address ANY (0 for IPv4, None for IPv6), is
+        ERR_USE (EADDRINUSE)."""
         for p in self.pcbs:
-            if p is me or p.port != port or p.port is None:
+            if p is me or p.port != port or p.port is None or p.v6 != v6:
                 continue
             if p.reuse and me.reuse:
                 continue
-            if p.addr == addr or p.addr == 0 or addr == 0:
+            theirs = p.addr6 if v6 else p.addr
+            if theirs == addr or theirs in (0, None) or addr in (0, None):
                 return True
         return False
+
+    # -- IPv6 in (lwIP ip6_input, src/core/ipv6/ip6.c:595-605; udp.c:172-175) ---------------
+    def deliver6(self, nic, dport, dst, src, sport, data):
+        """Hand one IPv6 datagram (dst, src: text) that arrived on nic to the pcb lwIP would
+        pick. A multicast is taken only for a group joined on nic (or all-nodes, ff02::1); a
+        pcb matches only when bound to ANY ('::') or to dst itself. Returns the pcb, or None."""
+        d = _ip6(dst)
+        if d[0] >> 8 == 0xFF:
+            if d != _ALL_NODES and (nic, d) not in self.groups6:
+                self.dropped += 1
+                return None
+        elif d != _ip6(nic.ll6() or "::"):
+            self.dropped += 1
+            return None
+        for pcb in self.pcbs:
+            if pcb.v6 and pcb.port == dport and (pcb.addr6 is None or pcb.addr6 == d):
+                self._queue(pcb, nic, data, src, sport)
+                return pcb
+        self.dropped += 1
+        return None
 
     def system_pcbs(self):
         """The pcbs the firmware itself holds besides the AP's DHCP server."""
@@ -404,6 +441,7 @@ class _FirmwareServer:
         self.port = None
         self.reuse = False
         self.v6 = False
+        self.addr6 = None
         self.bcast = True
         self.netif = nic if port_ties_dhcps(nic) else None
 
@@ -494,7 +532,20 @@ class _Nic:
     def ipconfig(self, *a, **k):
         if a and a[0] == "addr4":
             return (_ntoa(self.ip), _ntoa(self.mask))
-        raise ValueError("unsupported ipconfig %r" % (a or k,))
+        if a and a[0] == "addr6" and self.port.name == "rp2":
+            # MP extmod/network_lwip.c:227-244: (address, state, preferred, valid) per address;
+            # the link-local is preferred (0x30) here at once, after DAD on a board
+            ll = self.ll6()
+            return [(ll, 0x30, 0, 0)] if ll else []
+        raise ValueError("unexpected key")  # esp32: MP ports/esp32/network_common.c:242-244
+
+    def ll6(self):
+        """The nic's IPv6 link-local address (text, from its MAC), or None: rp2 gives one to
+        the station only, when it comes up (CY cyw43_lwip.c:229-235); esp32 to none."""
+        if self.port.name != "rp2" or self.kind != "sta" or not self.up:
+            return None
+        m = self.mac
+        return "fe80::%x:%xff:fe%02x:%x" % (((m[0] ^ 2) << 8) | m[1], m[2], m[3], (m[4] << 8) | m[5])
 
     def isconnected(self):
         return self.up and self.kind == "sta" and self.linux is not None and bool(self.ip)
@@ -559,6 +610,7 @@ class FakeSocket:
         self.p = port
         self.addr = None  # bound IPv4 address as an int (0: any); None while unbound
         self.v6 = False
+        self.addr6 = None  # bound IPv6 address as 8 ints (None: any)
         self.port = None
         self.reuse = False
         self.bcast = False
@@ -576,6 +628,8 @@ class FakeSocket:
             self.reuse = bool(val)
         elif opt == SO_BROADCAST:
             self.bcast = bool(val)
+        elif opt == IPV6_JOIN_GROUP and _has_join6(self.p):
+            self._join6(bytes(val))
         elif self.p.name == "rp2":
             print("Warning: lwip.setsockopt() not implemented")  # MP modlwip.c:1538-1539
         else:
@@ -591,32 +645,45 @@ class FakeSocket:
 
     def bind(self, addr):
         host, port = addr  # modlwip.c:427 lwip_parse_inet_addr: a 2-tuple, nothing else
-        if host in ("", "::") and self.p.r["empty_bind_v6"]:
-            self.v6, a = True, 0  # modlwip.c:432-434: '' is IP6_ADDR_ANY
+        v6, a6 = False, None
+        if host == "" and self.p.r["empty_bind_v6"]:
+            v6 = True  # modlwip.c:432-434: '' is IP6_ADDR_ANY
         elif ":" in host:
             if self.p.r["ipv4_only_sendto"]:
                 raise self.p.err("EINVAL")
-            self.v6, a = True, 0
-        else:
-            a = 0 if host in ("", "0.0.0.0") else _aton(host)
-        if self.p.bind_conflict(self, a, port):
+            v6 = True  # modlwip.c:439 ipaddr_aton: '::' is IPv6 ANY, 'fe80::1' that address
+            a6 = _ip6(host.split("%")[0])
+            a6 = None if a6 == _ANY6 else a6
+        a = 0 if v6 or host in ("", "0.0.0.0") else _aton(host)
+        if self.p.bind_conflict(self, a6 if v6 else a, port, v6):
             raise self.p.err("EADDRINUSE")  # udp_bind ERR_USE
-        self.addr, self.port = a, port
+        self.v6, self.addr, self.addr6, self.port = v6, a, a6, port
         self.p.bound(self)
+
+    def _join6(self, mreq):
+        """The firmware route's IPV6_JOIN_GROUP (docs/boards.md, not built): a 20-byte
+        ipv6_mreq; interface index 0 joins every netif (lwIP mld6_joingroup(IP6_ADDR_ANY6))."""
+        if len(mreq) != 20:
+            raise ValueError("ipv6_mreq is 20 bytes")
+        g = tuple((mreq[i] << 8) | mreq[i + 1] for i in range(0, 16, 2))
+        for nic in self.p.nics:
+            if nic.ll6() and (nic, g) not in self.p.groups6:
+                self.p.groups6.append((nic, g))
 
     def recvfrom(self, n):
         self.p.pump()
         if not self.queue:
             raise self.p.err("EAGAIN")
         data, src, sport = self.queue.pop(0)
-        return data[:n], (_ntoa(src), sport)  # lwip_format_inet_addr: ('a.b.c.d', port)
+        host = src if isinstance(src, str) else _ntoa(src)
+        return data[:n], (host, sport)  # lwip_format_inet_addr: ('a.b.c.d' or 'fe80::..', port)
 
     def sendto(self, data, addr):
         host, port = addr
         if ":" in host:
             if self.p.r["ipv4_only_sendto"]:
                 raise ValueError("invalid arguments")  # modsocket.c parses IPv4 only
-            raise self.p.err("EHOSTUNREACH")  # no IPv6 route on these fakes
+            return self._sendto6(data, host, port)
         dst = _aton(host)
         if self.v6:
             raise self.p.err("EINVAL")  # udp_sendto: IP_ADDR_PCB_VERSION_MATCH fails -> ERR_VAL
@@ -638,6 +705,20 @@ class FakeSocket:
         self.p.transmit(self, nic, dst, port, b)
         return len(b)
 
+    def _sendto6(self, data, host, port):
+        """rp2: only from an IPv6 pcb (udp.c:540-541 ERR_VAL), out of the netif that has its
+        bound address, or the one with a link-local (the only IPv6 netif here); recorded, not
+        carried (the fakes have no IPv6 wire)."""
+        if not self.v6:
+            raise self.p.err("EINVAL")
+        for nic in self.p.nics:
+            ll = nic.ll6()
+            if ll and (self.addr6 is None or self.addr6 == _ip6(ll)):
+                b = bytes(data)
+                self.sent.append((nic.kind, host, port, b))
+                return len(b)
+        raise self.p.err("EHOSTUNREACH")
+
     def close(self):
         if not self.closed:
             self.closed = True
@@ -653,6 +734,14 @@ class FakeSocket:
 SOL_SOCKET = {"rp2": 1, "esp32": 0xFFF}
 SO_REUSEADDR = 0x04
 SO_BROADCAST = 0x20
+IPPROTO_IPV6 = 41
+IPV6_JOIN_GROUP = 0x402  # the firmware route's value (docs/boards.md)
+
+
+def _has_join6(port):
+    """The IPv6 multicast join is the firmware route's (rp2, described, not built): stock
+    modlwip joins IPv4 groups only (MP modlwip.c:1506-1525)."""
+    return port.name == "rp2" and port.firmware != "stock"
 
 
 def _socket(port):
@@ -664,6 +753,9 @@ def _socket(port):
     mod.SOL_SOCKET = SOL_SOCKET[port.name]
     mod.SO_REUSEADDR = SO_REUSEADDR
     mod.SO_BROADCAST = SO_BROADCAST
+    if _has_join6(port):
+        mod.IPPROTO_IPV6 = IPPROTO_IPV6
+        mod.IPV6_JOIN_GROUP = IPV6_JOIN_GROUP
 
     def socket(af=2, kind=2, proto=0):
         return FakeSocket(port, af, kind, proto)
