@@ -133,6 +133,8 @@ def _ip6(s):
 
 
 _ANY6 = (0,) * 8
+# the rp2 WLAN.config keys that cycle an active interface (MP extmod/network_cyw43.c:486-526)
+_CYCLING = set(("channel", "ssid", "essid", "security", "key", "password"))
 _ALL_NODES = (0xFF02, 0, 0, 0, 0, 0, 0, 1)
 
 
@@ -508,6 +510,13 @@ class _Nic:
         if self.kind == "ap" and self.port.name == "esp32":
             self._esp32_ap_config(k)
         self.cfg.update(k)
+        if self.port.name == "rp2" and self.up and _CYCLING.intersection(k):
+            # MP extmod/network_cyw43.c:554-559: these keys (:486-526 set cycle_active) take an
+            # active interface down and up (CY cyw43_ctrl.c:553-583): its netif is made anew
+            # with the default address and made the default netif (cyw43_lwip.c:186-212), and
+            # an AP's DHCP server is stopped and started again (:256-258, :236-239)
+            self.active(False)
+            self.active(True)
         return None
 
     def _esp32_ap_config(self, k):
@@ -530,6 +539,9 @@ class _Nic:
         return None
 
     def ipconfig(self, *a, **k):
+        if "addr4" in k:
+            self._set_addr4(k["addr4"])
+            return None
         if a and a[0] == "addr4":
             return (_ntoa(self.ip), _ntoa(self.mask))
         if a and a[0] == "addr6" and self.port.name == "rp2":
@@ -538,6 +550,20 @@ class _Nic:
             ll = self.ll6()
             return [(ll, 0x30, 0, 0)] if ll else []
         raise ValueError("unexpected key")  # esp32: MP ports/esp32/network_common.c:242-244
+
+    def _set_addr4(self, v):
+        """ipconfig(addr4=(address, mask)) or ("a.b.c.d/len"). rp2 leaves the AP's DHCP server
+        as it is (MP extmod/network_lwip.c:352-356); esp32 stops and starts dhcps on the AP for
+        any ipconfig setting (MP ports/esp32/network_common.c:315-321)."""
+        if isinstance(v, str):
+            a, _, plen = v.partition("/")
+            self.ip = _aton(a)
+            if plen:
+                self.mask = (0xFFFFFFFF << (32 - int(plen))) & 0xFFFFFFFF
+        else:
+            self.ip, self.mask = _aton(v[0]), _aton(v[1])
+        if self.kind == "ap" and self.up and self.port.r["ap_dhcp_restart_on_ifconfig"]:
+            self.port.start_ap_dhcp(self)
 
     def ll6(self):
         """The nic's IPv6 link-local address (text, from its MAC), or None: rp2 gives one to

@@ -233,3 +233,33 @@ def test_netif_lwip_dhcpv6_server_on_the_fake_rp2_hears_a_solicit(monkeypatch):
     assert p.deliver6(sta, 547, "ff02::1:2", "fe80::c", 546, b"solicit") is netif.socks[i]
     assert netif.recv(i) == 7 and netif.rx == b"solicit" and netif.metas[i].port == 546
     assert bytes(netif.metas[i].src) == bytes.fromhex("fe80" + "00" * 13 + "0c")
+
+
+def test_rp2_ap_config_of_its_name_or_key_while_up_cycles_it_to_the_default_address():
+    p, net, so = _port("rp2")
+    ap = _ap(net)
+    sta = net.WLAN(net.STA_IF)
+    sta.active(True)  # the last up: the default netif
+    ap.ifconfig(("192.168.10.1", "255.255.255.0", "192.168.10.1", "192.168.10.1"))
+    assert p.default_netif() is sta
+    del p.log[:]
+    ap.config(pm=0xA11140)  # not a cycling key
+    assert ap.ifconfig()[0] == "192.168.10.1" and not p.log
+    ap.config(essid="other")
+    assert ap.ifconfig()[0] == "192.168.4.1"  # cyw43's default, not what ifconfig set
+    assert p.log == [("ap_dhcp", "stopped"), ("ap_dhcp", "serving")]
+    assert p.default_netif() is ap
+
+
+def test_esp32_ap_ipconfig_restarts_dhcps_and_rp2s_does_not():
+    p, net, so = _port("esp32")
+    ap = _ap(net)
+    claim = so.socket()
+    claim.bind(("192.168.10.1", 67))
+    ap.ipconfig(addr4="192.168.10.1/24")
+    assert ap.ipconfig("addr4") == ("192.168.10.1", "255.255.255.0")
+    assert p.log[-2:] == [("ap_dhcp", "stopped"), ("ap_dhcp", "bind failed: port 67 taken")]
+    p, net, so = _port("rp2")
+    ap = _ap(net)
+    ap.ipconfig(addr4=("192.168.10.1", "255.255.255.0"))
+    assert p.log == [("ap_dhcp", "serving")]
