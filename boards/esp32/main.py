@@ -1,8 +1,12 @@
-# ESP32 router: Ethernet (network.LAN, e.g. WT32-ETH01 / Olimex ESP32-POE) and a Wi-Fi access
-# point are the LAN that mpdhcp serves; Wi-Fi station is the WAN. Optional board.json holds
-# the site settings (a missing file or key keeps the default below):
+# ESP32 router: a Wi-Fi access point and, on a board that has it, Ethernet (network.LAN) are the
+# LAN that mpdhcp serves; Wi-Fi station is the WAN. Optional board.json holds the site settings
+# (a missing file or key keeps the default below):
 #   {"ap": {"essid": "mpdhcp", "password": "..."}, "wan": {"essid": "...", "password": "..."},
-#    "eth": {"mdc": 23, "mdio": 18, "phy": "LAN8720", "phy_addr": 1, "power": 16}}
+#    "eth": {"mdc": 23, "mdio": 18, "phy": "LAN8720", "phy_addr": 1, "power": 16, "ip": "192.168.5.1"}}
+# Ethernet comes up only when board.json has "eth": network.LAN drives the pins it is given at
+# once (the power pin high: v1.28.0 ports/esp32/network_lan.c:207-212, master :274-279), and
+# they differ per board. The "eth" above is a WT32-ETH01's; its power pin, GPIO16, is the
+# PSRAM's on a WROVER module, so no default drives it.
 # Serves from a background thread (mpdhcp.platform.thread) so the REPL stays free for
 # `python -m host_tools inspect --port /dev/ttyUSB0`.
 # The AP: ESP-IDF starts its own DHCP server (dhcps) with it, bound to (AP address, 67), and
@@ -22,9 +26,13 @@ from mpdhcp.platform.netif_lwip import NetifLwip
 SETTINGS = {
     "ap": {"essid": "mpdhcp", "password": "mpdhcp-lan", "ip": "192.168.4.1"},
     "wan": None,
-    "eth": {"mdc": 23, "mdio": 18, "phy": "LAN8720", "phy_addr": 1, "power": 16, "ip": "192.168.5.1"},
+    "eth": None,  # e.g. the WT32-ETH01 values in the comment above
 }
 MASK = "255.255.255.0"
+# what the port raises for a Wi-Fi call that fails: OSError for ESP-IDF's known errors,
+# RuntimeError for the others (v1.28.0 ports/esp32/network_common.c:48-84), ValueError for bad
+# arguments
+PORT_ERRORS = (OSError, RuntimeError, ValueError)
 
 
 def settings():
@@ -47,24 +55,55 @@ def up_ethernet(c):
         lan.active(True)
         lan.ifconfig((c["ip"], MASK, c["ip"], c["ip"]))  # static: we are this LAN's router
         return lan
-    except (OSError, ValueError, AttributeError) as e:
+    except PORT_ERRORS + (AttributeError,) as e:
         print("mpdhcp: no Ethernet (%s)" % e)
         return None
 
 
 def up_access_point(c):
-    ap = network.WLAN(network.AP_IF)
-    ap.active(True)
-    ap.config(essid=c["essid"], password=c["password"], authmode=3)  # WPA2-PSK
-    ap.ifconfig((c["ip"], MASK, c["ip"], c["ip"]))
-    return ap
+    """The AP, up with the site's name, password and address; None (one line said, the AP off)
+    when the port refuses, e.g. a WPA2 password under 8 characters ("Wifi Invalid Password"):
+    the AP is already up by then, open, under ESP-IDF's default name, and must not stay so."""
+    ap = None
+    try:
+        ap = network.WLAN(network.AP_IF)
+        ap.active(True)
+        ap.config(essid=c["essid"], password=c["password"], authmode=3)  # WPA2-PSK
+        ap.ifconfig((c["ip"], MASK, c["ip"], c["ip"]))
+        return ap
+    except PORT_ERRORS as e:
+        print("mpdhcp: no Wi-Fi AP (%s)" % e)
+        off(ap)
+        return None
+
+
+def off(nic):
+    """Turn a nic that failed half-way off (what stays up is only what the site asked for)."""
+    try:
+        if nic is not None:
+            nic.active(False)
+    except PORT_ERRORS:
+        pass
 
 
 def up_wan(c, timeout_s=15):
-    sta = network.WLAN(network.STA_IF)
-    sta.active(True)
+    """The station, active (then guarded, joined or not), or None (one line said)."""
+    try:
+        sta = network.WLAN(network.STA_IF)
+        sta.active(True)
+    except PORT_ERRORS as e:
+        print("mpdhcp: no Wi-Fi station (%s)" % e)
+        return None
+    try:
+        join(sta, c, timeout_s)
+    except PORT_ERRORS as e:
+        print("mpdhcp: the Wi-Fi WAN was not joined (%s)" % e)
+    return sta
+
+
+def join(sta, c, timeout_s):
     if not c:
-        return sta
+        return
     sta.connect(c["essid"], c["password"])
     t = 0
     while not sta.isconnected() and t < timeout_s * 10:
@@ -77,7 +116,6 @@ def up_wan(c, timeout_s=15):
             ntptime.settime()  # lease expiries are absolute: the clock must be right before serving
         except Exception as e:
             print("mpdhcp: no NTP (%s); leases are timed from boot" % e)
-    return sta
 
 
 def main():
@@ -86,11 +124,15 @@ def main():
     lan = up_ethernet(s.get("eth"))
     if lan is not None:
         netif.nics["eth"] = lan
-    if not netif.claim_v4_server("ap", s["ap"]["ip"]):
-        print("mpdhcp: port 67 could not be claimed before the AP came up: the AP is left to "
-              "ESP-IDF's DHCP server (docs/boards.md)")
-    netif.nics["ap"] = up_access_point(s["ap"])
-    netif.guard["sta"] = up_wan(s.get("wan"))  # its DHCP broadcasts never reach the LAN sockets
+    # a failed claim (the AP was up before main.py, e.g. from boot.py) is said once, by the
+    # service's "not serving ap" line
+    netif.claim_v4_server("ap", s["ap"]["ip"])
+    ap = up_access_point(s["ap"])
+    if ap is not None:
+        netif.nics["ap"] = ap
+    sta = up_wan(s.get("wan"))
+    if sta is not None:
+        netif.guard["sta"] = sta  # its DHCP broadcasts never reach the LAN sockets
     try:
         return platform_thread.start("mpdhcp.json", netif, service.build)
     except Exception as e:  # nothing servable, or a bad config: say so, keep the REPL

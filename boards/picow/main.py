@@ -65,10 +65,25 @@ def up_access_point(c):
 
 
 def up_wan(c, timeout_s=15):
-    sta = network.WLAN(network.STA_IF)
-    sta.active(True)
+    """The station, active (then guarded, joined or not), or None (one line said). connect()
+    raises OSError for what cyw43 refuses, e.g. a WPA2 password over 64 characters (EINVAL:
+    cyw43-driver src/cyw43_ll.c:2072-2077, raised by v1.28.0 extmod/network_cyw43.c:308-312)."""
+    try:
+        sta = network.WLAN(network.STA_IF)
+        sta.active(True)
+    except (OSError, ValueError) as e:
+        print("mpdhcp: no Wi-Fi station (%s)" % e)
+        return None
+    try:
+        join(sta, c, timeout_s)
+    except (OSError, ValueError) as e:
+        print("mpdhcp: the Wi-Fi WAN was not joined (%s)" % e)
+    return sta
+
+
+def join(sta, c, timeout_s):
     if not c:
-        return sta
+        return
     sta.connect(c["essid"], c["password"])
     t = 0
     while not sta.isconnected() and t < timeout_s * 10:
@@ -81,20 +96,21 @@ def up_wan(c, timeout_s=15):
             ntptime.settime()
         except Exception as e:
             print("mpdhcp: no NTP (%s); leases are timed from boot" % e)
-    return sta
 
 
 def main():
     s = settings()
     netif = NetifLwip()
-    if not netif.claim_v4_server("ap", s["ap"]["ip"]):
-        print("mpdhcp: port 67 could not be claimed before the AP came up: the AP is left to "
-              "the firmware's own DHCP server (docs/boards.md)")
+    # a failed claim (the AP was up before main.py, e.g. from boot.py) is said once, by the
+    # service's "not serving ap" line
+    netif.claim_v4_server("ap", s["ap"]["ip"])
     netif.nics["ap"] = up_access_point(s["ap"])
     eth = up_w5500(s.get("w5500"))
     if eth is not None:
         netif.nics["eth"] = eth
-    netif.guard["sta"] = up_wan(s.get("wan"))  # its DHCP broadcasts never reach the LAN sockets
+    sta = up_wan(s.get("wan"))
+    if sta is not None:
+        netif.guard["sta"] = sta  # its DHCP broadcasts never reach the LAN sockets
     try:
         return platform_thread.start("mpdhcp.json", netif, service.build, stack=8192)
     except Exception as e:  # nothing servable, or a bad config: say so, keep the REPL

@@ -17,10 +17,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 NICS = {"eth": ("eth0", "192.168.5.1/24"), "ap": ("ap0", "192.168.4.1/24"),
         "sta": ("wan0", "10.99.0.2/24")}
 WAN_PEER = "10.99.0.1/24"
+# a boot.py that brings the AP up before main.py runs: the firmware's own AP DHCP server then
+# holds port 67 before main.py can claim it
+AP_UP_EARLY = "import network\nnetwork.WLAN(network.AP_IF).active(True)\n"
+
+
+def hold_67(addr):
+    """A boot.py whose socket holds (addr, 67) while main.py runs."""
+    return ("import socket\nheld = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+            "held.bind((%r, 67))\n" % addr)
+
+
+def notes(out):
+    """The start-up lines printed besides the service's summary."""
+    return [x for x in out.splitlines() if x.startswith("mpdhcp:") and not x.startswith("mpdhcp: serving ")]
 
 
 class BoardLab:
-    def __init__(self, lab, board, port, kinds, firmware="stock", settings=None):
+    def __init__(self, lab, board, port, kinds, firmware="stock", settings=None, boot=None):
         self.lab = lab
         self.router = lab.add_host("router")
         self.clients = {}
@@ -37,11 +51,7 @@ class BoardLab:
         self.dir = lab.path("flash-" + board)
         r = cli("build", board, "--arch", "", "--out", self.dir)
         assert r.returncode == 0, r.stdout + r.stderr
-        for f in ("fakeport.py", "runboard.py"):
-            shutil.copy(os.path.join(HERE, f), self.dir)
-        if settings is not None:
-            with open(os.path.join(self.dir, "board.json"), "w") as f:
-                json.dump(settings, f)
+        stage(self.dir, settings, boot)
         self.proc = lab.popen(self.router, [micropython(), "runboard.py", port, json.dumps(links), firmware, "60"],
                               log="board-%s.log" % board, cwd=self.dir,
                               env=dict(os.environ, MICROPYPATH=".:.frozen"))
@@ -72,9 +82,24 @@ class BoardLab:
         return r.returncode
 
 
-def run_unlinked(board, port, firmware="stock", settings=None, seconds=0.5, tmp=None, config=None):
+def stage(d, settings, boot):
+    """Put the fake port and its runner on the flash d, with the site settings (board.json) and
+    a boot.py (text: what runs before main.py, e.g. an AP brought up early) when given."""
+    for f in ("fakeport.py", "runboard.py"):
+        shutil.copy(os.path.join(HERE, f), d)
+    if settings is not None:
+        with open(os.path.join(d, "board.json"), "w") as f:
+            json.dump(settings, f)
+    if boot is not None:
+        with open(os.path.join(d, "boot.py"), "w") as f:
+            f.write(boot)
+
+
+def run_unlinked(board, port, firmware="stock", settings=None, seconds=0.5, tmp=None, config=None,
+                 boot=None):
     """The board's main.py on its fake port with no Linux interfaces under it (no root, no
-    packets): (report, output). config: a dict to ship as mpdhcp.json instead of the board's."""
+    packets): (report, output). config: a dict to ship as mpdhcp.json instead of the board's;
+    boot: the text of a boot.py run before main.py."""
     os.makedirs(tmp, exist_ok=True)
     d = os.path.join(tmp, "flash-" + board)
     extra = []
@@ -84,11 +109,7 @@ def run_unlinked(board, port, firmware="stock", settings=None, seconds=0.5, tmp=
             json.dump(config, f)
     r = cli("build", board, "--arch", "", "--out", d, *extra)
     assert r.returncode == 0, r.stdout + r.stderr
-    for f in ("fakeport.py", "runboard.py"):
-        shutil.copy(os.path.join(HERE, f), d)
-    if settings is not None:
-        with open(os.path.join(d, "board.json"), "w") as f:
-            json.dump(settings, f)
+    stage(d, settings, boot)
     p = subprocess.run([micropython(), "runboard.py", port, "{}", firmware, str(seconds)], cwd=d,
                        capture_output=True, text=True, timeout=60,
                        env=dict(os.environ, MICROPYPATH=".:.frozen"))

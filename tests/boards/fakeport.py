@@ -11,8 +11,8 @@
 # interface, SO_BINDTODEVICE), so a real DHCP client on the far side of a veth leases through
 # the board's code. Unlinked nics move no packets (what is sent is recorded).
 #
-# Sources: MicroPython 1c3c201149 (v1.29.0-preview; the same in v1.24..v1.28 unless said),
-# cyw43-driver as pinned there, lwIP 2.x (src/core/udp.c, src/core/ipv4/ip4.c), ESP-IDF v5.x.
+# Sources: MicroPython v1.28.0 (e0e9fbb1; lines are v1.28.0's, and where master 1c3c201149 has
+# the line elsewhere both are given), cyw43-driver and lwIP as v1.28.0 pins them, ESP-IDF v5.x.
 import sys
 import time
 
@@ -22,17 +22,17 @@ import socket as _rsock
 _SO_BINDTODEVICE = 25  # Linux, for the real sockets under the fakes
 
 # -- the rules per port --------------------------------------------------------------------------
-# Facts read 2026-11-29 (docs/boards.md has the table): MicroPython 1c3c201149 = v1.28.0 for
-# the files cited (MP); cyw43-driver 055d642 (CY); lwIP 2.2.1 77dcd25a (LW, rp2); ESP-IDF
-# v5.5.1 (IDF) and its lwIP as of v5.2.2 (ELW).
+# Facts read 2026-11-29 (docs/boards.md has the table): MicroPython v1.28.0 (MP; where master
+# 1c3c201149 differs, its line follows as "master :N"); cyw43-driver 055d642 (CY); lwIP 2.2.1
+# 77dcd25a (LW, rp2); ESP-IDF v5.5.1 (IDF) and its lwIP as of v5.2.2 (ELW).
 RULES = {
     "rp2": {
         # MP extmod/lwip-include/lwipopts_common.h:70 MEMP_NUM_UDP_PCB (4 + LWIP_MDNS_RESPONDER)
         "udp_pcbs": 5,
         "nomem_errno": "ENOMEM",  # MP modlwip.c:981,995-997: udp_new() NULL at socket()
-        # the firmware's own pcbs: mDNS from boot (MP ports/rp2/main.c:173-176 mdns_resp_init),
-        # lwIP's one DHCP client pcb while the STA runs (LW dhcp.c:273-296, started by CY
-        # cyw43_lwip.c:224-227), the AP's DHCP server while the AP is up (below)
+        # the firmware's own pcbs: mDNS from boot (MP ports/rp2/main.c:153-155 mdns_resp_init,
+        # master :174-176), lwIP's one DHCP client pcb while the STA runs (LW dhcp.c:273-296,
+        # started by CY cyw43_lwip.c:224-227), the AP's DHCP server while the AP is up (below)
         "pcbs_always": 1,
         "pcbs_per_up_nic": {"sta": 1},
         # MP modlwip.c:299 LWIP_INCOMING_PACKET_QUEUE_LEN 4 (v1.26.0+; 1 before), an extra
@@ -51,13 +51,15 @@ RULES = {
         "default": "last_up",
         "route_by_source": False,
         # CY cyw43_lwip.c:236-239 dhcp_server_init() when the AP comes up (CYW43_NETUTILS, MP
-        # extmod/cyw43_config_common.h:44); MP shared/netutils/dhcpserver.c:296-305 binds
-        # 0.0.0.0:67 without SOF_REUSEADDR and ignores a failed bind; ifconfig/ipconfig on
-        # the AP do not touch it (MP extmod/network_lwip.c:100-112, :352-356)
+        # extmod/cyw43_config_common.h:44); MP shared/netutils/dhcpserver.c:296-304 (master
+        # :296-305) binds 0.0.0.0:67 without SOF_REUSEADDR and ignores a failed bind (:303,
+        # :114-119); ifconfig/ipconfig on the AP do not touch it (MP extmod/network_lwip.c:100-112,
+        # :352-356)
         "ap_dhcp_bind": "any",
         "ap_dhcp_restart_on_ifconfig": False,
         "ap_default_ip": ("192.168.4.1", "255.255.255.0"),  # CY cyw43_config.h:194
-        # MP ports/rp2/mpconfigport.h:133 MICROPY_USE_INTERNAL_ERRNO: py/mperrno.h values
+        # MP ports/rp2/mpconfigport.h:130-131 (master :133-134) MICROPY_USE_INTERNAL_ERRNO 1:
+        # py/mperrno.h values
         "errno": {"EADDRINUSE": 98, "ENOMEM": 12, "EHOSTUNREACH": 113, "EAGAIN": 11,
                   "EINVAL": 22, "ENFILE": 23, "EACCES": 13},
         "ipv4_only_sendto": False,
@@ -120,6 +122,22 @@ def _ntoa(v):
     return "%d.%d.%d.%d" % ((v >> 24) & 255, (v >> 16) & 255, (v >> 8) & 255, v & 255)
 
 
+def _ip6(s):
+    """IPv6 text (no zone) as a tuple of 8 ints, to compare addresses however written."""
+    head, _, tail = s.partition("::") if "::" in s else (s, "", "")
+    h = [int(x, 16) for x in head.split(":") if x]
+    t = [int(x, 16) for x in tail.split(":") if x]
+    if len(h) + len(t) > 8 or ("::" not in s and len(h) != 8):
+        raise ValueError("not an IPv6 address: %r" % (s,))
+    return tuple(h + [0] * (8 - len(h) - len(t)) + t)
+
+
+_ANY6 = (0,) * 8
+# the rp2 WLAN.config keys that cycle an active interface (MP extmod/network_cyw43.c:486-526)
+_CYCLING = set(("channel", "ssid", "essid", "security", "key", "password"))
+_ALL_NODES = (0xFF02, 0, 0, 0, 0, 0, 0, 1)
+
+
 class Port:
     """One board's lwIP: its netifs, its UDP pcbs, the firmware's own DHCP server."""
 
@@ -136,6 +154,7 @@ class Port:
         self.wires = {}  # (Linux ifname, port) -> _Wire: the real sockets under the fakes
         self.dropped = 0  # datagrams no pcb took
         self.ap_dhcp_on = True  # the firmware route's WLAN.config(dhcp_server=) flag
+        self.groups6 = []  # (nic, group as 8 ints): the IPv6 multicast groups joined
 
     # -- the firmware's own pcbs ----------------------------------------------------------------
     def err(self, name):
@@ -250,18 +269,40 @@ class Port:
         if w is not None:
             w.send(dst, dport, data)
 
-    def bind_conflict(self, me, addr, port):
-        """lwIP src/core/udp.c udp_bind: with SO_REUSE, a port is shared only when both pcbs
-        set SOF_REUSEADDR; otherwise the same port with an equal address, or either address
-        ANY, is ERR_USE (EADDRINUSE)."""
+    def bind_conflict(self, me, addr, port, v6=False):
+        """lwIP src/core/udp.c udp_bind (:988-1015): with SO_REUSE, a port is shared only when
+        both pcbs set SOF_REUSEADDR; otherwise a pcb of the same IP version (:1000) on the same
+        port with an equal address, or either address ANY (0 for IPv4, None for IPv6), is
+        ERR_USE (EADDRINUSE)."""
         for p in self.pcbs:
-            if p is me or p.port != port or p.port is None:
+            if p is me or p.port != port or p.port is None or p.v6 != v6:
                 continue
             if p.reuse and me.reuse:
                 continue
-            if p.addr == addr or p.addr == 0 or addr == 0:
+            theirs = p.addr6 if v6 else p.addr
+            if theirs == addr or theirs in (0, None) or addr in (0, None):
                 return True
         return False
+
+    # -- IPv6 in (lwIP ip6_input, src/core/ipv6/ip6.c:595-605; udp.c:172-175) ---------------
+    def deliver6(self, nic, dport, dst, src, sport, data):
+        """Hand one IPv6 datagram (dst, src: text) that arrived on nic to the pcb lwIP would
+        pick. A multicast is taken only for a group joined on nic (or all-nodes, ff02::1); a
+        pcb matches only when bound to ANY ('::') or to dst itself. Returns the pcb, or None."""
+        d = _ip6(dst)
+        if d[0] >> 8 == 0xFF:
+            if d != _ALL_NODES and (nic, d) not in self.groups6:
+                self.dropped += 1
+                return None
+        elif d != _ip6(nic.ll6() or "::"):
+            self.dropped += 1
+            return None
+        for pcb in self.pcbs:
+            if pcb.v6 and pcb.port == dport and (pcb.addr6 is None or pcb.addr6 == d):
+                self._queue(pcb, nic, data, src, sport)
+                return pcb
+        self.dropped += 1
+        return None
 
     def system_pcbs(self):
         """The pcbs the firmware itself holds besides the AP's DHCP server."""
@@ -325,7 +366,7 @@ class Port:
         self.stop_ap_dhcp(nic)
         srv = _FirmwareServer(nic)
         if not self.new_pcb(srv):
-            self.log.append(("ap_dhcp", "no pcb"))  # dhcpserver.c:301-303: no server at all
+            self.log.append(("ap_dhcp", "no pcb"))  # dhcpserver.c:300-302 (master :301-303): none
             return
         nic.dhcp_server = srv
         addr = 0 if self.r["ap_dhcp_bind"] == "any" else nic.ip
@@ -402,6 +443,7 @@ class _FirmwareServer:
         self.port = None
         self.reuse = False
         self.v6 = False
+        self.addr6 = None
         self.bcast = True
         self.netif = nic if port_ties_dhcps(nic) else None
 
@@ -465,8 +507,28 @@ class _Nic:
                 self.port.stop_ap_dhcp(self)
                 if self.port.ap_dhcp_on:
                     self.port.start_ap_dhcp(self)
+        if self.kind == "ap" and self.port.name == "esp32":
+            self._esp32_ap_config(k)
         self.cfg.update(k)
+        if self.port.name == "rp2" and self.up and _CYCLING.intersection(k):
+            # MP extmod/network_cyw43.c:554-559: these keys (:486-526 set cycle_active) take an
+            # active interface down and up (CY cyw43_ctrl.c:553-583): its netif is made anew
+            # with the default address and made the default netif (cyw43_lwip.c:186-212), and
+            # an AP's DHCP server is stopped and started again (:256-258, :236-239)
+            self.active(False)
+            self.active(True)
         return None
+
+    def _esp32_ap_config(self, k):
+        """esp_wifi_set_config refuses a WPA/WPA2 AP password under 8 characters with
+        ESP_ERR_WIFI_PASSWORD (ESP-IDF's closed Wi-Fi library: espressif/esp-idf issues #4506,
+        #6673), raised as OSError("Wifi Invalid Password") by v1.28.0 ports/esp32/
+        network_wlan.c:635 (master :664) and network_common.c:70-71; nothing of the call is
+        applied."""
+        auth = k.get("authmode", k.get("security", self.cfg.get("authmode", 0)))
+        pw = k.get("password", k.get("key", self.cfg.get("password", "")))
+        if auth != 0 and len(pw) < 8:
+            raise OSError("Wifi Invalid Password")
 
     def ifconfig(self, c=None):
         if c is None:
@@ -477,15 +539,49 @@ class _Nic:
         return None
 
     def ipconfig(self, *a, **k):
+        if "addr4" in k:
+            self._set_addr4(k["addr4"])
+            return None
         if a and a[0] == "addr4":
             return (_ntoa(self.ip), _ntoa(self.mask))
-        raise ValueError("unsupported ipconfig %r" % (a or k,))
+        if a and a[0] == "addr6" and self.port.name == "rp2":
+            # MP extmod/network_lwip.c:227-244: (address, state, preferred, valid) per address;
+            # the link-local is preferred (0x30) here at once, after DAD on a board
+            ll = self.ll6()
+            return [(ll, 0x30, 0, 0)] if ll else []
+        raise ValueError("unexpected key")  # esp32: MP ports/esp32/network_common.c:242-244
+
+    def _set_addr4(self, v):
+        """ipconfig(addr4=(address, mask)) or ("a.b.c.d/len"). rp2 leaves the AP's DHCP server
+        as it is (MP extmod/network_lwip.c:352-356); esp32 stops and starts dhcps on the AP for
+        any ipconfig setting (MP ports/esp32/network_common.c:315-321)."""
+        if isinstance(v, str):
+            a, _, plen = v.partition("/")
+            self.ip = _aton(a)
+            if plen:
+                self.mask = (0xFFFFFFFF << (32 - int(plen))) & 0xFFFFFFFF
+        else:
+            self.ip, self.mask = _aton(v[0]), _aton(v[1])
+        if self.kind == "ap" and self.up and self.port.r["ap_dhcp_restart_on_ifconfig"]:
+            self.port.start_ap_dhcp(self)
+
+    def ll6(self):
+        """The nic's IPv6 link-local address (text, from its MAC), or None: rp2 gives one to
+        the station only, when it comes up (CY cyw43_lwip.c:229-235); esp32 to none."""
+        if self.port.name != "rp2" or self.kind != "sta" or not self.up:
+            return None
+        m = self.mac
+        return "fe80::%x:%xff:fe%02x:%x" % (((m[0] ^ 2) << 8) | m[1], m[2], m[3], (m[4] << 8) | m[5])
 
     def isconnected(self):
         return self.up and self.kind == "sta" and self.linux is not None and bool(self.ip)
 
-    def connect(self, *a, **k):
-        pass
+    def connect(self, ssid=None, key=None, **k):
+        """rp2: cyw43 refuses a WPA2 key over 64 characters with EINVAL (cyw43-driver
+        src/cyw43_ll.c:2072-2077; a key given means WPA2 unless security= says otherwise,
+        v1.28.0 extmod/network_cyw43.c:294-302; raised as OSError at :308-312)."""
+        if self.port.name == "rp2" and key and len(key) > 64 and k.get("security", -1) != 0:
+            raise self.port.err("EINVAL")
 
     def status(self, *a):
         return 3 if self.isconnected() else 0
@@ -499,9 +595,14 @@ def _network(port):
         macs[0] += 1
         return bytes((2, 0, 0, 0, 0x42, macs[0]))
 
-    class WLAN(_Nic):
-        def __init__(self, itf=0):
-            _Nic.__init__(self, port, "ap" if itf == 1 else "sta", mac())
+    def WLAN(itf=0):
+        # one object per interface, as the ports return (v1.28.0 extmod/network_cyw43.c:96-103,
+        # ports/esp32/network_wlan.c:257-270): a boot.py's AP is main.py's AP
+        kind = "ap" if itf == 1 else "sta"
+        for n in port.nics:
+            if n.kind == kind:
+                return n
+        return _Nic(port, kind, mac())
 
     class LAN(_Nic):
         def __init__(self, *a, **k):
@@ -535,6 +636,7 @@ class FakeSocket:
         self.p = port
         self.addr = None  # bound IPv4 address as an int (0: any); None while unbound
         self.v6 = False
+        self.addr6 = None  # bound IPv6 address as 8 ints (None: any)
         self.port = None
         self.reuse = False
         self.bcast = False
@@ -547,14 +649,19 @@ class FakeSocket:
             raise port.err(port.r["nomem_errno"])
 
     def setsockopt(self, level, opt, val):
+        """The level is not looked at, only opt (MP modlwip.c:1491; ports/esp32/modsocket.c:495)."""
         if opt == SO_REUSEADDR:
             self.reuse = bool(val)
         elif opt == SO_BROADCAST:
             self.bcast = bool(val)
+        elif opt == IPV6_JOIN_GROUP and _has_join6(self.p):
+            self._join6(bytes(val))
         elif self.p.name == "rp2":
-            print("Warning: lwip.setsockopt() not implemented")  # modlwip.c: default case
+            print("Warning: lwip.setsockopt() not implemented")  # MP modlwip.c:1538-1539
         else:
-            raise self.p.err("EINVAL")
+            # MP ports/esp32/modsocket.c:564-565: an option it does not know is not an error
+            # either. Not modelled: its SO_BINDTODEVICE (:507-517, exported :1016)
+            print("Warning: lwip.setsockopt() option not implemented")
 
     def setblocking(self, flag):
         self.blocking = flag
@@ -564,32 +671,45 @@ class FakeSocket:
 
     def bind(self, addr):
         host, port = addr  # modlwip.c:427 lwip_parse_inet_addr: a 2-tuple, nothing else
-        if host in ("", "::") and self.p.r["empty_bind_v6"]:
-            self.v6, a = True, 0  # modlwip.c:432-434: '' is IP6_ADDR_ANY
+        v6, a6 = False, None
+        if host == "" and self.p.r["empty_bind_v6"]:
+            v6 = True  # modlwip.c:432-434: '' is IP6_ADDR_ANY
         elif ":" in host:
             if self.p.r["ipv4_only_sendto"]:
                 raise self.p.err("EINVAL")
-            self.v6, a = True, 0
-        else:
-            a = 0 if host in ("", "0.0.0.0") else _aton(host)
-        if self.p.bind_conflict(self, a, port):
+            v6 = True  # modlwip.c:439 ipaddr_aton: '::' is IPv6 ANY, 'fe80::1' that address
+            a6 = _ip6(host.split("%")[0])
+            a6 = None if a6 == _ANY6 else a6
+        a = 0 if v6 or host in ("", "0.0.0.0") else _aton(host)
+        if self.p.bind_conflict(self, a6 if v6 else a, port, v6):
             raise self.p.err("EADDRINUSE")  # udp_bind ERR_USE
-        self.addr, self.port = a, port
+        self.v6, self.addr, self.addr6, self.port = v6, a, a6, port
         self.p.bound(self)
+
+    def _join6(self, mreq):
+        """The firmware route's IPV6_JOIN_GROUP (docs/boards.md, not built): a 20-byte
+        ipv6_mreq; interface index 0 joins every netif (lwIP mld6_joingroup(IP6_ADDR_ANY6))."""
+        if len(mreq) != 20:
+            raise ValueError("ipv6_mreq is 20 bytes")
+        g = tuple((mreq[i] << 8) | mreq[i + 1] for i in range(0, 16, 2))
+        for nic in self.p.nics:
+            if nic.ll6() and (nic, g) not in self.p.groups6:
+                self.p.groups6.append((nic, g))
 
     def recvfrom(self, n):
         self.p.pump()
         if not self.queue:
             raise self.p.err("EAGAIN")
         data, src, sport = self.queue.pop(0)
-        return data[:n], (_ntoa(src), sport)  # lwip_format_inet_addr: ('a.b.c.d', port)
+        host = src if isinstance(src, str) else _ntoa(src)
+        return data[:n], (host, sport)  # lwip_format_inet_addr: ('a.b.c.d' or 'fe80::..', port)
 
     def sendto(self, data, addr):
         host, port = addr
         if ":" in host:
             if self.p.r["ipv4_only_sendto"]:
                 raise ValueError("invalid arguments")  # modsocket.c parses IPv4 only
-            raise self.p.err("EHOSTUNREACH")  # no IPv6 route on these fakes
+            return self._sendto6(data, host, port)
         dst = _aton(host)
         if self.v6:
             raise self.p.err("EINVAL")  # udp_sendto: IP_ADDR_PCB_VERSION_MATCH fails -> ERR_VAL
@@ -600,12 +720,30 @@ class FakeSocket:
         if (dst == 0xFFFFFFFF or directed) and self.p.r["needs_so_broadcast"] and not self.bcast:
             raise self.p.err("EACCES")
         if self.port is None:
-            self.addr, self.port = 0, 49152 + len(self.p.pcbs)  # udp_sendto binds a port
+            # an unbound socket is bound by its first send, to ANY and a free port from 0xC000:
+            # LW udp.c:746-748 (udp_sendto_if_src), :981 udp_new_port (:68-72, :100-118); both
+            # ports reach it, rp2 through modlwip's udp_sendto, esp32 through lwip_sendto
+            # (MP ports/esp32/modsocket.c:771) and ELW's api_msg
+            self.addr, self.port = 0, 49152 + len(self.p.pcbs)
             self.p.bound(self)
         b = bytes(data)
         self.sent.append((nic.kind, host, port, b))
         self.p.transmit(self, nic, dst, port, b)
         return len(b)
+
+    def _sendto6(self, data, host, port):
+        """rp2: only from an IPv6 pcb (udp.c:540-541 ERR_VAL), out of the netif that has its
+        bound address, or the one with a link-local (the only IPv6 netif here); recorded, not
+        carried (the fakes have no IPv6 wire)."""
+        if not self.v6:
+            raise self.p.err("EINVAL")
+        for nic in self.p.nics:
+            ll = nic.ll6()
+            if ll and (self.addr6 is None or self.addr6 == _ip6(ll)):
+                b = bytes(data)
+                self.sent.append((nic.kind, host, port, b))
+                return len(b)
+        raise self.p.err("EHOSTUNREACH")
 
     def close(self):
         if not self.closed:
@@ -616,9 +754,20 @@ class FakeSocket:
         return -1
 
 
-SOL_SOCKET = 0xFFF  # lwIP's values (modlwip.c:1933 exports SOF_*)
+# SOL_SOCKET: rp2 1 (MP modlwip.c:1932), esp32 lwIP's 0xfff (LW sockets.h:243, MP
+# ports/esp32/modsocket.c:1013); SO_REUSEADDR and SO_BROADCAST are lwIP's 0x04 and 0x20 on both
+# (modlwip.c:1933-1934 exports SOF_*, modsocket.c:1014-1015 SO_*)
+SOL_SOCKET = {"rp2": 1, "esp32": 0xFFF}
 SO_REUSEADDR = 0x04
 SO_BROADCAST = 0x20
+IPPROTO_IPV6 = 41
+IPV6_JOIN_GROUP = 0x402  # the firmware route's value (docs/boards.md)
+
+
+def _has_join6(port):
+    """The IPv6 multicast join is the firmware route's (rp2, described, not built): stock
+    modlwip joins IPv4 groups only (MP modlwip.c:1506-1525)."""
+    return port.name == "rp2" and port.firmware != "stock"
 
 
 def _socket(port):
@@ -627,9 +776,12 @@ def _socket(port):
     mod.AF_INET6 = 10
     mod.SOCK_DGRAM = 2
     mod.SOCK_STREAM = 1
-    mod.SOL_SOCKET = SOL_SOCKET
+    mod.SOL_SOCKET = SOL_SOCKET[port.name]
     mod.SO_REUSEADDR = SO_REUSEADDR
     mod.SO_BROADCAST = SO_BROADCAST
+    if _has_join6(port):
+        mod.IPPROTO_IPV6 = IPPROTO_IPV6
+        mod.IPV6_JOIN_GROUP = IPV6_JOIN_GROUP
 
     def socket(af=2, kind=2, proto=0):
         return FakeSocket(port, af, kind, proto)

@@ -165,3 +165,101 @@ def test_esp32_ap_server_holds_its_address_and_ifconfig_restarts_it():
     claim.bind(("192.168.10.1", 67))
     ap.ifconfig(("192.168.10.1", "255.255.255.0", "192.168.10.1", "192.168.10.1"))
     assert p.log[-2:] == [("ap_dhcp", "stopped"), ("ap_dhcp", "bind failed: port 67 taken")]
+
+
+def test_esp32_ap_refuses_a_short_wpa2_password_and_rp2_a_long_wpa2_key():
+    p, net, so = _port("esp32")
+    ap = _ap(net)
+    with pytest.raises(OSError, match="Wifi Invalid Password"):
+        ap.config(essid="x", password="1234567", authmode=3)
+    assert ap.active() and ap.config("essid") is None  # still up, under its old (open) config
+    ap.config(essid="x", password="12345678", authmode=3)
+    ap.config(essid="open", password="", authmode=0)
+    p, net, so = _port("rp2")
+    sta = net.WLAN(net.STA_IF)
+    sta.active(True)
+    sta.connect("isp", "k" * 64)
+    with pytest.raises(OSError) as e:
+        sta.connect("isp", "k" * 65)
+    assert e.value.args[0] == 22  # EINVAL
+
+
+def _rp2_sta_with_link_local():
+    p, net, so = _port("rp2", firmware="mpdhcp")  # the firmware route's IPv6 join
+    sta = net.WLAN(net.STA_IF)
+    sta.active(True)
+    (ll, state, _, _), = sta.ipconfig("addr6")
+    assert ll.startswith("fe80::") and state == 0x30
+    return p, so, sta, ll
+
+
+def _join(sock, so):
+    mreq = bytes.fromhex("ff02" + "00" * 11 + "010002") + bytes(4)  # interface index 0
+    sock.setsockopt(so.IPPROTO_IPV6, so.IPV6_JOIN_GROUP, mreq)
+
+
+def test_rp2_a_solicit_to_ff02_1_2_reaches_only_an_any_bound_pcb_of_a_joined_group():
+    # lwIP: a multicast for a group not joined is dropped (ip6.c:596-605); a pcb matches only
+    # bound to ANY or to the destination itself (udp.c:172-175)
+    p, so, sta, ll = _rp2_sta_with_link_local()
+    on_ll = so.socket()
+    on_ll.bind((ll, 547))
+    _join(on_ll, so)
+    assert p.deliver6(sta, 547, "ff02::1:2", "fe80::c", 546, b"solicit") is None
+    assert p.deliver6(sta, 547, ll, "fe80::c", 546, b"renew") is on_ll  # unicast to it: yes
+    on_ll.close()
+    p.groups6 = []
+    any6 = so.socket()
+    any6.bind(("::", 547))
+    assert p.deliver6(sta, 547, "ff02::1:2", "fe80::c", 546, b"solicit") is None  # not joined
+    _join(any6, so)
+    assert p.deliver6(sta, 547, "ff02::1:2", "fe80::c", 546, b"solicit") is any6
+    assert any6.recvfrom(100) == (b"solicit", ("fe80::c", 546))
+    v4 = so.socket()
+    v4.bind(("0.0.0.0", 547))  # another IP version: no conflict (udp.c:1000)
+    with pytest.raises(OSError):
+        so.socket().bind((ll, 547))  # the same version beside ANY: EADDRINUSE
+
+
+def test_netif_lwip_dhcpv6_server_on_the_fake_rp2_hears_a_solicit(monkeypatch):
+    from mpdhcp.platform import netif_lwip as N
+
+    p, so, sta, ll = _rp2_sta_with_link_local()
+    monkeypatch.setattr(N, "socket", so)
+    monkeypatch.setattr(N, "select", F._select(p))
+    monkeypatch.setattr(N, "errno", F._errno(p))
+    netif = N.NetifLwip({"sta": sta})
+    i = netif.open_v6_server("sta")
+    assert p.deliver6(sta, 547, "ff02::1:2", "fe80::c", 546, b"solicit") is netif.socks[i]
+    assert netif.recv(i) == 7 and netif.rx == b"solicit" and netif.metas[i].port == 546
+    assert bytes(netif.metas[i].src) == bytes.fromhex("fe80" + "00" * 13 + "0c")
+
+
+def test_rp2_ap_config_of_its_name_or_key_while_up_cycles_it_to_the_default_address():
+    p, net, so = _port("rp2")
+    ap = _ap(net)
+    sta = net.WLAN(net.STA_IF)
+    sta.active(True)  # the last up: the default netif
+    ap.ifconfig(("192.168.10.1", "255.255.255.0", "192.168.10.1", "192.168.10.1"))
+    assert p.default_netif() is sta
+    del p.log[:]
+    ap.config(pm=0xA11140)  # not a cycling key
+    assert ap.ifconfig()[0] == "192.168.10.1" and not p.log
+    ap.config(essid="other")
+    assert ap.ifconfig()[0] == "192.168.4.1"  # cyw43's default, not what ifconfig set
+    assert p.log == [("ap_dhcp", "stopped"), ("ap_dhcp", "serving")]
+    assert p.default_netif() is ap
+
+
+def test_esp32_ap_ipconfig_restarts_dhcps_and_rp2s_does_not():
+    p, net, so = _port("esp32")
+    ap = _ap(net)
+    claim = so.socket()
+    claim.bind(("192.168.10.1", 67))
+    ap.ipconfig(addr4="192.168.10.1/24")
+    assert ap.ipconfig("addr4") == ("192.168.10.1", "255.255.255.0")
+    assert p.log[-2:] == [("ap_dhcp", "stopped"), ("ap_dhcp", "bind failed: port 67 taken")]
+    p, net, so = _port("rp2")
+    ap = _ap(net)
+    ap.ipconfig(addr4=("192.168.10.1", "255.255.255.0"))
+    assert p.log == [("ap_dhcp", "serving")]

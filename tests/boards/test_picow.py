@@ -9,7 +9,7 @@ import pytest
 
 from hostutil import need, ROOT
 from host_tools import lab as L
-from boardlab import BoardLab, run_unlinked, check_config_follows_main
+from boardlab import BoardLab, run_unlinked, check_config_follows_main, AP_UP_EARLY, hold_67, notes
 
 W5500 = {"spi": 0, "sck": 18, "mosi": 19, "miso": 16, "cs": 17, "rst": 20, "ip": "192.168.5.1"}
 
@@ -63,3 +63,30 @@ def test_picow_w5500_needs_the_firmware_build(tmp_path):
                             tmp=str(tmp_path / "fw"), config=_with_eth())
     assert rep["served"] == ["ap", "eth"] and "no W5500" not in out
     assert not rep["log"]  # that build starts no AP server
+
+
+def test_picow_with_the_ap_up_before_main_says_once_that_it_serves_nothing(tmp_path):
+    # boot.py brought the AP up: cyw43's server holds 0.0.0.0:67, so no interface can be served
+    need("micropython", "mpy-cross")
+    rep, out = run_unlinked("picow", "rp2", boot=AP_UP_EARLY, tmp=str(tmp_path))
+    assert rep["error"] is None and rep["status"] == {"running": False} and rep["served"] == []
+    lines = notes(out)
+    assert len(lines) == 1 and lines[0].startswith("mpdhcp: not serving: Dhcp4: no interface could be served")
+    assert "not serving ap: port 67 is held by another socket" in lines[0]
+
+
+def test_picow_a_bind_failure_on_one_interface_leaves_the_others_served(tmp_path):
+    need("micropython", "mpy-cross")
+    rep, out = run_unlinked("picow", "rp2", firmware="mpdhcp", settings={"w5500": W5500},
+                            boot=hold_67("192.168.5.1"), tmp=str(tmp_path), config=_with_eth())
+    assert rep["error"] is None and rep["status"]["running"] and rep["served"] == ["ap"]
+    assert [x.split(":")[:3] for x in notes(out)] == [["mpdhcp", " Dhcp4", " not serving eth"]]
+
+
+def test_picow_a_wan_the_port_refuses_is_said_once_and_the_ap_served(tmp_path):
+    # a WPA2 key over 64 characters: cyw43 refuses the join (EINVAL)
+    need("micropython", "mpy-cross")
+    rep, out = run_unlinked("picow", "rp2", settings={"wan": {"essid": "isp", "password": "k" * 65}},
+                            tmp=str(tmp_path))
+    assert rep["error"] is None and rep["status"]["running"] and rep["served"] == ["ap"]
+    assert notes(out) == ["mpdhcp: the Wi-Fi WAN was not joined ([Errno 22] EINVAL)"]

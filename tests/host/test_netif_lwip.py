@@ -190,6 +190,9 @@ def test_dhcpv6_refused_with_the_reason_where_the_port_cannot(lwip):
     N.socket.IPPROTO_IPV6 = 41
     i = lwip.open_v6_server("sta")
     s = lwip.socks[i]
-    assert s.bound == ("fe80::42:2", 547)
+    assert s.bound == ("::", 547)  # ANY: a pcb on the link-local never hears ff02::1:2
     opt = [o for o in s.opts if o[1] == 0x402][0]
     assert bytes(opt[2])[:16] == bytes.fromhex("ff02" + "00" * 11 + "010002")
+    lwip.nics["eth"] = FakeNic6("192.168.5.1", [("fe80::42:3", 0x30, 0, 0)])
+    with pytest.raises(OSError, match="one DHCPv6 server interface only"):
+        lwip.open_v6_server("eth")

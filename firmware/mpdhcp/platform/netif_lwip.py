@@ -83,6 +83,7 @@ class NetifLwip:
         self.guard_dropped = 0
         self.claimed = {}  # name -> (address text, socket) bound before the interface came up
         self.v6 = []  # indexes of the DHCPv6 sockets
+        self.v6_server = None  # the interface the DHCPv6 server socket ('::', 547) serves
         self.sec = None
         self.sec_ticks = 0
         self.socks = []
@@ -111,8 +112,9 @@ class NetifLwip:
         except OSError as e:
             s.close()
             if e.args and e.args[0] == errno.EADDRINUSE:
-                raise OSError(errno.EADDRINUSE, "port %d is held by another server: on a Wi-Fi AP, the "
-                              "firmware's own DHCP server (see docs/boards.md)" % port)
+                raise OSError(errno.EADDRINUSE, "port %d is held by another socket: on a Wi-Fi AP that was "
+                              "up before main.py claimed the port, the firmware's own DHCP server "
+                              "(see docs/boards.md)" % port)
             raise OSError(e.args[0] if e.args else 0, "cannot bind %s:%d (%s)" % (addr, port, e))
         s.setblocking(False)
         return s
@@ -130,6 +132,8 @@ class NetifLwip:
 
     def open_v4_server(self, ifname, ifaddr=None):
         """Bind (interface address, 67). Returns the socket's index."""
+        if ifname in self.claimed and ifname not in self.nics:
+            self.claimed.pop(ifname)[1].close()  # claimed, but the interface never came up
         mask = "255.255.255.0"
         if ifaddr is None and ifname in self.claimed:
             ifaddr = bytearray(4)
@@ -164,12 +168,20 @@ class NetifLwip:
         """The DHCPv6 server needs Solicits sent to ff02::1:2, so a multicast join: rp2's
         socket module has none (extmod/modlwip.c joins IPv4 groups only) and lwIP drops
         datagrams for groups not joined; esp32 gives no interface an IPv6 address. A firmware
-        whose socket module has IPV6_JOIN_GROUP (docs/boards.md) is used."""
+        whose socket module has IPV6_JOIN_GROUP (docs/boards.md) is used. The socket is bound
+        to '::' (IPv6 ANY, extmod/modlwip.c:439): lwIP hands a datagram only to a pcb bound to ANY or to its very destination
+        (lwIP 2.2.1 src/core/udp.c:172-175), so one bound to the link-local address would never
+        get a Solicit sent to ff02::1:2. Being ANY, it is the only one on port 547: lwIP cannot
+        tell which interface a Solicit came in on, so one interface is served."""
         join = getattr(socket, "IPV6_JOIN_GROUP", None)
         if join is None:
             raise OSError("a DHCPv6 server needs an IPv6 multicast join, which this firmware's "
                           "socket module lacks (docs/boards.md: the firmware route)")
-        s = self._open6(ifname, 547)
+        if self.v6_server is not None:
+            raise OSError("one DHCPv6 server interface only (%s): its socket is bound to '::' and "
+                          "lwIP does not say which interface a Solicit came in on" % self.v6_server)
+        s = self._open6(ifname, 547, "::")
+        self.v6_server = ifname
         mreq = bytearray(20)  # struct ipv6_mreq: ff02::1:2, interface index 0 (every netif)
         mreq[0] = 0xFF
         mreq[1] = 0x02
@@ -184,7 +196,9 @@ class NetifLwip:
         Solicits go to ff02::1:2 and replies come back unicast. esp32: no IPv6 address."""
         return self._open6(ifname, 546)
 
-    def _open6(self, ifname, port):
+    def _open6(self, ifname, port, host=None):
+        """A socket on (host, port), host the interface's link-local address unless given;
+        the interface must have a preferred link-local address either way."""
         nic = self.nics.get(ifname)
         if nic is None:
             raise OSError("no network interface %r (board main.py names: %s)" % (ifname, ", ".join(self.nics)))
@@ -196,11 +210,12 @@ class NetifLwip:
             s = socket.socket(getattr(socket, "AF_INET6", 10), socket.SOCK_DGRAM)
         except OSError as e:
             raise OSError(e.args[0] if e.args else 0, "no UDP socket left (docs/boards.md)")
+        host = host or ll
         try:
-            s.bind((ll, port))  # 2-tuples only: modlwip.c:429 takes no scope id
+            s.bind((host, port))  # 2-tuples only: modlwip.c:429 takes no scope id
         except OSError as e:
             s.close()
-            raise OSError(e.args[0] if e.args else 0, "cannot bind [%s]:%d (%s)" % (ll, port, e))
+            raise OSError(e.args[0] if e.args else 0, "cannot bind [%s]:%d (%s)" % (host, port, e))
         s.setblocking(False)
         m = Meta()
         m.ifindex = len(self.socks)
@@ -313,9 +328,11 @@ class NetifLwip:
         d = time.ticks_diff(tk, self.sec_ticks)
         return d if 0 <= d < 1000 else 999
 
-    # -- the DHCPv6 client's binding (wan6): lwIP has no Python call that adds an IPv6
-    # address, so an IA_NA address is only logged; a router uses Client6 for IA_PD, whose
-    # prefix goes to its LAN (router mode), and the port's own SLAAC addresses the WAN.
+    # -- the DHCPv6 client's binding (wan6): not applied to the nics here, so an IA_NA address
+    # is only logged; a router uses Client6 for IA_PD, whose prefix goes to its LAN (router
+    # mode), and the port's own SLAAC addresses the WAN. rp2 (v1.23+) has nic.ipconfig(addr6=)
+    # (extmod/network_lwip.c:302-378): one static address per netif, preferred at once, no
+    # lifetimes; docs/boards.md says what it could carry and why it is not wired.
 
     def apply_address6(self, ifname, addr, plen, preferred, valid):
         pass
