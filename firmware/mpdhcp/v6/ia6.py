@@ -224,7 +224,8 @@ class IA6:
             w.byte(lt.plen(r))
             w.raw(lt.recs, o, 16)
         w.end(hh)
-        P.copy(out.addr6, 0, lt.recs, o, 16)
+        if P.is_zero(out.addr6, 0, 16):  # the log names the first lease of the reply
+            P.copy(out.addr6, 0, lt.recs, o, 16)
         self._stale(rx, ia, kind, r)
         w.end(h)
 
