@@ -130,19 +130,7 @@ class Subnet6:
 
     def contains(self, a, off=0):
         """Is a[off:off+16] inside this subnet (byte compare)?"""
-        n = self.net
-        bits = self.plen
-        i = 0
-        while bits >= 8:
-            if a[off + i] != n[i]:
-                return False
-            bits -= 8
-            i += 1
-        if bits:
-            m = (0xFF << (8 - bits)) & 255
-            if a[off + i] & m != n[i]:
-                return False
-        return True
+        return _in(a, off, self.net, self.plen)
 
 
 class Config6:

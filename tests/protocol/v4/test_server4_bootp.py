@@ -109,21 +109,11 @@ def test_dhcp_replies_carry_next_server_and_boot_file_too():
 
 
 def test_bootp_with_the_heap_locked():
-    import micropython
+    from heaplock import handle_locked
+    from mpdhcp.slot import Slot
 
     s = server(BOOT)
     exchange(s, _bootp(STRANGER))  # warm-up: every path once
-    m = meta()
-    from mpdhcp.slot import Slot
     out = Slot()
     for b in (_bootp(STRANGER), _bootp(PRINTER, prl=[1, 3, 12]), _bootp(b"\x02\x00\x00\x00\x00\x43")):
-        oom = False
-        n = len(b)
-        micropython.heap_lock()
-        try:
-            got = s.handle(b, n, m, 2000, out)
-        except MemoryError:
-            oom = True
-        finally:
-            micropython.heap_unlock()
-        assert not oom and got == 300
+        assert handle_locked(s, b, meta(), 2000, out) == 300

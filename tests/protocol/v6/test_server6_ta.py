@@ -120,22 +120,11 @@ def test_temporary_bindings_are_journaled_as_ia_ta():
 
 
 def test_ia_ta_with_the_heap_locked():
-    import micropython
+    from heaplock import handle_locked
+    from craft6 import meta
 
     s = server()
     _bind(s, (ia_ta(7),))  # warm-up
     for req in (msg(P.SOLICIT, (ia_ta(7),), cid=CID), msg(P.SOLICIT, (ia_ta(8), ia_na(2)), cid=duid_ll(MAC2)),
                 msg(P.RENEW, (ia_ta(7, ["2001:db8:1::100"]),), cid=CID, sid=SERVER_DUID)):
-        out = Slot()
-        from craft6 import meta
-        m = meta()
-        n = len(req)
-        oom = False
-        micropython.heap_lock()
-        try:
-            got = s.handle(req, n, m, 1500, out)
-        except MemoryError:
-            oom = True
-        finally:
-            micropython.heap_unlock()
-        assert not oom and got > 0
+        assert handle_locked(s, req, meta(), 1500, Slot()) > 0

@@ -1,0 +1,19 @@
+# One engine call with micropython.heap_lock() held (a no-op stub under CPython: conftest.py),
+# for the heap_lock tests: the call must not allocate.
+import micropython
+
+
+def handle_locked(eng, rx, m, now, out):
+    """eng.handle(rx, len(rx), m, now, out) with the heap locked; returns its result."""
+    n = len(rx)
+    got = -1
+    oom = False
+    micropython.heap_lock()
+    try:
+        got = eng.handle(rx, n, m, now, out)
+    except MemoryError:
+        oom = True
+    finally:
+        micropython.heap_unlock()
+    assert not oom, "handle() allocated with the heap locked"
+    return got
