@@ -5,16 +5,12 @@ from micropython import const
 from ..wire import packet4 as P
 from ..state import leases4 as L
 from ..state.alloc import Alloc, NOT_USABLE
-from ..slot import KIND_UNICAST, KIND_BROADCAST
 from ..wire.addr import ip4_str, mac_str
 from ..wire.addr6 import in_prefix as in_prefix6
+from .reply4 import Reply4, CACHE_BLOCK, BOOTP_VEND
 
 OFFER_HOLD = const(30)  # seconds an offered address stays set aside for its client
-CACHE_BLOCK = const(576)  # the largest option block _lease_options keeps for reuse
-CLIENT_PORT = const(68)
-SERVER_PORT = const(67)
 FOREVER = const(0x3FFFFFFF)  # a BOOTP lease's expiry: infinite (RFC 1534 4), a small int on boards
-BOOTP_VEND = const(300)  # a BOOTREPLY's size unless the request was longer: the 64-byte vend field (RFC 951)
 
 _COUNTERS = (
     "rx", "tx", "dropped_malformed", "dropped_type", "dropped_no_subnet", "dropped_bad_request",
@@ -33,7 +29,7 @@ _INIT_REBOOT = const(2)
 _RENEWING = const(3)  # also REBINDING: same checks, only the destination differs
 
 
-class Server4:
+class Server4(Reply4):
     def __init__(self, cfg, journal, capacity):
         """capacity: leases for clients without a reservation; the table holds one more
         record per reservation, so reserved clients are always served."""
@@ -419,121 +415,6 @@ class Server4:
         if r >= 0:
             self.leases.pin(r, True)
 
-    # -- the reply -------------------------------------------------------------------------------
-
-    def _reply(self, rx, mtype, yiaddr, sub, meta, out, res):
-        """The reply; mtype 0: a BOOTREPLY (no DHCP options, the 64-byte vend field unless
-        the request was longer: RFC 951, RFC 1542 2.1)."""
-        b = out.buf
-        limit = self._limit(rx, len(b)) if mtype else _bootp_limit(self.opts.n, len(b))
-        P.reply_header(b, rx, mtype, yiaddr)
-        if not mtype:
-            b[P.HOPS] = rx[P.HOPS]  # a BOOTREPLY carries hops back, as ISC dhcpd's and Kea's do
-        if mtype != P.NAK:
-            _boot_fields(b, res.boot if res is not None and res.boot is not None else sub.boot)
-        w = self.w
-        w.start(b, limit)
-        self.done[0:256] = P.ZERO256
-        if mtype:
-            w.put_byte(P.OPT_MSG_TYPE, mtype)
-            w.put(P.OPT_SERVER_ID, meta.ifaddr, 0, 4)
-            if mtype != P.NAK:
-                self._lease_options(rx, mtype, sub, res)
-        else:
-            o = self.opts
-            self._encode_options(rx, True, sub, res,
-                                 o.gather(rx, P.OPT_PRL, self.scratch, 0, 255) if o.has(P.OPT_PRL) else -1)
-        if self.opts.has(P.OPT_RELAY_AGENT):  # RFC 3046 2.2: echo option 82, last
-            ln = self.opts.gather(rx, P.OPT_RELAY_AGENT, self.scratch, 0, 255)
-            w.put(P.OPT_RELAY_AGENT, self.scratch, 0, ln)
-        out.n = w.end()
-        _dest(rx, mtype, out)
-        out.ifindex = meta.ifindex
-        out.rx_type = self.opts.byte(rx, P.OPT_MSG_TYPE, 0)
-        out.tx_type = mtype
-        P.copy(out.hw, 0, rx, P.CHADDR, 6)
-        P.copy(out.addr, 0, yiaddr, 0, 4)
-        self.stats["tx"] += 1
-        return out.n
-
-    def _limit(self, rx, size):
-        """Reply size cap: option 57 (RFC 2132 9.10) minus IP+UDP headers, at least 548."""
-        mx = self.opts.u16(rx, P.OPT_MAX_SIZE, 0) - 28
-        if mx < P.MIN_REPLY:
-            mx = P.MIN_REPLY
-        return mx if mx < size else size
-
-    def _lease_options(self, rx, mtype, sub, res):
-        w = self.w
-        o = self.opts
-        inform = _is_inform(o, rx)
-        prl_n = o.gather(rx, P.OPT_PRL, self.scratch, 0, 255) if o.has(P.OPT_PRL) else -1
-        cacheable = res is None or res.hostname is None  # a reserved hostname is per client
-        if (cacheable and self.blk_n >= 0 and self.blk_sub is sub and self.blk_inform == inform
-                and self.blk_prl_n == prl_n and P.eq(self.blk_prl, 0, self.scratch, 0, prl_n if prl_n > 0 else 0)
-                and w.put_raw(self.blk, self.blk_n)):
-            return
-        start = w.pos
-        self._encode_options(rx, inform, sub, res, prl_n)
-        n = w.pos - start
-        if cacheable and not w.full and n <= CACHE_BLOCK:
-            P.copy(self.blk, 0, w.buf, start, n)
-            self.blk_n = n
-            self.blk_sub = sub
-            self.blk_inform = inform
-            self.blk_prl_n = prl_n
-            if prl_n > 0:
-                P.copy(self.blk_prl, 0, self.scratch, 0, prl_n)
-
-    def _encode_options(self, rx, inform, sub, res, prl_n):
-        """The lease options of a reply, option by option (the PRL is in self.scratch)."""
-        w = self.w
-        done = self.done
-        if not inform:
-            w.put_u32(P.OPT_LEASE_TIME, sub.valid)
-            w.put_u32(P.OPT_T1, sub.t1)
-            w.put_u32(P.OPT_T2, sub.t2)
-        opts = sub.options
-        self._put_opt(opts, P.OPT_SUBNET_MASK)
-        i = 0
-        while i < prl_n:
-            code = self.scratch[i]
-            if code == P.OPT_HOSTNAME and res is not None and res.hostname is not None and not done[code]:
-                w.put(P.OPT_HOSTNAME, res.hostname, 0, len(res.hostname))
-                done[code] = 1
-            else:
-                self._put_opt(opts, code)
-            i += 1
-        # sent even when not asked for, as Kea and dhcpd do (no tuple: it would allocate)
-        self._put_opt(opts, P.OPT_ROUTER)
-        self._put_opt(opts, P.OPT_DNS)
-        self._put_opt(opts, P.OPT_DOMAIN)
-        for code in sub.always:
-            self._put_opt(opts, code)
-
-    def _put_opt(self, opts, code):
-        done = self.done
-        if done[code]:
-            return
-        v = opts.get(code)
-        if v is not None:
-            self.w.put(code, v, 0, len(v))
-        done[code] = 1
-
-
-def _bootp_limit(n, size):
-    """A BOOTREPLY is as long as its request, at least the 300 bytes of RFC 951."""
-    return n if BOOTP_VEND < n < size else BOOTP_VEND
-
-
-def _boot_fields(b, boot):
-    """siaddr, sname and file from next-server, server-hostname, boot-file-name (RFC 2131 2;
-    reply_header left them zero)."""
-    if boot is not None:
-        P.copy(b, P.SIADDR, boot[0], 0, 4)
-        P.copy(b, P.SNAME, boot[1], 0, len(boot[1]))
-        P.copy(b, P.FILE, boot[2], 0, len(boot[2]))
-
 
 def _is_4o6_of(s, meta):
     """Kea's three tests, in its order, on one subnet: 4o6-subnet holds the query's IPv6
@@ -547,28 +428,6 @@ def _is_4o6_of(s, meta):
     if v is not None and n and len(v) == n and P.eq(v, 0, meta.iid, 0, n):
         return True
     return s.o6_interface is not None and s.o6_interface == meta.ifname
-
-
-def _is_inform(o, rx):
-    return o.byte(rx, P.OPT_MSG_TYPE, 0) == P.INFORM
-
-
-def _dest(rx, mtype, out):
-    """RFC 2131 4.1, the one place that decides where a DHCPv4 reply goes."""
-    if not P.addr_is_zero(rx, P.GIADDR):
-        P.copy(out.dest, 0, rx, P.GIADDR, 4)  # to the relay, server port
-        out.port = SERVER_PORT
-        out.kind = KIND_UNICAST
-    elif mtype != P.NAK and not P.addr_is_zero(rx, P.CIADDR):
-        P.copy(out.dest, 0, rx, P.CIADDR, 4)  # renewing / informing client has an address
-        out.port = CLIENT_PORT
-        out.kind = KIND_UNICAST
-    else:
-        # broadcast flag, a NAK, or a client without an address: the Unix and lwIP adapters
-        # cannot add the ARP entry a unicast to yiaddr would need, so broadcast (allowed by 4.1)
-        out.dest[0] = out.dest[1] = out.dest[2] = out.dest[3] = 255
-        out.port = CLIENT_PORT
-        out.kind = KIND_BROADCAST
 
 
 def _pools(sub, kind):
