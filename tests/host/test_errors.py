@@ -2,6 +2,7 @@
 # there, a port another program holds, a port without a MicroPython REPL, a board without mpdhcp, a build whose config the board
 # would reject, a board without the room for the build. Each is one line on stderr saying what
 # happened and what to do, a non-zero status, no traceback, and nothing written to the board.
+import contextlib
 import json
 import os
 import re
@@ -42,6 +43,16 @@ vfs.mount(vfs.VfsLfs2(_bd), '/flash')
 os.chdir('/flash')
 open('boot.py', 'w').write('# what was there before\\n')
 """
+
+
+@contextlib.contextmanager
+def small_fs(b, blocks):
+    """The pty board's files on a littlefs2 of `blocks` 4096-byte blocks while in the block."""
+    b.exec(SMALL_FS % blocks)
+    try:
+        yield
+    finally:
+        b.exec("import os, vfs\nos.chdir(%r)\nvfs.umount('/flash')" % b.dir)
 
 # the working folder's files (path -> size, sha256) and its free bytes, as one JSON line
 LISTING = """
@@ -167,8 +178,7 @@ def _deploy_bytes(out):
 
 def test_flash_stops_before_writing_when_the_board_lacks_space(board):
     lab, b, out = board
-    b.exec(SMALL_FS % 16)  # 64 KiB, less than the build
-    try:
+    with small_fs(b, 16):  # 64 KiB, less than the build
         before = _listing(b)
         assert before["free"] < _deploy_bytes(out)
         line = _one_line(cli("flash", "unix", "--port", b.port, "--build", out), 5)
@@ -179,15 +189,12 @@ def test_flash_stops_before_writing_when_the_board_lacks_space(board):
         need_b, free, missing = (int(m.group(i)) for i in (2, 3, 4))
         assert free == before["free"] and missing == need_b - free and need_b >= _deploy_bytes(out)
         assert _listing(b) == before  # not even a folder
-    finally:
-        b.exec("import os, vfs\nos.chdir(%r)\nvfs.umount('/flash')" % b.dir)
 
 
 def test_the_space_flash_asks_for_is_what_the_copy_takes(board):
     # the same build on a filesystem with room: it is copied, and takes no more than the estimate
     lab, b, out = board
-    b.exec(SMALL_FS % 64)
-    try:
+    with small_fs(b, 64):
         free0 = _listing(b)["free"]
         r = cli("flash", "unix", "--port", b.port, "--build", out, "--no-restart", "--json")
         assert r.returncode == 0, r.stdout + r.stderr
@@ -195,8 +202,6 @@ def test_the_space_flash_asks_for_is_what_the_copy_takes(board):
         assert s["free_bytes"] == free0 and not s["verify_failed"] and len(s["copied"]) == s["files"]
         used = free0 - _listing(b)["free"]
         assert _deploy_bytes(out) <= used <= s["need_bytes"] <= 1.25 * used, (used, s["need_bytes"])
-    finally:
-        b.exec("import os, vfs\nos.chdir(%r)\nvfs.umount('/flash')" % b.dir)
 
 
 def test_a_server_whose_control_socket_is_not_there(tmp_path):

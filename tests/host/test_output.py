@@ -7,7 +7,7 @@ import pty
 import subprocess
 import sys
 
-from hostutil import ROOT, need
+from hostutil import ROOT, need, cli
 from host_tools import output
 
 BOX = set("┏┃━│└┡╇")  # some of rich's box-drawing characters
@@ -67,12 +67,9 @@ def test_progress_is_a_bar_on_a_terminal_and_one_line_a_step_on_a_pipe():
     assert quiet.getvalue() == ""
 
 
-def _run(args, terminal):
-    """python -m host_tools ARGS, stdout on a pseudo-terminal or a pipe: (status, stdout)."""
+def _on_a_terminal(*args):
+    """python -m host_tools ARGS with stdout on a pseudo-terminal: (status, stdout)."""
     argv = [sys.executable, "-m", "host_tools"] + [str(a) for a in args]
-    if not terminal:
-        r = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
-        return r.returncode, r.stdout
     master, slave = pty.openpty()
     p = subprocess.Popen(argv, cwd=ROOT, stdout=slave, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
     os.close(slave)
@@ -91,12 +88,12 @@ def _run(args, terminal):
 
 def test_build_sizes_on_a_terminal_on_a_pipe_and_as_json(tmp_path):
     need("mpy-cross")
-    st, tty = _run(("build", "unix", "--out", tmp_path / "t"), terminal=True)
+    st, tty = _on_a_terminal("build", "unix", "--out", tmp_path / "t")
     assert st == 0 and BOX & set(tty) and "mpdhcp/runner.mpy" in tty
-    st, piped = _run(("build", "unix", "--out", tmp_path / "p"), terminal=False)
-    assert st == 0 and not BOX & set(piped) and "\x1b" not in piped
-    lines = piped.splitlines()
+    r = cli("build", "unix", "--out", tmp_path / "p")  # stdout a pipe
+    assert r.returncode == 0 and not BOX & set(r.stdout) and "\x1b" not in r.stdout
+    lines = r.stdout.splitlines()
     assert lines[1].split() == ["module", "source", "mpy"] and lines[-2].split()[0] == "total"
     assert len({len(ln) for ln in lines[1:-1]}) == 1  # the mpy column, header too, right-aligned
-    st, doc = _run(("build", "unix", "--out", tmp_path / "j", "--json"), terminal=False)
-    assert st == 0 and json.loads(doc)["board"] == "unix"
+    r = cli("build", "unix", "--out", tmp_path / "j", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["board"] == "unix"
