@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 
-from . import ROOT, FIRMWARE
+from . import ROOT, FIRMWARE, output
 from .paths import micropython, mp_env
 from . import serve
 
@@ -39,6 +39,7 @@ def add_parser(sub):
     p = sub.add_parser("bench", help="benchmark: perfdhcp vs Kea and dnsmasq, heap, flash, .mpy size")
     p.add_argument("--json-out", nargs="?", const=os.path.join("build", "bench.json"), default=None,
                    metavar="PATH", help="where the JSON results go (default build/bench.json; bench.md and bench-loss.png beside it)")
+    p.add_argument("--json", action="store_true", help="print the results as one JSON document instead of the summary")
     p.add_argument("--duration", type=int, default=5, help="seconds per perfdhcp step (-p)")
     p.add_argument("--start-rate", type=int, default=100, help="first perfdhcp rate; doubled per step")
     p.add_argument("--max-rate", type=int, default=MAX_RATE, help="highest rate tried")
@@ -283,31 +284,12 @@ def mpy_sizes():
 # ---------------------------------------------------------------------------------------------
 # report
 # ---------------------------------------------------------------------------------------------
-def _table(rows):
-    """rows: lists of cells; the first row is the header. Numbers right-aligned."""
-    rows = [[("%s" % c) for c in r] for r in rows]
-    w = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    num = [all(_isnum(r[i]) for r in rows[1:]) for i in range(len(w))]
-    out = []
-    for k, r in enumerate(rows):
-        cells = [(c.rjust(w[i]) if num[i] and k else c.ljust(w[i])) for i, c in enumerate(r)]
-        out.append("  " + "  ".join(cells).rstrip())
-    return "\n".join(out)
-
-
-def _isnum(s):
-    try:
-        float(s.replace("x", "").replace("%", ""))
-        return True
-    except ValueError:
-        return s in ("-", "")
-
-
 def _n(v, fmt="%.0f"):
     return "-" if v is None else fmt % v
 
 
 def report(res):
+    """The summary as text lines and Tables (output.plain / output.show)."""
     lines = ["$ " + res["command"], "mpdhcp bench, %s, %s, %s cores" % (
         res["date"], res["host"], res["cores"])]
     v = res["versions"]
@@ -329,7 +311,7 @@ def report(res):
             rows.append([_LABEL[name], s["best_rate"], _n(s["best_achieved"]),
                          "-" if s["best_loss"] is None else "%.2f%%" % (100 * s["best_loss"]),
                          "-" if s["first_fail_rate"] is None else s["first_fail_rate"], steps])
-        lines.append(_table(rows))
+        lines.append(output.Table(rows[0], rows[1:], indent=2))
         for other in ("kea", "dnsmasq"):
             k = "ours_over_" + other
             if k in p:
@@ -357,14 +339,14 @@ def report(res):
             rows.append(["adapter", "-", "", "skipped (needs root for a private namespace)"])
         rows.append(["Journal.commit (file)", _n(j["bytes_per_commit"]), "commit",
                      "%d-byte record per commit" % j["record_bytes_per_commit"]])
-        lines.append(_table(rows))
+        lines.append(output.Table(rows[0], rows[1:], indent=2))
         lines.append("")
         lines.append("3. Heap per lease (gc.mem_alloc after gc.collect, Server4 built minus before)")
         rows = [["capacity", "Server4 bytes", "bytes/lease"],
                 [256, h["server_256_bytes"], "%.1f" % h["per_lease_at_256"]],
                 [1024, h["server_1024_bytes"], "%.1f" % h["per_lease_at_1024"]],
                 ["marginal", "-", "%.1f" % h["marginal_per_lease"]]]
-        lines.append(_table(rows))
+        lines.append(output.Table(rows[0], rows[1:], indent=2))
         lines.append("   after 256 DORAs into capacity 256 (%d ACKs): heap grew %d bytes" % (
             h["filled_acks"], h["growth_after_256_doras"]))
     y = res.get("mpy")
@@ -378,7 +360,7 @@ def report(res):
             for name, d in sorted(y["modules"].items()):
                 rows.append([name, d["source"], _n(d["mpy"], "%d")])
             rows.append(["total", y["total_source"], y["total_mpy"]])
-            lines.append(_table(rows))
+            lines.append(output.Table(rows[0], rows[1:], indent=2))
     if m:
         f = m["flash"]
         lines.append("")
@@ -386,10 +368,10 @@ def report(res):
         rows = [["what", "bytes", "commits", "ACKs"],
                 ["per 1000 new leases (DORA)", _n(f["bytes_per_1000_new_leases"]), f["commits_new"], f["new_acks"]],
                 ["per 1000 renewals (RENEWING)", _n(f["bytes_per_1000_renewals"]), f["commits_renew"], f["renew_acks"]]]
-        lines.append(_table(rows))
+        lines.append(output.Table(rows[0], rows[1:], indent=2))
     lines.append("")
     lines.append("total time %.0f s" % res["elapsed_s"])
-    return "\n".join(lines)
+    return lines
 
 
 _LABEL = {"mpdhcp": "mpdhcp (ours)", "kea": "kea-dhcp4", "dnsmasq": "dnsmasq",
@@ -401,7 +383,7 @@ def run(args):
     names = [n.strip() for n in args.servers.split(",") if n.strip()]
     for n in names:
         if n not in SERVERS:
-            print("unknown server %r (choose from %s)" % (n, ", ".join(SERVERS)))
+            print("bench: unknown server %r (choose from %s)" % (n, ", ".join(SERVERS)), file=sys.stderr)
             return 2
     sys.path.insert(0, os.path.join(ROOT, "tests"))
     try:
@@ -451,8 +433,10 @@ def run(args):
     log("bench: DHCPv6")
     res["v6"] = bench6.run6(L, log, perf=not args.skip_perf)
     res["elapsed_s"] = time.monotonic() - t0
-    text = report(res) + "\n" + bench6.report6(res["v6"]) + "\n" + report_engine(res)
-    print(text)
+    parts = report(res) + [bench6.report6(res["v6"]), report_engine(res)]
+    text = output.plain(*parts)
+    if not args.json:
+        output.show(*parts)
     from . import bench_report as R
     out = args.json_out or os.path.join(ROOT, "build", "bench.json")
     d = os.path.dirname(out) or "."
@@ -463,7 +447,10 @@ def run(args):
         json.dump(res, f, indent=1)
     with open(os.path.join(d, "bench.md"), "w") as f:
         f.write(R.markdown(res, text))
-    print("wrote %s, %s%s" % (out, os.path.join(d, "bench.md"), ", " + res["plot"] if res["plot"] else ""))
+    if args.json:
+        output.dump(res)
+    print("wrote %s, %s%s" % (out, os.path.join(d, "bench.md"), ", " + res["plot"] if res["plot"] else ""),
+          file=sys.stderr if args.json else sys.stdout)
     return 0
 
 

@@ -2,12 +2,15 @@
 # service on a board, over its serial REPL (mpremote `resume`: nothing is reset, the service
 # keeps serving from its background thread while we ask). Reads go through
 # mpdhcp.platform.thread.call, so they see the tables between two runner steps.
-# Exit codes: 0 ok, 1 device unreachable, 3 the service refused or failed (its error is
-# printed), 4 not supported by the firmware on the device (e.g. reconfigure on firmware
-# built before the DHCPv6 server).
+# Exit codes: 0 ok, 1 device unreachable (missing, busy, no REPL), 3 the service refused or
+# failed (its error is printed), 4 not supported by the firmware on the device (no mpdhcp on
+# it at all, or reconfigure on firmware built before the DHCPv6 server). Tables are plain
+# text when stdout is not a terminal (output.py); --json prints the board's answer.
 import json
 import sys
 
+from . import output
+from .ctl import leases_table, counters_table
 from .device import DeviceError, MARK, call
 
 _READ = """
@@ -63,17 +66,11 @@ else:
     print(%r + json.dumps({'ok': _c.%s(*%r)}))
 """
 
-# Lease columns, v4 and v6: a v6 lease from the DHCPv6 server (once it exists) is expected to
-# carry "duid" and "ip-address" or "prefix"/"prefix-len" (Kea's lease6 names); v4 leases carry
-# "hw-address" and "client-id". Missing keys print empty.
-LEASE_COLS = ("proto", "client", "address", "hostname", "state", "expires in")
-
-
 def add_parser(sub):
     p = sub.add_parser("inspect", help="show a running board's leases, counters, config or log",
                        description="Ask the service running on the device at PORT (over its REPL, "
-                       "without stopping it) and print aligned tables; --json for scripts. "
-                       "Exit 0 ok, 1 device unreachable, 3 the service failed.")
+                       "without stopping it) and print tables (plain text when piped); --json for scripts. "
+                       "Exit 0 ok, 1 device unreachable, 3 the service failed, 4 no mpdhcp on the board.")
     p.add_argument("what", nargs="?", default="leases", choices=("leases", "stats", "config", "log", "client4", "client6"))
     p.add_argument("--port", required=True)
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -83,7 +80,8 @@ def add_parser(sub):
 
     p = sub.add_parser("reserve", help="reserve an address for a MAC on a running board (and in its config file)",
                        description="Add a reservation to the running DHCPv4 server and to the config "
-                       "file on the device. Exit 0 ok, 1 device unreachable, 3 refused (reason printed).")
+                       "file on the device. Exit 0 ok, 1 device unreachable, 3 refused (reason printed), "
+                       "4 no mpdhcp on the board.")
     p.add_argument("mac")
     p.add_argument("ip")
     p.add_argument("--hostname")
@@ -95,7 +93,7 @@ def add_parser(sub):
     p = sub.add_parser("release", help="mark the lease on an address released on a running board",
                        description="Release the DHCPv4 lease on IP in the running server (journaled): "
                        "the address is free for others once its client is gone. Exit 0 ok, 1 device "
-                       "unreachable, 3 refused (e.g. no such lease).")
+                       "unreachable, 3 refused (e.g. no such lease), 4 no mpdhcp on the board.")
     p.add_argument("ip")
     p.add_argument("--port", required=True)
     p.add_argument("--json", action="store_true")
@@ -108,7 +106,8 @@ def add_parser(sub):
                        "Renew (--msg renew), Rebind (--msg rebind) or to send an Information-request (--msg info). Only clients "
                        "that sent Reconfigure Accept can be reconfigured. Exit 0 sent, 1 device unreachable, "
                        "3 refused (no such lease, the client never sent Reconfigure Accept, no DHCPv6 "
-                       "server running; reason printed), 4 firmware without console.reconfigure().")
+                       "server running; reason printed), 4 firmware without console.reconfigure() or "
+                       "without mpdhcp.")
     p.add_argument("address", help="the client's address (2001:db8::100) or delegated prefix (2001:db8:100::/56)")
     p.add_argument("--msg", choices=("renew", "rebind", "info"), default="renew",
                    help="what the client is asked to send (default renew)")
@@ -117,83 +116,88 @@ def add_parser(sub):
     p.set_defaults(func=run_reconfigure)
 
 
-def table(rows, cols):
-    if not rows:
-        return "(none)"
-    w = [max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols]
-    out = ["  ".join(c.ljust(w[i]) for i, c in enumerate(cols)).rstrip()]
-    out += ["  ".join(str(r.get(c, "")).ljust(w[i]) for i, c in enumerate(cols)).rstrip() for r in rows]
-    return "\n".join(out)
+# What every snippet runs first: a board without mpdhcp (or with an incomplete copy) answers
+# with its platform instead of an ImportError.
+_HAS_MPDHCP = """
+try:
+    import mpdhcp.console
+    _has = True
+except ImportError:
+    _has = False
+if not _has:
+    import sys
+    print(%r + json.dumps({'no_mpdhcp': sys.platform}))
+else:
+"""
+BOARD_OF = {"esp32": "esp32", "rp2": "picow", "linux": "unix"}  # sys.platform -> `build` board
 
 
-def lease_row(l):
-    """One display row for a v4 or (future) v6 lease dict from console.leases()."""
-    v6 = "duid" in l
-    if v6:
-        addr = l.get("ip-address") or "%s/%s" % (l.get("prefix", ""), l.get("prefix-len", ""))
-        client = l.get("duid", "")
-    else:
-        addr = l.get("ip-address", "")
-        client = l.get("hw-address", "")
-        if l.get("client-id"):
-            client += " (id %s)" % l["client-id"]
-    exp = l.get("expires-in")
-    return {"proto": "v6" if v6 else "v4", "client": client, "address": addr,
-            "hostname": l.get("hostname", ""), "state": l.get("state", ""),
-            "expires in": "" if exp is None else ("%d s" % exp if exp >= 0 else "expired")}
-
-
-def _device(port, code, timeout=30):
+def _device(args, code, timeout=30):
+    """The snippet's answer from the board on args.port, or the exit status once the reason is
+    printed: 1 unreachable, 4 no mpdhcp on the board."""
+    code = _HAS_MPDHCP % MARK + "".join("    " + ln + "\n" for ln in code.strip().splitlines())
     try:
-        return call(port, code, timeout=timeout)
+        got = call(args.port, code, timeout=timeout)
     except DeviceError as e:
-        print("cannot reach the service on %s: %s" % (port, e), file=sys.stderr)
-        return None
+        print("%s: %s" % (args.verb, e), file=sys.stderr)
+        return 1
+    if isinstance(got, dict) and "no_mpdhcp" in got:
+        board = BOARD_OF.get(got["no_mpdhcp"], "BOARD")
+        print("%s: this board runs MicroPython (%s) but not mpdhcp: flash it with `python -m host_tools "
+              "build %s && python -m host_tools flash %s --port %s`" % (
+                  args.verb, got["no_mpdhcp"], board, board, args.port), file=sys.stderr)
+        return 4
+    return got
 
 
 def run_inspect(args):
     fn = {"leases": "leases", "stats": "stats", "config": "config", "client4": "client4",
           "client6": "client6"}.get(args.what)
     if args.wait_for and fn == "leases":
-        got = _device(args.port, _WAIT % (int(args.timeout * 10), args.wait_for.lower(), MARK),
+        got = _device(args, _WAIT % (int(args.timeout * 10), args.wait_for.lower(), MARK),
                       timeout=args.timeout + 30)
     else:
         code = _LEASES % MARK if fn == "leases" else (_LOG % MARK if fn is None else _READ % (MARK, fn))
-        got = _device(args.port, code)
-    if got is None:
-        return 1
+        got = _device(args, code)
+    if isinstance(got, int):
+        return got
     if isinstance(got, dict) and "error" in got:
-        print("the service failed: %s" % got["error"], file=sys.stderr)
+        print("inspect: the service on %s failed: %s" % (args.port, got["error"]), file=sys.stderr)
         return 3
     if args.wait_for and not [l for l in got if l.get("hw-address") == args.wait_for.lower() and l.get("state") == "bound"]:
-        print("no bound lease for %s after %.0f s" % (args.wait_for, args.timeout), file=sys.stderr)
-        print(json.dumps(got, indent=1) if args.json else table([lease_row(l) for l in got], LEASE_COLS))
+        print("inspect: no bound lease for %s after %.0f s" % (args.wait_for, args.timeout), file=sys.stderr)
+        if args.json:
+            output.dump(got)
+        else:
+            output.show(leases_table(got))
         return 3
     if args.json:
-        print(json.dumps(got, indent=1))
+        output.dump(got)
     elif args.what == "leases":
-        print(table([lease_row(l) for l in got], LEASE_COLS))
+        output.show(leases_table(got))
     elif args.what == "stats":
-        print(table([{"counter": k, "value": v} for k, v in sorted(got.items())], ("counter", "value")))
+        output.show(counters_table(got))
     elif args.what in ("config", "client4", "client6"):
-        print(json.dumps(got, indent=1))
+        output.dump(got)  # nested: JSON is its plain form
     else:
-        print("status: %s" % json.dumps(got["status"]))
-        print("\n".join(got["lines"]))
+        output.show("status: %s" % json.dumps(got["status"]), *got["lines"])
     return 0
 
 
 def _act(args, name, params):
-    got = _device(args.port, _ACT % (name, MARK, name, MARK, name, tuple(params)))
-    if got is None:
-        return 1
+    got = _device(args, _ACT % (name, MARK, name, MARK, name, tuple(params)))
+    if isinstance(got, int):
+        return got
     if "unsupported" in got:
         print("%s: not supported by the firmware on %s (needs the DHCPv6 server)" % (name, args.port), file=sys.stderr)
         return 4
     if "error" in got:
         print("%s refused: %s" % (name, got["error"]), file=sys.stderr)
         return 3
-    print(json.dumps(got["ok"], indent=1) if args.json else table([got["ok"]], list(got["ok"])))
+    if args.json:
+        output.dump(got["ok"])
+    else:
+        output.show(output.Table(list(got["ok"]), [got["ok"]]))
     return 0
 
 

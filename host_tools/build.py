@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 
-from . import ROOT, FIRMWARE
+from . import ROOT, FIRMWARE, output
 
 NATIVE = ("wire/buf_viper.py",)  # @micropython.viper twins (buf.py falls back without them)
 ARCH = {"esp32": "xtensawin", "picow": "armv6m", "unix": None}  # None: bytecode only (any port)
@@ -231,16 +231,14 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
     return report
 
 
-def format_report(r):
-    lines = ["%s: %s, arch %s%s" % (r["board"], r["out"], r["arch"],
-             " (mpy-cross arch code %d checked)" % r["arch_code_checked"] if r["arch_code_checked"] else "")]
-    w = max(len(m["module"]) for m in r["modules"])
-    lines.append("  %-*s  %7s  %7s" % (w, "module", "source", "mpy"))
-    for m in r["modules"]:
-        lines.append("  %-*s  %7d  %7d" % (w, m["module"], m["source_bytes"], m["mpy_bytes"]))
-    lines.append("  %-*s  %7d  %7d" % (w, "total", r["source_total"], r["mpy_total"]))
-    lines.append("  deploy tree: %d files, %d bytes (with main.py, mpdhcp.json)" % (len(r["files"]), r["deploy_total"]))
-    return "\n".join(lines)
+def report_parts(r):
+    """The size report as text and a Table (output.show prints them, plain when piped)."""
+    head = "%s: %s, arch %s%s" % (r["board"], r["out"], r["arch"],
+                                  " (mpy-cross arch code %d checked)" % r["arch_code_checked"] if r["arch_code_checked"] else "")
+    rows = [(m["module"], m["source_bytes"], m["mpy_bytes"]) for m in r["modules"]]
+    rows.append(("total", r["source_total"], r["mpy_total"]))
+    return (head, output.Table(("module", "source", "mpy"), rows, indent=2),
+            "  deploy tree: %d files, %d bytes (with main.py, mpdhcp.json)" % (len(r["files"]), r["deploy_total"]))
 
 
 def run(args):
@@ -252,5 +250,8 @@ def run(args):
     except OSError as e:
         print("build failed: %s" % e, file=sys.stderr)
         return 2
-    print(json.dumps(r, indent=1) if args.json else format_report(r))
+    if args.json:
+        output.dump(r)
+    else:
+        output.show(*report_parts(r))
     return 0

@@ -8,7 +8,8 @@ import sys
 import time
 
 from . import lab as L
-from .ctl import query, table
+from . import output
+from .ctl import query
 from . import demo6
 
 LAN = "192.168.77"
@@ -131,8 +132,7 @@ def run(args):
             except L.LabError as e:
                 results.append((kind, name, "FAILED: %s" % str(e).splitlines()[0], ""))
         print("\n== clients")
-        print(table([{"client": k, "namespace host": n, "got": a, "took": t} for k, n, a, t in results],
-                    ("client", "namespace host", "got", "took")))
+        output.show(output.Table(("client", "namespace host", "got", "took"), results))
         leases = query(ctl, "lease4-get-all")["arguments"]["leases"]
         macs = {}
         for kind, name, ns in hosts:
@@ -143,7 +143,7 @@ def run(args):
                          "address": l["ip-address"], "hostname": l["hostname"], "state": l["state"],
                          "expires in": "%d s" % l["expires-in"]})
         print("\n== leases, read from the running server (control socket lease4-get-all)")
-        print(table(rows, ("client", "mac", "address", "hostname", "state", "expires in")))
+        output.show(output.Table(("client", "mac", "address", "hostname", "state", "expires in"), rows))
         ok6 = demo6.show(lab, ctl, hosts)
         ok6 = demo6.show_router_mode(lab, lambda: lab.read_log(server), pc6) and ok6
         ok6 = demo6.show_4o6(lab, pc46, lambda ns, cfg, log: lab.popen(
@@ -152,7 +152,7 @@ def run(args):
         st = query(ctl, "statistic-get-all")["arguments"]
         wan = _wan_lease(lab, router, lab.tmp)
         print("\n== router WAN: its own DHCPv4 client (Client4 section) leased from kea-dhcp4 in the isp namespace")
-        print(table([wan], ("interface", "address", "default route", "dns")))
+        output.show(output.Table(("interface", "address", "default route", "dns"), [wan]))
         print("\n== server counters: rx %(rx)d, tx %(tx)d, acks %(ack)d, naks %(nak)d, dropped malformed "
               "%(dropped_malformed)d, journal %(journal_bytes_written)d bytes in %(journal_commits)d commits" % st)
         server.send_signal(15)  # SIGTERM to `serve`: it stops the firmware cleanly

@@ -10,7 +10,8 @@ import re
 
 from . import lab as L
 from . import lab6
-from .ctl import query, table
+from . import output
+from .ctl import query
 
 LAN6 = "2001:db8:77"
 
@@ -104,8 +105,7 @@ def show_4o6(lab, pc46, start_client):
         got = "FAILED: %s" % e
     print("\n== DHCPv4 over DHCPv6 (RFC 7341): pc46 has only IPv6 on its link; its DHCPv4 client "
           "talks to the router in DHCPV4-QUERYs")
-    print(table([{"host": "pc46", "IPv6 segment": SEG4O6 + "::/64", "DHCPv4 address (over DHCPv6)": got}],
-                ("host", "IPv6 segment", "DHCPv4 address (over DHCPv6)")))
+    output.show(output.Table(("host", "IPv6 segment", "DHCPv4 address (over DHCPv6)"), [("pc46", SEG4O6 + "::/64", got)]))
     return not got.startswith("FAILED") and got.startswith(V4O6)
 
 
@@ -125,8 +125,8 @@ def show_router_mode(lab, server_log, pc6):
         got = "FAILED: %s" % str(e).splitlines()[0]
     print("\n== router mode: the router's DHCPv6 client (Client6) got a prefix from kea-dhcp6 (isp);"
           " lan1 is /64 number 1 of it")
-    print(table([{"WAN delegated prefix": pfx.group(1) if pfx else "?", "lan1 subnet": m.group(1),
-                  "pc6 (dhclient -6) got": got}], ("WAN delegated prefix", "lan1 subnet", "pc6 (dhclient -6) got")))
+    output.show(output.Table(("WAN delegated prefix", "lan1 subnet", "pc6 (dhclient -6) got"),
+                             [(pfx.group(1) if pfx else "?", m.group(1), got)]))
     return bool(got) and not got.startswith("FAILED") and got.startswith(m.group(1).split("::")[0])
 
 
@@ -149,13 +149,12 @@ def show(lab, ctl, hosts):
         except L.LabError as e:
             got.append((kind + " -6", name, "FAILED: %s" % str(e).splitlines()[0], ""))
     print("\n== DHCPv6 clients")
-    print(table([{"client": k, "namespace host": n, "address": a, "prefix": p} for k, n, a, p in got],
-                ("client", "namespace host", "address", "prefix")))
+    output.show(output.Table(("client", "namespace host", "address", "prefix"), got))
     leases = query(ctl, "lease6-get-all")["arguments"]["leases"]
     rows = [{"type": l["type"], "address / prefix": "%s/%d" % (l["ip-address"], l["prefix-len"]),
              "duid": l["duid"], "iaid": l["iaid"], "state": l["state"],
              "expires in": "%d s" % l["expires-in"]} for l in leases]
     print("\n== DHCPv6 leases and delegated prefixes (control socket lease6-get-all)")
-    print(table(rows, ("type", "address / prefix", "duid", "iaid", "state", "expires in")))
+    output.show(output.Table(("type", "address / prefix", "duid", "iaid", "state", "expires in"), rows))
     ok = all(a and not str(a).startswith("FAILED") for _, _, a, _ in got)
     return ok and any(r["type"] == "IA_PD" for r in rows) and any(r["type"] == "IA_NA" for r in rows)

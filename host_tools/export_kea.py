@@ -24,6 +24,7 @@ import json
 import os
 import sys
 
+from . import output
 from .fwimport import firmware
 
 EPOCH_2000 = 946684800
@@ -55,6 +56,7 @@ def add_parser(sub):
                    "relative to the config file)")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--lease-file-name", help="path Kea's config names for the CSV (default: DIR/kea-leases4.csv, absolute)")
+    p.add_argument("--json", action="store_true", help="print what was written (paths, row counts) as JSON")
     p.set_defaults(func=run)
 
 
@@ -283,6 +285,15 @@ def run(args):
     except (OSError, ValueError) as e:
         print("export-kea: %s" % e, file=sys.stderr)
         return 1
+    if s.get("leases6_skipped"):
+        print("export-kea: warning: %d DHCPv6 leases skipped: their client's DUID is longer than 20 bytes "
+              "and the board keeps only its fingerprint (those clients get new addresses from Kea)"
+              % s["leases6_skipped"], file=sys.stderr)
+    for w in s.get("warnings", ()):
+        print(w, file=sys.stderr)
+    if args.json:
+        output.dump(s)
+        return 0
     if s["config"]:
         print("wrote %s\nwrote %s (%d leases)" % (s["config"], s["leases4"], s["leases4_rows"]))
     if "config6" in s:
@@ -290,12 +301,6 @@ def run(args):
                                                              s["leases6_skipped"]))
         if s.get("leases6_note"):
             print("DHCPv6 leases: %s" % s["leases6_note"])
-        if s["leases6_skipped"]:
-            print("export-kea: warning: %d DHCPv6 leases skipped: their client's DUID is longer than 20 bytes "
-                  "and the board keeps only its fingerprint (those clients get new addresses from Kea)"
-                  % s["leases6_skipped"], file=sys.stderr)
     if "dhcp4o6_port" in s:
         print("DHCPv4 over DHCPv6: kea-dhcp4 and kea-dhcp6 joined by dhcp4o6-port %d" % s["dhcp4o6_port"])
-    for w in s.get("warnings", ()):
-        print(w, file=sys.stderr)
     return 0

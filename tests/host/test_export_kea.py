@@ -44,6 +44,12 @@ def test_export_kea_hands_clients_their_addresses(tmp_path):
         a = L.udhcpc(lab, cl[0], "eth0", hostname="first")["address"]
         b = L.udhcpc(lab, cl[1], "eth0", hostname="second")["address"]
         assert (a, b) == (LAN + ".100", LAN + ".101")
+        r = cli("leases", "--socket", lab.path("ctl.sock"), "--json")  # the control-socket verbs
+        assert r.returncode == 0 and {x["hostname"] for x in json.loads(r.stdout)["leases"]} == {"first", "second"}
+        lines = cli("leases", "--socket", lab.path("ctl.sock")).stdout.splitlines()
+        assert lines[0].split() == ["proto", "client", "address", "hostname", "state", "expires", "in"]
+        assert len(lines) == 3 and "second" in lines[2] and "bound" in lines[2]
+        assert json.loads(cli("stats", "--socket", lab.path("ctl.sock"), "--json").stdout)["ack"] == 2
         srv.send_signal(15)
         srv.wait(10)
 
@@ -170,6 +176,12 @@ def test_export_kea_hands_dhcpv6_clients_their_addresses_and_prefixes(tmp_path):
         assert len({a1, a2}) == 2 and len({p1, p2}) == 2
         # what Kea would hand a client it knows nothing of: the pool's first address and prefix
         assert LAN6 + "::100" in (a1,) and p1 == "2001:db8:8200::/56", (a1, p1)
+        r = cli("leases6", "--socket", lab.path("ctl6.sock"), "--json")
+        assert r.returncode == 0, r.stderr
+        assert sorted(x["type"] for x in json.loads(r.stdout)["leases"]) == ["IA_NA", "IA_NA", "IA_PD", "IA_PD"]
+        text = cli("leases6", "--socket", lab.path("ctl6.sock")).stdout
+        assert "v6 IA_PD" in text and p1 in text and a2 in text
+        assert json.loads(cli("stats6", "--socket", lab.path("ctl6.sock"), "--json").stdout)["server_duid"]
         srv.send_signal(15)
         srv.wait(10)
 
@@ -244,6 +256,9 @@ def test_export_kea_joins_a_single_process_4o6_config_by_one_dhcp4o6_port(tmp_pa
     k6 = json.load(open(out / "kea-dhcp6.json"))["Dhcp6"]
     assert k4["dhcp4o6-port"] == k6["dhcp4o6-port"] == 786  # Kea ARM's DHCPv4-over-DHCPv6 port
     assert "dhcp4o6-port 786" in r.stdout
+    r = cli("export-kea", "--config", _config4o6(tmp_path), "--out", out, "--json")
+    s = json.loads(r.stdout)  # what was written, as one document; the warnings stay on stderr
+    assert r.returncode == 0 and s["dhcp4o6_port"] == 786 and "warning" in r.stderr
     assert "warning: kea-dhcp4 answers a DHCPv4-over-DHCPv6 query only through an IPv4 socket" in r.stderr
     assert "list lo in kea-dhcp4.json's interfaces-config and give it an IPv4 address" in r.stderr
     for daemon, path in (("kea-dhcp4", out / "kea-dhcp4.json"), ("kea-dhcp6", out / "kea-dhcp6.json")):
