@@ -13,8 +13,10 @@ def main(argv=None):
                  "fuzz", "stress"):
         try:
             mod = __import__("host_tools." + name, fromlist=["add_parser"])
-        except ImportError:
-            continue
+        except ImportError as e:
+            if (e.name or "").split(".")[0] in ("host_tools", "mpdhcp"):
+                raise  # our own code is broken: say so, never hide the verb
+            continue  # a verb whose third-party library is not installed (e.g. atheris for fuzz)
         mod.add_parser(sub)
     args = ap.parse_args(argv)
     return args.func(args) or 0
