@@ -34,7 +34,9 @@ REBOOT_WINDOW = 10.0
 
 
 class VBoardError(RuntimeError):
-    pass
+    def __init__(self, msg, code=1):
+        RuntimeError.__init__(self, msg)
+        self.code = code  # the exit code: 1 the board failed, 2 refused (arguments, a name in use)
 
 
 def add_parser(sub):
@@ -258,9 +260,6 @@ def make_lan(st):
     """Namespaces NS (br0 with the LAN address, lan0 on it) and NS-client (eth0, lan0's peer).
     Each is recorded in the state before it is made, so stop removes a half-made LAN too."""
     for ns in (st["netns"], st["client"]):
-        if L.ns_exists(ns) or os.path.exists(os.path.join(L.NETNS_ETC, ns)):
-            raise VBoardError("namespace %s (or %s/%s) exists already: choose another --netns" % (ns, L.NETNS_ETC, ns))
-    for ns in (st["netns"], st["client"]):
         st["made"].append(ns)
         save(st)
         L.make_ns(ns, "mpdhcp virtual board namespace")
@@ -272,11 +271,15 @@ def make_lan(st):
 def start(name, netns=None, lan=LAN, heapsize=None, erase=False, timeout=20.0):
     """Start a detached board; returns its state. Raises VBoardError (nothing left behind)."""
     if netns and not L.is_root():
-        raise VBoardError("--netns needs root (it creates network namespaces)")
+        raise VBoardError("--netns needs root (it creates network namespaces)", 2)
     old = [b for b in boards() if b["name"] == name]
     if old:
         raise VBoardError("a board named %s was started already (%s): `board stop --name %s` first, "
-                          "or choose another --name" % (name, "running" if running(old[0]) else "ended", name))
+                          "or choose another --name" % (name, "running" if running(old[0]) else "ended", name), 2)
+    for ns in (netns, netns + "-client") if netns else ():  # never taken over, never removed
+        if L.ns_exists(ns) or os.path.exists(os.path.join(L.NETNS_ETC, ns)):
+            raise VBoardError("namespace %s (or %s/%s) exists already: choose another --netns"
+                              % (ns, L.NETNS_ETC, ns), 2)
     d = os.path.join(runtime_dir(), name)
     flash = os.path.join(d, "flash")
     if erase:
@@ -360,7 +363,7 @@ def run_start(args):
                    args.timeout)
     except VBoardError as e:
         print("board start: %s" % e, file=sys.stderr)
-        return 2 if "already" in str(e) or "needs root" in str(e) else 1
+        return e.code
     print(json.dumps(st, indent=1) if args.json else show(st))
     return 0
 
