@@ -54,7 +54,7 @@ def add_parser(sub):
                         "main.py in it runs at start.")
     s.add_argument("--netns", help="run in this new network namespace, on a LAN bridge br0")
     s.add_argument("--lan", default=LAN, help="br0's address with --netns (default %s)" % LAN)
-    s.add_argument("--heapsize", help="the port's heap, e.g. 192K (default: the port's own)")
+    s.add_argument("--heapsize", help="the port's heap, e.g. 320K (default: the port's own)")
     s.add_argument("--name", help="the board's name (default: NS, else vboard)")
     s.add_argument("--erase", action="store_true", help="start with an empty flash")
     s.add_argument("--timeout", type=float, default=20.0, help="seconds to wait for its REPL")
@@ -115,7 +115,8 @@ class Board:
         self.port, self.flash, self.heapsize = os.path.abspath(port), os.path.abspath(flash), heapsize
         self.proc = None
         self.ends = []  # monotonic times the port's process ended
-        self.to_raw = False  # after a reboot from the raw REPL: enter it at the first prompt
+        self.to_raw = 0  # after a reboot from the raw REPL: the time by which to enter it again (at
+        # the first prompt, or then)
 
     def power_on(self, run_main):
         """The Unix port on a fresh pty (raw, no echo); returns the pty's master fd."""
@@ -142,7 +143,7 @@ class Board:
         if len(self.ends) > REBOOTS:
             raise VBoardError("the Unix port ended %d times in %.0f s: the board stops" % (len(self.ends), REBOOT_WINDOW))
         _write(host, b"MPY: soft reboot\r\n")
-        self.to_raw = raw
+        self.to_raw = time.monotonic() + 3.0 if raw else 0
         return self.power_on(not raw)  # main.py runs after a friendly soft reboot only
 
     def serve(self):
@@ -161,8 +162,10 @@ class Board:
         dev = self.power_on(True)
         try:
             while True:
-                r, _, _ = select.select([host, dev], [dev] if to_dev and not self.to_raw else [], [], 1.0)
-                if host in r and len(to_dev) < 65536:
+                full = len(to_dev) >= 65536  # the port reads no more: the host waits
+                r, _, _ = select.select([dev] if full else [host, dev], [dev] if to_dev and not self.to_raw else [],
+                                        [], 1.0)
+                if host in r:
                     data = _read(host) or b""
                     raw = _mode(data, raw) if data else raw
                     to_dev += data
@@ -174,11 +177,10 @@ class Board:
                     continue
                 if out:
                     _write(host, out)  # a serial line nobody reads loses what the board prints
-                    if self.to_raw:
-                        seen = (seen + out)[-8:]
-                        if b">>> " in seen:  # the first prompt: back into the raw REPL
-                            os.write(dev, b"\x01")
-                            self.to_raw = False
+                    seen = (seen + out)[-8:]
+                if self.to_raw and (b">>> " in seen or time.monotonic() > self.to_raw):
+                    os.write(dev, b"\x01")  # at the first prompt: back into the raw REPL
+                    self.to_raw = 0
         finally:
             self.close(host, hold)
 
