@@ -83,17 +83,23 @@ def check_arch(arch):
     return code, bits
 
 
+def firmware_modules(fwdir=None):
+    """Every module of the firmware, as paths inside the package ("v4/server4.py"), sorted."""
+    fwdir = fwdir or os.path.join(FIRMWARE, "mpdhcp")
+    names = []
+    for dp, _, fns in os.walk(fwdir):
+        for fn in fns:
+            if fn.endswith(".py"):
+                names.append(os.path.relpath(os.path.join(dp, fn), fwdir).replace(os.sep, "/"))
+    return sorted(names)
+
+
 def modules_for(board, fwdir, doc=None):
     """The modules a board gets: all of them for its platform, or with doc (the parsed
     config) only those its main.py and its config's sections import (module-level imports
     followed from SECTION_ROOTS; a section's builder and parser import lazily)."""
     skip = ONLY_LWIP if board == "unix" else ONLY_UNIX
-    names = []
-    for dp, _, fns in os.walk(fwdir):
-        for fn in fns:
-            rel = os.path.relpath(os.path.join(dp, fn), fwdir).replace(os.sep, "/")
-            if fn.endswith(".py") and rel not in skip:
-                names.append(rel)
+    names = [m for m in firmware_modules(fwdir) if m not in skip]
     if doc is None:
         return sorted(names)
     want = set(_imports(os.path.join(ROOT, "boards", board, "main.py"), "", deep=True))

@@ -10,7 +10,7 @@ import time
 from . import lab as L
 from . import output
 from .ctl import query
-from . import demo6
+from . import demo6, demo_vboard
 
 LAN = "192.168.77"
 CLIENTS = (("udhcpc", "laptop"), ("dhclient", "printer"), ("dhcpcd", "phone"))
@@ -169,5 +169,6 @@ def run(args):
         ok = all(r[2] and not str(r[2]).startswith("FAILED") for r in results) and len(rows) >= len(hosts)
         ok = ok and not wan["address"].startswith("FAILED")
         ok = ok and ok6
+    ok = demo_vboard.show() and ok
     print("\n== removed the namespaces and files; demo %s" % ("OK" if ok else "FAILED"))
     return 0 if ok else 1

@@ -28,6 +28,7 @@ __all__ = [
     "dhcpcd", "dhcpcd_start", "dhcpcd_renew", "dhcpcd_rebind", "dhcpcd_release", "dhcpcd_stop",
     "dhcrelay", "perfdhcp4", "parse_perfdhcp",
     "dnsmasq", "kea_dhcp4", "wait_for",
+    "ns_exists", "make_ns", "del_ns", "ns_pids", "kill_ns_pids", "veth", "bridge", "addr",
 ]
 
 
@@ -106,6 +107,90 @@ def _read(path):
         return None
 
 
+# -- namespaces and links, also used without a Lab (host_tools/vboard.py) ----------------
+def ns_exists(ns):
+    return os.path.exists(os.path.join("/run/netns", ns))
+
+
+def make_ns(ns, what="namespace"):
+    """Create namespace ns with its own /etc/netns/NS/resolv.conf, accept_dad=0, lo up.
+    `ip netns exec` bind-mounts /etc/netns/NS/* over /etc/*: with its own resolv.conf a DHCP
+    client's hook in this namespace never rewrites the host's (one did, once, and broke name
+    resolution for pip on this machine)."""
+    _sh(["ip", "netns", "add", ns])
+    os.makedirs(os.path.join(NETNS_ETC, ns), exist_ok=True)
+    with open(os.path.join(NETNS_ETC, ns, "resolv.conf"), "w") as f:
+        f.write("# resolv.conf of %s %s\n" % (what, ns))
+    _sh(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
+         "net.ipv6.conf.default.accept_dad=0"])
+    _sh(["ip", "-n", ns, "link", "set", "lo", "up"])
+
+
+def del_ns(ns):
+    """End every process in ns, delete it and its /etc/netns/NS."""
+    kill_ns_pids(ns)
+    _sh(["ip", "netns", "del", ns], check=False)
+    shutil.rmtree(os.path.join(NETNS_ETC, ns), ignore_errors=True)
+
+
+def ns_pids(ns):
+    r = _sh(["ip", "netns", "pids", ns], check=False)
+    return [int(x) for x in r.stdout.split() if x.isdigit()]
+
+
+def kill_ns_pids(ns, term_wait=1.0):
+    """SIGTERM, then SIGKILL, every process still inside namespace ns."""
+    pids = ns_pids(ns)
+    if not pids:
+        return
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + term_wait
+    while time.monotonic() < deadline and any(_pid_alive(p) for p in pids):
+        time.sleep(0.05)
+    for pid in ns_pids(ns):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline and ns_pids(ns):
+        time.sleep(0.05)
+
+
+def veth(ns_a, if_a, ns_b, if_b, up=True):
+    """veth pair if_a (in ns_a) <-> if_b (in ns_b), created directly inside the
+    namespaces (nothing ever appears in the root namespace). Names <= 15 chars."""
+    for n in (if_a, if_b):
+        if len(n) > 15:
+            raise LabError("interface name too long: %r" % n)
+    _sh(["ip", "-n", ns_a, "link", "add", if_a, "type", "veth", "peer", "name", if_b,
+         "netns", ns_b])
+    if up:
+        _sh(["ip", "-n", ns_a, "link", "set", if_a, "up"])
+        _sh(["ip", "-n", ns_b, "link", "set", if_b, "up"])
+
+
+def bridge(ns, brname, ifnames=()):
+    """Create bridge brname in ns (no STP, forward delay 0) and enslave ifnames.
+    Put the server's address on the bridge and bind the server to brname."""
+    _sh(["ip", "-n", ns, "link", "add", brname, "type", "bridge", "stp_state", "0",
+         "forward_delay", "0"])
+    for ifn in ifnames:
+        _sh(["ip", "-n", ns, "link", "set", ifn, "master", brname])
+        _sh(["ip", "-n", ns, "link", "set", ifn, "up"])
+    _sh(["ip", "-n", ns, "link", "set", brname, "up"])
+
+
+def addr(ns, ifname, cidr):
+    fam = ["-6"] if ":" in cidr else []
+    extra = ["nodad"] if ":" in cidr else []
+    _sh(["ip", "-n", ns] + fam + ["addr", "add", cidr, "dev", ifname] + extra)
+
+
 class Lab:
     """Context manager owning a set of network namespaces, processes and a temp dir."""
 
@@ -148,11 +233,9 @@ class Lab:
         self.procs = []
         for ns in reversed(self.namespaces):
             try:
-                self.kill_ns_pids(ns)
+                del_ns(ns)
             except Exception as e:
                 errors.append(e)
-            _sh(["ip", "netns", "del", ns], check=False)
-            shutil.rmtree(os.path.join(NETNS_ETC, ns), ignore_errors=True)
         self.namespaces = []
         if self.tmp:
             shutil.rmtree(self.tmp, ignore_errors=True)
@@ -170,74 +253,27 @@ class Lab:
         self._cleanups.append(fn)
 
     def ns_pids(self, ns):
-        r = _sh(["ip", "netns", "pids", ns], check=False)
-        return [int(x) for x in r.stdout.split() if x.isdigit()]
+        return ns_pids(ns)
 
     def kill_ns_pids(self, ns, term_wait=1.0):
-        """SIGTERM, then SIGKILL, every process still inside namespace ns."""
-        pids = self.ns_pids(ns)
-        if not pids:
-            return
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + term_wait
-        while time.monotonic() < deadline and any(_pid_alive(p) for p in pids):
-            time.sleep(0.05)
-        for pid in self.ns_pids(ns):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline and self.ns_pids(ns):
-            time.sleep(0.05)
+        kill_ns_pids(ns, term_wait)
 
     # -- topology ----------------------------------------------------------------------
     def add_host(self, name):
         """Create a namespace (accept_dad=0, lo up); returns its name."""
         ns = "%s-%s" % (self.tag, name)
-        _sh(["ip", "netns", "add", ns])
-        self.namespaces.append(ns)
-        # `ip netns exec` bind-mounts /etc/netns/NS/* over /etc/*: with its own resolv.conf a
-        # DHCP client's hook in this namespace never rewrites the host's (one did, once, and
-        # broke name resolution for pip on this machine)
-        os.makedirs(os.path.join(NETNS_ETC, ns), exist_ok=True)
-        with open(os.path.join(NETNS_ETC, ns, "resolv.conf"), "w") as f:
-            f.write("# resolv.conf of lab namespace %s\n" % ns)
-        self.run(ns, ["sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
-                      "net.ipv6.conf.default.accept_dad=0"], check=True)
-        _sh(["ip", "-n", ns, "link", "set", "lo", "up"])
+        self.namespaces.append(ns)  # first: close() removes a namespace made half-way
+        make_ns(ns, "lab namespace")
         return ns
 
     def link(self, ns_a, if_a, ns_b, if_b, up=True):
-        """veth pair if_a (in ns_a) <-> if_b (in ns_b), created directly inside the
-        namespaces (nothing ever appears in the root namespace). Names <= 15 chars."""
-        for n in (if_a, if_b):
-            if len(n) > 15:
-                raise LabError("interface name too long: %r" % n)
-        _sh(["ip", "-n", ns_a, "link", "add", if_a, "type", "veth", "peer", "name", if_b,
-             "netns", ns_b])
-        if up:
-            _sh(["ip", "-n", ns_a, "link", "set", if_a, "up"])
-            _sh(["ip", "-n", ns_b, "link", "set", if_b, "up"])
+        veth(ns_a, if_a, ns_b, if_b, up)
 
     def bridge(self, ns, brname, ifnames=()):
-        """Create bridge brname in ns (no STP, forward delay 0) and enslave ifnames.
-        Put the server's address on the bridge and bind the server to brname."""
-        _sh(["ip", "-n", ns, "link", "add", brname, "type", "bridge", "stp_state", "0",
-             "forward_delay", "0"])
-        for ifn in ifnames:
-            _sh(["ip", "-n", ns, "link", "set", ifn, "master", brname])
-            _sh(["ip", "-n", ns, "link", "set", ifn, "up"])
-        _sh(["ip", "-n", ns, "link", "set", brname, "up"])
+        bridge(ns, brname, ifnames)
 
     def addr(self, ns, ifname, cidr):
-        fam = ["-6"] if ":" in cidr else []
-        extra = ["nodad"] if ":" in cidr else []
-        _sh(["ip", "-n", ns] + fam + ["addr", "add", cidr, "dev", ifname] + extra)
+        addr(ns, ifname, cidr)
 
     def route(self, ns, dest, via=None, dev=None):
         argv = ["ip", "-n", ns, "route", "add", dest]

@@ -21,9 +21,10 @@ def need(*bins, root=False):
         pytest.skip("missing binaries: " + ", ".join(missing))
 
 
-def cli(*args, timeout=120):
-    """python -m host_tools ARGS -> CompletedProcess (text)."""
+def cli(*args, timeout=120, env=None):
+    """python -m host_tools ARGS -> CompletedProcess (text); env: variables added."""
     import subprocess
 
     return subprocess.run([sys.executable, "-m", "host_tools"] + [str(a) for a in args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+                          env=dict(os.environ, **(env or {})))

@@ -1,15 +1,14 @@
-# A "board" without hardware: the MicroPython Unix port behind a pseudo-terminal (socat),
-# started inside a lab namespace, its working directory standing in for the board's flash.
-# mpremote drives it with `resume` (see ../../../shared/MICROPYTHON_NOTES.md).
+# A "board" without hardware for the tests: the virtual board of `python -m host_tools board`
+# (host_tools/vboard.py: the Unix port behind a pseudo-terminal, its flash a folder that is its
+# "/"), run in the foreground inside a lab namespace, so the lab ends it with the namespace.
+# mpremote drives it as a board; `resume` keeps the service running.
 import os
-import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
-from host_tools import lab as L  # noqa: E402
-from host_tools.paths import micropython  # noqa: E402
-from host_tools.device import run as mp, DeviceError  # noqa: E402
+from host_tools import vboard  # noqa: E402
+from host_tools.device import run as mp  # noqa: E402
 
 
 class PtyBoard:
@@ -17,21 +16,11 @@ class PtyBoard:
         self.dir = lab.path(name + "-fs")
         os.makedirs(self.dir)
         self.port = lab.path(name)
-        env = dict(os.environ, MICROPYPATH=self.dir + ":.frozen")
-        exe = micropython()
-        self.proc = lab.popen(ns, [
-            "socat", "PTY,link=%s,raw,echo=0" % self.port,
-            'EXEC:"%s",pty,setsid,ctty,raw,echo=0,stderr' % exe], log=name + ".log", cwd=self.dir, env=env)
-        L.wait_for(lambda: os.path.exists(self.port) or self.proc.poll() is not None, 10, what="pty board")
-        if self.proc.poll() is not None:
-            raise L.LabError("socat exited: " + lab.read_log(self.proc))
-        L.wait_for(self._alive, 15, interval=0.3, what="pty board REPL")
-
-    def _alive(self):
+        self.proc = lab.popen(ns, vboard.run_argv(self.port, self.dir), log=name + ".log", cwd=ROOT)
         try:
-            return "ok" in mp(self.port, "exec", "print('ok')", timeout=10)
-        except DeviceError:
-            return False
+            vboard.wait_ready(self.port, lambda: self.proc.poll() is None, 20)
+        except vboard.VBoardError as e:
+            raise vboard.VBoardError("%s: %s" % (e, lab.read_log(self.proc)))
 
     def exec(self, code, timeout=30):
         return mp(self.port, "exec", code, timeout=timeout)
