@@ -133,16 +133,17 @@ class Leases4(Table):
 
     def refresh(self, r, pinned):
         """The current client keeps record r (same key, same address): bring its hardware
-        address and its pinned flag up to date. A changed hardware address is journaled
-        whole with the next bind (the journal's copy of the record is stale)."""
+        address and its pinned flag up to date. A changed hardware address of a journaled
+        lease is journaled whole at once (a DISCOVER need not be followed by a REQUEST), and
+        pinning goes through pin() (a pinned record is in no reuse list)."""
         recs = self.recs
         o = r * REC
         if not eq(recs, o + R_HW, self.chw, 0, 6):
             copy(recs, o + R_HW, self.chw, 0, 6)
-            recs[o + R_FLAGS] &= ~F_DURABLE & 255
-        if bool(recs[o + R_FLAGS] & F_PINNED) != pinned:
-            recs[o + R_FLAGS] ^= F_PINNED
-            self.npinned += 1 if pinned else -1
+            self.changed(r)
+            if journaled(recs[o + R_STATE]):
+                self._stage(r)
+        self.pin(r, pinned)
 
     def addr_into(self, r, dst, off):
         copy(dst, off, self.recs, r * REC + R_ADDR, 4)

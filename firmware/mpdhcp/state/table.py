@@ -380,6 +380,10 @@ class Table:
         self.set(r, DECLINED, until)
         self._stage(r)
 
+    def durable(self, r):
+        """Does the journal hold record r as it is (its client, address and data)?"""
+        return self.recs[r * self.rec + self.o_flags] & F_DURABLE != 0
+
     def changed(self, r):
         """Record r's client data changed (hostname...): the next verb journals it whole."""
         self.recs[r * self.rec + self.o_flags] &= ~F_DURABLE & 255

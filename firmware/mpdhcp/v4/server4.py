@@ -285,8 +285,8 @@ class Server4(Reply4):
         only where dynamic-bootp is on (ISC dhcpd's rule; Kea's BOOTP hook serves reserved
         clients only). The ciaddr a client may already know is its hint."""
         res = self._reservation(rx, sub)
-        if res is None and not sub.dynamic_bootp:
-            return self._drop("dropped_bootp")
+        if (res is None or res.addr is None) and not sub.dynamic_bootp:
+            return self._drop("dropped_bootp")  # (a reservation naming no address: a pool one)
         self.res = res
         lt = self.leases
         known = lt.find_mine(sub.index, 0)
@@ -295,8 +295,8 @@ class Server4(Reply4):
                               rx if hint else None, P.CIADDR, 32, known, meta.ifaddr, now)
         if r < 0:
             return self._drop("pool_exhausted")
-        if not (r == known and lt.state(r) == L.BOUND and lt.expiry(r) == FOREVER):
-            self._name(rx, r, res)  # (asked again: nothing changes, nothing is journaled)
+        if not (r == known and lt.state(r) == L.BOUND and lt.expiry(r) == FOREVER and lt.durable(r)):
+            self._name(rx, r, res)  # (asked again, unchanged: nothing is journaled)
             lt.bind(r, FOREVER)
         self.stats["bootp_reply"] += 1
         lt.addr_into(r, self.target, 0)

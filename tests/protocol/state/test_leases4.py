@@ -125,3 +125,38 @@ def test_heap_per_lease_is_fixed():
     t = Leases4(256)
     per = (len(t.recs) + len(t.names) + len(t.by_key) + len(t.by_addr) + len(t.prv)) / 256
     assert REC == 40 and per <= 82, per
+
+
+def test_refresh_pins_through_the_reuse_lists_and_journals_a_new_hw_at_once():
+    # fuzz findings (server4): refresh() flipped the pinned flag of a record still in its
+    # reuse list (the list then ran into a pinned record: a cycle), and a new hardware address
+    # of a bound lease waited for a bind that a DISCOVER alone never brings (live != replay)
+    from mpdhcp.state.journal import Journal
+    j = Journal(None)
+    t = Leases4(8, journal=j)
+    t.stats = {"journal_records": 0}
+    kl = _key(t, 1)
+    r = t.new()
+    _assign(t, r, kl, 1, _addr(1), b"\x02\x00\x00\x00\x00\x01")
+    t.bind(r, 5000)
+    r2 = t.new()
+    _assign(t, r2, _key(t, 2), 1, _addr(2), b"\x02\x00\x00\x00\x00\x02")
+    t.bind(r2, 5000)
+    assert t.head(0, 0, BOUND) == r
+    t.chw[:] = b"\x02\x00\x00\x00\x00\x99"
+    t.refresh(r, True)  # the same client-id on a NIC that holds a reservation
+    assert t.head(0, 0, BOUND) == r2 and t._next(r2) == 0  # pinned: out of every list
+    n = t.stats["journal_records"]
+    assert n >= 3  # two binds and the refreshed record, journaled whole
+    t.refresh(r, False)
+    assert t.head(0, 0, BOUND) == r2 and t._next(r2) == r + 1  # back, at the tail
+    j.commit()
+    u = Leases4(8)
+    u.restore(j, lambda typ, b, o, ln: u.apply(typ, b, o, ln, [_Sub()]))
+    f = u.fields(u.find_addr(_addr(1), 0))
+    assert f[1] == b"\x02\x00\x00\x00\x00\x99"  # the replayed record has the new chaddr
+
+
+class _Sub:
+    def contains(self, a, off=0):
+        return a[off] == 10

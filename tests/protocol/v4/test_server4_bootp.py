@@ -117,3 +117,16 @@ def test_bootp_with_the_heap_locked():
     out = Slot()
     for b in (_bootp(STRANGER), _bootp(PRINTER, prl=[1, 3, 12]), _bootp(b"\x02\x00\x00\x00\x00\x43")):
         assert handle_locked(s, b, meta(), 2000, out) == 300
+
+
+def test_a_reservation_naming_no_address_is_dynamic_bootp():
+    # (fuzz finding) a reservation with only a hostname hands out a pool address: that is a
+    # dynamic BOOTP lease, served only where dynamic-bootp is on
+    cfg = CONFIG.replace('"ip-address": "192.168.77.50",', '')
+    s = server(cfg)
+    assert exchange(s, _bootp(PRINTER))[0] == 0 and s.stats["dropped_bootp"] == 1
+    s = server(cfg.replace('"pools": [{"pool": "192.168.77.100 - 192.168.77.109"}],',
+                           '"pools": [{"pool": "192.168.77.100 - 192.168.77.109"}], '
+                           '"user-context": {"mpdhcp": {"dynamic-bootp": true}},'))
+    n, out = exchange(s, _bootp(PRINTER, prl=[12]))
+    assert yiaddr(out.buf) == "192.168.77.100" and options(out.buf, n)[12] == b"printer"
