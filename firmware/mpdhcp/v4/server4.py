@@ -285,11 +285,12 @@ class Server4(Reply4):
         only where dynamic-bootp is on (ISC dhcpd's rule; Kea's BOOTP hook serves reserved
         clients only). The ciaddr a client may already know is its hint."""
         res = self._reservation(rx, sub)
-        if (res is None or res.addr is None) and not sub.dynamic_bootp:
-            return self._drop("dropped_bootp")  # (a reservation naming no address: a pool one)
-        self.res = res
         lt = self.leases
         known = lt.find_mine(sub.index, 0)
+        if not sub.dynamic_bootp and (res is None or res.addr is None or self.alloc.usable(
+                sub.index, 0, res.addr, 0, 32, res, known, meta.ifaddr, now) == NOT_USABLE):
+            return self._drop("dropped_bootp")  # its reserved address or nothing (no pool address)
+        self.res = res
         hint = not P.addr_is_zero(rx, P.CIADDR)
         r = self.alloc.choose(sub.index, 0, res, res.addr if res is not None else None, 32,
                               rx if hint else None, P.CIADDR, 32, known, meta.ifaddr, now)

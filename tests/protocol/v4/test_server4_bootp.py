@@ -130,3 +130,13 @@ def test_a_reservation_naming_no_address_is_dynamic_bootp():
                            '"user-context": {"mpdhcp": {"dynamic-bootp": true}},'))
     n, out = exchange(s, _bootp(PRINTER, prl=[12]))
     assert yiaddr(out.buf) == "192.168.77.100" and options(out.buf, n)[12] == b"printer"
+
+
+def test_without_dynamic_bootp_a_reserved_client_gets_its_address_or_nothing():
+    # (fuzz finding) the reserved address held by the same NIC's DHCP lease (keyed by chaddr)
+    # while the BOOTP request carries a client-id: no pool address instead
+    s = server()
+    n, out = exchange(s, pkt(1, PRINTER))
+    exchange(s, pkt(3, PRINTER, ciaddr="192.168.77.50"))
+    b = _bootp(PRINTER, opts=(opt(61, b"\x01" + PRINTER),))
+    assert exchange(s, b)[0] == 0 and s.stats["dropped_bootp"] == 1
