@@ -89,6 +89,10 @@ class Messages6:
                                 if not it1 and not it2:  # left to us: 0.5 and 0.8 (18.2.4)
                                     it1 = t1_default(short)
                                     it2 = t2_default6(short)
+                                elif not it1:  # one left to us: from the other, T1 <= T2 in
+                                    it1 = it2 // 2  # every IA, so the earliest T1 never
+                                elif not it2:  # comes after the earliest T2 (21.4)
+                                    it2 = FOREVER if it1 >= FOREVER // 2 else it1 + it1 // 2 + it1 // 10
                                 if it1 and (not t1 or it1 < t1):
                                     t1 = it1
                                 if it2 and (not t2 or it2 < t2):
