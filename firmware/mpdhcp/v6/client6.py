@@ -262,12 +262,12 @@ class Client6(Messages6):
         """The exchange's RT ran out: MRC/MRD reached ends it (what follows is per state),
         else send again with the next RT. A lease may run out first (in any state but Release:
         the deadline comes no later than the next expiry)."""
-        if self.count == 0:
-            return self._send(now, out)  # Confirm or Rebind after a restart: the first one
         s = self.state
         if s != RELEASE and self._lapse(now):  # none is used past its valid lifetime
             if not self.held.n and s != REQUEST and s != SOLICIT:
                 return self._restart(now)  # nothing left in any IA: Solicit again
+        if self.count == 0:
+            return self._send(now, out)  # Confirm or Rebind after a restart: the first one
         mrc = _EXCH[s][3]
         if mrc and self.count >= mrc or self.mrd_at and now >= self.mrd_at:
             self.stats["timeouts"] += 1
@@ -611,6 +611,7 @@ class Client6(Messages6):
             h.clear()
             self.state = INIT
         self._arm_ms(now, self.rand(MAX_DELAY + 1))  # CNF/SOL/INF_MAX_DELAY
+        self._cap_deadline()  # a lease running out within the delay: dropped on time
 
     def dump(self, journal):
         self.held.dump(journal)

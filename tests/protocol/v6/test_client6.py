@@ -751,3 +751,16 @@ def test_a_lease_running_out_during_decline_goes_at_its_valid_lifetime():
     assert (c.state, c.deadline, c.deadline_ms) == (C.DECLINE, t0 + 3, 0)  # the expiry wakes it
     _lt(c, t0 + 3)
     assert c.state == C.DECLINE and c.held.n == 1 and c.held.find(NA, ip6("2001:db8:1::78"), 0, 128) < 0
+
+
+def test_a_lease_running_out_before_the_first_confirm_after_a_restart_is_not_confirmed():
+    j = Journal(None)
+    c = client(journal=j, **{"rapid-commit": True, "ia-pd": False})
+    t0 = _bind_crafted(c, _na(1000, 2000, ("2001:db8:1::77", 3000, 4000), ("2001:db8:1::78", 1, 1)))
+    j.commit()
+    c2 = C.Client6(_cfg(**{"ia-pd": False}), j, MAC, _Rand())
+    c2.ms = 500
+    c2.restore(t0, DUID)  # CNF_MAX_DELAY: 999 ms from t0.500, past the second address's end
+    assert c2.state == C.CONFIRM and c2.held.n == 2 and (c2.deadline, c2.deadline_ms) == (t0 + 1, 0)
+    n, out = _lt(c2, t0 + 1), None
+    assert n > 0 and c2.held.n == 1 and c2.state == C.CONFIRM
