@@ -118,7 +118,9 @@ class Client6(Messages6):
     def on_timer(self, now, out):
         out.rx_type = 0
         if self.dad_pending and self.state == BOUND:
-            return self._decline(now, out)
+            x = self.held.next_expiry()
+            if not x or x > now:  # (else the Address Timer drops what ran out first)
+                return self._decline(now, out)
         if not self._due(now):
             return 0
         if self.state == SOLICIT and self.adv_n and self._collected(now):
@@ -458,8 +460,8 @@ class Client6(Messages6):
         x = h.next_expiry()
         if x and (not d or x < d):
             d = x
-        if d <= now:
-            d = now
+        if d <= now or self.dad_pending:
+            d = now  # (a Decline waiting: at once)
         self.deadline = d
         self.deadline_ms = 0
         return 0

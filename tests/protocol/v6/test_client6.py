@@ -764,3 +764,17 @@ def test_a_lease_running_out_before_the_first_confirm_after_a_restart_is_not_con
     assert c2.state == C.CONFIRM and c2.held.n == 2 and (c2.deadline, c2.deadline_ms) == (t0 + 1, 0)
     n, out = _lt(c2, t0 + 1), None
     assert n > 0 and c2.held.n == 1 and c2.state == C.CONFIRM
+
+
+def test_a_decline_due_as_another_lease_runs_out_drops_that_one_first():
+    c = client(**{"rapid-commit": True})
+    t0 = _bind_crafted(c, _na(1000, 2000, ("2001:db8:1::77", 3000, 4000), ("2001:db8:1::78", 3000, 4000)),
+                       _pd(1000, 2000, ("2001:db8:77::", 56, 60, 120)))
+    c.dad_failed(ip6("2001:db8:1::77"), t0 + 120)
+    n, out = tick(c, t0 + 120)  # the prefix ran out: its IA is asked for again first
+    assert c.held.count(PD) == 0 and n and out.buf[0] == P.RENEW
+    deliver(c, _reply(out, _na(1000, 2000, ("2001:db8:1::77", 3000, 4000), ("2001:db8:1::78", 3000, 4000)),
+                      _pd(1000, 2000, ("2001:db8:78::", 56, 3000, 4000))), t0 + 120)
+    assert c.state == C.BOUND and c.deadline == t0 + 120  # the Decline waiting: at once
+    n, out = tick(c, t0 + 120)
+    assert n and out.buf[0] == P.DECLINE and c.state == C.DECLINE
