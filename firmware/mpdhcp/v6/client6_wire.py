@@ -99,6 +99,8 @@ class Messages6:
                                     t2 = it2
                 a = msg.next(rx, a, code)
             code = P.OPT_IA_PD if code == P.OPT_IA_NA else P.OPT_IA_TA if code == P.OPT_IA_PD else 0
+        if t2 and t1 > t2:  # an IA's T1 rounded to 0 (a 1 s lifetime): never Renew after Rebind
+            t1 = t2
         if t1 or t2:  # 0xffffffff is infinity (21.4): never, kept a small int on 32-bit boards
             h.renew_at = _at(now, t1 if t1 else t2 // 2)
             h.rebind_at = _at(now, t2 if t2 else FOREVER if t1 >= FOREVER // 2 else t1 + t1 // 2 + t1 // 10)

@@ -778,3 +778,12 @@ def test_a_decline_due_as_another_lease_runs_out_drops_that_one_first():
     assert c.state == C.BOUND and c.deadline == t0 + 120  # the Decline waiting: at once
     n, out = tick(c, t0 + 120)
     assert n and out.buf[0] == P.DECLINE and c.state == C.DECLINE
+
+
+def test_t1_never_comes_after_t2_when_a_default_t1_rounds_to_zero():
+    # T1/T2 0 in both IAs: 0.5 and 0.8 of the shortest preferred lifetime; a 1 s one makes
+    # T1 0 (read as "none") and T2 1: the other IA's T1 (30) came after it
+    c = client(**{"rapid-commit": True})
+    t0 = _bind_crafted(c, _na(0, 0, ("2001:db8:1::77", 60, 120)), _pd(0, 0, ("2001:db8:77::", 56, 1, 1)))
+    h = c.held
+    assert h.renew_at <= h.rebind_at == t0 + 1
