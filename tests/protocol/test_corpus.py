@@ -161,6 +161,14 @@ def test_client4_1():
     _replay("client4", 1, 2)
 
 
+def test_client6_0():
+    _replay("client6", 0, 2)
+
+
+def test_client6_1():
+    _replay("client6", 1, 2)
+
+
 def test_config_0():
     _replay("config", 0, 3)
 
@@ -201,6 +209,10 @@ def test_zfindings_server6():
 
 def test_zfindings_client4():
     _replay("client4", 0, 1, "FINDINGS")
+
+
+def test_zfindings_client6():
+    _replay("client6", 0, 1, "FINDINGS")
 
 
 def test_zfindings_config():

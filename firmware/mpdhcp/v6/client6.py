@@ -118,7 +118,9 @@ class Client6(Messages6):
     def on_timer(self, now, out):
         out.rx_type = 0
         if self.dad_pending and self.state == BOUND:
-            return self._decline(now, out)
+            x = self.held.next_expiry()
+            if not x or x > now:  # (else the Address Timer drops what ran out first)
+                return self._decline(now, out)
         if not self._due(now):
             return 0
         if self.state == SOLICIT and self.adv_n and self._collected(now):
@@ -260,13 +262,14 @@ class Client6(Messages6):
 
     def _retransmit(self, now, out):
         """The exchange's RT ran out: MRC/MRD reached ends it (what follows is per state),
-        else send again with the next RT. In Renew and Rebind a lease may run out first."""
+        else send again with the next RT. A lease may run out first (in any state but Release:
+        the deadline comes no later than the next expiry)."""
+        s = self.state
+        if s != RELEASE and self._lapse(now):  # none is used past its valid lifetime
+            if not self.held.n and s != REQUEST and s != SOLICIT:
+                return self._restart(now)  # nothing left in any IA: Solicit again
         if self.count == 0:
             return self._send(now, out)  # Confirm or Rebind after a restart: the first one
-        s = self.state
-        if (s == RENEW or s == REBIND) and self._lapse(now):
-            if not self.held.n:
-                return self._restart(now)  # nothing left in any IA: Solicit again
         mrc = _EXCH[s][3]
         if mrc and self.count >= mrc or self.mrd_at and now >= self.mrd_at:
             self.stats["timeouts"] += 1
@@ -291,11 +294,10 @@ class Client6(Messages6):
         return gone
 
     def _cap_deadline(self):
-        """The deadline no later than the exchange's MRD, nor (Renew, Rebind) than the next
+        """The deadline no later than the exchange's MRD, nor (but in Release) than the next
         lease expiry."""
         d = self.mrd_at
-        s = self.state
-        if s == RENEW or s == REBIND:
+        if self.state != RELEASE:
             x = self.held.next_expiry()
             if x and (not d or x < d):
                 d = x
@@ -310,18 +312,19 @@ class Client6(Messages6):
             return self._rebind(now, out)  # T2 reached
         if s == REBIND:
             return self._expire(now, out)  # every valid lifetime ran out
-        if s == CONFIRM:  # RFC 8415 18.2.3: no answer: keep using the leases
-            return self._bound(now)
-        if s == INFO:  # a stateful client's Information-request, given up at T1: Renew
-            self._bound(now)
-            return self._address_timer(now, out)
-        if s == DECLINE:
-            return self._declined(now)
         if s == RELEASE:
             return self._released(now)
-        if h.n and s == REQUEST and h.renew_at:
-            return self._bound(now)  # a Request after NoBinding went unanswered: carry on
-        return self._restart(now)  # a Request unanswered MRC times: Solicit again
+        if s == DECLINE:
+            self._declined(now)
+        elif s == CONFIRM or s == INFO or h.n and s == REQUEST and h.renew_at:
+            # Confirm unanswered: keep using the leases (RFC 8415 18.2.3); a stateful client's
+            # Information-request given up at T1; a Request after NoBinding unanswered: carry on
+            self._bound(now)
+        else:
+            return self._restart(now)  # a Request unanswered MRC times: Solicit again
+        if self.state != BOUND:
+            return 0
+        return self._address_timer(now, out)  # what ran out meanwhile goes now, T1/T2 on time
 
     def _send(self, now, out):
         """Send the state's message; arm the next RT (RFC 8415 15)."""
@@ -435,6 +438,7 @@ class Client6(Messages6):
         self.lease_version += 1
         if no_binding and self.state != REQUEST:
             self.stats["no_binding"] += 1
+            h.record()  # what the other IAs brought is in use already: journaled now
             self._set_state(REQUEST, now)  # re-establish the IA with that server (18.2.10.1)
             return self._send(now, out)
         if not h.n:
@@ -456,8 +460,8 @@ class Client6(Messages6):
         x = h.next_expiry()
         if x and (not d or x < d):
             d = x
-        if d <= now:
-            d = now
+        if d <= now or self.dad_pending:
+            d = now  # (a Decline waiting: at once)
         self.deadline = d
         self.deadline_ms = 0
         return 0
@@ -535,6 +539,10 @@ class Client6(Messages6):
     def _decline(self, now, out):
         """BOUND -> DECLINE: the adapter's duplicate address detection failed (18.2.8)."""
         self.dad_pending = False
+        h = self.held
+        i = h.find(self.dad_kind, self.dad_addr, 0, 128)
+        if i < 0 or h.valid_at[i] <= now:  # gone, or running out now: nothing to decline
+            return self._address_timer(now, out)
         self.stats["decline"] += 1
         self._set_state(DECLINE, now)
         return self._send(now, out)
@@ -605,6 +613,7 @@ class Client6(Messages6):
             h.clear()
             self.state = INIT
         self._arm_ms(now, self.rand(MAX_DELAY + 1))  # CNF/SOL/INF_MAX_DELAY
+        self._cap_deadline()  # a lease running out within the delay: dropped on time
 
     def dump(self, journal):
         self.held.dump(journal)

@@ -89,12 +89,18 @@ class Messages6:
                                 if not it1 and not it2:  # left to us: 0.5 and 0.8 (18.2.4)
                                     it1 = t1_default(short)
                                     it2 = t2_default6(short)
+                                elif not it1:  # one left to us: from the other, T1 <= T2 in
+                                    it1 = it2 // 2  # every IA, so the earliest T1 never
+                                elif not it2:  # comes after the earliest T2 (21.4)
+                                    it2 = FOREVER if it1 >= FOREVER // 2 else it1 + it1 // 2 + it1 // 10
                                 if it1 and (not t1 or it1 < t1):
                                     t1 = it1
                                 if it2 and (not t2 or it2 < t2):
                                     t2 = it2
                 a = msg.next(rx, a, code)
             code = P.OPT_IA_PD if code == P.OPT_IA_NA else P.OPT_IA_TA if code == P.OPT_IA_PD else 0
+        if t2 and t1 > t2:  # an IA's T1 rounded to 0 (a 1 s lifetime): never Renew after Rebind
+            t1 = t2
         if t1 or t2:  # 0xffffffff is infinity (21.4): never, kept a small int on 32-bit boards
             h.renew_at = _at(now, t1 if t1 else t2 // 2)
             h.rebind_at = _at(now, t2 if t2 else FOREVER if t1 >= FOREVER // 2 else t1 + t1 // 2 + t1 // 10)

@@ -15,12 +15,16 @@ OPT_KEEP = const(256)  # bytes kept of the DNS servers and the domain list each
 
 J_CLIENT6_ID = const(48)  # journal: the client's DUID
 J_CLIENT6 = const(49)  # journal: the binding (below); an empty one forgets it
+J_CLIENT6_MORE = const(50)  # journal: the leases the binding record had no room for, right after it
 # binding record: server DUID length(1), DUID, unicast flag(1), unicast(16), renew at(4),
 # rebind at(4), count(1), then per lease: kind(1) plen(1) address(16) preferred(4) valid(4);
 # then, when a Reconfigure Key is held: 1, key(16), replay detection(8) (older records end
-# before it: they replay without a key)
+# before it: they replay without a key). A journal record holds at most 255 bytes: the leases
+# that do not fit (a long server DUID, a key, 8 leases) follow in a J_CLIENT6_MORE record, the
+# leases alone.
 _LEASE = const(26)
 _KEY = const(25)
+_REC_MAX = const(255)
 
 
 def _u32(b, o):
@@ -60,6 +64,7 @@ class Held6:
         self.domains = bytearray(OPT_KEEP)
         self.domains_len = 0
         self.rec = bytearray(1 + DUID_MAX + 17 + 8 + 1 + _LEASE * MAX_LEASES + _KEY)
+        self.split = 0  # leases in the binding record; the rest go in a J_CLIENT6_MORE one
 
     # -- the leases ------------------------------------------------------------------------------
 
@@ -164,11 +169,18 @@ class Held6:
 
     def record(self):
         """Journal the binding as it is now (nothing held: an empty record forgets it)."""
-        n = self._encode(self.rec)
-        self.journal.append(J_CLIENT6, self.rec, 0, n)
+        self._append(self.journal)
         self.stats["journal_records"] += 1
 
+    def _append(self, journal):
+        n = self._encode(self.rec)
+        journal.append(J_CLIENT6, self.rec, 0, n)
+        if self.split < self.n:
+            n = self._put_leases(self.rec, 0, self.split, self.n)
+            journal.append(J_CLIENT6_MORE, self.rec, 0, n)
+
     def _encode(self, r):
+        self.split = 0
         if not self.n:
             r[0] = 0
             return 1
@@ -180,20 +192,27 @@ class Held6:
         P.copy(r, o + 1, self.unicast, 0, 16)
         _put32(r, o + 17, self.renew_at)
         _put32(r, o + 21, self.rebind_at)
-        r[o + 25] = self.n
-        o += 26
-        for i in range(self.n):
+        k = (_REC_MAX - o - 26 - (_KEY if self.has_key else 0)) // _LEASE  # >= 2: DUID_MAX
+        if k > self.n:
+            k = self.n
+        self.split = k
+        r[o + 25] = k
+        o = self._put_leases(r, o + 26, 0, k)
+        if self.has_key:  # kept across a restart: a Confirm's or Rebind's Reply may not resend it
+            r[o] = 1
+            P.copy(r, o + 1, self.rkey, 0, 16)
+            P.copy(r, o + 17, self.replay, 0, 8)
+            o += _KEY
+        return o
+
+    def _put_leases(self, r, o, first, end):
+        for i in range(first, end):
             r[o] = self.kind[i]
             r[o + 1] = self.plen[i]
             P.copy(r, o + 2, self.addr, 16 * i, 16)
             _put32(r, o + 18, self.pref_at[i])
             _put32(r, o + 22, self.valid_at[i])
             o += _LEASE
-        if self.has_key:  # kept across a restart: a Confirm's or Rebind's Reply may not resend it
-            r[o] = 1
-            P.copy(r, o + 1, self.rkey, 0, 16)
-            P.copy(r, o + 17, self.replay, 0, 8)
-            o += _KEY
         return o
 
     def load(self):
@@ -205,6 +224,8 @@ class Held6:
             self.duid_len = ln
         elif typ == J_CLIENT6:
             self._decode(buf, off, ln)
+        elif typ == J_CLIENT6_MORE and self.n and ln and ln % _LEASE == 0:
+            self._get_leases(buf, off, ln // _LEASE)
 
     def _decode(self, b, off, ln):
         """A binding record, or nothing at all when any field is impossible."""
@@ -224,7 +245,13 @@ class Held6:
         P.copy(self.unicast, 0, b, o + 1, 16)
         self.renew_at = capped_u32(b, o + 17, 0x3FFFFFFF)
         self.rebind_at = capped_u32(b, o + 21, 0x3FFFFFFF)
-        o += 26
+        o = self._get_leases(b, o + 26, cnt)
+        if o < off + ln:
+            P.copy(self.rkey, 0, b, o + 1, 16)
+            P.copy(self.replay, 0, b, o + 17, 8)
+            self.has_key = True
+
+    def _get_leases(self, b, o, cnt):
         for _ in range(cnt):
             kind = b[o]
             plen = b[o + 1]
@@ -232,15 +259,11 @@ class Held6:
                 self.put(kind, b, o + 2, plen, capped_u32(b, o + 18, 0x3FFFFFFF),
                          capped_u32(b, o + 22, 0x3FFFFFFF))
             o += _LEASE
-        if o < off + ln:
-            P.copy(self.rkey, 0, b, o + 1, 16)
-            P.copy(self.replay, 0, b, o + 17, 8)
-            self.has_key = True
+        return o
 
     def dump(self, journal):
         """Compaction: the DUID and the binding."""
         if self.duid_len:
             journal.append(J_CLIENT6_ID, self.duid, 0, self.duid_len)
         if self.n:
-            n = self._encode(self.rec)
-            journal.append(J_CLIENT6, self.rec, 0, n)
+            self._append(journal)

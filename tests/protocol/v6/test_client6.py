@@ -651,3 +651,139 @@ def test_ia_ta_lapsing_is_asked_for_again():
     n, out = tick(c, t0 + 300)
     assert n and out.buf[0] == P.RENEW and c.held.count(C.TA) == 0
     assert decode(out.buf, n)[2][4] == [IAID]  # an empty IA_TA: new temporary addresses, please
+
+
+# -- found by the client6 fuzz target (tests/fuzz/findings/client6, regressions/client6) -------------
+
+def _same_binding(c, j):
+    """A fresh client restored from journal j holds c's binding (DUID, server, leases, key)."""
+    j.commit()
+    c2 = C.Client6(_cfg(), j, MAC, _Rand())
+    c2.held.load()
+    a, b = c.held, c2.held
+
+    def leases(h):
+        return sorted((h.kind[i], h.plen[i], bytes(h.addr[16 * i:16 * i + 16]), h.pref_at[i], h.valid_at[i])
+                      for i in range(h.n))
+    assert bytes(b.duid[:b.duid_len]) == DUID and leases(a) == leases(b) and leases(a)
+    assert bytes(a.sid[:a.sid_len]) == bytes(b.sid[:b.sid_len]) and a.has_key == b.has_key
+    assert (a.renew_at, a.rebind_at) == (b.renew_at, b.rebind_at)
+
+
+def test_eight_leases_a_long_server_duid_and_a_key_are_journaled_and_replayed():
+    # a journal record holds 255 bytes: 8 leases (26 bytes each), a 130-byte server DUID and
+    # the Reconfigure Key do not fit one (it raised ValueError in Journal.append)
+    j = Journal(None)
+    c = client(journal=j, **{"rapid-commit": True})
+    n, out = tick(c, c.deadline, c.deadline_ms)
+    sid = b"\x00\x02" + bytes(range(128))  # DUID-EN, 130 bytes (RFC 8415 11.1)
+    key = opt(11, bytes((3, 1, 0)) + bytes(7) + b"\x01" + b"\x01" + bytes(range(16)))
+    na = _na(1000, 2000, *(("2001:db8:1::%x" % k, 3000, 4000) for k in range(1, 5)))
+    pd = _pd(1000, 2000, *(("2001:db8:%x::" % (0x8000 + k), 56, 3000, 4000) for k in range(4)))
+    rep = bytes([P.REPLY]) + bytes(out.buf[1:4]) + opt(1, DUID) + opt(2, sid) + opt(14, b"") + na + pd + key
+    assert _lh(c, rep, c.deadline - 1) == 0  # journaled in two records, allocating nothing
+    assert c.state == C.BOUND and c.held.n == 8 and c.held.has_key
+    _same_binding(c, j)
+    c3 = client(journal=j)  # a compaction (restore rewrites the journal) keeps it all too
+    assert c3.held.n == 8 and c3.held.has_key and c3.state == C.REBIND  # prefixes: Rebind
+
+
+def test_t1_never_comes_after_t2_when_one_ia_leaves_t1_to_the_client():
+    # IA_NA T1 1000 T2 2000, IA_PD T1 0 (the client's choice) T2 500: Renew at 250, Rebind at 500
+    # (it took the IA_NA's T1 and the IA_PD's T2: renew_at after rebind_at, Renew skipped)
+    c = client(**{"rapid-commit": True})
+    t0 = _bind_crafted(c, _na(1000, 2000, ("2001:db8:1::77", 3000, 4000)),
+                       _pd(0, 500, ("2001:db8:77::", 56, 3000, 4000)))
+    h = c.held
+    assert (h.renew_at, h.rebind_at) == (t0 + 250, t0 + 500)
+    n, out = tick(c, t0 + 250)
+    assert n and out.buf[0] == P.RENEW
+
+
+def test_a_confirm_given_up_after_a_lease_ran_out_drops_it_there():
+    # Confirm gives up at CNF_MAX_RD (10 s): a lease whose valid lifetime ended meanwhile is
+    # not kept (it was, until the next timer, with BOUND's deadline already past)
+    j = Journal(None)
+    c = client(journal=j, **{"rapid-commit": True, "ia-pd": False})
+    t0 = _bind_crafted(c, _na(100, 160, ("2001:db8:1::77", 3, 6)), _na(100, 160))
+    j.commit()
+    c2 = client(journal=j, now=t0)
+    assert c2.state == C.CONFIRM and c2.held.n == 1
+    while c2.state == C.CONFIRM:
+        now = c2.deadline
+        _lt(c2, now, c2.deadline_ms)
+    assert now >= t0 + 6 and c2.held.n == 0 and c2.state == C.INIT
+
+
+def test_a_nobinding_ia_beside_a_bound_one_is_journaled_before_the_request():
+    # Rapid Commit Reply: IA_NA with an address, IA_PD NoBinding: the client Requests the
+    # prefix again, using the address at once: the journal must hold it by then
+    j = Journal(None)
+    c = client(journal=j, **{"rapid-commit": True})
+    n, out = tick(c, c.deadline, c.deadline_ms)
+    rep = _reply(out, opt(14, b""), _na(1000, 2000, ("2001:db8:1::77", 3000, 4000)),
+                 opt(25, IAID + u32(0) + u32(0) + opt(13, b"\x00\x03")))
+    assert _lh(c, rep, c.deadline - 1) > 0  # the Request, allocating nothing
+    assert c.state == C.REQUEST and c.held.count(NA) == 1
+    _same_binding(c, j)
+
+
+def test_a_dad_failure_reported_as_the_address_runs_out_declines_nothing():
+    c = client(**{"rapid-commit": True})
+    t0 = _bind_crafted(c, _na(1000, 2000, ("2001:db8:1::77", 250, 300)),
+                       _pd(1000, 2000, ("2001:db8:77::", 56, 3000, 4000)))
+    c.dad_failed(ip6("2001:db8:1::77"), t0 + 300)
+    n, out = tick(c, t0 + 300)
+    assert c.state == C.RENEW and out.buf[0] == P.RENEW and c.held.count(NA) == 0  # asked for anew
+    assert c.stats["decline"] == 0
+
+
+def test_a_lease_running_out_during_decline_goes_at_its_valid_lifetime():
+    # RFC 8415 18.2.8's exchange takes seconds (DEC_TIMEOUT 1 s, DEC_MAX_RC 4): an address
+    # whose valid lifetime ends meanwhile is dropped then, not when the Decline is over
+    c = client(**{"rapid-commit": True, "ia-pd": False})
+    t0 = _bind_crafted(c, _na(1000, 2000, ("2001:db8:1::77", 3000, 4000), ("2001:db8:1::78", 2, 3)))
+    c.dad_failed(ip6("2001:db8:1::77"), t0)
+    n, out = tick(c, t0)
+    assert n and out.buf[0] == P.DECLINE
+    while c.state == C.DECLINE and c.deadline < t0 + 3:
+        tick(c, c.deadline, c.deadline_ms)
+    assert (c.state, c.deadline, c.deadline_ms) == (C.DECLINE, t0 + 3, 0)  # the expiry wakes it
+    _lt(c, t0 + 3)
+    assert c.state == C.DECLINE and c.held.n == 1 and c.held.find(NA, ip6("2001:db8:1::78"), 0, 128) < 0
+
+
+def test_a_lease_running_out_before_the_first_confirm_after_a_restart_is_not_confirmed():
+    j = Journal(None)
+    c = client(journal=j, **{"rapid-commit": True, "ia-pd": False})
+    t0 = _bind_crafted(c, _na(1000, 2000, ("2001:db8:1::77", 3000, 4000), ("2001:db8:1::78", 1, 1)))
+    j.commit()
+    c2 = C.Client6(_cfg(**{"ia-pd": False}), j, MAC, _Rand())
+    c2.ms = 500
+    c2.restore(t0, DUID)  # CNF_MAX_DELAY: 999 ms from t0.500, past the second address's end
+    assert c2.state == C.CONFIRM and c2.held.n == 2 and (c2.deadline, c2.deadline_ms) == (t0 + 1, 0)
+    n, out = _lt(c2, t0 + 1), None
+    assert n > 0 and c2.held.n == 1 and c2.state == C.CONFIRM
+
+
+def test_a_decline_due_as_another_lease_runs_out_drops_that_one_first():
+    c = client(**{"rapid-commit": True})
+    t0 = _bind_crafted(c, _na(1000, 2000, ("2001:db8:1::77", 3000, 4000), ("2001:db8:1::78", 3000, 4000)),
+                       _pd(1000, 2000, ("2001:db8:77::", 56, 60, 120)))
+    c.dad_failed(ip6("2001:db8:1::77"), t0 + 120)
+    n, out = tick(c, t0 + 120)  # the prefix ran out: its IA is asked for again first
+    assert c.held.count(PD) == 0 and n and out.buf[0] == P.RENEW
+    deliver(c, _reply(out, _na(1000, 2000, ("2001:db8:1::77", 3000, 4000), ("2001:db8:1::78", 3000, 4000)),
+                      _pd(1000, 2000, ("2001:db8:78::", 56, 3000, 4000))), t0 + 120)
+    assert c.state == C.BOUND and c.deadline == t0 + 120  # the Decline waiting: at once
+    n, out = tick(c, t0 + 120)
+    assert n and out.buf[0] == P.DECLINE and c.state == C.DECLINE
+
+
+def test_t1_never_comes_after_t2_when_a_default_t1_rounds_to_zero():
+    # T1/T2 0 in both IAs: 0.5 and 0.8 of the shortest preferred lifetime; a 1 s one makes
+    # T1 0 (read as "none") and T2 1: the other IA's T1 (30) came after it
+    c = client(**{"rapid-commit": True})
+    t0 = _bind_crafted(c, _na(0, 0, ("2001:db8:1::77", 60, 120)), _pd(0, 0, ("2001:db8:77::", 56, 1, 1)))
+    h = c.held
+    assert h.renew_at <= h.rebind_at == t0 + 1

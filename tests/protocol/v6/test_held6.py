@@ -1,5 +1,5 @@
 # Mirrors firmware/mpdhcp/v6/held6.py: the client's binding and its journal records.
-from mpdhcp.v6.held6 import Held6, NA, PD, MAX_LEASES, J_CLIENT6
+from mpdhcp.v6.held6 import Held6, NA, PD, MAX_LEASES, J_CLIENT6, J_CLIENT6_MORE
 from mpdhcp.state.journal import Journal
 from mpdhcp.wire.addr6 import ip6
 
@@ -43,6 +43,30 @@ def test_the_reconfigure_key_and_replay_counter_survive_a_restart():
     bad[-25] = 9  # the key block's marker: not a key record
     g._apply(J_CLIENT6, bad, 0, len(bad))
     assert g.n == 0 and not g.has_key
+
+
+def test_a_binding_too_long_for_one_record_goes_on_in_a_second():
+    # a journal record holds 255 bytes: a 130-byte server DUID, 8 leases and the key are 390
+    j = Journal(None)
+    h = Held6(j, {"journal_records": 0})
+    h.set_server(b"\x00\x02" + bytes(range(128)), 0, 130)
+    for i in range(MAX_LEASES):
+        a = bytearray(ip6("2001:db8::100"))
+        a[15] = i
+        h.put(NA if i & 1 else PD, a, 0, 128 if i & 1 else 64, 2000 + i, 3000 + i)
+    h.rkey[:] = bytes(range(16))
+    h.has_key = True
+    h.record()
+    h.dump(j)  # (a compaction writes the same two records)
+    j.commit()
+    g = Held6(j, {"journal_records": 0})
+    g.load()
+    assert g.n == MAX_LEASES and g.has_key and g.sid_len == 130 and g.last_expiry() == 3000 + MAX_LEASES - 1
+    for i in range(MAX_LEASES):
+        assert g.find(h.kind[i], h.addr, 16 * i, h.plen[i]) >= 0
+    g.clear()
+    g._apply(J_CLIENT6_MORE, h.rec, 0, 26)  # leases without a binding record before them
+    assert g.n == 0
 
 
 def test_impossible_records_are_not_taken():
