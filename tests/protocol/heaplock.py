@@ -3,9 +3,11 @@
 import micropython
 
 
-def handle_locked(eng, rx, m, now, out):
-    """eng.handle(rx, len(rx), m, now, out) with the heap locked; returns its result."""
-    n = len(rx)
+def handle_locked(eng, rx, m, now, out, n=None):
+    """eng.handle(rx, n (default len(rx)), m, now, out) with the heap locked; returns its
+    result."""
+    if n is None:
+        n = len(rx)
     got = -1
     oom = False
     micropython.heap_lock()

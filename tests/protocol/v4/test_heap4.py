@@ -3,7 +3,7 @@
 # and expectations are all built before locking; assertions run after unlocking.
 # Under CPython the conftest stub makes heap_lock/heap_unlock no-ops (the logic still runs).
 # Addresses are above 128.0.0.0 so a 31-bit small-int slip would allocate on 32-bit builds.
-import micropython
+from heaplock import handle_locked
 from craft4 import pkt, opt, meta, options, yiaddr, MAC1, MAC2
 from mpdhcp.wire.addr import ip4
 from mpdhcp.config import parse
@@ -44,19 +44,7 @@ def _server(capacity=64):
 
 def _locked(s, req, m, now, out, n=None):
     """handle() with the heap locked. Returns the reply length; fails if it allocated."""
-    if n is None:
-        n = len(req)
-    got = -1
-    oom = False
-    micropython.heap_lock()
-    try:
-        got = s.handle(req, n, m, now, out)
-    except MemoryError:
-        oom = True
-    finally:
-        micropython.heap_unlock()
-    assert not oom, "handle() allocated with the heap locked"
-    return got
+    return handle_locked(s, req, m, now, out, n)
 
 
 def _plain(s, req, m, now, out):

