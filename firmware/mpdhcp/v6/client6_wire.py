@@ -30,6 +30,11 @@ SERVER_PORT = const(547)
 AUTH_LEN = const(28)  # RKAP Auth option data (RFC 8415 20.4, 21.11)
 
 
+# message type -> the counter of its sends (a Decline is counted when decided, in client6)
+_TX_COUNTER = (None, "solicit", None, "request", "confirm", "renew", "rebind", None, "release",
+               None, None, "info_request")
+
+
 class Messages6:
     # -- reading a message -------------------------------------------------------------------------
 
@@ -258,21 +263,9 @@ class Messages6:
         w.u16(code)
 
     def _count_tx(self, mtype):
-        st = self.stats
-        if mtype == P.SOLICIT:
-            st["solicit"] += 1
-        elif mtype == P.REQUEST:
-            st["request"] += 1
-        elif mtype == P.RENEW:
-            st["renew"] += 1
-        elif mtype == P.REBIND:
-            st["rebind"] += 1
-        elif mtype == P.CONFIRM:
-            st["confirm"] += 1
-        elif mtype == P.INFO_REQUEST:
-            st["info_request"] += 1
-        elif mtype == P.RELEASE:
-            st["release"] += 1
+        name = _TX_COUNTER[mtype] if mtype < len(_TX_COUNTER) else None
+        if name is not None:
+            self.stats[name] += 1
 
     def _put_ias(self, w, mtype):
         """IA_NA / IA_PD: in Solicit with hints, in Request with what the Advertise offered,

@@ -282,26 +282,13 @@ def test_no_binding_on_renew_sends_a_request():
 
 # -- heap: every received message type and every timer event, with the heap locked -------------
 import micropython  # noqa: E402  (a no-op stub under CPython: tests/conftest.py)
+from heaplock import handle_locked  # noqa: E402
 
 
 def _lh(c, data, now, ms=0):
-    """handle() with the heap locked (no *args here: a star call allocates on MicroPython)."""
-    rx = bytearray(data)
-    out = Slot()
-    m = meta()
-    n = len(rx)
+    """handle() with the heap locked (heaplock.handle_locked)."""
     c.ms = ms
-    oom = False
-    got = -1
-    micropython.heap_lock()
-    try:
-        got = c.handle(rx, n, m, now, out)
-    except MemoryError:
-        oom = True
-    finally:
-        micropython.heap_unlock()
-    assert not oom, "handle() allocated with the heap locked"
-    return got
+    return handle_locked(c, bytearray(data), meta(), now, Slot())
 
 
 def _lt(c, now, ms=0):
