@@ -34,12 +34,15 @@ class Runner:
         self.on_close = []  # fn() run first in close(): e.g. the DHCPv4 client's RELEASE
         self.notes = []  # start-up lines from the builders: e.g. an interface left out, and why
         self.ms_engines = []  # engines whose deadlines carry milliseconds (deadline_ms, ms)
+        self.spares = []  # engines that make room between steps for the next one (spare(n))
         self.refused = 0  # packets and timers an engine dropped by trying to allocate
         self.rx_nomem = 0  # receives that found no heap for the datagram (retried next poll)
 
     def add(self, name, engine, sockets, journal=None):
         """Register an engine, the socket indexes it answers, and its journal."""
         self.engines.append((name, engine))
+        if hasattr(engine, "spare"):
+            self.spares.append(engine)
         if hasattr(engine, "deadline_ms"):
             self.ms_engines.append(engine)
         for i in sockets:
@@ -228,6 +231,8 @@ class Runner:
         try:
             for j in self.journals:
                 j.commit()
+            for e in self.spares:
+                e.spare(self.nring)
             for k in range(staged):
                 out = self.ring[k]
                 if netif.send(out):

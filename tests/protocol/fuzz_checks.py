@@ -162,11 +162,9 @@ def _key_of(lt, r):
     """The table's own lookup for record r's client key: must find r itself."""
     o = r * lt.rec
     recs = lt.recs
-    klen = recs[o + lt.o_keylen]
     k = lt.key
     saved = bytes(k)
-    for i in range(KEYMAX):
-        k[i] = recs[o + lt.o_key + i]
+    klen = lt.key_into(r, k)
     if lt.rec == L4.REC:
         got = lt.find_key(klen, recs[o + L4.R_FLAGS] & L4.F_CID, recs[o + 1])
     else:
@@ -206,7 +204,7 @@ def check_table(lt, ordered=True, keys=True):
         got = lt.find_addr(recs, lt.addr_off(r), lt.plen(r))
         if got != r:
             fail("table.addr_index", "record %d (%s) found as %d: %r" % (r, hexs(_addr(lt, r)), got, _fields(lt, got) if got >= 0 else None))
-        if keys and recs[o + lt.o_keylen]:
+        if keys and lt.keylen(r):
             got = _key_of(lt, r)
             if got != r:
                 fail("table.key_index", "record %d %r found as %d %r" % (r, _fields(lt, r), got, _fields(lt, got) if got >= 0 else None))

@@ -1,26 +1,45 @@
 # DHCPv4 lease table: fixed-width records in one preallocated bytearray, found through two
 # open-addressing indexes (by client key and by address), with the lease lifecycle of
-# table.py. No object per lease. Also the codecs of its journal records (the same bytes on
-# disk as before: replay of an older journal works).
+# table.py. No object per lease. Heap per lease: the 22-byte record, 2 (reuse list),
+# 2 * 2 * 1.5 (index slots), and what the arena holds for it:
+# - the client key is not stored when it is the hardware address: htype 1 + chaddr, or the
+#   client-id 01 + chaddr (RFC 2132 9.14's usual form), flag F_KEYHW; any other key's
+#   fingerprint (table.py, up to KEYMAX bytes) goes to the arena with its length (F_KEYX);
+# - the hostname (up to NAME_MAX bytes) goes to the arena after the key.
+# Arena entry data: [key length][fingerprint length][fingerprint (F_KEYX)][hostname].
+# The journal keeps its 40-byte record (the fingerprint written out whole), so journals of
+# every version replay.
 from micropython import const
 from .table import Table, KEYMAX, F_INDEXED, F_DURABLE, F_PINNED
 from .table import FREE, OFFERED, BOUND, RELEASED, DECLINED, journaled  # noqa: F401  (API)
-from ..wire.buf import copy, eq, mix30
+from .arena import Arena, HEAD
+from ..wire.buf import copy, eq, mix30, is_zero
 
-REC = const(40)  # bytes per lease record
-NAME = const(32)  # bytes per hostname slot: length byte + up to 31 characters
+REC = const(22)  # bytes per lease record
+NAME_MAX = const(31)  # hostname bytes kept (cut on a UTF-8 character boundary)
+ARENA_PER_LEASE = const(8)  # the arena's first size per record; it grows between steps
 
 # record layout
 R_STATE = const(0)
 R_SUBNET = const(1)
-R_KEYLEN = const(2)
-R_FLAGS = const(3)  # bit 0: key is a client-id (option 61), else htype+chaddr; high bits: table.py
-F_CID = const(1)
-R_ADDR = const(4)
-R_EXPIRY = const(8)  # uint32 seconds on the engine clock
-R_HW = const(12)
-R_KEY = const(18)
-R_LINK = const(38)  # reuse-list link (table.py); zero in the journal
+R_FLAGS = const(2)  # bits below; high bits: table.py
+F_CID = const(1)  # the key is a client-id (option 61), else htype + chaddr
+F_KEYHW = const(2)  # the key is 01 + the hardware address: not stored
+F_KEYX = const(4)  # the key's fingerprint is in the arena entry
+R_ADDR = const(3)
+R_EXPIRY = const(7)  # uint32 seconds on the engine clock
+R_HW = const(11)
+R_LINK = const(17)  # reuse-list link (table.py); zero in the journal
+R_XREF = const(19)  # 3 bytes: offset of the record's arena entry (0: none)
+
+# the journal's record (older versions kept it in RAM as it is)
+D_REC = const(40)
+D_KEYLEN = const(2)
+D_FLAGS = const(3)
+D_ADDR = const(4)
+D_EXPIRY = const(8)
+D_HW = const(12)
+D_KEY = const(18)
 
 STATE_NAMES = ("free", "offered", "bound", "released", "declined")
 
@@ -34,20 +53,72 @@ _EMPTY = const(0)
 
 class Leases4(Table):
     def __init__(self, capacity, nsub=1, journal=None):
-        Table.__init__(self, capacity, nsub, REC, R_KEYLEN, R_FLAGS, R_EXPIRY, R_KEY, R_LINK, journal)
-        self.names = bytearray(capacity * NAME)
-        self.jrec = bytearray(REC + NAME)  # one journal record being built
+        Table.__init__(self, capacity, nsub, REC, -1, R_FLAGS, R_EXPIRY, -1, R_LINK, journal)
+        self.arena = Arena(capacity * ARENA_PER_LEASE, self)
+        self.jrec = bytearray(D_REC + 1 + NAME_MAX)  # one journal record being built
+        self.fp = bytearray(KEYMAX)  # scratch: a record's fingerprint (hashing, moving)
         self.ckeylen = 0  # the client being served: key length, flags (F_CID), chaddr
         self.cflags = 0
         self.chw = bytearray(6)
+        self.names_dropped = 0  # hostnames the arena had no room for
 
     # -- client keys -------------------------------------------------------------------
 
     def _khash(self, b, o, keylen, flags):
         # multiply-xorshift over 16-bit state (buf.mix30): every product stays below 2**30 (a
-        # small int on 32-bit boards) and high bits fold back into the low bits the table mask
+        # small int on 32-bit boards) and high bits fold back into the low bits the table
         # keeps. (A plain h*31+b made MACs that differ in two bytes collide by the hundred.)
         return mix30(keylen * 7 + flags, b, o, KEYMAX)
+
+    def keylen(self, r):
+        f = self.recs[r * REC + R_FLAGS]
+        if f & F_KEYHW:
+            return 7
+        if f & F_KEYX:
+            return self.arena.buf[self._xref(r) + HEAD]
+        return 0
+
+    def _clear_key(self, r):
+        """The record keeps its hostname, not its key (a declined address)."""
+        o = r * REC + R_FLAGS
+        if self.recs[o] & F_KEYX:
+            self.arena.buf[self._xref(r) + HEAD] = 0  # its bytes stay until the entry changes
+        self.recs[o] &= ~(F_KEYHW | F_KEYX | F_CID) & 255
+
+    def key_into(self, r, dst):
+        """Write record r's key fingerprint (KEYMAX bytes, zero-padded) into dst; returns
+        the key length (0: none)."""
+        recs = self.recs
+        o = r * REC
+        f = recs[o + R_FLAGS]
+        i = 0
+        while i < KEYMAX:
+            dst[i] = 0
+            i += 1
+        if f & F_KEYHW:
+            dst[0] = 1
+            copy(dst, 1, recs, o + R_HW, 6)
+            return 7
+        if f & F_KEYX:
+            x = self._xref(r) + HEAD
+            b = self.arena.buf
+            copy(dst, 0, b, x + 2, b[x + 1])
+            return b[x]
+        return 0
+
+    def key_is(self, r, keylen):
+        recs = self.recs
+        o = r * REC
+        f = recs[o + R_FLAGS]
+        k = self.key
+        if f & F_KEYHW:
+            return keylen == 7 and k[0] == 1 and eq(k, 1, recs, o + R_HW, 6) and is_zero(k, 7, KEYMAX - 7)
+        if f & F_KEYX:
+            x = self._xref(r) + HEAD
+            b = self.arena.buf
+            n = _fplen(keylen)
+            return b[x] == keylen and eq(k, 0, b, x + 2, n) and (n == KEYMAX or is_zero(k, n, KEYMAX - n))
+        return False
 
     def key_matches(self, r, keylen, flags):
         return self.recs[r * REC + R_FLAGS] & F_CID == flags and self.key_is(r, keylen)
@@ -55,8 +126,8 @@ class Leases4(Table):
     def find_key(self, keylen, flags, subnet):
         """Record of the client whose fingerprint is in self.key, in `subnet`, or -1."""
         idx = self.by_key
-        m = self.mask
-        i = self._khash(self.key, 0, keylen, flags) & m
+        n = self.nslots
+        i = self._khash(self.key, 0, keylen, flags) % n
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
@@ -64,7 +135,9 @@ class Leases4(Table):
             r = v - 1
             if self.recs[r * REC + R_SUBNET] == subnet and self.key_matches(r, keylen, flags):
                 return r
-            i = (i + 1) & m
+            i += 1
+            if i == n:
+                i = 0
 
     def load_client(self, src, off, ln, flags, hw, hwoff):
         """The client being served: its key src[off:off+ln] (client-id, or htype + chaddr)
@@ -79,6 +152,72 @@ class Leases4(Table):
     def is_mine(self, r):
         return self.key_matches(r, self.ckeylen, self.cflags)
 
+    def room(self, reserved):
+        """Table.room, and the arena can hold the current client's key if it needs one."""
+        if not Table.room(self, reserved):
+            return False
+        return self._derived() or self.arena.room(HEAD + 2 + _fplen(self.ckeylen))
+
+    def _derived(self):
+        """Is the current client's key 01 + its chaddr (nothing to store)?"""
+        k = self.key
+        return self.ckeylen == 7 and k[0] == 1 and eq(k, 1, self.chw, 0, 6)
+
+    # -- the arena entry ----------------------------------------------------------------
+
+    def _xref(self, r):
+        o = r * REC + R_XREF
+        b = self.recs
+        return (b[o] << 16) | (b[o + 1] << 8) | b[o + 2]
+
+    def set_xref(self, r, x):
+        o = r * REC + R_XREF
+        b = self.recs
+        b[o] = x >> 16
+        b[o + 1] = (x >> 8) & 255
+        b[o + 2] = x & 255
+
+    def _name_off(self, r):
+        """Offset in the arena of record r's hostname (0: none)."""
+        x = self._xref(r)
+        return x + HEAD + 2 + self.arena.buf[x + HEAD + 1] if x else 0
+
+    def _name_len(self, r):
+        x = self._xref(r)
+        if not x:
+            return 0
+        b = self.arena.buf
+        return b[x + 2] - 2 - b[x + HEAD + 1]
+
+    def _set_entry(self, r, keylen, src, off, ln):
+        """Replace record r's entry with key `keylen` (fingerprint in self.fp, F_KEYX) and
+        the hostname src[off:off+ln]. The hostname is dropped if it finds no room; returns
+        False if even the key found none."""
+        a = self.arena
+        if src is a.buf:  # about to be freed, and maybe moved by compaction: keep a copy
+            copy(self.jrec, 0, src, off, ln)
+            src = self.jrec
+            off = 0
+        a.free(self._xref(r))
+        self.set_xref(r, 0)
+        n = _fplen(keylen) if keylen else 0
+        if not ln and not n:
+            return True
+        x = a.alloc(r, 2 + n + ln)
+        if not x and ln:
+            self.names_dropped += 1
+            ln = 0
+            x = a.alloc(r, 2 + n) if n else 0
+        if not x:
+            return not n
+        b = a.buf
+        b[x + HEAD] = keylen
+        b[x + HEAD + 1] = n
+        copy(b, x + HEAD + 2, self.fp, 0, n)
+        copy(b, x + HEAD + 2 + n, src, off, ln)
+        self.set_xref(r, x)
+        return True
+
     # -- addresses -----------------------------------------------------------------------
 
     def _ahash(self, a, off):
@@ -86,9 +225,9 @@ class Leases4(Table):
 
     def find_addr(self, a, off, plen=32):
         idx = self.by_addr
-        m = self.mask
+        n = self.nslots
         recs = self.recs
-        i = self._ahash(a, off) & m
+        i = self._ahash(a, off) % n
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
@@ -96,7 +235,9 @@ class Leases4(Table):
             o = (v - 1) * REC + R_ADDR
             if recs[o] == a[off] and recs[o + 1] == a[off + 1] and recs[o + 2] == a[off + 2] and recs[o + 3] == a[off + 3]:
                 return v - 1
-            i = (i + 1) & m
+            i += 1
+            if i == n:
+                i = 0
 
     def addr_off(self, r):
         return r * REC + R_ADDR
@@ -108,37 +249,61 @@ class Leases4(Table):
         o = r * REC
         recs = self.recs
         if by_key:
-            return self._khash(recs, o + R_KEY, recs[o + R_KEYLEN], recs[o + R_FLAGS] & F_CID)
+            fp = self.fp
+            kl = self.key_into(r, fp)
+            return self._khash(fp, 0, kl, recs[o + R_FLAGS] & F_CID)
         return self._ahash(recs, o + R_ADDR)
 
     # -- records -------------------------------------------------------------------------
 
     def take(self, r, subnet, kind, a, off, plen, pinned):
         """(Re)bind record r to the current client (load_client) and address a[off:]. A
-        journaled address the record leaves is dropped in the journal."""
+        journaled address the record leaves is dropped in the journal. The key is stored in
+        the arena unless it is the hardware address; the hostname starts empty."""
         recs = self.recs
         o = r * REC
         self._moving(r)
         recs[o + R_SUBNET] = subnet
-        recs[o + R_KEYLEN] = self.ckeylen
-        recs[o + R_FLAGS] = self.cflags | (F_PINNED if pinned else 0)
         if pinned:
             self.npinned += 1
-        copy(recs, o + R_KEY, self.key, 0, KEYMAX)
         copy(recs, o + R_ADDR, a, off, 4)
         copy(recs, o + R_HW, self.chw, 0, 6)
-        self.names[r * NAME] = 0
-        self._index(r, self.ckeylen != 0)
+        keyed = self.ckeylen != 0
+        f = F_KEYHW
+        if keyed and not self._derived():
+            copy(self.fp, 0, self.key, 0, KEYMAX)
+            f = F_KEYX
+            keyed = self._set_entry(r, self.ckeylen, recs, 0, 0)  # room() said there was room
+        else:
+            self._set_entry(r, 0, recs, 0, 0)
+        recs[o + R_FLAGS] = (f | self.cflags if keyed else 0) | (F_PINNED if pinned else 0)
+        self._index(r, keyed)
         self._link(r)
+
+    def drop(self, r):
+        x = self._xref(r)
+        Table.drop(self, r)
+        self.arena.free(x)
+
+    def spare(self, entries):
+        """Between steps: room in the arena for `entries` new keys and hostnames."""
+        self.arena.spare(entries * (HEAD + 2 + KEYMAX + NAME_MAX))
 
     def refresh(self, r, pinned):
         """The current client keeps record r (same key, same address): bring its hardware
         address and its pinned flag up to date. A changed hardware address of a journaled
         lease is journaled whole at once (a DISCOVER need not be followed by a REQUEST), and
-        pinning goes through pin() (a pinned record is in no reuse list)."""
+        pinning goes through pin() (a pinned record is in no reuse list). A key derived from
+        the old hardware address is stored first (the client-id stays the key)."""
         recs = self.recs
         o = r * REC
         if not eq(recs, o + R_HW, self.chw, 0, 6):
+            if recs[o + R_FLAGS] & F_KEYHW:
+                self.key_into(r, self.fp)
+                if not self._set_entry(r, 7, self.arena.buf, self._name_off(r), self._name_len(r)):
+                    self.pin(r, pinned)
+                    return  # no room to keep the key: the old hardware address stays
+                recs[o + R_FLAGS] = (recs[o + R_FLAGS] & ~F_KEYHW & 255) | F_KEYX
             copy(recs, o + R_HW, self.chw, 0, 6)
             self.changed(r)
             if journaled(recs[o + R_STATE]):
@@ -149,39 +314,54 @@ class Leases4(Table):
         copy(dst, off, self.recs, r * REC + R_ADDR, 4)
 
     def set_name(self, r, src, off, ln):
-        """Hostname (option 12), cut to the slot on a UTF-8 character boundary."""
-        if ln > NAME - 1:
-            ln = NAME - 1
+        """Hostname (option 12), cut to NAME_MAX bytes on a UTF-8 character boundary."""
+        if ln > NAME_MAX:
+            ln = NAME_MAX
             while ln and src[off + ln] & 0xC0 == 0x80:
                 ln -= 1  # never end inside a multi-byte character
-        n = self.names
-        o = r * NAME
-        n[o] = ln
-        copy(n, o + 1, src, off, ln)
+        kl = 0
+        if self.recs[r * REC + R_FLAGS] & F_KEYX:
+            kl = self.key_into(r, self.fp)
+        self._set_entry(r, kl, src, off, ln)
+
+    def name(self, r):
+        """Record r's hostname, as a new bytes object (listings)."""
+        o = self._name_off(r)
+        return bytes(self.arena.buf[o:o + self._name_len(r)])
 
     def fields(self, r):
         """(address, hw, client-id or b"", hostname bytes, state, expiry, subnet index) of
         record r, as new objects: for listings, never on the packet path."""
         o = r * REC
         recs = self.recs
-        klen = recs[o + R_KEYLEN]
         cid = b""
-        if recs[o + R_FLAGS] & F_CID and klen <= KEYMAX:
-            cid = bytes(recs[o + R_KEY:o + R_KEY + klen])
-        n = r * NAME
+        if recs[o + R_FLAGS] & F_CID:
+            fp = bytearray(KEYMAX)
+            klen = self.key_into(r, fp)
+            if klen <= KEYMAX:
+                cid = bytes(fp[:klen])
         return (bytes(recs[o + R_ADDR:o + R_ADDR + 4]), bytes(recs[o + R_HW:o + R_HW + 6]), cid,
-                bytes(self.names[n + 1:n + 1 + self.names[n]]), recs[o], self.expiry(r), recs[o + 1])
+                self.name(r), recs[o], self.expiry(r), recs[o + 1])
 
     # -- journal record codecs ------------------------------------------------------------
 
     def _stage_lease(self, r):
         j = self.jrec
-        copy(j, 0, self.recs, r * REC, REC)
-        j[R_FLAGS] = (j[R_FLAGS] & F_CID) | F_INDEXED  # the bits older journals carry
-        j[R_LINK] = j[R_LINK + 1] = 0
-        ln = self.names[r * NAME]
-        copy(j, REC, self.names, r * NAME, ln + 1)
-        self._append(J_LEASE4, j, REC + 1 + ln)
+        recs = self.recs
+        o = r * REC
+        j[0] = recs[o + R_STATE]
+        j[1] = recs[o + R_SUBNET]
+        j[D_KEYLEN] = self.key_into(r, self.fp)
+        j[D_FLAGS] = (recs[o + R_FLAGS] & F_CID) | F_INDEXED  # the bits older journals carry
+        copy(j, D_ADDR, recs, o + R_ADDR, 4)
+        copy(j, D_EXPIRY, recs, o + R_EXPIRY, 4)
+        copy(j, D_HW, recs, o + R_HW, 6)
+        copy(j, D_KEY, self.fp, 0, KEYMAX)
+        j[D_REC - 2] = j[D_REC - 1] = 0
+        n = self._name_len(r)
+        j[D_REC] = n
+        copy(j, D_REC + 1, self.arena.buf, self._name_off(r), n)
+        self._append(J_LEASE4, j, D_REC + 1 + n)
 
     def _stage_state(self, r):
         j = self.jrec
@@ -199,24 +379,24 @@ class Leases4(Table):
         """Replay one journal record (restore, export-kea). A lease whose subnet is gone or
         no longer holds its address (the config changed) is skipped. Returns the record
         touched, or -1."""
-        if typ == J_LEASE4 and ln >= REC + 1:
-            si = buf[off + R_SUBNET]
-            if si >= len(subnets) or not subnets[si].contains(buf, off + R_ADDR) \
-                    or not journaled(buf[off + R_STATE]):
+        if typ == J_LEASE4 and ln >= D_REC + 1:
+            si = buf[off + 1]
+            if si >= len(subnets) or not subnets[si].contains(buf, off + D_ADDR) \
+                    or not journaled(buf[off]):
                 return -1
-            r = self.find_addr(buf, off + R_ADDR)
+            r = self.find_addr(buf, off + D_ADDR)
             if r < 0:
                 r = self.new()
                 if r < 0:
                     return -1
-            copy(self.key, 0, buf, off + R_KEY, KEYMAX)  # the stored fingerprint, as it is
-            self.ckeylen = buf[off + R_KEYLEN]
-            self.cflags = buf[off + R_FLAGS] & F_CID
-            copy(self.chw, 0, buf, off + R_HW, 6)
+            copy(self.key, 0, buf, off + D_KEY, KEYMAX)  # the stored fingerprint, as it is
+            self.ckeylen = buf[off + D_KEYLEN]
+            self.cflags = buf[off + D_FLAGS] & F_CID
+            copy(self.chw, 0, buf, off + D_HW, 6)
             self._one_per_client(r, si, 0)
-            self.take(r, si, 0, buf, off + R_ADDR, 32, False)
-            self.set(r, buf[off + R_STATE], _u32(buf, off + R_EXPIRY))
-            self.set_name(r, buf, off + REC + 1, min(buf[off + REC], ln - REC - 1))
+            self.take(r, si, 0, buf, off + D_ADDR, 32, False)
+            self.set(r, buf[off], _u32(buf, off + D_EXPIRY))
+            self.set_name(r, buf, off + D_REC + 1, min(buf[off + D_REC], ln - D_REC - 1))
         elif typ == J_STATE4 and ln == 9:
             r = self.find_addr(buf, off)
             if r < 0 or not journaled(buf[off + 4]):
@@ -231,6 +411,10 @@ class Leases4(Table):
             return -1
         self.recs[r * REC + R_FLAGS] |= F_DURABLE
         return r
+
+
+def _fplen(keylen):
+    return keylen if keylen < KEYMAX else KEYMAX
 
 
 def _u32(b, o):

@@ -3,7 +3,7 @@
 # through two open-addressing indexes (by client+IA, and by address/prefix), with the lease
 # lifecycle of table.py. Also the codecs of its journal records: on disk a record keeps the
 # layout older journals have (kind at byte 2, socket index at byte 6), so replay works
-# across versions. Heap per lease: REC + 2 (reuse list) + 2 * 2 * (index slots, 2..4).
+# across versions. Heap per lease: REC + 2 (reuse list) + 2 * 2 * 1.5 (index slots).
 from micropython import const
 from .table import Table, KEYMAX, F_INDEXED, F_DURABLE, F_PINNED
 from .table import FREE, OFFERED, BOUND, RELEASED, DECLINED, journaled  # noqa: F401  (API)
@@ -79,8 +79,8 @@ class Leases6(Table):
         if self.cta and kind == NA:
             kind = TA
         idx = self.by_key
-        m = self.mask
-        i = self._khash(self.key, 0, keylen, self.iaid, 0, kind) & m
+        n = self.nslots
+        i = self._khash(self.key, 0, keylen, self.iaid, 0, kind) % n
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
@@ -88,7 +88,9 @@ class Leases6(Table):
             r = v - 1
             if self.recs[r * REC + R_SUBNET] == subnet and self._ia_matches(r, keylen, kind):
                 return r
-            i = (i + 1) & m
+            i += 1
+            if i == n:
+                i = 0
 
     def find_mine(self, subnet, kind):
         return self.find_ia(self.ckeylen, kind, subnet)
@@ -105,9 +107,9 @@ class Leases6(Table):
 
     def find_addr(self, a, off, plen):
         idx = self.by_addr
-        m = self.mask
+        n = self.nslots
         recs = self.recs
-        i = self._ahash(a, off, plen) & m
+        i = self._ahash(a, off, plen) % n
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
@@ -115,7 +117,9 @@ class Leases6(Table):
             o = (v - 1) * REC
             if recs[o + R_PLEN] == plen and eq(recs, o + R_ADDR, a, off, 16):
                 return v - 1
-            i = (i + 1) & m
+            i += 1
+            if i == n:
+                i = 0
 
     def _home(self, r, by_key):
         o = r * REC

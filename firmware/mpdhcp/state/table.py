@@ -56,10 +56,9 @@ class Table:
         self.reserve = 0  # records kept for reserved clients (alloc sets it)
         self.npinned = 0  # records in use by reserved clients and addresses
         self.stats = None  # the engine's counters: "journal_records" counts what the verbs stage
-        size = 8
-        while size < 2 * capacity:
-            size <<= 1
-        self.mask = size - 1
+        size = capacity * 3 // 2 + 1  # load at most 2/3 (linear probing: a miss ~5 probes)
+        self.nslots = size if size > 8 else 8
+        size = self.nslots
         self.by_key = bytearray(2 * size)
         self.by_addr = bytearray(2 * size)
         self.key = bytearray(KEYMAX)  # scratch: the fingerprint of the key being looked up
@@ -96,6 +95,22 @@ class Table:
         k[19] = d
         return ln if ln < 256 else 255
 
+    def keylen(self, r):
+        """Length of record r's client key (0: the record belongs to nobody)."""
+        return self.recs[r * self.rec + self.o_keylen]
+
+    def key_into(self, r, dst):
+        """Write record r's key fingerprint (KEYMAX bytes) into dst; returns its length."""
+        o = r * self.rec + self.o_key
+        i = 0
+        while i < KEYMAX:
+            dst[i] = self.recs[o + i]
+            i += 1
+        return self.keylen(r)
+
+    def _clear_key(self, r):
+        self.recs[r * self.rec + self.o_keylen] = 0
+
     def key_is(self, r, keylen):
         """Is record r's client key the fingerprint in self.key (of a key keylen long)?"""
         recs = self.recs
@@ -114,34 +129,40 @@ class Table:
     # -- the indexes ----------------------------------------------------------------------------
 
     def _insert(self, idx, h, r):
-        m = self.mask
-        i = h & m
+        n = self.nslots
+        i = h % n
         while (idx[2 * i] << 8) | idx[2 * i + 1]:
-            i = (i + 1) & m
+            i += 1
+            if i == n:
+                i = 0
         idx[2 * i] = (r + 1) >> 8
         idx[2 * i + 1] = (r + 1) & 255
 
     def _remove(self, idx, h, r, by_key):
-        m = self.mask
-        i = h & m
+        n = self.nslots
+        i = h % n
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
                 return
             if v == r + 1:
                 break
-            i = (i + 1) & m
+            i += 1
+            if i == n:
+                i = 0
         # shift later entries of the run back so lookups never meet a hole
         j = i
         while True:
             idx[2 * i] = 0
             idx[2 * i + 1] = 0
             while True:
-                j = (j + 1) & m
+                j += 1
+                if j == n:
+                    j = 0
                 v = (idx[2 * j] << 8) | idx[2 * j + 1]
                 if v == _EMPTY:
                     return
-                home = self._home(v - 1, by_key) & m
+                home = self._home(v - 1, by_key) % n
                 # entry at j may move to i unless its home lies cyclically in (i, j]
                 if (j > i and (home <= i or home > j)) or (j < i and (home <= i and home > j)):
                     break
@@ -159,10 +180,9 @@ class Table:
 
     def unkey(self, r):
         """Detach record r from its client (a declined address belongs to nobody)."""
-        o = r * self.rec + self.o_keylen
-        if self.recs[o]:
+        if self.keylen(r):
             self._remove(self.by_key, self._home(r, True), r, True)
-            self.recs[o] = 0
+            self._clear_key(r)
 
     def _unindex(self, r):
         """Take record r out of both indexes, before its key or address changes."""

@@ -393,7 +393,7 @@ class Server4(Reply4):
         sub = self.subnets[lt.subnet(r)]
         if self.alloc.reserved_for(sub.index, lt.recs, o + L.R_ADDR, 32) is not None:
             return True
-        klen = lt.recs[o + L.R_KEYLEN]
+        klen = lt.keylen(r)
         cid = lt.recs[o + L.R_FLAGS] & L.F_CID
         for res in sub.reservations:
             if res.hw is not None and not cid and P.eq(res.hw, 0, lt.recs, o + L.R_HW, 6):
@@ -406,6 +406,10 @@ class Server4(Reply4):
 
     def dump(self, journal):
         self.leases.dump(journal)
+
+    def spare(self, entries):
+        """Between steps (heap unlocked): arena room for the next step's new leases."""
+        self.leases.spare(entries)
 
     def reserve(self, sub, res):
         """Console: add reservation res to sub on the running server (ValueError: refused)."""

@@ -122,9 +122,109 @@ def test_reuse_lists_follow_every_state_change():
 
 
 def test_heap_per_lease_is_fixed():
+    # the record, its reuse-list back link and two index slots at 1.5x; the arena starts at
+    # 8 bytes a lease (hostnames, keys that are not the hardware address) and grows
     t = Leases4(256)
-    per = (len(t.recs) + len(t.names) + len(t.by_key) + len(t.by_addr) + len(t.prv)) / 256
-    assert REC == 40 and per <= 82, per
+    per = (len(t.recs) + len(t.by_key) + len(t.by_addr) + len(t.prv)) / 256
+    assert REC == 22 and per < 30.1, per
+    assert len(t.arena.buf) == 256 * 8
+
+
+class _Sub:
+    def contains(self, b, o):
+        return b[o] == 10
+
+
+def _client_key(i):
+    """Client i's key and flags: 01 + chaddr as htype + chaddr or as a client-id (stored
+    nowhere), a short or a long client-id (in the arena)."""
+    mac = bytes([2, 0, 0, 0, (i >> 8) & 255, i & 255])
+    kind = i % 4
+    if kind == 0:
+        return b"\x01" + mac, 0, mac
+    if kind == 1:
+        return b"\x01" + mac, 1, mac
+    if kind == 2:
+        return b"\xff" + bytes([i & 255]) * 9, 1, mac
+    return b"\xff\x00\x00\x00\x01" + bytes([i & 255, i >> 8]) * 12, 1, mac  # 29 bytes
+
+
+def _bind(t, i, name, now):
+    k, flags, mac = _client_key(i)
+    t.load_client(k, 0, len(k), flags, mac, 0)
+    r = t.find_mine(0, 0)
+    if r < 0:
+        assert t.room(False)
+        r = t.new()
+        t.take(r, 0, 0, _addr(i), 0, 32, False)
+    t.set_name(r, name, 0, len(name))
+    t.changed(r)
+    t.bind(r, now + 3600)
+    return r
+
+
+def _want(i, name):
+    k, flags, mac = _client_key(i)
+    return (_addr(i), mac, k if flags and len(k) <= KEYMAX else b"", name[:31], BOUND)
+
+
+def test_arena_holds_keys_and_hostnames_through_compaction_growth_and_replay():
+    from mpdhcp.state.journal import Journal, replay
+    j = Journal(None)
+    t = Leases4(64, journal=j)
+    names = {}
+    for rnd in range(6):  # rename everyone each round: dead entries, compaction, growth
+        for i in range(64):
+            name = (b"host-%d-" % i) + b"z" * ((i * 7 + rnd * 5) % 40)
+            _bind(t, i, name, 1000 * rnd)
+            names[i] = name
+        j.commit()
+    assert t.arena.grown >= 1 and t.arena.dead < len(t.arena.buf)
+    for i in range(64):
+        k, flags, mac = _client_key(i)
+        t.load_client(k, 0, len(k), flags, mac, 0)
+        r = t.find_mine(0, 0)
+        assert r >= 0 and t.fields(r)[:5] == _want(i, names[i]), i
+    back = Leases4(64)
+    replay(j.memory, lambda typ, b, off, ln: back.apply(typ, b, off, ln, [_Sub()]))
+    for i in range(64):
+        r = back.find_addr(_addr(i), 0)
+        assert r >= 0 and back.fields(r)[:5] == _want(i, names[i]), i
+    for i in range(0, 64, 2):  # dropped records give their entries back
+        t.drop(t.find_addr(_addr(i), 0))
+    t.arena.compact()
+    assert t.arena.dead == 0
+    for i in range(1, 64, 2):
+        assert t.fields(t.find_addr(_addr(i), 0))[:5] == _want(i, names[i]), i
+
+
+def test_a_full_arena_drops_hostnames_never_keys_and_grows_between_steps():
+    import sys
+    import micropython
+    t = Leases4(8)
+    t.arena.buf = bytearray(1 + 2 * (3 + 2 + 20))  # room for two long keys and no hostname
+    grow = t.arena._grow
+    t.arena._grow = lambda need: False  # as in a runner step, where the heap is locked
+    rs = [_bind(t, i, b"", 0) for i in (3, 7)]
+    rs = [_bind(t, i, b"a-rather-long-hostname", 0) for i in (3, 7)]
+    assert [t.fields(r)[3] for r in rs] == [b"", b""] and t.names_dropped == 2
+    assert t.keylen(rs[0]) == 29 and t.keylen(rs[1]) == 29
+    k, flags, mac = _client_key(11)
+    t.load_client(k, 0, len(k), flags, mac, 0)
+    assert not t.room(False)  # its key would not fit: refused like a full table
+    k, flags, mac = _client_key(12)
+    t.load_client(k, 0, len(k), flags, mac, 0)
+    assert t.room(False)  # 01 + chaddr: nothing to store
+    t.arena._grow = grow
+    t.spare(4)  # between steps
+    assert len(t.arena.buf) - t.arena.top >= 4 * (3 + 2 + 20 + 31) and t.arena.grown == 1
+    if sys.implementation.name == "micropython":
+        micropython.heap_lock()
+        try:
+            grew = t.arena._grow(10)
+        finally:
+            micropython.heap_unlock()
+        assert not grew
 
 
 def test_refresh_pins_through_the_reuse_lists_and_journals_a_new_hw_at_once():

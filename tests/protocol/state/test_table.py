@@ -1,6 +1,6 @@
 # Mirrors firmware/mpdhcp/state/table.py (the shared lease lifecycle), through Leases4.
-from mpdhcp.state.leases4 import (Leases4, REC, R_ADDR, R_FLAGS, R_KEYLEN, R_LINK, R_STATE,
-                                  R_EXPIRY, FREE, OFFERED, BOUND, RELEASED, DECLINED,
+from mpdhcp.state.leases4 import (Leases4, REC, R_ADDR, R_FLAGS, R_STATE, D_REC, D_KEYLEN,
+                                  D_FLAGS, D_ADDR, D_EXPIRY, D_HW, FREE, OFFERED, BOUND, RELEASED, DECLINED,
                                   J_LEASE4, J_STATE4, J_DROP4)
 from mpdhcp.state.table import F_INDEXED, F_PINNED, F_DURABLE, F_LINKED
 from mpdhcp.state.journal import Journal, replay
@@ -64,11 +64,11 @@ def test_bind_stages_the_whole_lease_first_then_a_short_renewal():
     assert _staged(j) == []  # an offer is no promise: never journaled
     t.bind(r, 4600)
     (typ, p), = _staged(j)
-    assert typ == J_LEASE4 and len(p) == REC + 1  # the record, then an empty hostname
-    assert p[R_STATE] == BOUND and p[1] == 0 and p[R_ADDR:R_ADDR + 4] == _addr(100)
-    assert _u32(p, R_EXPIRY) == 4600 and p[R_KEYLEN] == 7
-    assert p[R_FLAGS] == F_INDEXED  # no pinned, durable or linked bits on disk
-    assert p[R_LINK:R_LINK + 2] == b"\x00\x00"
+    assert typ == J_LEASE4 and len(p) == D_REC + 1  # the record, then an empty hostname
+    assert p[R_STATE] == BOUND and p[1] == 0 and p[D_ADDR:D_ADDR + 4] == _addr(100)
+    assert _u32(p, D_EXPIRY) == 4600 and p[D_KEYLEN] == 7
+    assert p[D_FLAGS] == F_INDEXED  # no pinned, durable or linked bits on disk
+    assert p[D_REC - 2:D_REC] == b"\x00\x00"  # the old reuse-list link, always zero
     t.bind(r, 8200)  # a renewal: address(4), state(1), expiry(4)
     assert _staged(j) == [(J_STATE4, _addr(100) + bytes([BOUND]) + bytes([0, 0, 0x20, 0x08]))]
     assert t.stats["journal_records"] == 2
@@ -91,8 +91,8 @@ def test_decline_unkeys_and_stages_a_whole_record():
     _staged(j)
     t.decline(r, 9000)
     (typ, p), = _staged(j)
-    assert typ == J_LEASE4 and p[R_STATE] == DECLINED and p[R_KEYLEN] == 0
-    assert _u32(p, R_EXPIRY) == 9000 and p[R_ADDR:R_ADDR + 4] == _addr(102)
+    assert typ == J_LEASE4 and p[R_STATE] == DECLINED and p[D_KEYLEN] == 0
+    assert _u32(p, D_EXPIRY) == 9000 and p[D_ADDR:D_ADDR + 4] == _addr(102)
     assert _mine(t, 1) == -1 and t.find_addr(_addr(102), 0) == r  # nobody's, still held
     assert t.active(r, 8999) and not t.active(r, 9000)
 
@@ -130,7 +130,7 @@ def test_moving_an_unjournaled_record_stages_nothing_a_journaled_one_a_drop():
     assert _staged(j) == []
     t.bind(r, 5000)
     (typ, p), = _staged(j)
-    assert typ == J_LEASE4 and p[R_ADDR + 3] == 106 and p[12 + 5] == 2  # client 2's chaddr
+    assert typ == J_LEASE4 and p[D_ADDR + 3] == 106 and p[D_HW + 5] == 2  # client 2's chaddr
 
 
 def test_drop_stages_a_drop_only_for_journaled_records():
@@ -158,7 +158,7 @@ def test_changed_journals_the_hostname_whole_on_the_next_verb():
     t.changed(r)
     t.bind(r, 7000)
     (typ, p), = _staged(j)
-    assert typ == J_LEASE4 and p[REC] == 7 and p[REC + 1:] == b"kitchen"
+    assert typ == J_LEASE4 and p[D_REC] == 7 and p[D_REC + 1:] == b"kitchen"
     t.bind(r, 7100)
     assert [x[0] for x in _staged(j)] == [J_STATE4]
 
@@ -231,18 +231,18 @@ def _churn(t, seed, steps, now):
 def _no_holes(t, idx, by_key):
     """Backward-shift deletion leaves every entry reachable: no empty slot between an
     entry's home and its slot. Returns the entries."""
-    m = t.mask
+    m = t.nslots
     n = 0
-    for i in range(m + 1):
+    for i in range(m):
         v = (idx[2 * i] << 8) | idx[2 * i + 1]
         if not v:
             continue
         n += 1
         assert v - 1 < t.used and t.state(v - 1) != FREE, (i, v)
-        j = t._home(v - 1, by_key) & m
+        j = t._home(v - 1, by_key) % m
         while j != i:
             assert idx[2 * j] or idx[2 * j + 1], (i, j)
-            j = (j + 1) & m
+            j = (j + 1) % m
     return n
 
 
@@ -255,9 +255,9 @@ def _check(t):
             continue
         indexed += 1
         assert t.recs[o + R_FLAGS] & F_INDEXED and t.find_addr(t.recs, o + R_ADDR) == r
-        if t.recs[o + R_KEYLEN]:
+        if t.keylen(r):
             keyed += 1
-            kl = t.set_lookup_key(t.recs, o + 18, t.recs[o + R_KEYLEN])
+            kl = t.key_into(r, t.key)
             assert t.find_key(kl, 0, t.subnet(r)) == r
     assert _no_holes(t, t.by_addr, False) == indexed == t.count
     assert _no_holes(t, t.by_key, True) == keyed
@@ -370,7 +370,7 @@ def test_restore_replays_then_compacts():
     assert _same(t, t2) > 5 and t2.journal is j
     assert len(j.memory) == j.live < before  # rewritten compacted
     assert _same(t, _replayed(bytes(j.memory))) > 5
-    r = t2.find_addr(j.memory, 3 + R_ADDR)  # the first record's address
+    r = t2.find_addr(j.memory, 3 + D_ADDR)  # the first record's address
     assert r >= 0 and t2.recs[r * REC + R_FLAGS] & F_DURABLE
     t2.bind(r, 9999)  # restored records are journaled: a renewal is short
     j.commit()
@@ -471,5 +471,5 @@ def test_capacity_bounds():
             ok = False
         assert not ok, cap
     t = Leases4(1)
-    assert t.mask == 7 and len(t.by_key) == 16  # at least 8 slots, a power of two
-    assert Leases4(5).mask == 15 and Leases4(8).mask == 15 and Leases4(9).mask == 31
+    assert t.nslots == 8 and len(t.by_key) == 16  # at least 8 slots
+    assert Leases4(6).nslots == 10 and Leases4(1000).nslots == 1501  # 1.5x: load <= 2/3
