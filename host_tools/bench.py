@@ -341,13 +341,16 @@ def report(res):
                      "%d-byte record per commit" % j["record_bytes_per_commit"]])
         lines.append(output.Table(rows[0], rows[1:], indent=2))
         lines.append("")
-        lines.append("3. Heap per lease (gc.mem_alloc after gc.collect, Server4 built minus before)")
-        rows = [["capacity", "Server4 bytes", "bytes/lease"],
-                [256, h["server_256_bytes"], "%.1f" % h["per_lease_at_256"]],
-                [1024, h["server_1024_bytes"], "%.1f" % h["per_lease_at_1024"]],
-                ["marginal", "-", "%.1f" % h["marginal_per_lease"]]]
+        lines.append("3. Heap per lease (gc.mem_alloc after gc.collect: Server4 built, then every record bound"
+                     " by a DORA with a hostname, minus before)")
+        rows = [["capacity", "empty bytes", "full bytes", "bytes/lease", "arena", "names dropped"]]
+        for cap in (256, 1024):
+            rows.append([cap, h.get("empty_%d_bytes" % cap, "-"), h["server_%d_bytes" % cap],
+                         "%.1f" % h["per_lease_at_%d" % cap], h.get("arena_%d_bytes" % cap, "-"),
+                         h.get("names_dropped_%d" % cap, "-")])
+        rows.append(["marginal", "-", "-", "%.1f" % h["marginal_per_lease"], "", ""])
         lines.append(output.Table(rows[0], rows[1:], indent=2))
-        lines.append("   after 256 DORAs into capacity 256 (%d ACKs): heap grew %d bytes" % (
+        lines.append("   256 DORAs into capacity 256 (%d ACKs): heap grew %d bytes (hostnames in the arena)" % (
             h["filled_acks"], h["growth_after_256_doras"]))
     y = res.get("mpy")
     if y:

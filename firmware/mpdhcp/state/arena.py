@@ -3,7 +3,7 @@
 # [owner record (2)][length (1)][data], appended at the top. A freed entry is marked dead
 # (owner 0xFFFF) and its bytes are counted; when an entry does not fit, the live entries are
 # slid down over the dead ones (the owners' references rewritten through the table's
-# set_xref), and only then does the arena grow by half. Growing allocates, so with the heap
+# set_xref), and only then does the arena grow by a quarter. Growing allocates, so with the heap
 # locked (a runner step) it fails and the caller goes without; the runner grows a short arena
 # between steps (spare()). No object per entry: the lease tables stay one allocation each.
 from micropython import const
@@ -77,7 +77,7 @@ class Arena:
 
     def _grow(self, need):
         try:
-            nb = bytearray(max(len(self.buf) * 3 // 2, self.top + need + 64))
+            nb = bytearray(max(len(self.buf) * 5 // 4, self.top + need + 64))
         except MemoryError:  # the heap is locked (a runner step) or full: go without
             return False
         copy(nb, 0, self.buf, 0, self.top)

@@ -123,11 +123,11 @@ def test_reuse_lists_follow_every_state_change():
 
 def test_heap_per_lease_is_fixed():
     # the record, its reuse-list back link and two index slots at 1.5x; the arena starts at
-    # 8 bytes a lease (hostnames, keys that are not the hardware address) and grows
+    # 4 bytes a lease (hostnames, keys that are not the hardware address) and grows
     t = Leases4(256)
     per = (len(t.recs) + len(t.by_key) + len(t.by_addr) + len(t.prv)) / 256
     assert REC == 22 and per < 30.1, per
-    assert len(t.arena.buf) == 256 * 8
+    assert len(t.arena.buf) == 256 * 4
 
 
 class _Sub:
