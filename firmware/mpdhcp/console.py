@@ -10,7 +10,7 @@ from .state import leases4 as L
 from .state.table import KEYMAX, FREE
 # DHCPv6 modules (packet6, leases6) are imported where used: a v4-only board never loads them
 
-SERVICE = None  # the running service (set by service.build), so the REPL needs no arguments
+SERVICE = None  # a service other than service.RUNNER for the REPL's functions (tests)
 # LOCK is set by platform/thread.py when the runner serves from a thread: changes then happen
 # between two runner steps, never in the middle of an exchange. CONFIG_PATH is the config
 # file the service was started from (reserve() adds the reservation there too).
@@ -20,6 +20,10 @@ CONFIG_PATH = None
 
 def _svc(svc):
     s = svc or SERVICE
+    if s is None:
+        from . import service
+
+        s = service.RUNNER
     if s is None:
         raise RuntimeError("mpdhcp is not running")
     return s

@@ -3,6 +3,7 @@
 # one flush (fsync) per journal makes them all durable; only then do the staged replies go
 # out. No reply ever promises an unflushed lease.
 # A step runs with the heap locked except around sockets, clock, journal and logs (step()).
+import gc
 from micropython import const, heap_lock, heap_unlock
 from .slot import Slot
 
@@ -13,6 +14,22 @@ def _nop():
     return None
 
 
+def _heap_total():
+    try:
+        return gc.mem_free() + gc.mem_alloc()
+    except AttributeError:  # CPython: no fixed heap
+        return None
+
+
+def _ring_size(n, total):
+    """Slots in the reply ring: the adapter's n, but at most one per 32 KB of the whole heap
+    (a slot is about 1.7 KB: the ring stays under a twentieth of the heap), at least 2."""
+    if total is None:
+        return n
+    k = total // 32768
+    return n if k >= n else (k if k > 2 else 2)
+
+
 class Runner:
     def __init__(self, netif, log=print):
         self.netif = netif
@@ -20,7 +37,7 @@ class Runner:
         self.engines = []  # (name, engine)
         self.owner = {}  # socket index -> engine
         self.journals = []
-        n = getattr(netif, "RING", RING)  # a board's adapter: 4 slots, 18 KB of heap less
+        n = _ring_size(getattr(netif, "RING", RING), _heap_total())  # a board's adapter: 4
         self.ring = [Slot() for _ in range(n)]
         self.nring = n
         self.ready = [None] * n  # what one poll found ready
@@ -252,8 +269,20 @@ class Runner:
         finally:
             heap_lock()
 
+    def unlock_all(self):
+        """Undo every heap lock this thread holds. A Ctrl-C that lands between step()'s lock
+        and its `try` leaves one held (nothing can close that window in Python), and close()
+        must still allocate: RELEASE, journal close, sockets. heap_unlock() returns the depth
+        left, so one more lock first means the depth never goes below zero."""
+        if self._lock is _nop:
+            return
+        heap_lock()
+        while heap_unlock():  # CPython's stub returns None
+            pass
+
     def close(self):
         self.running = False
+        self.unlock_all()
         for fn in self.on_close:
             fn()
         for j in self.journals:

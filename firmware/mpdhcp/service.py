@@ -2,11 +2,11 @@
 # check the config, build one engine per config section, restore leases, open sockets, run.
 import sys
 from . import config as configmod
-from . import console
 from .state.journal import Journal
 from .runner import Runner
 
 DEFAULT_CAPACITY = 2048  # leases held in RAM per server when the config sets no max-leases
+RUNNER = None  # the running service (console.py finds it here: the REPL needs no arguments)
 
 
 def capacity4(cfg):
@@ -175,7 +175,8 @@ BUILDERS.append(("Client6", _client6))
 def build(doc, netif, control_factory=None, log=print):
     runner = Runner(netif, log)
     runner.cfg = doc
-    console.SERVICE = runner  # the REPL's console.leases() etc. need no arguments
+    global RUNNER
+    RUNNER = runner  # the REPL's console.leases() etc. need no arguments
     for name, builder in BUILDERS:
         sec = doc.get(name)
         if sec is not None:
@@ -192,6 +193,13 @@ def build(doc, netif, control_factory=None, log=print):
     return runner
 
 
+def _control_socket(path):
+    """Loaded only when the config asks for a control socket (it brings console.py)."""
+    from .platform.control_unix import ControlSocket
+
+    return ControlSocket(path)
+
+
 def main(argv):
     if len(argv) < 1:
         print("usage: micropython -m mpdhcp CONFIG.json", file=sys.stderr)
@@ -202,10 +210,9 @@ def main(argv):
         print("config error: " + str(e), file=sys.stderr)
         return 2
     from .platform.netif_unix import NetifUnix
-    from .platform.control_unix import ControlSocket
 
     try:
-        runner = build(doc, NetifUnix(), ControlSocket)
+        runner = build(doc, NetifUnix(), _control_socket)
     except OSError as e:
         print("cannot start: %s" % e, file=sys.stderr)
         return 1

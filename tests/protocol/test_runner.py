@@ -177,3 +177,35 @@ def test_an_adapter_may_ask_for_a_smaller_ring():
     r = _make(cfg, netif, Server4(cfg, j, 32), j)
     assert len(r.ring) == 4
     assert r.step(0) == 4 and r.step(0) == 2  # six DISCOVERs: four, then the other two
+
+
+def test_the_ring_is_sized_by_the_heap():
+    from mpdhcp.runner import _ring_size, RING
+    assert _ring_size(RING, None) == RING  # CPython: the adapter's figure
+    assert _ring_size(RING, 1024 * 1024) == RING and _ring_size(4, 1024 * 1024) == 4
+    assert _ring_size(RING, 256 * 1024) == 8 and _ring_size(RING, 128 * 1024) == 4
+    assert _ring_size(RING, 40 * 1024) == 2  # never fewer than two
+
+
+def test_close_undoes_a_heap_lock_left_by_an_interrupt():
+    # a Ctrl-C between step()'s heap_lock() and its try leaves the heap locked; close() must
+    # still run (it allocates): unlock_all() takes the depth back to zero, never below
+    import micropython
+    from mpdhcp.runner import Runner
+
+    class _Netif:
+        metas = []
+
+        def close(self):
+            self.closed = bytearray(8)  # allocates
+
+    n = _Netif()
+    r = Runner(n, log=None)
+    micropython.heap_lock()
+    micropython.heap_lock()
+    r.close()
+    assert n.closed == bytearray(8)
+    x = bytearray(16)  # the heap is usable again
+    assert len(x) == 16
+    r.unlock_all()  # nothing held: nothing undone
+    assert len(bytearray(4)) == 4
