@@ -49,6 +49,7 @@ J_STATE4 = const(2)  # address(4), state(1), expiry(4): renewals, releases
 J_DROP4 = const(3)  # address(4): the record holding it is gone (moved, dropped)
 
 _EMPTY = const(0)
+_ZEROS = bytes(KEYMAX)
 
 
 class Leases4(Table):
@@ -91,10 +92,7 @@ class Leases4(Table):
         recs = self.recs
         o = r * REC
         f = recs[o + R_FLAGS]
-        i = 0
-        while i < KEYMAX:
-            dst[i] = 0
-            i += 1
+        copy(dst, 0, _ZEROS, 0, KEYMAX)
         if f & F_KEYHW:
             dst[0] = 1
             copy(dst, 1, recs, o + R_HW, 6)
@@ -126,14 +124,18 @@ class Leases4(Table):
     def find_key(self, keylen, flags, subnet):
         """Record of the client whose fingerprint is in self.key, in `subnet`, or -1."""
         idx = self.by_key
+        recs = self.recs
         n = self.nslots
+        k6 = self.key[6]  # a key that is 01 + chaddr ends with chaddr's last byte: a cheap first test
         i = self._khash(self.key, 0, keylen, flags) % n
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
                 return -1
             r = v - 1
-            if self.recs[r * REC + R_SUBNET] == subnet and self.key_matches(r, keylen, flags):
+            o = r * REC
+            if recs[o + R_SUBNET] == subnet and (not recs[o + R_FLAGS] & F_KEYHW or recs[o + R_HW + 5] == k6) \
+                    and self.key_matches(r, keylen, flags):
                 return r
             i += 1
             if i == n:
@@ -274,10 +276,10 @@ class Leases4(Table):
             copy(self.fp, 0, self.key, 0, KEYMAX)
             f = F_KEYX
             keyed = self._set_entry(r, self.ckeylen, recs, 0, 0)  # room() said there was room
-        else:
-            self._set_entry(r, 0, recs, 0, 0)
+        elif recs[o + R_XREF] or recs[o + R_XREF + 1] or recs[o + R_XREF + 2]:
+            self._set_entry(r, 0, recs, 0, 0)  # a moved record: its old key and hostname go
         recs[o + R_FLAGS] = (f | self.cflags if keyed else 0) | (F_PINNED if pinned else 0)
-        self._index(r, keyed)
+        self._index(r, keyed, self._khash(self.key, 0, self.ckeylen, self.cflags) if keyed else -1)
         self._link(r)
 
     def drop(self, r):
@@ -389,8 +391,10 @@ class Leases4(Table):
                 r = self.new()
                 if r < 0:
                     return -1
-            copy(self.key, 0, buf, off + D_KEY, KEYMAX)  # the stored fingerprint, as it is
-            self.ckeylen = buf[off + D_KEYLEN]
+            self.ckeylen = kl = buf[off + D_KEYLEN]
+            copy(self.key, 0, buf, off + D_KEY, KEYMAX)  # the stored fingerprint, as it is,
+            if kl < KEYMAX:  # and nothing past a short key (as set_lookup_key leaves it)
+                copy(self.key, kl, _ZEROS, 0, KEYMAX - kl)
             self.cflags = buf[off + D_FLAGS] & F_CID
             copy(self.chw, 0, buf, off + D_HW, 6)
             self._one_per_client(r, si, 0)

@@ -170,10 +170,11 @@ class Table:
             idx[2 * i + 1] = idx[2 * j + 1]
             i = j
 
-    def _index(self, r, keyed):
-        """Put record r (key and address just written) into the indexes."""
+    def _index(self, r, keyed, kh=-1):
+        """Put record r (key and address just written) into the indexes; kh: its key's
+        hash when the caller has it at hand."""
         if keyed:
-            self._insert(self.by_key, self._home(r, True), r)
+            self._insert(self.by_key, self._home(r, True) if kh < 0 else kh, r)
         self._insert(self.by_addr, self._home(r, False), r)
         self.recs[r * self.rec + self.o_flags] |= F_INDEXED
         self.addr_taken(r, True)
