@@ -15,6 +15,7 @@ import time
 
 from . import ROOT, FIRMWARE, output
 from .paths import micropython, mp_env
+from .build import native_env
 from . import serve
 
 MP_SCRIPT = os.path.join(ROOT, "tests", "bench", "mp_measure.py")
@@ -84,7 +85,7 @@ def _start_ours(lab, L, ns, persist=True):
         "user-context": {"mpdhcp": {"max-leases": OUR_CAPACITY, "log": False}},
     }}
     conf = lab.write("mpdhcp.json", json.dumps(cfg, indent=1))
-    p = lab.popen(ns, serve.command(conf, OUR_HEAP), log="mpdhcp.out", env=mp_env(), cwd=ROOT)
+    p = lab.popen(ns, serve.command(conf, OUR_HEAP), log="mpdhcp.out", env=native_env(), cwd=ROOT)
     L.wait_for(lambda: p.poll() is not None or _udp67(lab, ns), 15, what="mpdhcp up")
     if p.poll() is not None:
         raise L.LabError("mpdhcp exited: " + lab.read_log(p))
@@ -428,8 +429,9 @@ def run(args):
         from . import bench_fit
         log("bench: the v4 router in the smallest heap (unix build .mpy, 256 leases + WAN client)")
         res["fit"] = bench_fit.smallest_heap(L, log)
-    log("bench: the engines alone (Unix port)")
+    log("bench: the engines alone (Unix port), native and bytecode")
     res["engine_rate"] = engine_rate()
+    res["engine_rate_bytecode"] = engine_rate(native=False)
     log("bench: mpy-cross")
     res["mpy"] = mpy_sizes()
     from . import bench6  # DHCPv6: perfdhcp -6 vs kea-dhcp6, heap per v6 lease (issue 5)
@@ -457,9 +459,12 @@ def run(args):
     return 0
 
 
-def engine_rate(n=2000):
-    """tests/bench/engine_rate.py under the Unix port: messages/s per kind, engines alone."""
-    env = mp_env([os.path.join(ROOT, "tests", "protocol")])
+def engine_rate(n=2000, native=True):
+    """tests/bench/engine_rate.py under the Unix port: messages/s per kind, engines alone,
+    as the bench's server runs them (native: this machine's machine-code build) or from the
+    bytecode of firmware/."""
+    extra = [os.path.join(ROOT, "tests", "protocol")]
+    env = native_env(extra) if native else mp_env(extra)
     r = subprocess.run([micropython(), "-X", "heapsize=16M", os.path.join(ROOT, "tests", "bench", "engine_rate.py"),
                         str(n)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300,
                        stdin=subprocess.DEVNULL)
@@ -475,8 +480,12 @@ def report_engine(res):
     lines = ["", "== The engines alone (Unix port, no sockets, heap locked as the runner runs them)"]
     if "error" in e:
         return "\n".join(lines + ["  failed: " + e["error"]])
-    lines.append("  " + ", ".join("%s %s %s/s" % (fam, kind, (e.get(fam) or {}).get(kind))
-                                  for fam, kind in ENGINE_KINDS))
+    lines.append("  native build (as the bench serves): " + ", ".join(
+        "%s %s %s/s" % (fam, kind, (e.get(fam) or {}).get(kind)) for fam, kind in ENGINE_KINDS))
+    eb = res.get("engine_rate_bytecode") or {}
+    if eb and "error" not in eb:
+        lines.append("  bytecode (as the boards run):       " + ", ".join(
+            "%s %s %s/s" % (fam, kind, (eb.get(fam) or {}).get(kind)) for fam, kind in ENGINE_KINDS))
     prof = profile(res)
     if prof:
         lines.append("  per DORA, each part alone: " + ", ".join("%s %.1f us" % kv for kv in prof.items()))

@@ -7,6 +7,7 @@ import subprocess
 import time
 
 from .paths import micropython, mp_env
+from .build import native_env
 from . import serve
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -54,7 +55,7 @@ def _start(lab, L, ns, name):
                 pass
     if name == "mpdhcp":
         conf = lab.write("mpdhcp6.json", json.dumps(_our_config(lab)))
-        p = lab.popen(ns, serve.command(conf, "16M"), log="mpdhcp6.out", env=mp_env(), cwd=ROOT)
+        p = lab.popen(ns, serve.command(conf, "16M"), log="mpdhcp6.out", env=native_env(), cwd=ROOT)
     else:
         conf = lab.write("kea6.json", json.dumps(_kea_config(lab)))
         env = dict(os.environ, KEA_PIDFILE_DIR=lab.tmp, KEA_LOCKFILE_DIR=lab.tmp)

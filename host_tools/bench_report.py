@@ -29,9 +29,12 @@ def figures(res):
             _fig(out, "dhcp6_solicit_request_per_s." + name, s["best"], "leases/s (<1% loss)", cmd)
         _fig(out, "dhcp6_ratio_over.kea-dhcp6", v6.get("ratio_vs_kea"), "x", cmd)
     e = res.get("engine_rate") or {}
+    eb = res.get("engine_rate_bytecode") or {}
     for fam, kind in ENGINE_KINDS:
         _fig(out, "engine_msgs_per_s.%s.%s" % (fam, kind), (e.get(fam) or {}).get(kind), "messages/s",
-             "micropython tests/bench/engine_rate.py (Unix port, no sockets)")
+             "micropython tests/bench/engine_rate.py (Unix port, no sockets; build --emit native, as the bench serves)")
+        _fig(out, "engine_msgs_per_s_bytecode.%s.%s" % (fam, kind), (eb.get(fam) or {}).get(kind), "messages/s",
+             "micropython tests/bench/engine_rate.py (Unix port, no sockets; bytecode, as the boards run)")
     m = res.get("mp") or {}
     h = m.get("heap") or {}
     mp_cmd = "micropython tests/bench/mp_measure.py"

@@ -12,6 +12,9 @@ def add_parser(sub):
     p = sub.add_parser("serve", help="run mpdhcp under the MicroPython Unix port (foreground)")
     p.add_argument("config", help="JSON config file (Kea Dhcp4 subset)")
     p.add_argument("--heapsize", default=None, help="MicroPython heap size, e.g. 256K (board-like)")
+    p.add_argument("--native", action="store_true",
+                   help="run this machine's machine-code build (build/native-unix, made first): "
+                   "~25%% faster engines than the bytecode of firmware/")
     p.set_defaults(func=run)
 
 
@@ -23,7 +26,13 @@ def command(config, heapsize=None):
 
 
 def run(args):
-    child = subprocess.Popen(command(args.config, args.heapsize), env=mp_env())
+    if args.native:
+        from .build import native_env
+
+        env = native_env()
+    else:
+        env = mp_env()
+    child = subprocess.Popen(command(args.config, args.heapsize), env=env)
 
     def forward(signum, frame):
         if child.poll() is None:

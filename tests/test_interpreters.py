@@ -53,13 +53,19 @@ def _run_unix(mp, env, mod):
     return mod, r.returncode, r.stdout + r.stderr
 
 
-def test_protocol_under_unix_port():
-    from concurrent.futures import ThreadPoolExecutor
+def _unix_port():
     mp = os.path.join(os.path.dirname(sys.executable), "micropython")
     if not os.path.exists(mp):
         mp = shutil.which("micropython")
     assert mp, "micropython (Unix port) missing: make venv"
-    env = dict(os.environ, MICROPYPATH=":".join([PROTO, HERE, os.path.join(ROOT, "firmware"), ".frozen"]))
+    return mp
+
+
+def _all_modules_pass(mp, code):
+    """Every protocol test module, one process each, with `code` (firmware/ or a build tree)
+    on MICROPYPATH."""
+    from concurrent.futures import ThreadPoolExecutor
+    env = dict(os.environ, MICROPYPATH=":".join([PROTO, HERE, code, ".frozen"]))
     passed, bad = 0, []
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         for mod, rc, out in pool.map(lambda m: _run_unix(mp, env, m), MODULES):
@@ -70,6 +76,25 @@ def test_protocol_under_unix_port():
                 bad.append("%s (exit %d):\n%s" % (mod, rc, out[-3000:]))
     assert not bad, "\n".join(bad)
     assert passed > 0
+
+
+def test_protocol_under_unix_port():
+    _all_modules_pass(_unix_port(), os.path.join(ROOT, "firmware"))
+
+
+def test_protocol_under_unix_port_native_build():
+    # the build the bench and `serve --native` run: every function machine code (mpy-cross -X
+    # emit=native). Natively compiled code allocates where the bytecode VM does not (a slice
+    # object per slice assignment), so the heap_lock tests must pass here too, or the runner
+    # would drop those packets
+    sys.path.insert(0, ROOT)
+    from host_tools import build as B
+
+    if B.host_arch() is None:
+        pytest.skip("no native emitter for " + os.uname().machine)
+    with tempfile.TemporaryDirectory() as d:
+        tree = B.native_tree(os.path.join(d, "native"))
+        _all_modules_pass(_unix_port(), tree)
 
 
 def _tests(mod):

@@ -98,3 +98,32 @@ def test_every_verb_has_help():
         r = cli(*verb, "--help")
         assert r.returncode == 0 and "usage:" in r.stdout, verb
         assert "Exit" in r.stdout, verb  # each verb documents its exit codes
+
+
+def test_native_build_for_this_machine(tmp_path):
+    # `build unix --arch x64 --emit native`: every module machine code but the viper twins
+    # (already machine code), each .mpy headed for x64; it serves (mpdhcp imports and parses
+    # its config); bytecode needs no --arch, native does
+    need("mpy-cross", "micropython")
+    from host_tools.build import host_arch
+
+    if host_arch() != "x64":
+        pytest.skip("the x64 native emitter is what this test checks")
+    out = tmp_path / "nat"
+    r = cli("build", "unix", "--arch", "x64", "--emit", "native", "--all-modules", "--out", out, "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    assert rep["emit"] == "native" and rep["arch_code_checked"] == 2
+    emits = {m["module"]: m["emit"] for m in rep["modules"]}
+    assert emits.pop("mpdhcp/wire/buf_viper.mpy") == "viper"
+    assert set(emits.values()) == {"native"}, emits
+    assert all(header(str(out / m["module"]))[1] == 2 for m in rep["modules"])
+    byte = cli("build", "unix", "--all-modules", "--out", tmp_path / "bc", "--json")
+    assert byte.returncode == 0 and rep["mpy_total"] > 2 * json.loads(byte.stdout)["mpy_total"]
+    p = subprocess.run([micropython(), "-c", "from mpdhcp.config import load; from mpdhcp.v4.server4 import Server4; "
+                        "print(type(load('mpdhcp.json')).__name__)"],
+                       cwd=str(out), env=dict(os.environ, MICROPYPATH=str(out) + ":.frozen"),
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and p.stdout.strip(), p.stdout + p.stderr
+    r = cli("build", "unix", "--emit", "native", "--out", tmp_path / "x")
+    assert r.returncode == 1 and "--arch" in r.stderr

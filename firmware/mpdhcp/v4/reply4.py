@@ -25,7 +25,7 @@ class Reply4:
             _boot_fields(b, res.boot if res is not None and res.boot is not None else sub.boot)
         w = self.w
         w.start(b, limit)
-        self.done[0:256] = P.ZERO256
+        P.zero(self.done, 0, 256)
         if mtype:
             w.put_byte(P.OPT_MSG_TYPE, mtype)
             w.put(P.OPT_SERVER_ID, meta.ifaddr, 0, 4)

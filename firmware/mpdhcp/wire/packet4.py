@@ -2,7 +2,7 @@
 # bounds-checked option walker, and an option writer. Works on a bytearray/bytes by offset;
 # allocates nothing after construction (heap_lock tested).
 from micropython import const
-from .buf import copy, eq, add_shifted  # noqa: F401  (P.copy, P.eq: one copy of each loop)
+from .buf import copy, zero, eq, add_shifted  # noqa: F401  (P.copy, P.eq: one copy of each loop)
 
 # BOOTP header offsets (RFC 2131 figure 1)
 OP = const(0)
@@ -83,7 +83,7 @@ class Options:
 
     def empty(self, n):
         """A BOOTREQUEST whose vend area holds no RFC 1048 options (RFC 951): none indexed."""
-        self.count[0:256] = ZERO256
+        zero(self.count, 0, 256)
         self.overload = 0
         self.n = n
         return 0
@@ -101,7 +101,7 @@ class Options:
             return BAD_COOKIE
         first = self.first
         count = self.count
-        count[0:256] = ZERO256  # same-length slice assignment: a memcpy, no allocation
+        zero(count, 0, 256)
         self.overload = 0
         self.n = n
         err = self._walk(buf, OPTIONS, n, True)
@@ -188,7 +188,7 @@ class Writer:
         self.full = False  # an option was left out for want of room
         self.pos = OPTIONS
         self.limit = limit - 1  # keep room for END
-        buf[OPTIONS:300] = _ZERO60  # options grow from 240: what end() leaves is already padding
+        zero(buf, OPTIONS, 60)  # options grow from 240: what end() leaves is already padding
 
     def _room(self, ln):
         need = ln + 2 * ((ln + 254) // 255 if ln else 1)
@@ -260,19 +260,12 @@ class Writer:
         return self.pos
 
 
-ZERO256 = bytes(256)
-_ZERO60 = bytes(60)
-
-
 def addr_is_zero(buf, off):
     return buf[off] == 0 and buf[off + 1] == 0 and buf[off + 2] == 0 and buf[off + 3] == 0
 
 
 def addr_eq(a, ao, b, bo):
     return a[ao] == b[bo] and a[ao + 1] == b[bo + 1] and a[ao + 2] == b[bo + 2] and a[ao + 3] == b[bo + 3]
-
-
-_ZERO192 = bytes(192)
 
 
 def request_header(b, xid, hw):
@@ -311,7 +304,7 @@ def reply_header(b, rx, mtype, yiaddr):
     b[SIADDR] = b[SIADDR + 1] = b[SIADDR + 2] = b[SIADDR + 3] = 0
     copy(b, GIADDR, rx, GIADDR, 4)
     copy(b, CHADDR, rx, CHADDR, 16)
-    b[SNAME : COOKIE] = _ZERO192  # sname and file
+    zero(b, SNAME, COOKIE - SNAME)  # sname and file
     b[COOKIE] = 99
     b[COOKIE + 1] = 130
     b[COOKIE + 2] = 83
@@ -383,8 +376,9 @@ def opt4_gather(buf, code, i, end, dst, off, cap, total):
     return total
 
 
-PLAIN = {"opt4_walk": opt4_walk, "opt4_gather": opt4_gather}  # the references (test_packet4)
+PLAIN = {"opt4_walk": opt4_walk, "opt4_gather": opt4_gather,  # the references (test_packet4)
+         "reply_header": reply_header}
 try:
-    from .buf_viper import opt4_walk, opt4_gather  # noqa: F811
+    from .buf_viper import opt4_walk, opt4_gather, reply_header  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in buf.py
     pass

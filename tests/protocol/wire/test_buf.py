@@ -184,7 +184,14 @@ def test_native_twins_agree_with_the_plain_loops():
     c[20] ^= 1
     assert buf.eq(c, 0, src, 0, 40) == pe(c, 0, src, 0, 40) == False
     assert buf.is_zero(c, 0, 2) == pz(c, 0, 2) == False
-    for fn, args in ((buf.copy, (bytearray(4), 2, src, 0, 3)), (buf.copy, (bytearray(4), 0, src, 39, 2)),
+    for n in (0, 3, 60, 192, 256):
+        a = bytearray(b"\x07" * 300)
+        b = bytearray(a)
+        P["zero"](a, 9, n)
+        buf.zero(b, 9, n)
+        assert a == b and a[9:9 + n] == bytes(n) and a[9 + n] == 7 and a[8] == 7
+    for fn, args in ((buf.zero, (bytearray(4), 2, 3)), (P["zero"], (bytearray(255), 0, 256)),
+                     (buf.copy, (bytearray(4), 2, src, 0, 3)), (buf.copy, (bytearray(4), 0, src, 39, 2)),
                      (buf.eq, (src, 38, src, 38, 3)), (buf.is_zero, (bytearray(4), 2, 3))):
         try:
             fn(*args)

@@ -769,3 +769,28 @@ def test_native_walker_twins_agree_with_the_plain_loops():
                 m = gather(area, code, 0, len(area), bytearray(0), 0, 255, 0)
                 outs.append((n, m, bytes(dst)))
             assert outs[0] == outs[1], (area, code)
+
+
+def test_native_reply_header_agrees_with_the_plain_one():
+    # one viper call instead of seven: the same header for an OFFER, a NAK (relayed or not),
+    # whatever the reply buffer held before
+    from mpdhcp.wire import packet4 as P4
+
+    req = bytearray(DHCLIENT_LONG_DISCOVER)
+    for mtype in (P.OFFER, P.ACK, P.NAK, 0):
+        for giaddr in (bytes(4), b"\x0a\x00\x00\x02"):
+            req[P.GIADDR:P.GIADDR + 4] = giaddr
+            req[P.FLAGS] = 0
+            req[P.CIADDR:P.CIADDR + 4] = b"\x0a\x00\x00\x07"
+            outs = []
+            for fn in (P4.PLAIN["reply_header"], P4.reply_header):
+                b = bytearray(b"\xee" * 548)
+                fn(b, req, mtype, b"\xc0\xa8\x4d\x64")
+                outs.append(bytes(b))
+            assert outs[0] == outs[1], (mtype, giaddr)
+    try:
+        P4.reply_header(bytearray(100), req, P.OFFER, bytes(4))
+        ok = True
+    except (IndexError, ValueError):
+        ok = False
+    assert not ok  # a buffer too short for the header is refused, not written past
