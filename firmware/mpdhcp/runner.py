@@ -7,7 +7,8 @@ import gc
 from micropython import const, heap_lock, heap_unlock
 from .slot import Slot
 
-RING = const(16)  # replies staged per commit, unless the adapter asks for fewer (netif.RING)
+RING = const(16)  # replies staged per commit, unless the adapter asks for another figure (netif.RING)
+STAGE_PER_REPLY = const(128)  # journal bytes a reply may stage (two 57-byte DHCPv6 leases)
 
 
 def _nop():
@@ -66,6 +67,7 @@ class Runner:
             self.owner[i] = engine
         if journal is not None and journal not in self.journals:
             self.journals.append(journal)
+            journal.reserve(STAGE_PER_REPLY * self.nring)
 
     def engine(self, name):
         for n, e in self.engines:

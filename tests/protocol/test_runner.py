@@ -209,3 +209,23 @@ def test_close_undoes_a_heap_lock_left_by_an_interrupt():
     assert len(x) == 16
     r.unlock_all()  # nothing held: nothing undone
     assert len(bytearray(4)) == 4
+
+
+def test_the_journal_stage_holds_a_whole_ring():
+    # a step stages every reply's records before one commit; a stage that filled up inside a
+    # step would flush there, with the heap locked (refused): the runner sizes it to its ring
+    from mpdhcp.runner import Runner, STAGE_PER_REPLY
+    from mpdhcp.state.journal import Journal
+
+    class _Netif:
+        RING = 64
+        metas = []
+
+    r = Runner(_Netif(), log=None)
+    j = Journal(None)
+    j.append(1, b"abc", 0, 3)
+    r.add("x", object(), [], j)
+    assert len(j.stage) >= STAGE_PER_REPLY * r.nring >= STAGE_PER_REPLY * 2
+    assert j.n == 8 and bytes(j.stage[3:6]) == b"abc"  # what was staged stays staged
+    j.reserve(16)  # never smaller
+    assert len(j.stage) >= STAGE_PER_REPLY * r.nring

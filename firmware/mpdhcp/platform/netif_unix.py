@@ -17,6 +17,10 @@ EPOCH_2000 = 946684800  # engines count seconds from 2000-01-01, as boards do (s
 
 
 class NetifUnix:
+    # replies a step stages, so one commit (fsync) covers them all: a host under load batches
+    # up to this many while the previous fsync ran (runner.py sizes it down on a small heap)
+    RING = 64
+
     def __init__(self):
         self.socks = []
         self.metas = []
@@ -348,12 +352,32 @@ class NetifUnix:
         self.socks = []
 
 
+SO_RCVBUF = 8  # <asm-generic/socket.h>
+SO_RCVBUFFORCE = 33  # past net.core.rmem_max, for root (CAP_NET_ADMIN)
+RCVBUF = 4 * 1024 * 1024
+
+
+def _rcvbuf(s):
+    """A receive queue that rides out a slow journal flush. The default (rmem ~208 KB of
+    skbs: a few hundred datagrams) overflows while one fsync of a busy step takes tens of
+    milliseconds at 10k datagrams/s: the kernel drops the rest (UDP RcvbufErrors; seen at
+    5000 DHCPv6 leases/s). 4 MB holds seconds of that. SO_RCVBUFFORCE passes the sysctl cap
+    as root (a DHCP server is); else SO_RCVBUF gets what rmem_max allows."""
+    for opt in (SO_RCVBUFFORCE, SO_RCVBUF):
+        try:
+            s.setsockopt(socket.SOL_SOCKET, opt, RCVBUF)
+            return
+        except OSError:
+            pass
+
+
 def _udp4(ifname, port):
     """A non-blocking UDP socket on 0.0.0.0:port that sends and receives on one interface."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
     s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode() + b"\0")
+    _rcvbuf(s)
     s.bind(socket.getaddrinfo("0.0.0.0", port)[0][-1])
     s.setblocking(False)
     return s
@@ -368,6 +392,7 @@ def _udp6(ifname, port):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.setsockopt(socket.SOL_SOCKET, SO_BINDTODEVICE, ifname.encode() + b"\0")
     s.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, 1)
+    _rcvbuf(s)
     s.bind(socket.getaddrinfo("::", port)[0][-1])
     return s, osidx
 

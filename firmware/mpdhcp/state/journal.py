@@ -40,9 +40,17 @@ class Journal:
         self.damaged = []  # (offset, length) of each damaged stretch skipped before it
         self.aside = None  # where the damaged original was kept
 
+    def reserve(self, nbytes):
+        """At set-up (heap unlocked): a stage of at least nbytes, so a whole runner step's
+        records fit (an early flush inside a step would need the heap)."""
+        if nbytes > len(self.stage):
+            s = bytearray(nbytes)
+            copy(s, 0, self.stage, 0, self.n)
+            self.stage = s
+
     def append(self, typ, src, off, ln):
         """Stage one record. Flushes early if the stage is full (still before any reply)."""
-        if self.n + ln + 5 > STAGE:
+        if self.n + ln + 5 > len(self.stage):
             self.commit()
         s = self.stage
         p = self.n
