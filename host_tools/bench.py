@@ -330,6 +330,9 @@ def report(res):
                 ["  DISCOVER -> OFFER", _n(e["bytes_per_discover"]), "packet", ""],
                 ["  REQUEST -> ACK", _n(e["bytes_per_request"]), "packet", ""],
                 ["  RENEWING REQUEST -> ACK", _n(f["engine_bytes_per_renewal"]), "packet", ""]]
+        if "spare_bytes_per_dora" in e:
+            rows.append(["Server4.spare (between steps)", _n(e["spare_bytes_per_dora"]), "DORA",
+                         "the hostname arena growing, unlocked"])
         if a:
             rows += [["adapter recvfrom (raw)", _n(a["raw_recvfrom_bytes"]), "packet", "300-byte datagram"],
                      ["adapter sendto (raw)", _n(a["raw_sendto_bytes"]), "packet", "memoryview slice + sockaddr"],

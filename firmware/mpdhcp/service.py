@@ -173,6 +173,7 @@ BUILDERS.append(("Client6", _client6))
 
 
 def build(doc, netif, control_factory=None, log=print):
+    configmod.unload_parsers()  # parsed: their code leaves the heap before the tables come
     runner = Runner(netif, log)
     runner.cfg = doc
     global RUNNER

@@ -16,31 +16,13 @@
 #   }
 from .common import _want, _keys, _fail, _utf8, client_common, option_codes
 from ..wire import options4
-
-# RFC 2131/2132 codes asked for by default: mask, routers, DNS, domain, MTU, broadcast, NTP,
-# lease time, server id, T1, T2, domain search (RFC 3397), classless routes (RFC 3442)
-DEFAULT_PRL = bytes((1, 3, 6, 15, 26, 28, 42, 51, 54, 58, 59, 119, 121))
+from .model4 import Client4Config, DEFAULT_PRL  # noqa: F401  (DEFAULT_PRL: this section's default)
 
 _KEYS = (
     "interface", "hostname", "client-id", "vendor-class", "requested-options", "lease-file",
     "offer-window", "configure-interface", "resolv-conf", "release-on-shutdown", "user-context",
     "4o6",
 )
-
-
-class Client4Config:
-    def __init__(self):
-        self.interface = None
-        self.hostname = None  # bytes
-        self.client_id = None  # bytes; None = 01 + MAC (the builder knows the MAC)
-        self.vendor_class = b"mpdhcp"
-        self.prl = DEFAULT_PRL
-        self.lease_file = None
-        self.offer_window = 2
-        self.configure = True
-        self.resolv_conf = "/etc/resolv.conf"
-        self.release_on_shutdown = True
-        self.o6 = False  # DHCPv4 over DHCPv6 (RFC 7341)
 
 
 def client4(d, p):

@@ -6,59 +6,7 @@ from ..wire.timing import t1_default, t2_default4
 from .common import _want, _keys, _fail, _lifetime, _utf8
 from .common import server_common, subnet_list, add_subnet, option_data, lease_database, subnet_head
 from .common import each_parsed
-
-
-class Subnet4:
-    def __init__(self):
-        self.index = 0
-        self.id = 0
-        self.net = b""
-        self.plen = 0
-        self.mask = b""
-        self.pools = []  # (first, last) host offsets from net, inclusive
-        self.relays = []  # 4-byte giaddrs
-        self.interface = None
-        self.options = {}  # code -> wire bytes
-        self.always = ()
-        self.valid = self.t1 = self.t2 = 0
-        self.authoritative = False
-        self.reservations = []
-        self.o6_interface = None  # 4o6-interface: DHCPV4-QUERYs arriving on this DHCPv6 interface
-        self.o6_subnet = None  # 4o6-subnet: (16-byte prefix, length) holding the query's source
-        self.o6_iid = None  # 4o6-interface-id: bytes the relay's Interface-Id option carries
-        self.boot = None  # (next-server 4 bytes, server-hostname, boot-file-name): siaddr, sname, file
-        self.dynamic_bootp = False  # user-context.mpdhcp.dynamic-bootp: BOOTP for clients without a reservation
-
-    def contains(self, a, off=0):
-        """Is the 4-byte address a[off:] inside this subnet (byte compare, no big ints)?"""
-        n = self.net
-        m = self.mask
-        for i in range(4):
-            if a[off + i] & m[i] != n[i]:
-                return False
-        return True
-
-
-class Reservation:
-    def __init__(self):
-        self.hw = None
-        self.cid = None
-        self.addr = None
-        self.hostname = None
-        self.boot = None  # its own (next-server, server-hostname, boot-file-name), else the subnet's
-
-
-class Config:
-    def __init__(self):
-        self.interfaces = []  # (ifname, 4-byte address or None)
-        self.lease_file = None
-        self.subnets = []
-        self.decline_probation = 86400
-        self.control_socket = None
-        self.max_leases = 0
-        self.log = True
-
-
+from .model4 import Subnet4, Reservation, Config
 
 
 _TOP = (

@@ -74,3 +74,37 @@ def test_non_ascii_search_domains_are_refused_not_mis_encoded():
     doc = parse_doc(_BASE % '"option-data": [{"name": "domain-search", "data": "xn--exmple-cua.org"}]')
     wire = doc.get("Dhcp4").subnets[0].options[119]
     assert wire == b"\x0exn--exmple-cua\x03org\x00"  # RFC 1035 3.1: length, octets
+
+
+def test_the_v4_parsers_leave_the_heap_after_start_and_come_back_when_needed():
+    # what the engines keep lives in model4.py: once built, the service drops the Dhcp4 and
+    # Client4 parsers (and common.py when no DHCPv6 parser uses it); a later parse imports
+    # them again, and the error type stays one class
+    import gc
+    import sys
+    from mpdhcp import config as C
+    from mpdhcp.config import model4
+
+    doc = parse_doc(_doc("/l4.jnl", "/s.sock", ("/c4.jnl", "/resolv.conf")))
+    sub = doc.get("Dhcp4").subnets[0]
+    assert type(sub) is model4.Subnet4 and type(doc.get("Client4")) is model4.Client4Config
+    for name in ("dhcp6", "client6"):  # an earlier test in this process parsed a DHCPv6 section
+        if "mpdhcp.config." + name in sys.modules:
+            del sys.modules["mpdhcp.config." + name]
+            delattr(C, name)
+    # the heap is measured where gc sees every root: the WASI build cannot scan wasm locals,
+    # and a gc.collect() called from a test there has freed live objects (a trap)
+    measure = hasattr(gc, "mem_alloc") and getattr(sys.implementation, "_build", "") != "wasi"
+    if measure:
+        gc.collect()
+        before = gc.mem_alloc()
+    assert sorted(C.unload_parsers()) == ["client4", "common", "dhcp4"]
+    assert "mpdhcp.config.dhcp4" not in sys.modules and "mpdhcp.config.common" not in sys.modules
+    if measure:  # the parsers' code is gone from the heap
+        gc.collect()
+        assert before - gc.mem_alloc() > 4096, before - gc.mem_alloc()
+    assert sub.contains(bytes([192, 168, 77, 9]))  # what the engines hold still works
+    assert C.unload_parsers() == []  # nothing left to drop
+    again = parse_doc(_doc("/l4.jnl", "/s.sock"))
+    assert type(again.get("Dhcp4").subnets[0]) is model4.Subnet4
+    assert "unknown key" in _error('{"Dhcp4": {"bogus": 1}}')  # one ConfigError class throughout
