@@ -194,7 +194,7 @@ def test_flash_stops_before_writing_when_the_board_lacks_space(board):
 def test_the_space_flash_asks_for_is_what_the_copy_takes(board):
     # the same build on a filesystem with room: it is copied, and takes no more than the estimate
     lab, b, out = board
-    with small_fs(b, 64):
+    with small_fs(b, 80):
         free0 = _listing(b)["free"]
         r = cli("flash", "unix", "--port", b.port, "--build", out, "--no-restart", "--json")
         assert r.returncode == 0, r.stdout + r.stderr

@@ -172,7 +172,7 @@ class MpdhcpServer:
         self.proc.wait(timeout=timeout)
         return self.proc.returncode
 
-    def stop(self, timeout=10.0):
+    def stop(self, timeout=30.0):  # serve asks again after 20 s (serve.RESEND_S)
         """SIGTERM the serve wrapper (it forwards SIGINT); assert a clean stop."""
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
@@ -231,7 +231,7 @@ class ServedClient:
         except L.LabError as e:
             raise L.LabError("%s\n--- client log:\n%s" % (e, self.output()))
 
-    def stop(self, timeout=10):
+    def stop(self, timeout=30):  # serve asks again after 20 s (serve.RESEND_S)
         """SIGTERM (serve turns it into SIGINT: a clean stop); must say "stopped"."""
         if self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
