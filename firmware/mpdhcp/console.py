@@ -94,6 +94,8 @@ def _engine_stats(eng):
     d["journal_size"] = j.size
     d["leases_capacity"] = eng.leases.cap
     d["leases_used"] = eng.leases.used
+    if hasattr(eng.leases, "names_dropped"):  # DHCPv4: hostnames the arena had no room for
+        d["hostnames_dropped"] = eng.leases.names_dropped
     return d
 
 
