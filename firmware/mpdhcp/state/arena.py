@@ -20,7 +20,6 @@ class Arena:
         self.dead = 0
         self.table = table  # set_xref(owner, offset) when compaction moves an entry
         self.grown = 0
-        self.short = 0  # entries that found no room (the caller went without)
 
     def free_bytes(self):
         return len(self.buf) - self.top + self.dead
@@ -39,8 +38,7 @@ class Arena:
             if self.dead:
                 self.compact()
             if self.top + need > len(self.buf) and not self._grow(need):
-                self.short += 1
-                return 0
+                return 0  # the caller goes without (Leases4 counts what it dropped)
         o = self.top
         b = self.buf
         b[o] = owner >> 8
