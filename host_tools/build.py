@@ -11,7 +11,8 @@ import tempfile
 
 from . import ROOT, FIRMWARE, output
 
-NATIVE = ("wire/buf_viper.py",)  # @micropython.viper twins (buf.py falls back without them)
+NATIVE = ("wire/buf_viper.py", "wire/packet4_viper.py", "wire/packet6_viper.py")  # @micropython.viper
+# twins (buf.py, packet4.py, packet6.py fall back without them)
 ARCH = {"esp32": "xtensawin", "picow": "armv6m", "unix": None}  # None: bytecode only (any port)
 # modules that only make sense on one kind of platform
 ONLY_UNIX = ("platform/netif_unix.py", "platform/control_unix.py", "__main__.py")
@@ -42,6 +43,9 @@ def add_parser(sub):
     p.add_argument("--emit", choices=("bytecode", "native"), default="bytecode",
                    help="native: every module as machine code for --arch (about 5x the flash of "
                    "bytecode, ~25%% faster engines; a module the native emitter refuses stays bytecode)")
+    p.add_argument("--lines", action="store_true",
+                   help="keep line numbers for tracebacks (about 7%% more .mpy and heap; by default "
+                   "mpy-cross -O3 drops them and a traceback names the file and function)")
     p.set_defaults(func=run)
 
 
@@ -64,11 +68,12 @@ def header(path):
     return h[1], h[2] >> 2, h[3]
 
 
-def compile_one(src, dst, arch, shown, native=False):
+def compile_one(src, dst, arch, shown, native=False, lines=False):
     """mpy-cross src -> dst. native: machine code for every function (-X emit=native); where
     the native emitter refuses a module (e.g. "native raise"), it is compiled as bytecode.
-    Returns the emitter used."""
-    argv = [mpy_cross(), "-s", shown, "-o", dst]
+    lines: keep the line-number tables (without, -O3: a traceback names file and function
+    only; 7% less .mpy and heap). Returns the emitter used."""
+    argv = [mpy_cross(), "-s", shown, "-o", dst] + ([] if lines else ["-O3"])
     if arch:
         argv.append("-march=" + arch)
     if native:
@@ -218,7 +223,8 @@ def _imports(path, rel, deep=False):
     return out
 
 
-def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False, emit="bytecode"):
+def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False, emit="bytecode",
+          lines=False):
     """Write the deploy tree; returns the report dict. Raises BuildError."""
     arch = arch if arch is not None else ARCH[board]
     if emit == "native" and not arch:
@@ -250,7 +256,7 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
             src = os.path.join(fwdir, name)
             dst = os.path.join(stage, "mpdhcp", name[:-3] + ".mpy")
             os.makedirs(os.path.dirname(dst), exist_ok=True)
-            how = compile_one(src, dst, arch, "mpdhcp/" + name, emit == "native" and name not in NATIVE)
+            how = compile_one(src, dst, arch, "mpdhcp/" + name, emit == "native" and name not in NATIVE, lines)
             ver, acode, sbits = header(dst)
             mods.append({"module": "mpdhcp/" + name[:-3] + ".mpy", "source_bytes": os.path.getsize(src),
                          "mpy_bytes": os.path.getsize(dst), "mpy_version": ver, "arch_code": acode,
@@ -265,7 +271,7 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
         for fn in fns:
             p = os.path.join(dp, fn)
             files.append({"path": os.path.relpath(p, stage), "bytes": os.path.getsize(p)})
-    report = {"board": board, "arch": arch or "bytecode", "emit": emit, "arch_code_checked": code,
+    report = {"board": board, "arch": arch or "bytecode", "emit": emit, "lines": lines, "arch_code_checked": code,
               "small_int_bits": bits, "modules": mods,
               "sections": sorted(k for k in SECTION_ROOTS if k in doc) if isinstance(doc, dict) else "all",
               "mpy_total": sum(m["mpy_bytes"] for m in mods),
@@ -292,7 +298,8 @@ def report_parts(r):
 
 def run(args):
     try:
-        r = build(args.board, args.arch, args.config, args.out, args.firmware, args.all_modules, args.emit)
+        r = build(args.board, args.arch, args.config, args.out, args.firmware, args.all_modules, args.emit,
+                  args.lines)
     except BuildError as e:
         print("build failed: %s" % e, file=sys.stderr)
         return 1

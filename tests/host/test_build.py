@@ -37,7 +37,8 @@ def test_build_for_a_board(tmp_path, board, arch, code):
     assert (out / "main.py").exists() and json.loads((out / "mpdhcp.json").read_text())["Dhcp4"]
     # the viper twins are machine code for the board's arch (mpy-cross -march)
     native = [m["module"] for m in rep["modules"] if m["arch_code"]]
-    assert native == ["mpdhcp/wire/buf_viper.mpy"] and all(
+    # (a Dhcp4-only config: the DHCPv6 kernels stay home)
+    assert native == ["mpdhcp/wire/buf_viper.mpy", "mpdhcp/wire/packet4_viper.mpy"] and all(
         m["arch_code"] == code for m in rep["modules"] if m["arch_code"])
     # bytecode .mpy is portable: the 64-bit Unix port imports every other module of the build
     # (buf.py then keeps its plain loops: the native twins are not for this machine)
@@ -115,7 +116,8 @@ def test_native_build_for_this_machine(tmp_path):
     rep = json.loads(r.stdout)
     assert rep["emit"] == "native" and rep["arch_code_checked"] == 2
     emits = {m["module"]: m["emit"] for m in rep["modules"]}
-    assert emits.pop("mpdhcp/wire/buf_viper.mpy") == "viper"
+    for twin in ("buf_viper", "packet4_viper", "packet6_viper"):
+        assert emits.pop("mpdhcp/wire/%s.mpy" % twin) == "viper"
     assert set(emits.values()) == {"native"}, emits
     assert all(header(str(out / m["module"]))[1] == 2 for m in rep["modules"])
     byte = cli("build", "unix", "--all-modules", "--out", tmp_path / "bc", "--json")

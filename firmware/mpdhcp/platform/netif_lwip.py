@@ -26,7 +26,7 @@ import select
 import socket
 import time
 from ..slot import Meta, KIND_BROADCAST
-from ..wire.addr6 import ip6, ip6_str
+ip6 = ip6_str = None  # wire.addr6's, imported with the first DHCPv6 socket (a v4 board carries none)
 
 SOL_SOCKET = getattr(socket, "SOL_SOCKET", 0xFFF)  # lwIP's values where a port omits them
 SO_REUSEADDR = getattr(socket, "SO_REUSEADDR", 0x0004)
@@ -223,6 +223,8 @@ class NetifLwip:
         self.socks.append(s)
         self.metas.append(m)
         self.bcast.append(None)
+        global ip6, ip6_str
+        from ..wire.addr6 import ip6, ip6_str
         self.v6.append(m.ifindex)
         self.poller.register(s, select.POLLIN)
         return m.ifindex

@@ -6,7 +6,6 @@ from ..wire import packet4 as P
 from ..state import leases4 as L
 from ..state.alloc import Alloc, NOT_USABLE
 from ..wire.addr import ip4_str, mac_str
-from ..wire.addr6 import in_prefix as in_prefix6
 from .reply4 import Reply4, CACHE_BLOCK, BOOTP_VEND
 
 OFFER_HOLD = const(30)  # seconds an offered address stays set aside for its client
@@ -18,6 +17,7 @@ _COUNTERS = (
     "inform", "offer", "ack", "nak", "bootp", "bootp_reply", "dropped_bootp", "journal_records",
 ) + P.BAD_NAMES[1:]
 
+in_prefix6 = None  # wire.addr6.in_prefix, imported by a Server4 whose config has a 4o6-subnet
 _NAMES = ("BOOTREQUEST", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM")
 
 # Message type -> its counter; Server4.handlers holds the handler of each (None: not ours)
@@ -36,6 +36,9 @@ class Server4(Reply4):
         self.cfg = cfg
         self.served = None  # the interfaces the service opened (None: all the config names)
         self.subnets = cfg.subnets
+        if any(s.o6_subnet is not None for s in cfg.subnets):
+            global in_prefix6
+            from ..wire.addr6 import in_prefix as in_prefix6  # a v4-only board carries no IPv6 code
         self.journal = journal  # the table's verbs stage into it too (leases.journal)
         nres = sum(len(s.reservations) for s in cfg.subnets)
         self.leases = L.Leases4(capacity + nres, len(cfg.subnets), journal)

@@ -311,7 +311,7 @@ def reply_header(b, rx, mtype, yiaddr):
     b[COOKIE + 3] = 99
 
 
-# -- the byte loops of Options, as kernels with native twins (buf_viper.py) ----------------
+# -- the byte loops of Options, as kernels with native twins (packet4_viper.py) ----------------
 
 def opt4_walk(buf, i, end, main, first, count):
     """Index the options in buf[i:end] into first/count (see Options). Returns an error code
@@ -379,6 +379,6 @@ def opt4_gather(buf, code, i, end, dst, off, cap, total):
 PLAIN = {"opt4_walk": opt4_walk, "opt4_gather": opt4_gather,  # the references (test_packet4)
          "reply_header": reply_header}
 try:
-    from .buf_viper import opt4_walk, opt4_gather, reply_header  # noqa: F811
+    from .packet4_viper import opt4_walk, opt4_gather, reply_header  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in buf.py
     pass

@@ -118,7 +118,7 @@ def find(buf, i, end, code):
 
 PLAIN = {"walk": walk, "find": find}  # the references (test_packet6 compares the twins)
 try:
-    from .buf_viper import opt6_walk as walk, opt6_find as find  # noqa: F811
+    from .packet6_viper import opt6_walk as walk, opt6_find as find  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in buf.py
     pass
 
@@ -149,7 +149,7 @@ def _check_ia(buf, off, hdr, sub, sublen):
 def opt6_index(buf, i, end, first, count):
     """Index the options in buf[i:end] (codes < INDEXED) into first/count, checking the
     lengths RFC 8415 fixes (IA_NA/IA_TA/IA_PD and their addresses/prefixes, DUIDs, Elapsed Time,
-    ORO). Returns 0 or a BAD_* code. (A kernel: buf_viper.opt6_index is its native twin.)"""
+    ORO). Returns 0 or a BAD_* code. (A kernel: packet6_viper.opt6_index is its native twin.)"""
     c = 0
     while c < INDEXED:
         count[c] = 0
@@ -189,7 +189,7 @@ def opt6_index(buf, i, end, first, count):
 
 PLAIN["opt6_index"] = opt6_index
 try:
-    from .buf_viper import opt6_index  # noqa: F811
+    from .packet6_viper import opt6_index  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in buf.py
     pass
 

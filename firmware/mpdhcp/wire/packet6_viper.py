@@ -1,0 +1,95 @@
+# Native twins of packet6.py's kernels (walk, find, opt6_index): see buf_viper.py. A module
+# of its own so a board whose config has no DHCPv6 carries none of its machine code.
+import micropython
+
+
+# DHCPv6 option walks (packet6.walk / packet6.find: the references). BAD_OPTION is 2.
+@micropython.viper
+def opt6_walk(buf, i: int, end: int) -> int:
+    if i < 0 or end > int(len(buf)):
+        raise IndexError
+    b = ptr8(buf)
+    while i < end:
+        if i + 4 > end:
+            return 2
+        i += 4 + ((b[i + 2] << 8) | b[i + 3])
+    if i != end:
+        return 2
+    return 0
+
+
+@micropython.viper
+def opt6_find(buf, i: int, end: int, code: int) -> int:
+    if i < 0 or end > int(len(buf)):
+        raise IndexError
+    b = ptr8(buf)
+    hi = code >> 8
+    lo = code & 255
+    while i + 4 <= end:
+        if b[i] == hi and b[i + 1] == lo:
+            return i
+        i += 4 + ((b[i + 2] << 8) | b[i + 3])
+    return -1
+
+
+@micropython.viper
+def _sub_ok(buf, s: int, e: int, sub: int, sublen: int) -> int:
+    # the sub-options of an IA tile s..e, each `sub` one has its sublen bytes and tiles after
+    # (buf, not its pointer: a pointer passed as an int is a heap object on 32-bit boards)
+    if int(opt6_walk(buf, s, e)):
+        return 0
+    b = ptr8(buf)
+    i = s
+    while i + 4 <= e:
+        al = (b[i + 2] << 8) | b[i + 3]
+        if b[i] == 0 and b[i + 1] == sub:
+            if al < sublen or int(opt6_walk(buf, i + 4 + sublen, i + 4 + al)):
+                return 0
+        i += 4 + al
+    return 1
+
+
+@micropython.viper
+def opt6_index(buf, i: int, end: int, first, count) -> int:
+    if i < 0 or end > int(len(buf)) or int(len(first)) < 128 or int(len(count)) < 64:
+        raise IndexError
+    b = ptr8(buf)
+    f = ptr8(first)
+    n = ptr8(count)
+    c = 0
+    while c < 64:
+        n[c] = 0
+        c += 1
+    if int(opt6_walk(buf, i, end)):
+        return 2
+    while i < end:
+        c = b[i + 1]
+        ln = (b[i + 2] << 8) | b[i + 3]
+        if b[i] == 0 and c < 64:
+            if n[c] == 0:
+                f[2 * c] = i >> 8
+                f[2 * c + 1] = i & 255
+            if n[c] < 255:
+                n[c] = n[c] + 1
+            if c == 3 or c == 25:
+                if ln < 12:
+                    return 5
+                if c == 3:
+                    if not _sub_ok(buf, i + 16, i + 4 + ln, 5, 24):
+                        return 5
+                elif not _sub_ok(buf, i + 16, i + 4 + ln, 26, 25):
+                    return 5
+            elif c == 4:
+                if ln < 4 or not _sub_ok(buf, i + 8, i + 4 + ln, 5, 24):
+                    return 5
+            elif c == 1 or c == 2:
+                if ln < 2 or ln > 130:
+                    return 5
+            elif c == 8:
+                if ln != 2:
+                    return 5
+            elif c == 6:
+                if ln & 1:
+                    return 5
+        i += 4 + ln
+    return 0
