@@ -14,7 +14,8 @@ from micropython import const
 from ..wire.buf import copy, crc16  # noqa: F401  (journal.crc16: tests and tools use it)
 
 MAGIC = const(0xA5)
-STAGE = const(2048)  # a step stages at most 16 replies of records (16 x 2 v6 leases x 57 B fits)
+STAGE = const(512)  # staged bytes before a flush; the runner reserves 128 per reply of its ring
+# (Runner.add): a step never flushes early, which would need the heap
 _S_IFMT = const(0o170000)
 _S_IFREG = const(0o100000)
 _ENOENT = const(2)
@@ -118,8 +119,8 @@ class Journal:
         self.n = 0
         if self.memory is not None:
             self.memory = bytearray()
+            self.size = 0  # before dump: a dump bigger than the stage flushes part way
             dump(self)
-            self.size = 0
             self.commit()
             self.live = self.size
             return

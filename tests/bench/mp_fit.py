@@ -1,0 +1,62 @@
+# The v4 router's heap, split into code and runtime state, for `python -m host_tools bench`
+# (host_tools/bench_fit.py, issue "Speed and fit"). Run from a unix build tree (the .mpy a
+# board without frozen modules loads), in a namespace that has the config's interfaces:
+#   cd BUILD && MICROPYPATH=.:.frozen micropython -X heapsize=H mp_fit.py CONFIG.json
+# Prints one JSON object (bytes of heap, gc.mem_alloc deltas after gc.collect):
+#   code: the config parsed (parsers dropped again) and every module the router runs imported;
+#   state: what service.build adds then, with no socket traffic: tables, buffers, engines,
+#     sockets, the reply ring (sized by the heap, as it runs), in parts.
+import gc
+import json
+import sys
+
+
+def alloc():
+    gc.collect()
+    return gc.mem_alloc()
+
+
+def main(path):
+    a0 = alloc()
+    from mpdhcp import config as configmod
+
+    doc = configmod.load(path)
+    configmod.unload_parsers()
+    from mpdhcp import service, runner
+    from mpdhcp.platform.netif_unix import NetifUnix
+    from mpdhcp.v4 import server4  # noqa: F401  (what the builders import, first: code apart)
+    if doc.get("Client4") is not None:
+        from mpdhcp.platform import wan4  # noqa: F401
+    a1 = alloc()
+    parts = {}
+
+    class Probe(runner.Runner):
+        def __init__(self, netif, log=None):
+            b = alloc()
+            runner.Runner.__init__(self, netif, log)
+            parts["runner_and_ring"] = alloc() - b
+
+    def measured(name, fn):
+        def build(r, cfg, netif):
+            b = alloc()
+            fn(r, cfg, netif)
+            parts[name] = alloc() - b
+        return build
+
+    service.Runner = Probe
+    service.BUILDERS[:] = [(n, measured(n, fn)) for n, fn in service.BUILDERS]
+    r = service.build(doc, NetifUnix(), None, log=None)
+    a2 = alloc()
+    res = {"code": a1 - a0, "state": a2 - a1, "ring": r.nring, "parts": parts,
+           "heap": gc.mem_alloc() + gc.mem_free()}
+    s4 = r.engine("server4")
+    if s4 is not None:
+        lt = s4.leases
+        res["lease_table"] = {"leases": lt.cap, "records": len(lt.recs), "indexes": len(lt.by_key) + len(lt.by_addr),
+                              "list_links": len(lt.prv), "arena": len(lt.arena.buf)}
+    res["journal_stage"] = [len(j.stage) for j in r.journals]
+    r.close()
+    print(json.dumps(res))
+
+
+main(sys.argv[1])
