@@ -9,6 +9,8 @@ from .slot import Slot
 
 RING = const(16)  # replies staged per commit, unless the adapter asks for another figure (netif.RING)
 STAGE_PER_REPLY = const(128)  # journal bytes a reply may stage (two 57-byte DHCPv6 leases)
+SLOT_BYTES = const(2048)  # heap one reply slot takes (slot.py: a 1500-byte buffer and its parts)
+HEADROOM = const(16384)  # free heap kept beyond the ring: received datagrams, the WAN glue, logs
 
 
 def _nop():
@@ -22,25 +24,32 @@ def _heap_total():
         return None
 
 
-def _ring_size(n, total):
+def _ring_size(n, total, free=None):
     """Slots in the reply ring: the adapter's n, but at most one per 32 KB of the whole heap
-    (a slot is about 1.7 KB: the ring stays under a twentieth of the heap), at least 2."""
+    (a slot is about 2 KB: the ring stays under a sixteenth of the heap) and, given the free
+    heap, at most one per 2 KB of what is free beyond HEADROOM; at least 2."""
     if total is None:
         return n
     k = total // 32768
+    if free is not None:
+        f = (free - HEADROOM) // SLOT_BYTES
+        k = f if f < k else k
     return n if k >= n else (k if k > 2 else 2)
 
 
 class Runner:
-    def __init__(self, netif, log=print):
+    def __init__(self, netif, log=print, ring=True):
+        """ring False: the reply slots wait for make_ring() (service.build makes them last)."""
         self.netif = netif
         self.log = log
         self.engines = []  # (name, engine)
         self.owner = {}  # socket index -> engine
         self.journals = []
         n = _ring_size(getattr(netif, "RING", RING), _heap_total())  # a board's adapter: 4
-        self.ring = [Slot() for _ in range(n)]
+        self.ring = []
         self.nring = n
+        if ring:
+            self.make_ring()
         self.ready = [None] * n  # what one poll found ready
         self.set_heap_lock(True)
         self.control = None
@@ -55,6 +64,21 @@ class Runner:
         self.spares = []  # engines that make room between steps for the next one (spare(n))
         self.refused = 0  # packets and timers an engine dropped by trying to allocate
         self.rx_nomem = 0  # receives that found no heap for the datagram (retried next poll)
+
+    def make_ring(self):
+        """The reply slots, one allocation of 1.5 KB each. Made after the engines, the lease
+        tables (one allocation each, the largest) find the heap's long free stretches first,
+        not the gaps the config's parsers left; and what is still free then may cut the ring
+        down (to 2 slots at least): on a small heap that decides whether the service starts.
+        The journals keep the stage reserved for the first figure (128 bytes a slot)."""
+        if not self.ring:
+            gc.collect()
+            free = gc.mem_free() if hasattr(gc, "mem_free") else None
+            n = _ring_size(self.nring, _heap_total(), free)
+            self.nring = n
+            self.ready = [None] * n
+        while len(self.ring) < self.nring:
+            self.ring.append(Slot())
 
     def add(self, name, engine, sockets, journal=None):
         """Register an engine, the socket indexes it answers, and its journal."""

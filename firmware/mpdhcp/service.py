@@ -174,7 +174,7 @@ BUILDERS.append(("Client6", _client6))
 
 def build(doc, netif, control_factory=None, log=print):
     configmod.unload_parsers()  # parsed: their code leaves the heap before the tables come
-    runner = Runner(netif, log)
+    runner = Runner(netif, log, ring=False)
     runner.cfg = doc
     global RUNNER
     RUNNER = runner  # the REPL's console.leases() etc. need no arguments
@@ -191,6 +191,7 @@ def build(doc, netif, control_factory=None, log=print):
     if path and control_factory:
         runner.control = control_factory(path)
         netif.add_reader(runner.control.sock)
+    runner.make_ring()  # last: see Runner.make_ring
     return runner
 
 

@@ -31,10 +31,15 @@ def main(path):
     parts = {}
 
     class Probe(runner.Runner):
-        def __init__(self, netif, log=None):
+        def __init__(self, netif, log=None, ring=True):
             b = alloc()
-            runner.Runner.__init__(self, netif, log)
-            parts["runner_and_ring"] = alloc() - b
+            runner.Runner.__init__(self, netif, log, ring)
+            parts["runner"] = alloc() - b
+
+        def make_ring(self):
+            b = alloc()
+            runner.Runner.make_ring(self)
+            parts["ring"] = alloc() - b
 
     def measured(name, fn):
         def build(r, cfg, netif):

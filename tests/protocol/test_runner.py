@@ -185,6 +185,32 @@ def test_the_ring_is_sized_by_the_heap():
     assert _ring_size(RING, 1024 * 1024) == RING and _ring_size(4, 1024 * 1024) == 4
     assert _ring_size(RING, 256 * 1024) == 8 and _ring_size(RING, 128 * 1024) == 4
     assert _ring_size(RING, 40 * 1024) == 2  # never fewer than two
+    # made last (service.build), the ring also leaves HEADROOM of what is still free
+    from mpdhcp.runner import HEADROOM, SLOT_BYTES
+    assert _ring_size(RING, 256 * 1024, HEADROOM + 3 * SLOT_BYTES) == 3
+    assert _ring_size(RING, 256 * 1024, 200 * 1024) == 8  # plenty free: the heap's rule
+    assert _ring_size(RING, 256 * 1024, HEADROOM) == 2
+
+
+def test_the_service_makes_the_ring_after_the_engines():
+    # the lease table, the largest allocation, comes before the reply slots (Runner.make_ring)
+    from mpdhcp import service, runner as R
+    from mpdhcp.config import parse_doc
+    from v6.test_server6_4o6 import Netif
+    seen = []
+
+    class Probe(R.Runner):
+        def make_ring(self):
+            seen.append(self.engine("server4") is not None and not self.ring)
+            R.Runner.make_ring(self)
+
+    real = service.Runner
+    service.Runner = Probe
+    try:
+        r = service.build(parse_doc(CONFIG), Netif(), log=None)
+    finally:
+        service.Runner = real
+    assert seen == [True] and len(r.ring) == r.nring >= 2 and len(r.ready) == r.nring
 
 
 def test_close_undoes_a_heap_lock_left_by_an_interrupt():

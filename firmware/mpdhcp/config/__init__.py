@@ -33,17 +33,24 @@ _UNLOADABLE = ("dhcp4", "client4", "common")
 
 
 def unload_parsers():
-    """Once the service is built: drop the DHCPv4 parsers from the heap. A later need (the
-    console's reserve(), a reload) imports them again. Returns the modules dropped."""
+    """Once the service is built: drop the DHCPv4 parsers from the heap, and the option table
+    they encode option-data with (wire/options4.py). A later need (the console's reserve(), a
+    reload) imports them again. Returns the modules dropped."""
     import sys
 
     gone = []
+    v6 = "dhcp6" in globals() or "client6" in globals()
     for name in _UNLOADABLE:
-        if name == "common" and ("dhcp6" in globals() or "client6" in globals()):
+        if name == "common" and v6:
             continue  # the DHCPv6 parsers hold it too: nothing would be freed
         if sys.modules.pop(__name__ + "." + name, None) is not None:
             gone.append(name)
         globals().pop(name, None)  # the package's attribute for its submodule
+    wire = sys.modules.get("mpdhcp.wire")
+    if not v6 and sys.modules.pop("mpdhcp.wire.options4", None) is not None:
+        gone.append("options4")  # the option table and its encoders: the parsers' alone
+        if wire is not None:
+            wire.__dict__.pop("options4", None)
     return gone
 
 

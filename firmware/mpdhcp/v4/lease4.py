@@ -6,7 +6,7 @@
 #   after a restart and the preferred offer. Its journal record and codec live here.
 from micropython import const
 from ..wire import packet4 as P
-from ..wire.options4 import prefix_len, classful_len, text, addrs, decode_classless, decode_search
+from ..wire.decode4 import prefix_len, classful_len, text, addrs, decode_classless, decode_search
 
 J_CLIENT4 = const(16)  # journal record: address(4), server id(4), expiry(4, 0 = forgotten), prefix(1)
 JREC = const(13)

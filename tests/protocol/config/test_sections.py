@@ -78,12 +78,15 @@ def test_non_ascii_search_domains_are_refused_not_mis_encoded():
 
 def test_the_v4_parsers_leave_the_heap_after_start_and_come_back_when_needed():
     # what the engines keep lives in model4.py: once built, the service drops the Dhcp4 and
-    # Client4 parsers (and common.py when no DHCPv6 parser uses it); a later parse imports
+    # Client4 parsers (and common.py and wire/options4.py when no DHCPv6 parser uses them),
+    # but not what the client decodes ACKs with (wire/decode4.py); a later parse imports
     # them again, and the error type stays one class
     import gc
     import sys
     from mpdhcp import config as C
     from mpdhcp.config import model4
+
+    from mpdhcp.wire import decode4
 
     doc = parse_doc(_doc("/l4.jnl", "/s.sock", ("/c4.jnl", "/resolv.conf")))
     sub = doc.get("Dhcp4").subnets[0]
@@ -98,12 +101,14 @@ def test_the_v4_parsers_leave_the_heap_after_start_and_come_back_when_needed():
     if measure:
         gc.collect()
         before = gc.mem_alloc()
-    assert sorted(C.unload_parsers()) == ["client4", "common", "dhcp4"]
+    assert sorted(C.unload_parsers()) == ["client4", "common", "dhcp4", "options4"]
     assert "mpdhcp.config.dhcp4" not in sys.modules and "mpdhcp.config.common" not in sys.modules
+    assert "mpdhcp.wire.options4" not in sys.modules  # the option table goes with them
     if measure:  # the parsers' code is gone from the heap
         gc.collect()
         assert before - gc.mem_alloc() > 4096, before - gc.mem_alloc()
     assert sub.contains(bytes([192, 168, 77, 9]))  # what the engines hold still works
+    assert "mpdhcp.wire.decode4" in sys.modules and decode4.prefix_len(b"\xff\xff\xf0\x00", 0) == 20
     assert C.unload_parsers() == []  # nothing left to drop
     again = parse_doc(_doc("/l4.jnl", "/s.sock"))
     assert type(again.get("Dhcp4").subnets[0]) is model4.Subnet4
