@@ -432,6 +432,9 @@ def run(args):
         from . import bench_fit
         log("bench: the v4 router in the smallest heap (unix build .mpy, 256 leases + WAN client)")
         res["fit"] = bench_fit.smallest_heap(L, log)
+        if L.have("kea-dhcp6"):
+            log("bench: the whole service in the smallest heap (v4 and v6 servers, 256 leases each, both clients)")
+            res["fit_whole"] = bench_fit.smallest_heap(L, log, whole=True)
     log("bench: the engines alone (Unix port), native and bytecode")
     res["engine_rate"] = engine_rate()
     res["engine_rate_bytecode"] = engine_rate(native=False)
@@ -492,13 +495,20 @@ def report_engine(res):
     prof = profile(res)
     if prof:
         lines.append("  per DORA, each part alone: " + ", ".join("%s %.1f us" % kv for kv in prof.items()))
-    fit = res.get("fit")
-    if fit:
+    for key, what in (("fit", "the v4 router (server, %d leases by perfdhcp, + WAN client)"),
+                      ("fit_whole", "v4 and v6 servers (%d leases each, perfdhcp -4 and -6) + both WAN clients")):
+        fit = res.get(key)
+        if not fit:
+            continue
         lines.append("")
-        lines.append("== Board-sized run: the v4 router (server, %d leases by perfdhcp, + WAN client), "
-                     "unix build .mpy (%d bytes), 64-bit Unix port" % (fit["leases"], fit["mpy_bytes"]))
+        lines.append("== Board-sized run: " + what % fit["leases"] +
+                     ", unix build .mpy (%d bytes), 64-bit Unix port" % fit["mpy_bytes"])
         lines.append("  smallest -X heapsize that serves every lease: %s" % (
             "%dK" % fit["smallest_heap_k"] if fit.get("smallest_heap_k") else "none up to 512K"))
+        sp = fit.get("split") or {}
+        if "code" in sp:
+            lines.append("  there: code %d bytes, runtime state %d bytes (%s; reply ring of %d)" % (
+                sp["code"], sp["state"], ", ".join("%s %d" % kv for kv in sorted(sp["parts"].items())), sp["ring"]))
         for r in fit["runs"]:
             lines.append("    %4dK %s: %s" % (r["heap_k"], "ok  " if r["ok"] else "FAIL", r["detail"]))
     return "\n".join(lines)

@@ -50,9 +50,15 @@ def figures(res):
     _fig(out, "journal_bytes.per_1000_renewals", f.get("bytes_per_1000_renewals"), "bytes", mp_cmd)
     for k, v in profile(res).items():
         _fig(out, "hot_path_us." + k, v, "microseconds", mp_cmd + " + tests/bench/engine_rate.py")
-    fit = res.get("fit") or {}
-    _fig(out, "board_fit.v4_router_smallest_heap", fit.get("smallest_heap_k"), "KB (-X heapsize, 64-bit)",
-         "python -m host_tools bench (host_tools/bench_fit.py)")
+    for key, name in (("fit", "v4_router"), ("fit_whole", "v4_v6_servers_and_clients")):
+        fit = res.get(key) or {}
+        _fig(out, "board_fit.%s_smallest_heap" % name, fit.get("smallest_heap_k"), "KB (-X heapsize, 64-bit)",
+             "python -m host_tools bench (host_tools/bench_fit.py)")
+        sp = fit.get("split") or {}
+        for part in ("code", "state"):
+            _fig(out, "board_fit.%s_%s_bytes" % (name, part), sp.get(part), "bytes (at that heap)",
+                 "tests/bench/mp_fit.py (host_tools/bench_fit.py)")
+        _fig(out, "board_fit.%s_mpy_bytes" % name, fit.get("mpy_bytes"), "bytes", "python -m host_tools build unix")
     y = res.get("mpy") or {}
     _fig(out, "mpy_bytes.all_modules", y.get("total_mpy"), "bytes", "mpy-cross (bytecode)")
     return out

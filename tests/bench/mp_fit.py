@@ -1,4 +1,4 @@
-# The v4 router's heap, split into code and runtime state, for `python -m host_tools bench`
+# The service's heap (the v4 router's, or any config's), split into code and runtime state, for `python -m host_tools bench`
 # (host_tools/bench_fit.py, issue "Speed and fit"). Run from a unix build tree (the .mpy a
 # board without frozen modules loads), in a namespace that has the config's interfaces:
 #   cd BUILD && MICROPYPATH=.:.frozen micropython -X heapsize=H mp_fit.py CONFIG.json
@@ -24,7 +24,12 @@ def main(path):
     configmod.unload_parsers()
     from mpdhcp import service, runner
     from mpdhcp.platform.netif_unix import NetifUnix
-    from mpdhcp.v4 import server4  # noqa: F401  (what the builders import, first: code apart)
+    if doc.get("Dhcp4") is not None:  # what the builders import, first: code apart
+        from mpdhcp.v4 import server4  # noqa: F401
+    if doc.get("Dhcp6") is not None:
+        from mpdhcp.v6 import server6  # noqa: F401
+    if doc.get("Client6") is not None:
+        from mpdhcp.platform import wan6  # noqa: F401
     if doc.get("Client4") is not None:
         from mpdhcp.platform import wan4  # noqa: F401
     a1 = alloc()
