@@ -15,6 +15,7 @@
 # the record codecs (_stage_lease, _stage_state, _stage_drop). Every layout starts with
 # state (byte 0) and subnet index (byte 1); expiry is a uint32; flags share the bits below.
 from micropython import const
+from ..wire.buf import copy, eq, zero
 
 FREE = const(0)  # lease states shared by the v4 and v6 tables
 OFFERED = const(1)  # held for the client between OFFER/Advertise and REQUEST; never journaled
@@ -68,18 +69,11 @@ class Table:
     def set_lookup_key(self, src, off, ln):
         """Load the fingerprint of key src[off:off+ln] into self.key. Returns ln (capped 255)."""
         k = self.key
-        i = 0
         if ln <= KEYMAX:
-            while i < ln:
-                k[i] = src[off + i]
-                i += 1
-            while i < KEYMAX:
-                k[i] = 0
-                i += 1
+            copy(k, 0, src, off, ln)
+            zero(k, ln, KEYMAX - ln)
             return ln
-        while i < 16:
-            k[i] = src[off + i]
-            i += 1
+        copy(k, 0, src, off, 16)
         # Fletcher-16 pair over the whole key: the tail of long keys still counts
         a = b = c = d = 0
         i = 0
@@ -101,11 +95,7 @@ class Table:
 
     def key_into(self, r, dst):
         """Write record r's key fingerprint (KEYMAX bytes) into dst; returns its length."""
-        o = r * self.rec + self.o_key
-        i = 0
-        while i < KEYMAX:
-            dst[i] = self.recs[o + i]
-            i += 1
+        copy(dst, 0, self.recs, r * self.rec + self.o_key, KEYMAX)
         return self.keylen(r)
 
     def _clear_key(self, r):
@@ -113,18 +103,8 @@ class Table:
 
     def key_is(self, r, keylen):
         """Is record r's client key the fingerprint in self.key (of a key keylen long)?"""
-        recs = self.recs
         o = r * self.rec
-        if recs[o + self.o_keylen] != keylen:
-            return False
-        o += self.o_key
-        k = self.key
-        i = 0
-        while i < KEYMAX:
-            if recs[o + i] != k[i]:
-                return False
-            i += 1
-        return True
+        return self.recs[o + self.o_keylen] == keylen and eq(self.recs, o + self.o_key, self.key, 0, KEYMAX)
 
     # -- the indexes ----------------------------------------------------------------------------
 
@@ -328,12 +308,7 @@ class Table:
     def drop(self, r):
         """Forget record r entirely and make it reusable."""
         self._moving(r)
-        recs = self.recs
-        o = r * self.rec
-        i = 0
-        while i < self.rec:
-            recs[o + i] = 0
-            i += 1
+        zero(self.recs, r * self.rec, self.rec)
         self._set_next(r, self.free_head)
         self.free_head = r + 1
         self.count -= 1

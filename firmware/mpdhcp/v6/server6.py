@@ -276,19 +276,17 @@ class Server6:
     def _log_client(self, rx, out):
         c = self.msg.at(P.OPT_CLIENTID)
         hw = out.hw
-        a = out.addr6
-        for i in range(16):
-            a[i] = 0
+        P.zero(out.addr6, 0, 16)
         if c < 0:
-            for i in range(6):
-                hw[i] = 0
+            P.zero(hw, 0, 6)
             return
         ln = P.olen(rx, c)
         m = _duid_mac(rx, c + 4, ln)
         if m < 0:
             m = c + 4 + ln - 6 if ln >= 6 else c + 4
-        for i in range(6):
-            hw[i] = rx[m + i] if i < ln else 0
+        if ln < 6:
+            P.zero(hw, ln, 6 - ln)
+        P.copy(hw, 0, rx, m, ln if ln < 6 else 6)
 
     # -- message handlers (one per message type) ----------------------------------------------------
 

@@ -3,7 +3,7 @@
 # nested (IA, relay) length fix-ups. Works on bytearray/bytes by offset; allocates nothing
 # after construction (heap_lock tested in tests/protocol/test_heap6.py).
 from micropython import const
-from .buf import copy, eq, is_zero, cmp, add_shifted  # noqa: F401  (P.copy etc.: one copy of each loop)
+from .buf import copy, zero, eq, is_zero, cmp, add_shifted  # noqa: F401  (P.copy etc.: one copy of each loop)
 
 # message types (RFC 8415 7.3)
 SOLICIT = const(1)
