@@ -155,7 +155,7 @@ def modules_for(board, fwdir, doc=None):
             want.update(roots)
     if (doc.get("Client4") or {}).get("4o6"):
         want.add("v6/client4o6.py")
-    if any("dhcp4o6-port" in (doc.get(k) or {}) for k in ("Dhcp4", "Dhcp6")):
+    if any("dhcp4o6-port" in (doc.get(k) or {}) for k in ("Dhcp4", "Dhcp6")) or _direct_4o6(doc):
         want.add("v6/ipc4o6.py")
     todo = [w for w in want if w in names]
     seen = set()
@@ -174,6 +174,12 @@ def modules_for(board, fwdir, doc=None):
             if init in names:
                 seen.add(init)
     return sorted(seen)
+
+
+def _direct_4o6(doc):
+    """DHCPv4-over-DHCPv6 in one process: Dhcp6 beside a Dhcp4 subnet with a 4o6 key."""
+    subs = (doc.get("Dhcp4") or {}).get("subnet4") or []
+    return "Dhcp6" in doc and any(isinstance(s, dict) and [k for k in s if k.startswith("4o6-")] for s in subs)
 
 
 # Beyond main.py's imports: what every service loads, and per config section the modules its

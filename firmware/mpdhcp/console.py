@@ -5,7 +5,6 @@
 # tables' verbs (which journal). They build plain lists/dicts: allocating is fine here,
 # never on the packet path.
 from .wire.addr import ip4_str, mac_str, hexstr
-from .wire.addr6 import ip6, ip6_str
 from .state import leases4 as L
 from .state.table import KEYMAX, FREE
 # DHCPv6 modules (packet6, leases6) are imported where used: a v4-only board never loads them
@@ -268,6 +267,7 @@ def each_lease6(svc=None, now=None):
 def lease6_dict(f, subnets, now):
     """One Leases6.fields() tuple as a Kea-style lease6 dict."""
     from .state import leases6 as L6
+    from .wire.addr6 import ip6_str  # (DHCPv6 only: a v4 board never loads it)
     addr, plen, kind, duid, klen, iaid, st, exp, si, flags = f
     sub = subnets[si]
     return {
@@ -307,6 +307,7 @@ def _reconfigure(svc, address, msg):
     if eng is None:
         raise ValueError("no DHCPv6 server is running")
     from .wire import packet6 as P6
+    from .wire.addr6 import ip6, ip6_str
     mt = {"renew": P6.RENEW, "rebind": P6.REBIND, "info": P6.INFO_REQUEST,
           "information-request": P6.INFO_REQUEST}.get(msg)
     if mt is None:

@@ -52,6 +52,20 @@ def test_build_for_a_board(tmp_path, board, arch, code):
     assert "mpdhcp/v4/server4.mpy" in r.stdout and "total" in r.stdout and arch in r.stdout.splitlines()[0]
 
 
+def test_a_board_gets_the_4o6_module_only_when_its_config_does_4o6():
+    fw = os.path.join(ROOT, "firmware", "mpdhcp")
+    d6 = {"interfaces-config": {"interfaces": ["ap"]}, "subnet6": []}
+    d4 = {"interfaces-config": {"interfaces": ["ap"]}, "subnet4": [{"id": 1, "subnet": "192.168.4.0/24"}]}
+    plain = modules_for("esp32", fw, {"Dhcp4": d4, "Dhcp6": d6})
+    assert "v6/server6.py" in plain and "v6/ipc4o6.py" not in plain and "wire/addr6.py" in plain
+    d4o6 = {"interfaces-config": d4["interfaces-config"],
+            "subnet4": [dict(d4["subnet4"][0], **{"4o6-interface": "ap"})]}
+    assert "v6/ipc4o6.py" in modules_for("esp32", fw, {"Dhcp4": d4o6, "Dhcp6": d6})  # one process
+    assert "v6/ipc4o6.py" in modules_for("esp32", fw, {"Dhcp6": dict(d6, **{"dhcp4o6-port": 6767})})  # Kea's IPC
+    v4 = modules_for("esp32", fw, {"Dhcp4": d4})
+    assert not [m for m in v4 if m.startswith("v6/") or m in ("wire/addr6.py", "wire/packet6_viper.py")], v4
+
+
 def test_build_fails_clearly_on_a_syntax_error(tmp_path):
     need("mpy-cross")
     fw = tmp_path / "mpdhcp"

@@ -27,27 +27,24 @@ def _client6(d, p):
 
 
 SECTIONS = {"Dhcp4": _dhcp4, "Client4": _client4, "Dhcp6": _dhcp6, "Client6": _client6}
-# parsers whose section objects live elsewhere (model4.py): nothing the engines hold keeps
-# them, so after start they may go (about a fifth of a v4 router's code on the heap)
-_UNLOADABLE = ("dhcp4", "client4", "common")
+# parsers whose section objects live elsewhere (model4.py, model6.py): nothing the engines
+# hold keeps them, so after start they may go (about a fifth of a v4 router's code on the heap)
+_UNLOADABLE = ("dhcp4", "client4", "dhcp6", "client6", "common")
 
 
 def unload_parsers():
-    """Once the service is built: drop the DHCPv4 parsers from the heap, and the option table
+    """Once the service is built: drop the parsers from the heap, and the DHCPv4 option table
     they encode option-data with (wire/options4.py). A later need (the console's reserve(), a
     reload) imports them again. Returns the modules dropped."""
     import sys
 
     gone = []
-    v6 = "dhcp6" in globals() or "client6" in globals()
     for name in _UNLOADABLE:
-        if name == "common" and v6:
-            continue  # the DHCPv6 parsers hold it too: nothing would be freed
         if sys.modules.pop(__name__ + "." + name, None) is not None:
             gone.append(name)
         globals().pop(name, None)  # the package's attribute for its submodule
     wire = sys.modules.get("mpdhcp.wire")
-    if not v6 and sys.modules.pop("mpdhcp.wire.options4", None) is not None:
+    if sys.modules.pop("mpdhcp.wire.options4", None) is not None:
         gone.append("options4")  # the option table and its encoders: the parsers' alone
         if wire is not None:
             wire.__dict__.pop("options4", None)

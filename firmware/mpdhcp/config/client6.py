@@ -18,30 +18,14 @@
 #   }
 # With "ia-na", "ia-pd" and "ia-ta" all false the client is stateless: Information-request only.
 from .common import _want, _keys, _fail, client_common, option_codes
+from .model6 import Client6Config, DEFAULT_ORO
 
-DEFAULT_ORO = (23, 24, 82)  # DNS (RFC 3646), domain list, SOL_MAX_RT (RFC 8415 21.24)
 
 _KEYS = (
     "interface", "ia-na", "ia-pd", "ia-ta", "prefix-length-hint", "rapid-commit", "reconfigure-accept",
     "requested-options", "lease-file", "configure-interface", "resolv-conf",
     "release-on-shutdown", "user-context",
 )
-
-
-class Client6Config:
-    def __init__(self):
-        self.interface = None
-        self.ia_na = True
-        self.ia_pd = False
-        self.ia_ta = False
-        self.pd_hint = 0
-        self.rapid_commit = False
-        self.reconfigure_accept = True
-        self.oro = bytes(2 * len(DEFAULT_ORO))
-        self.lease_file = None
-        self.configure = True
-        self.resolv_conf = None
-        self.release_on_shutdown = True
 
 
 def _oro(codes):

@@ -10,8 +10,9 @@ from ..state import leases6 as L
 from ..state.alloc import Alloc
 from ..slot import KIND_UNICAST, Meta, Slot
 from .reconfigure6 import Reconfigure6, Identity, J_SERVER6
-from . import ipc4o6
 from .ia6 import IA6, ASSIGN, EXTEND, RELEASE, DECLINE
+
+ipc4o6 = None  # v6/ipc4o6.py, imported by enable_4o6: a server without 4o6 carries none of it
 
 CLIENT_PORT = const(546)
 SERVER_PORT = const(547)
@@ -99,6 +100,9 @@ class Server6:
     def enable_4o6(self, v4=None):
         """Serve DHCPV4-QUERYs: with v4 (a Server4 in this process) by a direct call, else
         through Kea's IPC (ipc_sock/ipc_port set by the service). Makes the buffers once."""
+        global ipc4o6
+        from . import ipc4o6  # Kea's IPC framing and the Interface-Id read: 4o6 servers only
+
         self.v4 = v4
         self.buf4 = bytearray(P.MAX_PACKET)  # the query's DHCPv4 message, at offset 0
         self.meta4 = Meta()

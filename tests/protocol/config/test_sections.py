@@ -78,8 +78,8 @@ def test_non_ascii_search_domains_are_refused_not_mis_encoded():
 
 def test_the_v4_parsers_leave_the_heap_after_start_and_come_back_when_needed():
     # what the engines keep lives in model4.py: once built, the service drops the Dhcp4 and
-    # Client4 parsers (and common.py and wire/options4.py when no DHCPv6 parser uses them),
-    # but not what the client decodes ACKs with (wire/decode4.py); a later parse imports
+    # Client4 parsers, common.py and wire/options4.py, but not what the client decodes ACKs
+    # with (wire/decode4.py); a later parse imports
     # them again, and the error type stays one class
     import gc
     import sys
@@ -113,3 +113,39 @@ def test_the_v4_parsers_leave_the_heap_after_start_and_come_back_when_needed():
     again = parse_doc(_doc("/l4.jnl", "/s.sock"))
     assert type(again.get("Dhcp4").subnets[0]) is model4.Subnet4
     assert "unknown key" in _error('{"Dhcp4": {"bogus": 1}}')  # one ConfigError class throughout
+
+
+def test_the_v6_parsers_leave_the_heap_too():
+    # the DHCPv6 engines keep model6.py's objects: the Dhcp6 and Client6 parsers go as well,
+    # and what the engines call on a subnet while serving (router mode) still works
+    import gc
+    import sys
+    from mpdhcp import config as C
+    from mpdhcp.config import model6
+    from mpdhcp.wire.addr6 import ip6
+
+    d6 = ('"Dhcp6": {"interfaces-config": {"interfaces": ["s0"]}, '
+          '"subnet6": [{"id": 1, "subnet": "2001:db8::/64", "interface": "s0", '
+          '"pools": [{"pool": "2001:db8::100 - 2001:db8::1ff"}], '
+          '"pd-pools": [{"prefix": "2001:db8:8000::", "prefix-len": 40, "delegated-len": 56}]}]}, '
+          '"Client6": {"interface": "wan0", "ia-pd": true}')
+    C.unload_parsers()
+    measure = hasattr(gc, "mem_alloc") and getattr(sys.implementation, "_build", "") != "wasi"
+    doc = parse_doc("{" + d6 + "}")
+    sub = doc.get("Dhcp6").subnets[0]
+    assert type(sub) is model6.Subnet6 and type(doc.get("Client6")) is model6.Client6Config
+    if measure:
+        gc.collect()
+        before = gc.mem_alloc()
+    assert sorted(C.unload_parsers()) == ["client6", "common", "dhcp6", "options4"]
+    assert not [m for m in ("dhcp6", "client6", "common") if "mpdhcp.config." + m in sys.modules]
+    if measure:
+        gc.collect()
+        assert before - gc.mem_alloc() > 4096, before - gc.mem_alloc()
+    assert sub.contains(ip6("2001:db8::1:2")) and not sub.contains(ip6("2001:db9::1"))
+    sub.pd_template = [(ip6("::"), 44, 56)]  # router mode's rebase: the template under a /40
+    assert sub.rebase_pd(ip6("2001:db8:8000::"), 40, []) == [] and sub.pools[0].size == 256
+    assert type(sub.pd_pools[0]) is model6.PdPool and sub.pd_pools[0].prefix == ip6("2001:db8:8000::")
+    assert doc.get("Client6").ia_pd and doc.get("Client6").oro == bytes((0, 23, 0, 24, 0, 82))
+    again = parse_doc("{" + d6 + "}")  # the parsers come back when needed
+    assert type(again.get("Dhcp6").subnets[0]) is model6.Subnet6
