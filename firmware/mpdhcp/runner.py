@@ -48,9 +48,9 @@ class Runner:
         n = _ring_size(getattr(netif, "RING", RING), _heap_total())  # a board's adapter: 4
         self.ring = []
         self.nring = n
+        self.ready = [None] * n  # what one poll found ready (make_ring sizes it to the ring)
         if ring:
             self.make_ring()
-        self.ready = [None] * n  # what one poll found ready
         self.set_heap_lock(True)
         self.control = None
         self.running = False
@@ -69,16 +69,22 @@ class Runner:
         """The reply slots, one allocation of 1.5 KB each. Made after the engines, the lease
         tables (one allocation each, the largest) find the heap's long free stretches first,
         not the gaps the config's parsers left; and what is still free then may cut the ring
-        down (to 2 slots at least): on a small heap that decides whether the service starts.
+        down (to 2 slots at least), as may a heap whose free part is all small pieces (to 1:
+        one reply per commit): on a small heap that decides whether the service starts.
         The journals keep the stage reserved for the first figure (128 bytes a slot)."""
         if not self.ring:
             gc.collect()
             free = gc.mem_free() if hasattr(gc, "mem_free") else None
-            n = _ring_size(self.nring, _heap_total(), free)
-            self.nring = n
-            self.ready = [None] * n
-        while len(self.ring) < self.nring:
-            self.ring.append(Slot())
+            self.nring = _ring_size(self.nring, _heap_total(), free)
+        ring = self.ring
+        while len(ring) < self.nring:
+            try:
+                ring.append(Slot())
+            except MemoryError:  # free, but in pieces: no 1.5 KB run left
+                if not ring:
+                    raise
+                self.nring = len(ring)
+        self.ready = [None] * self.nring
 
     def add(self, name, engine, sockets, journal=None):
         """Register an engine, the socket indexes it answers, and its journal."""

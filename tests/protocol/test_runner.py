@@ -5,6 +5,7 @@ from mpdhcp.config import parse
 from mpdhcp.v4.server4 import Server4
 from mpdhcp.state.journal import Journal
 from mpdhcp.runner import Runner
+from mpdhcp.slot import Slot
 from mpdhcp.wire.addr import ip4
 
 EVENTS = []
@@ -211,6 +212,36 @@ def test_the_service_makes_the_ring_after_the_engines():
     finally:
         service.Runner = real
     assert seen == [True] and len(r.ring) == r.nring >= 2 and len(r.ready) == r.nring
+
+
+def test_a_heap_in_pieces_gets_a_shorter_ring_not_a_failed_start():
+    # make_ring keeps the slots it could make when the free heap has no 1.5 KB run left;
+    # with none at all the start fails as before
+    from mpdhcp import runner as R
+    made = []
+
+    def slot_until(k):
+        def make():
+            if len(made) >= k:
+                raise MemoryError("memory allocation failed, allocating 1500 bytes")
+            made.append(1)
+            return Slot()
+        return make
+
+    real = R.Slot
+    try:
+        R.Slot = slot_until(1)
+        r = Runner(FakeNetif([]), log=None)
+        assert r.nring == 1 and len(r.ring) == 1 and len(r.ready) == 1
+        made.clear()
+        R.Slot = slot_until(0)
+        try:
+            Runner(FakeNetif([]), log=None)
+            raise AssertionError("a ring of no slot started")
+        except MemoryError:
+            pass
+    finally:
+        R.Slot = real
 
 
 def test_close_undoes_a_heap_lock_left_by_an_interrupt():
