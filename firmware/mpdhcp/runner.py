@@ -5,7 +5,7 @@
 # A step runs with the heap locked except around sockets, clock, journal and logs (step()).
 import gc
 from micropython import const, heap_lock, heap_unlock
-from .slot import Slot
+from .slot import Slot, RX_MAX
 
 RING = const(16)  # replies staged per commit, unless the adapter asks for another figure (netif.RING)
 STAGE_PER_REPLY = const(128)  # journal bytes a reply may stage (two 57-byte DHCPv6 leases)
@@ -35,6 +35,17 @@ def _ring_size(n, total, free=None):
         f = (free - HEADROOM) // SLOT_BYTES
         k = f if f < k else k
     return n if k >= n else (k if k > 2 else 2)
+
+
+def _room_to_receive():
+    """Is there a free run for one datagram as the adapters receive it (recv(RX_MAX) takes the
+    whole buffer, then gives back what the datagram did not fill)?"""
+    gc.collect()
+    try:
+        bytearray(RX_MAX)
+        return True
+    except MemoryError:
+        return False
 
 
 class Runner:
@@ -70,7 +81,8 @@ class Runner:
         tables (one allocation each, the largest) find the heap's long free stretches first,
         not the gaps the config's parsers left; and what is still free then may cut the ring
         down (to 2 slots at least), as may a heap whose free part is all small pieces (to 1:
-        one reply per commit): on a small heap that decides whether the service starts.
+        one reply per commit), so long as a datagram can still be received after it; else
+        the start fails (MemoryError), never a service that cannot hear.
         The journals keep the stage reserved for the first figure (128 bytes a slot)."""
         if not self.ring:
             gc.collect()
@@ -84,6 +96,11 @@ class Runner:
                 if not ring:
                     raise
                 self.nring = len(ring)
+        while not _room_to_receive():  # every receive takes a 1.5 KB run for a moment
+            if len(ring) < 2:
+                raise MemoryError("no 1.5 KB of heap left in one piece to receive a datagram")
+            ring.pop()  # gc frees it: one slot less, room to receive
+            self.nring = len(ring)
         self.ready = [None] * self.nring
 
     def add(self, name, engine, sockets, journal=None):

@@ -4,6 +4,8 @@ from micropython import const
 KIND_NONE = const(0)
 KIND_UNICAST = const(1)
 KIND_BROADCAST = const(2)  # limited broadcast (v4) on the arrival interface
+RX_MAX = const(1501)  # what the adapters ask recv for: one byte over the largest datagram
+# (detects an oversize one); the port takes that whole run of heap, then gives back the rest
 
 
 class Meta:

@@ -242,6 +242,23 @@ def test_a_heap_in_pieces_gets_a_shorter_ring_not_a_failed_start():
             pass
     finally:
         R.Slot = real
+    # and it leaves one datagram's run free (the adapters' recv takes RX_MAX at once): slots
+    # go until there is, and a heap with no such run at all refuses to start
+    room = R._room_to_receive
+    try:
+        r = None
+        R._room_to_receive = lambda: r is not None and len(r.ring) <= 2
+        r = Runner(FakeNetif([]), log=None, ring=False)
+        r.make_ring()
+        assert r.nring == 2 and len(r.ring) == 2 and len(r.ready) == 2
+        R._room_to_receive = lambda: False
+        try:
+            Runner(FakeNetif([]), log=None)
+            raise AssertionError("a service that cannot receive started")
+        except MemoryError as e:
+            assert "receive" in str(e)
+    finally:
+        R._room_to_receive = room
 
 
 def test_close_undoes_a_heap_lock_left_by_an_interrupt():

@@ -25,7 +25,7 @@ import os
 import select
 import socket
 import time
-from ..slot import Meta, KIND_BROADCAST
+from ..slot import Meta, KIND_BROADCAST, RX_MAX
 ip6 = ip6_str = None  # wire.addr6's, imported with the first DHCPv6 socket (a v4 board carries none)
 
 SOL_SOCKET = getattr(socket, "SOL_SOCKET", 0xFFF)  # lwIP's values where a port omits them
@@ -243,7 +243,7 @@ class NetifLwip:
         for name, (addr, s) in self.sinks.items():
             for _ in range(8):
                 try:
-                    s.recvfrom(1501)
+                    s.recvfrom(RX_MAX)
                 except OSError:
                     break
                 self.guard_dropped += 1
@@ -278,7 +278,7 @@ class NetifLwip:
         """One datagram from socket i into self.rx: returns its length, or -1 if there is
         none. Fills metas[i] with its source."""
         try:
-            r = self.socks[i].recvfrom(1501)
+            r = self.socks[i].recvfrom(RX_MAX)
         except OSError:
             return -1
         self._source(i, r[1])

@@ -6,7 +6,7 @@ import select
 import socket
 import struct
 import time
-from ..slot import Meta
+from ..slot import Meta, RX_MAX
 from ..wire.buf import copy
 
 SO_BINDTODEVICE = 25  # Linux <asm-generic/socket.h>; not exported by the port
@@ -88,7 +88,7 @@ class NetifUnix:
         if i in self.v6:
             return self._recv6(i)
         try:
-            d = self.socks[i].recv(1501)  # one byte over the maximum: detects oversize
+            d = self.socks[i].recv(RX_MAX)
         except OSError:
             return -1
         self.rx = d
@@ -97,7 +97,7 @@ class NetifUnix:
 
     def _recv6(self, i):
         try:
-            r = self.socks[i].recvfrom(1501)
+            r = self.socks[i].recvfrom(RX_MAX)
         except OSError:
             return -1
         self._source(self.metas[i], r[1])
