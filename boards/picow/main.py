@@ -112,7 +112,7 @@ def main():
     if sta is not None:
         netif.guard["sta"] = sta  # its DHCP broadcasts never reach the LAN sockets
     try:
-        return platform_thread.start("mpdhcp.json", netif, service.build, stack=8192)
+        return platform_thread.start("mpdhcp.json", netif, service.build, stack=8192, preload=service.preload)
     except Exception as e:  # nothing servable, or a bad config: say so, keep the REPL
         print("mpdhcp: not serving: %s" % e)
         return None

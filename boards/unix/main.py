@@ -7,4 +7,4 @@ from mpdhcp.platform.netif_unix import NetifUnix
 
 CONFIG = "mpdhcp.json"  # relative: the board's filesystem is its working directory
 
-platform_thread.start(CONFIG, NetifUnix(), service.build)
+platform_thread.start(CONFIG, NetifUnix(), service.build, preload=service.preload)

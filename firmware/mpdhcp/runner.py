@@ -25,12 +25,13 @@ def _heap_total():
 
 
 def _ring_size(n, total, free=None):
-    """Slots in the reply ring: the adapter's n, but at most one per 32 KB of the whole heap
-    (a slot is about 2 KB: the ring stays under a sixteenth of the heap) and, given the free
-    heap, at most one per 2 KB of what is free beyond HEADROOM; at least 2."""
+    """Slots in the reply ring: the adapter's n, but at most one per 64 KB of the whole heap
+    (a slot is about 2 KB: the ring stays under a thirtieth of the heap; a board's few hundred
+    clients never queue more than a few requests per commit) and, given the free heap, at most
+    one per 2 KB of what is free beyond HEADROOM; at least 2."""
     if total is None:
         return n
-    k = total // 32768
+    k = total // 65536
     if free is not None:
         f = (free - HEADROOM) // SLOT_BYTES
         k = f if f < k else k

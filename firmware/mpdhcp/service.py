@@ -172,6 +172,21 @@ def _client6(runner, cfg, netif):
 BUILDERS.append(("Client6", _client6))
 
 
+# each section's engine modules (what its builder imports), for preload
+ENGINES = {"Dhcp4": "v4.server4", "Client4": "platform.wan4", "Dhcp6": "v6.server6", "Client6": "platform.wan6"}
+
+
+def preload(sections):
+    """Import the engines of these config sections before the config is parsed (pass it as
+    config.load's `before`): code, which stays, goes in first and low; the parsers and the
+    JSON, which go, leave their heap above it in one stretch, where the lease tables and the
+    reply ring then find room. On a small heap that decides whether the service starts."""
+    for name in sections:
+        mod = ENGINES.get(name)
+        if mod is not None:
+            __import__("mpdhcp." + mod)
+
+
 def build(doc, netif, control_factory=None, log=print):
     configmod.unload_parsers()  # parsed: their code leaves the heap before the tables come
     runner = Runner(netif, log, ring=False)
@@ -207,7 +222,7 @@ def main(argv):
         print("usage: micropython -m mpdhcp CONFIG.json", file=sys.stderr)
         return 2
     try:
-        doc = configmod.load(argv[0])
+        doc = configmod.load(argv[0], preload)
     except configmod.ConfigError as e:
         print("config error: " + str(e), file=sys.stderr)
         return 2

@@ -19,19 +19,11 @@ def alloc():
 def main(path):
     a0 = alloc()
     from mpdhcp import config as configmod
-
-    doc = configmod.load(path)
-    configmod.unload_parsers()
     from mpdhcp import service, runner
+
+    doc = configmod.load(path, service.preload)  # as service.main starts: engines' code first
+    configmod.unload_parsers()
     from mpdhcp.platform.netif_unix import NetifUnix
-    if doc.get("Dhcp4") is not None:  # what the builders import, first: code apart
-        from mpdhcp.v4 import server4  # noqa: F401
-    if doc.get("Dhcp6") is not None:
-        from mpdhcp.v6 import server6  # noqa: F401
-    if doc.get("Client6") is not None:
-        from mpdhcp.platform import wan6  # noqa: F401
-    if doc.get("Client4") is not None:
-        from mpdhcp.platform import wan4  # noqa: F401
     a1 = alloc()
     parts = {}
 

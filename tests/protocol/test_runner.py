@@ -184,12 +184,13 @@ def test_the_ring_is_sized_by_the_heap():
     from mpdhcp.runner import _ring_size, RING
     assert _ring_size(RING, None) == RING  # CPython: the adapter's figure
     assert _ring_size(RING, 1024 * 1024) == RING and _ring_size(4, 1024 * 1024) == 4
-    assert _ring_size(RING, 256 * 1024) == 8 and _ring_size(RING, 128 * 1024) == 4
+    assert _ring_size(RING, 512 * 1024) == 8 and _ring_size(RING, 256 * 1024) == 4
+    assert _ring_size(RING, 128 * 1024) == 2
     assert _ring_size(RING, 40 * 1024) == 2  # never fewer than two
     # made last (service.build), the ring also leaves HEADROOM of what is still free
     from mpdhcp.runner import HEADROOM, SLOT_BYTES
     assert _ring_size(RING, 256 * 1024, HEADROOM + 3 * SLOT_BYTES) == 3
-    assert _ring_size(RING, 256 * 1024, 200 * 1024) == 8  # plenty free: the heap's rule
+    assert _ring_size(RING, 512 * 1024, 400 * 1024) == 8  # plenty free: the heap's rule
     assert _ring_size(RING, 256 * 1024, HEADROOM) == 2
 
 

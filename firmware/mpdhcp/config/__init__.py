@@ -51,7 +51,7 @@ def unload_parsers():
     return gone
 
 
-def load(path):
+def load(path, before=None):
     """Read and parse the config file. A file that is not UTF-8, or too large for this
     board's free heap, is refused with its path before it is parsed."""
     import gc
@@ -71,7 +71,7 @@ def load(path):
         text = data.decode()
     except UnicodeError:
         raise ConfigError(path + ": not UTF-8 text")
-    return parse_doc(text)
+    return parse_doc(text, before)
 
 
 class Doc:
@@ -84,7 +84,10 @@ class Doc:
         return self.sections.get(name)
 
 
-def parse_doc(text):
+def parse_doc(text, before=None):
+    """The document's sections parsed. before(names), when given, runs once the JSON is read
+    and its section names checked, before any section parser loads (service.preload: the
+    engines' code first, so what the parsers leave behind is one stretch of free heap)."""
     try:
         doc = json.loads(text)
     except ValueError as e:
@@ -98,6 +101,8 @@ def parse_doc(text):
             _fail(k, "unknown or unsupported section (this version has: " + ", ".join(names) + ")")
     if not doc:
         _fail("config", "empty: give at least one of " + ", ".join(names))
+    if before is not None:
+        before(list(doc))
     d = Doc()
     for k in doc:
         d.sections[k] = SECTIONS[k](doc[k], k)

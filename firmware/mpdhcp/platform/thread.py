@@ -6,7 +6,7 @@
 # change state (reserve, release) and the inspect reads take the same lock, so they happen
 # between two runner steps, never in the middle of an exchange.
 #   from mpdhcp import service; from mpdhcp.platform import thread as bg
-#   bg.start("/mpdhcp.json", netif, service.build)   # returns at once
+#   bg.start("/mpdhcp.json", netif, service.build, preload=service.preload)   # returns at once
 #   bg.call(console.leases)   # a consistent read;  bg.stop()   # closes journal and sockets
 # Log lines go to a small ring (bg.log_lines()), never to the REPL: a print from the service
 # thread would land in the middle of a raw-REPL reply and break mpremote.
@@ -53,14 +53,14 @@ class Background:
         self.stopped = True
 
 
-def start(config_path, netif, build, stack=16384):
+def start(config_path, netif, build, stack=16384, preload=None):
     """Load the config, build the service with build(doc, netif, control, log) (the caller
-    passes service.build: this floor imports nothing above it), serve it from a new thread.
-    Returns the Background."""
+    passes service.build, and service.preload as preload: this floor imports nothing above
+    it), serve it from a new thread. Returns the Background."""
     global SERVICE
     if SERVICE is not None and not SERVICE.stopped:
         raise RuntimeError("mpdhcp is already serving (platform.thread.stop() first)")
-    doc = configmod.load(config_path)
+    doc = configmod.load(config_path, preload)
     bg = Background(None)
     runner = build(doc, netif, None, log=bg.log)
     runner.set_heap_lock(False)  # a thread's small stack: frames stay on the heap (runner.py)

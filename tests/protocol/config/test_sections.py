@@ -149,3 +149,22 @@ def test_the_v6_parsers_leave_the_heap_too():
     assert doc.get("Client6").ia_pd and doc.get("Client6").oro == bytes((0, 23, 0, 24, 0, 82))
     again = parse_doc("{" + d6 + "}")  # the parsers come back when needed
     assert type(again.get("Dhcp6").subnets[0]) is model6.Subnet6
+
+
+def test_before_runs_ahead_of_the_section_parsers():
+    # config.load(path, before): the service's preload imports the engines' code first
+    import sys
+    from mpdhcp import config as C
+    C.unload_parsers()
+    seen = []
+
+    def before(names):
+        seen.append((sorted(names), "mpdhcp.config.dhcp4" in sys.modules))
+
+    doc = parse_doc(_doc("/l4.jnl", "/s.sock", ("/c4.jnl", "/resolv.conf")), before)
+    assert seen == [(["Client4", "Dhcp4"], False)] and doc.get("Dhcp4") is not None
+    seen.clear()
+    assert _error('{"Dhcp5": {}}') and not seen  # a bad document never gets that far
+    from mpdhcp import service
+    service.preload(["Dhcp4", "Bogus"])
+    assert "mpdhcp.v4.server4" in sys.modules
