@@ -95,7 +95,7 @@ class Runner:
                 ring.append(Slot())
             except MemoryError:  # free, but in pieces: no 1.5 KB run left
                 if not ring:
-                    raise
+                    raise MemoryError("no 1.5 KB of heap left in one piece for a reply slot")
                 self.nring = len(ring)
         while not _room_to_receive():  # every receive takes a 1.5 KB run for a moment
             if len(ring) < 2:
