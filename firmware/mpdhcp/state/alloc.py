@@ -314,6 +314,8 @@ class Alloc:
         t = self.table
         if h >= 0 and h == mine:
             return self._returning(h, si, kind, a, off, plen, res)
+        if not t.can_take(a, off, plen):
+            return -1  # no room for what the record needs besides itself: as if full
         if h >= 0:
             if mine >= 0:
                 t.drop(mine)  # one record per client and IA

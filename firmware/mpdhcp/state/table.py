@@ -305,6 +305,11 @@ class Table:
         self.count += 1
         return r
 
+    def can_take(self, a, off, plen):
+        """Has the table what take() needs besides the record, for the current client and
+        a[off:]/plen (Leases6: room for its DUID)? Asked before anything changes."""
+        return True
+
     def room(self, reserved):
         """May a client have one more record? Reserved clients may use the whole table; the
         others share what `reserve` records for them leave, their own records not counted
