@@ -201,7 +201,7 @@ def check_table(lt, ordered=True, keys=True):
             fail("table.state", "record %d state %d" % (r, st))
         if not fl & F_INDEXED:
             fail("table.not_indexed", "record %d" % r)
-        got = lt.find_addr(recs, lt.addr_off(r), lt.plen(r))
+        got = lt.find_addr(lt.abuf, lt.addr_off(r), lt.plen(r))
         if got != r:
             fail("table.addr_index", "record %d (%s) found as %d: %r" % (r, hexs(_addr(lt, r)), got, _fields(lt, got) if got >= 0 else None))
         if keys and lt.keylen(r):
@@ -250,7 +250,7 @@ def check_table(lt, ordered=True, keys=True):
 
 def _addr(lt, r):
     o = lt.addr_off(r)
-    return bytes(lt.recs[o:o + (4 if lt.rec == L4.REC else 16)])
+    return bytes(lt.abuf[o:o + (4 if lt.rec == L4.REC else 16)])
 
 
 def _fields(lt, r):
@@ -813,7 +813,7 @@ def _reconfigure6(srv, op, now, asked):
     if lt.state(r) == _FREE:
         return
     try:
-        na = srv.reconfigure(lt.recs, lt.addr_off(r), lt.plen(r), (5, 6, 11, 3)[op >> 6], now)
+        na = srv.reconfigure(lt.abuf, lt.addr_off(r), lt.plen(r), (5, 6, 11, 3)[op >> 6], now)
     except ValueError:
         return
     f = lt.fields(na)
@@ -1817,7 +1817,7 @@ def _look(bad, t, b, off, ln):
 def check_addr_index(lt):
     for r in range(lt.used):
         if lt.recs[r * lt.rec + lt.o_flags] & F_INDEXED:
-            got = lt.find_addr(lt.recs, lt.addr_off(r), lt.plen(r))
+            got = lt.find_addr(lt.abuf, lt.addr_off(r), lt.plen(r))
             if got != r:
                 fail("table.addr_index", "record %d (%s) found as %d" % (r, hexs(_addr(lt, r)), got))
 

@@ -2,19 +2,24 @@
 # IA_NA addresses and IA_PD delegated prefixes alike, in one preallocated bytearray, found
 # through two open-addressing indexes (by client and by address/prefix), with the lease
 # lifecycle of table.py. A client's DUID fingerprint is kept once, in the Duids arena below,
-# and shared by all its records (its IA_NA and IA_PD...). Also the codecs of its journal
-# records: on disk a record keeps the 52-byte layout older journals have (kind at byte 2,
-# socket index at byte 6, the fingerprint written out whole), so replay works across
-# versions. Heap per lease: REC + 2 (reuse list) + 2 * 2 * 1.5 (index slots) + its share of
-# its client's arena entry (1 + the DUID's length, up to 1 + KEYMAX).
+# and shared by all its records (its IA_NA and IA_PD...). An address or prefix is kept as the
+# 8 bytes that tell it from its neighbours: the upper half when the lower is zero (a prefix of
+# /64 or shorter), else the lower half and a reference to its upper half (the subnet's /64,
+# a long prefix's pool), which the records using it share in the halves table. Also the
+# codecs of its journal records: on disk a record keeps the 52-byte layout older journals
+# have (kind at byte 2, socket index at byte 6, address and fingerprint written out whole),
+# so replay works across versions. Heap per lease: REC + 2 (reuse list) + 2 * 2 * 1.5 (index
+# slots) + its share of its client's arena entry (1 + the DUID's length, up to 1 + KEYMAX)
+# and of its upper half (HALF bytes, one per /64 in use).
 from micropython import const
 from .table import Table, KEYMAX, F_INDEXED, F_DURABLE, F_PINNED
 from .table import FREE, OFFERED, BOUND, RELEASED, DECLINED, journaled  # noqa: F401  (API)
 from .arena import Arena
-from ..wire.buf import copy, eq, mix16
+from ..wire.buf import copy, eq, mix16, is_zero
 
-REC = const(34)  # bytes per lease record (in RAM)
+REC = const(28)  # bytes per lease record (in RAM)
 DUID_PER_LEASE = const(6)  # the DUID arena's first size per record; it grows between steps
+HALF = const(10)  # a halves-table entry: upper 8 bytes of addresses, records using it (2)
 
 # record layout (in RAM)
 R_STATE = const(0)
@@ -23,10 +28,12 @@ R_IFX = const(2)  # the adapter's socket index the client was last seen on
 R_PLEN = const(3)  # 128 for addresses, the delegated length for prefixes
 R_FLAGS = const(4)
 R_LINK = const(5)  # reuse-list link (table.py), 2 bytes
-R_ADDR = const(7)  # address or prefix, 16 bytes
-R_IAID = const(23)
-R_EXPIRY = const(27)  # uint32 seconds on the engine clock (valid lifetime end)
-R_XREF = const(31)  # 3 bytes: offset of the client's DUID entry in the arena (0: nobody's)
+R_HX = const(7)  # 2 bytes: 0: R_A8 is the upper half (the lower is zero); else 1 + the
+# halves-table entry holding the upper half, and R_A8 is the lower half
+R_A8 = const(9)  # 8 bytes of the address or prefix
+R_IAID = const(17)
+R_EXPIRY = const(21)  # uint32 seconds on the engine clock (valid lifetime end)
+R_XREF = const(25)  # 3 bytes: offset of the client's DUID entry in the arena (0: nobody's)
 
 F_RECONF = const(1)  # the client sent Reconfigure Accept (RFC 8415 21.20)
 F_RELAYED = const(2)  # last seen through a relay
@@ -123,6 +130,9 @@ class Leases6(Table):
         self.ckeylen = 0  # the client being served (its DUID fingerprint is in self.key)
         self.cta = False  # and the IA being served is an IA_TA (its address space is NA's)
         self.jrec = bytearray(D_REC)
+        self.halves = bytearray(HALF * (2 * nsub + 4))  # upper halves: a few per subnet
+        self.abuf = bytearray(16)  # scratch: a record's address, written out (addr_off)
+        self.a8 = bytearray(8)  # scratch: the half of an address take() stores
 
     # -- client keys: the shared DUID entry ------------------------------------------------
 
@@ -238,15 +248,21 @@ class Leases6(Table):
                 self.duids.free(x)
 
     def can_take(self, a, off, plen):
-        """Can take() give the current client a record now? Its DUID needs an arena entry
-        unless one of its records holds one already; with the heap locked (a runner step)
-        the arena cannot grow, and the client is refused as if the table were full."""
+        """Can take() give the current client a record for a[off:] now? Its DUID needs an
+        arena entry unless one of its records holds one already, and the address's upper
+        half a halves entry unless one holds it already; with the heap locked (a runner
+        step) neither can grow, and the client is refused as if the table were full."""
         k = self.ckeylen
-        return not k or self._client_entry(k) != 0 or self.duids.room(1 + _fplen(k))
+        if k and not self._client_entry(k) and not self.duids.room(1 + _fplen(k)):
+            return False
+        return self._half_room(a, off)  # and its address's upper half needs an entry
 
     def spare(self, entries):
-        """Between steps (heap unlocked): arena room for `entries` new clients."""
+        """Between steps (heap unlocked): arena room for `entries` new clients, and a free
+        halves entry (a new /64 is rare)."""
         self.duids.spare(entries * (1 + KEYMAX))
+        if self._free_half() < 0:
+            self._grow_halves()
 
     # -- IAs ------------------------------------------------------------------------------------
 
@@ -281,21 +297,27 @@ class Leases6(Table):
 
     # -- addresses and prefixes ---------------------------------------------------------------
 
-    def _ahash(self, a, off, plen):
-        h = mix16(plen, a, off, 16)  # the same multiply-xor as _khash
+    def _ahash(self, hx, a, off, plen):
+        h = mix16((hx * 131 + plen) & 0xFFFF, a, off, 8)  # the same multiply-xor as _khash
         return h ^ (h >> 7)
 
     def find_addr(self, a, off, plen):
+        hx = self._hx_of(a, off)
+        if hx < 0:
+            return -1  # no record holds an address with that upper half
+        if hx:
+            off += 8
         idx = self.by_addr
         n = self.nslots
         recs = self.recs
-        i = self._ahash(a, off, plen) % n
+        i = self._ahash(hx, a, off, plen) % n
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
                 return -1
             o = (v - 1) * REC
-            if recs[o + R_PLEN] == plen and eq(recs, o + R_ADDR, a, off, 16):
+            if recs[o + R_PLEN] == plen and (recs[o + R_HX] << 8) | recs[o + R_HX + 1] == hx \
+                    and eq(recs, o + R_A8, a, off, 8):
                 return v - 1
             i += 1
             if i == n:
@@ -308,7 +330,83 @@ class Leases6(Table):
             x = self._xref(r)
             b = self.duids.buf
             return self._khash(b, x + 1, b[x])
-        return self._ahash(recs, o + R_ADDR, recs[o + R_PLEN])
+        return self._ahash(self._hx(r), recs, o + R_A8, recs[o + R_PLEN])
+
+    # -- the halves table: upper halves of addresses, shared -----------------------------------
+
+    def _hx(self, r):
+        o = r * REC + R_HX
+        return (self.recs[o] << 8) | self.recs[o + 1]
+
+    def _hx_of(self, a, off):
+        """How a record keeps address a[off:]: 0 (its upper half, the lower being zero), 1 +
+        the halves entry holding its upper half, or -1 when no entry does."""
+        if is_zero(a, off + 8, 8):
+            return 0
+        h = self.halves
+        i = 0
+        while i < len(h):
+            if (h[i + 8] or h[i + 9]) and eq(h, i, a, off, 8):
+                return i // HALF + 1
+            i += HALF
+        return -1
+
+    def _free_half(self):
+        """An unused halves entry, or -1."""
+        h = self.halves
+        i = 0
+        while i < len(h):
+            if not (h[i + 8] or h[i + 9]):
+                return i // HALF
+            i += HALF
+        return -1
+
+    def _grow_halves(self):
+        """A quarter more entries (at least 4). Allocates: raises MemoryError with the heap
+        locked (a runner step)."""
+        n = len(self.halves) // HALF
+        nb = bytearray(HALF * (n + max(4, n // 4)))
+        copy(nb, 0, self.halves, 0, len(self.halves))
+        self.halves = nb
+
+    def _half_room(self, a, off):
+        """Can take() keep address a[off:] now (growing the halves table if allowed)?"""
+        if self._hx_of(a, off) >= 0 or self._free_half() >= 0:
+            return True
+        try:
+            self._grow_halves()
+        except MemoryError:  # the heap is locked: the client is refused as if the table were full
+            return False
+        return True
+
+    def _use_half(self, a, off):
+        """hx for address a[off:], counting one more record on its halves entry (made if
+        need be; _half_room said there was room)."""
+        hx = self._hx_of(a, off)
+        if hx == 0:
+            return 0
+        h = self.halves
+        if hx < 0:
+            i = self._free_half()
+            if i < 0:
+                self._grow_halves()
+                h = self.halves
+                i = self._free_half()
+            copy(h, i * HALF, a, off, 8)
+            hx = i + 1
+        o = (hx - 1) * HALF + 8
+        c = ((h[o] << 8) | h[o + 1]) + 1
+        h[o] = c >> 8
+        h[o + 1] = c & 255
+        return hx
+
+    def _unuse_half(self, hx):
+        if hx:
+            h = self.halves
+            o = (hx - 1) * HALF + 8
+            c = ((h[o] << 8) | h[o + 1]) - 1
+            h[o] = c >> 8
+            h[o + 1] = c & 255
 
     # -- records --------------------------------------------------------------------------------
 
@@ -320,13 +418,19 @@ class Leases6(Table):
         keylen = self.ckeylen
         recs = self.recs
         o = r * REC
+        hx = self._use_half(a, aoff)  # before anything moves: a may be self.abuf
+        copy(self.a8, 0, a, aoff + 8 if hx else aoff, 8)
+        old = self._hx(r)  # 0 for a new record (zeroed)
         self._moving(r)  # its old client's entry goes if this was its last record
+        self._unuse_half(old)
         recs[o + R_SUBNET] = subnet
         recs[o + R_PLEN] = plen
         recs[o + R_FLAGS] = (F_PD if kind == PD else F_TA if self.cta else 0) | (F_PINNED if pinned else 0)
         if pinned:
             self.npinned += 1
-        copy(recs, o + R_ADDR, a, aoff, 16)
+        recs[o + R_HX] = hx >> 8
+        recs[o + R_HX + 1] = hx & 255
+        copy(recs, o + R_A8, self.a8, 0, 8)
         copy(recs, o + R_IAID, self.iaid, 0, 4)
         x = 0
         if keylen:
@@ -366,11 +470,28 @@ class Leases6(Table):
     def ifindex(self, r):
         return self.recs[r * REC + R_IFX]
 
+    def drop(self, r):
+        hx = self._hx(r)
+        Table.drop(self, r)  # journals and unindexes it: its half is read till then
+        self._unuse_half(hx)
+
     def addr_off(self, r):
-        return r * REC + R_ADDR
+        """Record r's address written out into self.abuf: its offset there (0). The v4
+        table's abuf is its records: callers read (t.abuf, t.addr_off(r)) alike. The next
+        call overwrites it."""
+        self.addr_into(r, self.abuf, 0)
+        return 0
 
     def addr_into(self, r, dst, off):
-        copy(dst, off, self.recs, r * REC + R_ADDR, 16)
+        recs = self.recs
+        o = r * REC
+        hx = (recs[o + R_HX] << 8) | recs[o + R_HX + 1]
+        if hx:
+            copy(dst, off, self.halves, (hx - 1) * HALF, 8)
+            copy(dst, off + 8, recs, o + R_A8, 8)
+        else:
+            copy(dst, off, recs, o + R_A8, 8)
+            copy(dst, off + 8, _ZEROS, 0, 8)
 
     def same_client(self, r1, r2):
         """Do records r1 and r2 belong to one client? (One arena entry per client.)"""
@@ -386,7 +507,9 @@ class Leases6(Table):
         klen = self.key_into(r, fp)
         duid = bytes(fp[:klen if klen <= KEYMAX else 16])
         iaid = (recs[o + R_IAID] << 24) | (recs[o + R_IAID + 1] << 16) | (recs[o + R_IAID + 2] << 8) | recs[o + R_IAID + 3]
-        return (bytes(recs[o + R_ADDR:o + R_ADDR + 16]), recs[o + R_PLEN], self.ia_kind(r), duid, klen,
+        a = bytearray(16)
+        self.addr_into(r, a, 0)
+        return (bytes(a), recs[o + R_PLEN], self.ia_kind(r), duid, klen,
                 iaid, recs[o], self.expiry(r), recs[o + 1], recs[o + R_FLAGS])
 
     # -- journal record codecs --------------------------------------------------------------
@@ -402,7 +525,7 @@ class Leases6(Table):
         j[D_FLAGS] = (recs[o + R_FLAGS] & (F_RECONF | F_RELAYED)) | F_INDEXED  # the bits older journals carry
         j[D_IFX] = recs[o + R_IFX]
         j[D_IFX + 1] = 0
-        copy(j, D_ADDR, recs, o + R_ADDR, 16)
+        self.addr_into(r, j, D_ADDR)
         copy(j, D_IAID, recs, o + R_IAID, 4)
         copy(j, D_EXPIRY, recs, o + R_EXPIRY, 4)
         j[D_KEYLEN] = self.key_into(r, j, D_KEY)
@@ -413,7 +536,7 @@ class Leases6(Table):
         o = r * REC
         j[0] = self.ia_kind(r)
         j[1] = self.recs[o + R_PLEN]
-        copy(j, 2, self.recs, o + R_ADDR, 16)
+        self.addr_into(r, j, 2)
 
     def _stage_state(self, r):
         self._addr_head(r)

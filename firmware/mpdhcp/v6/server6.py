@@ -148,7 +148,7 @@ class Server6:
         for r in range(lt.used):
             if lt.state(r) == L.BOUND and lt.subnet(r) == si and lt.kind(r) == L.NA and lt.flags(r) & L.F_RECONF:
                 try:
-                    self.rc.send(lt.recs, lt.addr_off(r), 128, P.RENEW, now)
+                    self.rc.send(lt.abuf, lt.addr_off(r), 128, P.RENEW, now)
                 except ValueError:
                     break  # all in flight (or this one cannot be told): the rest at their Renew
 
@@ -559,7 +559,7 @@ class Server6:
     def _reserved_record(self, r):
         lt = self.leases
         sub = self.subnets[lt.subnet(r)]
-        if self.alloc.reserved_for(sub.index, lt.recs, lt.addr_off(r), lt.plen(r)) is not None:
+        if self.alloc.reserved_for(sub.index, lt.abuf, lt.addr_off(r), lt.plen(r)) is not None:
             return True
         klen = lt.keylen(r)
         for res in sub.reservations:

@@ -1,5 +1,5 @@
 # Mirrors firmware/mpdhcp/state/leases6.py (the DHCPv6 lease table and its journal codecs).
-from mpdhcp.state.leases6 import (Leases6, REC, R_ADDR, D_REC, NA, PD, F_RECONF, F_RELAYED, F_PD, BOUND, RELEASED,
+from mpdhcp.state.leases6 import (Leases6, REC, D_REC, NA, PD, F_RECONF, F_RELAYED, F_PD, BOUND, RELEASED,
                                   DECLINED, J_LEASE6, J_STATE6, J_DROP6)
 from mpdhcp.state.table import F_INDEXED, F_PINNED, F_DURABLE
 from mpdhcp.state.journal import Journal, replay
@@ -86,7 +86,7 @@ def test_find_addr_by_address_and_prefix_length():
     assert t.find_addr(buf, 2, 56) == p and t.plen(p) == 56 and t.plen(a) == 128
     out = bytearray(18)
     t.addr_into(p, out, 2)
-    assert bytes(out[2:]) == ip6("2001:db8:8000:100::") and t.addr_off(p) == p * REC + R_ADDR
+    assert bytes(out[2:]) == ip6("2001:db8:8000:100::") and bytes(t.abuf[t.addr_off(p):][:16]) == ip6("2001:db8:8000:100::")
 
 
 def test_kind_lives_in_the_pd_flag():
@@ -180,7 +180,7 @@ def test_state_and_drop_records_and_their_replay():
     back = _replayed(j.kept)
     assert back.count == t.count == 3
     for x in (r, q, d):
-        y = back.find_addr(t.recs, t.addr_off(x), t.plen(x))
+        y = back.find_addr(t.abuf, t.addr_off(x), t.plen(x))
         assert y >= 0 and back.fields(y)[:9] == t.fields(x)[:9], (t.fields(x), back.fields(y))
         assert back.fields(y)[9] & (F_RECONF | F_RELAYED | F_PD) == t.fields(x)[9] & (F_RECONF | F_RELAYED | F_PD)
         assert back.ifindex(y) == t.ifindex(x) and back.flags(y) & F_DURABLE
@@ -255,12 +255,12 @@ def test_a_new_client_needs_arena_room_a_known_one_does_not():
     a._grow = lambda need: False  # as with the heap locked (a runner step)
     a.top = len(a.buf)  # and the arena full
     _as(t, D1, 2)
-    assert t.can_take(None, 0, 56)  # D1 has its entry: its IA_PD costs no arena room
+    assert t.can_take(ip6("2001:db8:8000:100::"), 0, 56)  # D1 has its entry: its IA_PD costs no arena room
     _as(t, D2, 1)
-    assert not t.can_take(None, 0, 128)  # D2 would need one: refused as if the table were full
+    assert not t.can_take(ip6("2001:db8:1::101"), 0, 128)  # D2 would need one: refused as if the table were full
     del a._grow
     t.spare(1)  # between steps: the arena grows
-    assert t.can_take(None, 0, 128) and len(a.buf) - a.top >= 1 + 20
+    assert t.can_take(ip6("2001:db8:1::101"), 0, 128) and len(a.buf) - a.top >= 1 + 20
 
 
 # A journal the previous record layout (52 bytes in RAM) wrote: D1's IA_NA (Reconfigure
@@ -316,12 +316,62 @@ def test_a_journal_of_the_older_layout_replays():
     assert sorted(back.fields(r) for r in range(back.used)) == sorted(t.fields(r) for r in range(t.used))
 
 
+def test_addresses_share_their_upper_half():
+    t = Leases6(32, 1)
+    h = t.halves
+    na = [_lease(t, D1, i, NA, "2001:db8:1::%x" % (0x100 + i), 128) for i in range(3)]
+    assert [t._hx(r) for r in na] == [1, 1, 1] and h[8:10] == b"\x00\x03"  # one /64, 3 records
+    pd = _lease(t, D1, 9, PD, "2001:db8:8000:100::", 56)
+    assert t._hx(pd) == 0  # a /56: its lower half is zero, the record keeps the upper
+    zero = _lease(t, D2, 1, NA, "2001:db8:1::", 128)  # an address whose lower half is zero
+    assert t._hx(zero) == 0 and t.find_addr(ip6("2001:db8:1::"), 0, 128) == zero
+    long = _lease(t, D2, 2, PD, "2001:db8:9:1:8000::", 80)  # a long prefix: upper half shared
+    other = _lease(t, D2, 3, NA, "2001:db8:1:1::5", 128)  # another /64
+    assert t._hx(long) == 2 and t._hx(other) == 3
+    for r in na + [pd, zero, long, other]:
+        a = t.fields(r)[0]
+        assert t.find_addr(a, 0, t.plen(r)) == r
+    assert t.find_addr(ip6("2001:db8:1:2::5"), 0, 128) == -1  # no record has that /64
+    assert t.find_addr(ip6("2001:db8:8000:100::"), 0, 64) == -1
+    for r in na:
+        t.drop(r)
+    assert h[8:10] == b"\x00\x00" and t.find_addr(ip6("2001:db8:1::100"), 0, 128) == -1
+    _as(t, D2, 3)
+    t.take(other, 0, NA, ip6("2001:db8:1:7::5"), 0, 128, False)  # moved: into the freed entry
+    assert t._hx(other) == 1 and t.halves[28:30] == b"\x00\x00" and t.halves[18:20] == b"\x00\x01" and t.fields(other)[0] == ip6("2001:db8:1:7::5")
+
+
+def test_halves_table_grows_and_refuses_when_it_cannot():
+    t = Leases6(64, 1)
+    n = len(t.halves) // 10
+    rs = [_lease(t, D1, i, NA, "2001:db8:%x::1" % i, 128) for i in range(n + 3)]  # unlocked: grows
+    assert len(t.halves) // 10 > n
+    for i, r in enumerate(rs):
+        assert t.fields(r)[0] == ip6("2001:db8:%x::1" % i) and t.find_addr(ip6("2001:db8:%x::1" % i), 0, 128) == r
+    while t._free_half() >= 0:
+        _lease(t, D1, 100 + len(rs), NA, "2001:db9:%x::1" % len(rs), 128)
+        rs.append(0)
+    t._grow_halves = _no_room  # as with the heap locked
+    _as(t, D1, 1)
+    assert t.can_take(ip6("2001:db8:0::77"), 0, 128)  # a /64 in use: no new entry
+    assert t.can_take(ip6("2001:db8:8000:100::"), 0, 56)  # a /56: none needed
+    assert not t.can_take(ip6("2001:db8:ffff::1"), 0, 128)  # a new /64: refused, as if full
+    del t._grow_halves
+    t.spare(1)
+    assert t._free_half() >= 0 and t.can_take(ip6("2001:db8:ffff::1"), 0, 128)
+
+
+def _no_room():
+    raise MemoryError
+
+
 def test_heap_per_lease_is_fixed():
     t = Leases6(256)
     per = (len(t.recs) + len(t.prv) + len(t.by_key) + len(t.by_addr)) // 256
-    # REC (34) + reuse-list back link (2) + two indexes of 2-byte slots, 1.5 x capacity
-    # each: 34 + 2 + 3 + 3 = 42; the DUIDs are in the arena, one entry per client
-    assert REC == 34 and per == 42, per
-    assert len(t.duids.buf) == 256 * 6
+    # REC (28) + reuse-list back link (2) + two indexes of 2-byte slots, 1.5 x capacity
+    # each: 28 + 2 + 3 + 3 = 36; the DUIDs are in the arena, one entry per client, the
+    # upper halves of addresses in the halves table, one entry per /64
+    assert REC == 28 and per == 36, per
+    assert len(t.duids.buf) == 256 * 6 and len(t.halves) == 10 * 6
     odd = Leases6(257)  # no power-of-two rounding: 1.5 slots a lease at any capacity
-    assert len(odd.by_key) == 2 * 386 and (len(odd.recs) + len(odd.prv)) // 257 == 36
+    assert len(odd.by_key) == 2 * 386 and (len(odd.recs) + len(odd.prv)) // 257 == 30
