@@ -131,7 +131,9 @@ class Leases6(Table):
         self.cta = False  # and the IA being served is an IA_TA (its address space is NA's)
         self.jrec = bytearray(D_REC)
         self.halves = bytearray(HALF * (2 * nsub + 4))  # upper halves: a few per subnet
+        self.hused = 0  # halves entries in use
         self.abuf = bytearray(16)  # scratch: a record's address, written out (addr_off)
+        self.ar = -1  # the record whose address abuf holds (-1: none)
         self.a8 = bytearray(8)  # scratch: the half of an address take() stores
 
     # -- client keys: the shared DUID entry ------------------------------------------------
@@ -168,12 +170,12 @@ class Leases6(Table):
         b = self.duids.buf
         return b[x] == keylen and eq(b, x + 1, self.key, 0, _fplen(keylen))
 
-    def _client_entry(self, keylen):
+    def _client_entry(self, keylen, kh=-1):
         """The arena entry of the client whose fingerprint is in self.key, or 0: any of its
-        records holds it, and they are all in its probe run."""
+        records holds it, and they are all in its probe run. kh: that key's hash, if known."""
         idx = self.by_key
         n = self.nslots
-        i = self._khash(self.key, 0, keylen) % n
+        i = (self._khash(self.key, 0, keylen) if kh < 0 else kh) % n
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
@@ -253,7 +255,8 @@ class Leases6(Table):
         half a halves entry unless one holds it already; with the heap locked (a runner
         step) neither can grow, and the client is refused as if the table were full."""
         k = self.ckeylen
-        if k and not self._client_entry(k) and not self.duids.room(1 + _fplen(k)):
+        need = 1 + _fplen(k)
+        if k and self.duids.free_bytes() < need and not self._client_entry(k) and not self.duids.room(need):
             return False
         return self._half_room(a, off)  # and its address's upper half needs an entry
 
@@ -261,7 +264,7 @@ class Leases6(Table):
         """Between steps (heap unlocked): arena room for `entries` new clients, and a free
         halves entry (a new /64 is rare)."""
         self.duids.spare(entries * (1 + KEYMAX))
-        if self._free_half() < 0:
+        if self.hused == len(self.halves) // HALF:
             self._grow_halves()
 
     # -- IAs ------------------------------------------------------------------------------------
@@ -330,7 +333,7 @@ class Leases6(Table):
             x = self._xref(r)
             b = self.duids.buf
             return self._khash(b, x + 1, b[x])
-        return self._ahash(self._hx(r), recs, o + R_A8, recs[o + R_PLEN])
+        return self._ahash((recs[o + R_HX] << 8) | recs[o + R_HX + 1], recs, o + R_A8, recs[o + R_PLEN])
 
     # -- the halves table: upper halves of addresses, shared -----------------------------------
 
@@ -341,7 +344,7 @@ class Leases6(Table):
     def _hx_of(self, a, off):
         """How a record keeps address a[off:]: 0 (its upper half, the lower being zero), 1 +
         the halves entry holding its upper half, or -1 when no entry does."""
-        if is_zero(a, off + 8, 8):
+        if not a[off + 15] and is_zero(a, off + 8, 7):  # an address's last byte: rarely zero
             return 0
         h = self.halves
         i = 0
@@ -371,7 +374,7 @@ class Leases6(Table):
 
     def _half_room(self, a, off):
         """Can take() keep address a[off:] now (growing the halves table if allowed)?"""
-        if self._hx_of(a, off) >= 0 or self._free_half() >= 0:
+        if self.hused < len(self.halves) // HALF or self._hx_of(a, off) >= 0:
             return True
         try:
             self._grow_halves()
@@ -393,6 +396,7 @@ class Leases6(Table):
                 h = self.halves
                 i = self._free_half()
             copy(h, i * HALF, a, off, 8)
+            self.hused += 1
             hx = i + 1
         o = (hx - 1) * HALF + 8
         c = ((h[o] << 8) | h[o + 1]) + 1
@@ -407,6 +411,8 @@ class Leases6(Table):
             c = ((h[o] << 8) | h[o + 1]) - 1
             h[o] = c >> 8
             h[o + 1] = c & 255
+            if not c:
+                self.hused -= 1
 
     # -- records --------------------------------------------------------------------------------
 
@@ -420,9 +426,10 @@ class Leases6(Table):
         o = r * REC
         hx = self._use_half(a, aoff)  # before anything moves: a may be self.abuf
         copy(self.a8, 0, a, aoff + 8 if hx else aoff, 8)
-        old = self._hx(r)  # 0 for a new record (zeroed)
+        old = (recs[o + R_HX] << 8) | recs[o + R_HX + 1]  # 0 for a new record (zeroed)
         self._moving(r)  # its old client's entry goes if this was its last record
-        self._unuse_half(old)
+        if old:
+            self._unuse_half(old)
         recs[o + R_SUBNET] = subnet
         recs[o + R_PLEN] = plen
         recs[o + R_FLAGS] = (F_PD if kind == PD else F_TA if self.cta else 0) | (F_PINNED if pinned else 0)
@@ -431,12 +438,17 @@ class Leases6(Table):
         recs[o + R_HX] = hx >> 8
         recs[o + R_HX + 1] = hx & 255
         copy(recs, o + R_A8, self.a8, 0, 8)
+        self.ar = -1  # abuf may hold r's old address (_moving wrote it out)
         copy(recs, o + R_IAID, self.iaid, 0, 4)
         x = 0
+        kh = -1
         if keylen:
-            x = self._client_entry(keylen) or self.duids.put(keylen, self.key)
-        self._set_xref(r, x)
-        self._index(r, x != 0)
+            kh = self._khash(self.key, 0, keylen)  # once: the entry's lookup and by_key
+            x = self._client_entry(keylen, kh) or self.duids.put(keylen, self.key)
+        recs[o + R_XREF] = x >> 16  # as _set_xref
+        recs[o + R_XREF + 1] = (x >> 8) & 255
+        recs[o + R_XREF + 2] = x & 255
+        self._index(r, x != 0, kh)
         self._link(r)
 
     def kind(self, r):
@@ -474,12 +486,16 @@ class Leases6(Table):
         hx = self._hx(r)
         Table.drop(self, r)  # journals and unindexes it: its half is read till then
         self._unuse_half(hx)
+        self.ar = -1  # abuf may hold r's old address (_moving wrote it out)
 
     def addr_off(self, r):
-        """Record r's address written out into self.abuf: its offset there (0). The v4
-        table's abuf is its records: callers read (t.abuf, t.addr_off(r)) alike. The next
-        call overwrites it."""
-        self.addr_into(r, self.abuf, 0)
+        """Record r's address written out into self.abuf (read only): its offset there (0).
+        The v4 table's abuf is its records: callers read (t.abuf, t.addr_off(r)) alike. The
+        next call for another record overwrites it; take() and drop(), which change a
+        record's address, make the next call write it again."""
+        if r != self.ar:
+            self.addr_into(r, self.abuf, 0)
+            self.ar = r
         return 0
 
     def addr_into(self, r, dst, off):

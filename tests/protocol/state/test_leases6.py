@@ -341,6 +341,28 @@ def test_addresses_share_their_upper_half():
     assert t._hx(other) == 1 and t.halves[28:30] == b"\x00\x00" and t.halves[18:20] == b"\x00\x01" and t.fields(other)[0] == ip6("2001:db8:1:7::5")
 
 
+def test_addr_off_never_answers_an_old_address():
+    t = Leases6(8, 1)
+    seen = []
+
+    def hook(r, taken):  # as Alloc._taken: reads the address as the indexes take or leave it
+        seen.append((bytes(t.abuf[t.addr_off(r):][:16]), taken))
+
+    t.addr_taken = hook
+    r = _lease(t, D1, 1, NA, "2001:db8:1::100", 128)
+    assert bytes(t.abuf[t.addr_off(r):][:16]) == ip6("2001:db8:1::100")
+    t.take(r, 0, NA, ip6("2001:db8:1:5::7"), 0, 128, False)  # moved: the hook saw the old one go
+    assert seen[-2:] == [(ip6("2001:db8:1::100"), False), (ip6("2001:db8:1:5::7"), True)]
+    assert bytes(t.abuf[t.addr_off(r):][:16]) == ip6("2001:db8:1:5::7")
+    t.take(r, 0, NA, t.abuf, t.addr_off(r), 128, False)  # from abuf itself: kept as it was
+    assert t.fields(r)[0] == ip6("2001:db8:1:5::7") and t.find_addr(ip6("2001:db8:1:5::7"), 0, 128) == r
+    q = _lease(t, D2, 1, NA, "2001:db8:1::200", 128)
+    t.addr_off(q)
+    t.drop(q)
+    s = _lease(t, D2, 2, PD, "2001:db8:8000:100::", 56)  # the same record number again
+    assert s == q and bytes(t.abuf[t.addr_off(s):][:16]) == ip6("2001:db8:8000:100::")
+
+
 def test_halves_table_grows_and_refuses_when_it_cannot():
     t = Leases6(64, 1)
     n = len(t.halves) // 10
