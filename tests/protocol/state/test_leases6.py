@@ -86,7 +86,8 @@ def test_find_addr_by_address_and_prefix_length():
     assert t.find_addr(buf, 2, 56) == p and t.plen(p) == 56 and t.plen(a) == 128
     out = bytearray(18)
     t.addr_into(p, out, 2)
-    assert bytes(out[2:]) == ip6("2001:db8:8000:100::") and bytes(t.abuf[t.addr_off(p):][:16]) == ip6("2001:db8:8000:100::")
+    assert bytes(out[2:]) == ip6("2001:db8:8000:100::")
+    assert bytes(t.abuf[t.addr_off(p):][:16]) == ip6("2001:db8:8000:100::")
 
 
 def test_kind_lives_in_the_pd_flag():
@@ -284,12 +285,18 @@ OLD_JOURNAL = bytes.fromhex(
     "0000000000000000008d96"
 )
 OLD_FIELDS = [
-    (b' \x01\r\xb8\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00', 128, 0, b'\x00\x03\x00\x01\x02\x00\x00\x00\x00\x01', 10, 1, 2, 5000, 0, 1, 2),
-    (b' \x01\r\xb8\x80\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00', 56, 1, b'\x00\x03\x00\x01\x02\x00\x00\x00\x00\x01', 10, 2, 2, 6000, 0, 2, 3),
-    (b' \x01\r\xb8\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x01', 128, 0, b'\x00\x02\x00\x00\x00\tan-enterpr', 45, 1, 3, 1200, 0, 0, 0),
-    (b' \x01\r\xb8\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x02', 128, 0, b'', 0, 1, 4, 9000, 0, 0, 0),
-    (b' \x01\r\xb8\x80\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00', 56, 1, b'\x00\x03\x00\x01\x02\x00\x00\x00\x00\x02', 10, 7, 2, 7500, 0, 0, 1),
-    (b' \x01\r\xb8\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x04', 128, 2, b'\x00\x03\x00\x01\x02\x00\x00\x00\x00\x01', 10, 5, 2, 4000, 0, 0, 0),
+    (b' \x01\r\xb8\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00', 128, 0,
+     b'\x00\x03\x00\x01\x02\x00\x00\x00\x00\x01', 10, 1, 2, 5000, 0, 1, 2),
+    (b' \x01\r\xb8\x80\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00', 56, 1,
+     b'\x00\x03\x00\x01\x02\x00\x00\x00\x00\x01', 10, 2, 2, 6000, 0, 2, 3),
+    (b' \x01\r\xb8\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x01', 128, 0,
+     b'\x00\x02\x00\x00\x00\tan-enterpr', 45, 1, 3, 1200, 0, 0, 0),
+    (b' \x01\r\xb8\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x02', 128, 0,
+     b'', 0, 1, 4, 9000, 0, 0, 0),
+    (b' \x01\r\xb8\x80\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00', 56, 1,
+     b'\x00\x03\x00\x01\x02\x00\x00\x00\x00\x02', 10, 7, 2, 7500, 0, 0, 1),
+    (b' \x01\r\xb8\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x04', 128, 2,
+     b'\x00\x03\x00\x01\x02\x00\x00\x00\x00\x01', 10, 5, 2, 4000, 0, 0, 0),
 ]
 
 
@@ -338,7 +345,8 @@ def test_addresses_share_their_upper_half():
     assert h[8:10] == b"\x00\x00" and t.find_addr(ip6("2001:db8:1::100"), 0, 128) == -1
     _as(t, D2, 3)
     t.take(other, 0, NA, ip6("2001:db8:1:7::5"), 0, 128, False)  # moved: into the freed entry
-    assert t._hx(other) == 1 and t.halves[28:30] == b"\x00\x00" and t.halves[18:20] == b"\x00\x01" and t.fields(other)[0] == ip6("2001:db8:1:7::5")
+    assert t._hx(other) == 1 and t.halves[28:30] == b"\x00\x00" and t.halves[18:20] == b"\x00\x01"
+    assert t.fields(other)[0] == ip6("2001:db8:1:7::5")
 
 
 def test_addr_off_never_answers_an_old_address():
