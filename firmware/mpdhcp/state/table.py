@@ -307,7 +307,8 @@ class Table:
 
     def can_take(self, a, off, plen):
         """Has the table what take() needs besides the record, for the current client and
-        a[off:]/plen (Leases6: room for its DUID)? Asked before anything changes."""
+        a[off:]/plen (Leases6: room for its DUID and its address's upper half)? Alloc asks
+        before anything changes; False refuses the client as if the table were full."""
         return True
 
     def room(self, reserved):
