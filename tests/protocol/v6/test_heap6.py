@@ -185,3 +185,29 @@ def test_new_client_refused_cleanly_when_the_duid_arena_is_full_locked():
     n = _locked(s, msg(1, (ia_na(1), ia_pd(2)), cid=C2), m, NOW, out)
     o = decode(out.buf, n)[2]
     assert status(ia_list(o)[0][3]) is None and status(ia_list(o, 25)[0][3]) is None
+
+
+def test_new_client_served_by_compaction_when_the_arena_is_full_locked():
+    s, m, out = server(), meta(), Slot()
+    cs = [duid_ll(bytes([2, 0, 0, 0, 1, i])) for i in range(6)]
+    for c in cs:
+        _bound(s, m, out, c, (ia_na(1),))
+    lt = s.leases
+    a = lt.duids
+    for c in cs[:3]:  # three clients leave: their entries are dead bytes below live ones
+        n = _plain(s, msg(8, (ia_na(1),), cid=c, sid=SERVER_DUID), m, NOW, out)
+        assert n > 0
+        lt.load_client(c, 0, len(c))
+        lt.set_iaid(b"\x00\x00\x00\x01", 0)
+        lt.drop(lt.find_mine(0, 0))
+    assert a.dead == 3 * (1 + len(C1))
+    a.buf = a.buf[:a.top]  # full: room only in the dead bytes
+    a._grow = lambda need: False
+    n = _locked(s, msg(1, (ia_na(1),), cid=C2), m, NOW, out)  # compaction makes room, allocating nothing
+    o = decode(out.buf, n)[2]
+    assert status(ia_list(o)[0][3]) is None and a.dead == 0
+    for c in cs[3:] + [C2]:
+        lt.load_client(c, 0, len(c))
+        lt.set_iaid(b"\x00\x00\x00\x01", 0)
+        r = lt.find_mine(0, 0)
+        assert r >= 0 and lt.fields(r)[3] == c
