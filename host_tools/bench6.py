@@ -152,7 +152,7 @@ def report6(res):
     lines = ["", "== DHCPv6 server"]
     h = res.get("heap", {})
     if "bytes_per_lease" in h:
-        lines.append("heap per DHCPv6 lease (IA_NA or IA_PD record + indexes): %.1f bytes; %d bytes allocated "
+        lines.append("heap per DHCPv6 lease (table full: record, indexes, DUID arena, halves): %.1f bytes; %d bytes allocated "
                      "while %d leases were bound" % (h["bytes_per_lease"], h["alloc_binding_all"], h["leases"]))
     else:
         lines.append("heap per lease: " + str(h))

@@ -201,7 +201,7 @@ def check_table(lt, ordered=True, keys=True):
             fail("table.state", "record %d state %d" % (r, st))
         if not fl & F_INDEXED:
             fail("table.not_indexed", "record %d" % r)
-        got = lt.find_addr(recs, lt.addr_off(r), lt.plen(r))
+        got = lt.find_addr(lt.abuf, lt.addr_off(r), lt.plen(r))
         if got != r:
             fail("table.addr_index", "record %d (%s) found as %d: %r" % (r, hexs(_addr(lt, r)), got, _fields(lt, got) if got >= 0 else None))
         if keys and lt.keylen(r):
@@ -246,11 +246,59 @@ def check_table(lt, ordered=True, keys=True):
         seen += steps
     if seen != linked:
         fail("table.list_count", "%d linked, %d in lists" % (linked, seen))
+    if lt.rec == L6.REC:
+        check_shared6(lt)
+
+
+def check_shared6(lt):
+    """Leases6's shared data agrees with the records: every keyed record's DUID entry is live,
+    one entry per DUID, the arena's free count is right; each halves entry counts the records
+    using it."""
+    a = lt.duids
+    b = a.buf
+    live = {}
+    o = 1
+    dead = 0
+    while o < a.top:
+        n = 1 + (b[o + 1] if b[o] == 0 else min(b[o], KEYMAX))
+        if b[o] == 0:
+            dead += n
+        else:
+            k = bytes(b[o:o + n])
+            if k in live.values():
+                fail("leases6.duid_twice", hexs(k))
+            live[o] = k
+        o += n
+    if o != a.top or dead != a.dead:
+        fail("leases6.arena", "top %d walked to %d, dead %d counted %d" % (a.top, o, a.dead, dead))
+    held = set()
+    uses = {}
+    for r in range(lt.used):
+        if lt.state(r) == _FREE:
+            continue
+        x = lt._xref(r)
+        if x:
+            if x not in live:
+                fail("leases6.dead_entry", "record %d -> %d" % (r, x))
+            held.add(x)
+        hx = lt._hx(r)
+        uses[hx] = uses.get(hx, 0) + 1
+    if held != set(live):
+        fail("leases6.orphan_entry", "%d live, %d held" % (len(live), len(held)))
+    h = lt.halves
+    used = 0
+    for i in range(len(h) // 10):
+        c = (h[10 * i + 8] << 8) | h[10 * i + 9]
+        if c != uses.get(i + 1, 0):
+            fail("leases6.half_count", "entry %d counts %d, %d records" % (i, c, uses.get(i + 1, 0)))
+        used += c != 0
+    if used != lt.hused:
+        fail("leases6.halves_used", "%d in use, hused %d" % (used, lt.hused))
 
 
 def _addr(lt, r):
     o = lt.addr_off(r)
-    return bytes(lt.recs[o:o + (4 if lt.rec == L4.REC else 16)])
+    return bytes(lt.abuf[o:o + (4 if lt.rec == L4.REC else 16)])
 
 
 def _fields(lt, r):
@@ -813,7 +861,7 @@ def _reconfigure6(srv, op, now, asked):
     if lt.state(r) == _FREE:
         return
     try:
-        na = srv.reconfigure(lt.recs, lt.addr_off(r), lt.plen(r), (5, 6, 11, 3)[op >> 6], now)
+        na = srv.reconfigure(lt.abuf, lt.addr_off(r), lt.plen(r), (5, 6, 11, 3)[op >> 6], now)
     except ValueError:
         return
     f = lt.fields(na)
@@ -1817,7 +1865,7 @@ def _look(bad, t, b, off, ln):
 def check_addr_index(lt):
     for r in range(lt.used):
         if lt.recs[r * lt.rec + lt.o_flags] & F_INDEXED:
-            got = lt.find_addr(lt.recs, lt.addr_off(r), lt.plen(r))
+            got = lt.find_addr(lt.abuf, lt.addr_off(r), lt.plen(r))
             if got != r:
                 fail("table.addr_index", "record %d (%s) found as %d" % (r, hexs(_addr(lt, r)), got))
 

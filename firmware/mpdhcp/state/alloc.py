@@ -156,7 +156,7 @@ class Alloc:
         self.pools[si][kind] = pools
         for r in range(t.used):
             if t.state(r) != FREE and t.subnet(r) == si and t.kind(r) == kind:
-                k = self._step(si, kind, t.recs, t.addr_off(r), t.plen(r))
+                k = self._step(si, kind, t.abuf, t.addr_off(r), t.plen(r))
                 if k >= 0:
                     self.at.mark(k, True)
 
@@ -202,7 +202,7 @@ class Alloc:
     def _taken(self, r, taken):
         """table.py's hook: record r's address entered or left the address index."""
         t = self.table
-        k = self._step(t.subnet(r), t.kind(r), t.recs, t.addr_off(r), t.plen(r))
+        k = self._step(t.subnet(r), t.kind(r), t.abuf, t.addr_off(r), t.plen(r))
         if k >= 0 and (taken or k not in self.at.pinned):
             self.at.mark(k, taken)
 
@@ -254,7 +254,7 @@ class Alloc:
             if self._free(si, kind, pool, own):
                 return self.take(NOBODY, si, kind, self.cand, 0, pool.plen, res, mine, now)
         r = t.oldest_reusable(si, kind, now, True)
-        if r >= 0 and (own is None or not eq(t.recs, t.addr_off(r), own, 0, self.width)):
+        if r >= 0 and (own is None or not eq(t.abuf, t.addr_off(r), own, 0, self.width)):
             t.addr_into(r, self.cand, 0)
             return self.take(r, si, kind, self.cand, 0, t.plen(r), res, mine, now)
         return -1
@@ -314,6 +314,8 @@ class Alloc:
         t = self.table
         if h >= 0 and h == mine:
             return self._returning(h, si, kind, a, off, plen, res)
+        if not t.can_take(a, off, plen):
+            return -1  # no room for what the record needs besides itself: as if full
         if h >= 0:
             if mine >= 0:
                 t.drop(mine)  # one record per client and IA

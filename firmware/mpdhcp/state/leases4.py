@@ -62,6 +62,7 @@ class Leases4(Table):
         self.cflags = 0
         self.chw = bytearray(6)
         self.names_dropped = 0  # hostnames the arena had no room for
+        self.abuf = self.recs  # where addr_off's offsets point (Leases6: a scratch copy)
 
     # -- client keys -------------------------------------------------------------------
 

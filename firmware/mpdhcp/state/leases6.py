@@ -1,28 +1,39 @@
 # DHCPv6 lease table: one fixed-width record per (client DUID, IAID, IA type) binding, for
 # IA_NA addresses and IA_PD delegated prefixes alike, in one preallocated bytearray, found
-# through two open-addressing indexes (by client+IA, and by address/prefix), with the lease
-# lifecycle of table.py. Also the codecs of its journal records: on disk a record keeps the
-# layout older journals have (kind at byte 2, socket index at byte 6), so replay works
-# across versions. Heap per lease: REC + 2 (reuse list) + 2 * 2 * 1.5 (index slots).
+# through two open-addressing indexes (by client and by address/prefix), with the lease
+# lifecycle of table.py. A client's DUID fingerprint is kept once, in the Duids arena below,
+# and shared by all its records (its IA_NA and IA_PD...). An address or prefix is kept as the
+# 8 bytes that tell it from its neighbours: the upper half when the lower is zero (a prefix of
+# /64 or shorter), else the lower half and a reference to its upper half (the subnet's /64,
+# a long prefix's pool), which the records using it share in the halves table. Also the
+# codecs of its journal records: on disk a record keeps the 52-byte layout older journals
+# have (kind at byte 2, socket index at byte 6, address and fingerprint written out whole),
+# so replay works across versions. Heap per lease: REC + 2 (reuse list) + 2 * 2 * 1.5 (index
+# slots) + its share of its client's arena entry (1 + the DUID's length, up to 1 + KEYMAX)
+# and of its upper half (HALF bytes, one per /64 in use).
 from micropython import const
 from .table import Table, KEYMAX, F_INDEXED, F_DURABLE, F_PINNED
 from .table import FREE, OFFERED, BOUND, RELEASED, DECLINED, journaled  # noqa: F401  (API)
-from ..wire.buf import copy, eq, mix16
+from .arena import Arena
+from ..wire.buf import copy, eq, mix16, is_zero
 
-REC = const(52)  # bytes per lease record
+REC = const(28)  # bytes per lease record (in RAM)
+DUID_PER_LEASE = const(6)  # the DUID arena's first size per record; it grows between steps
+HALF = const(10)  # a halves-table entry: upper 8 bytes of addresses, records using it (2)
 
 # record layout (in RAM)
 R_STATE = const(0)
 R_SUBNET = const(1)
 R_IFX = const(2)  # the adapter's socket index the client was last seen on
 R_PLEN = const(3)  # 128 for addresses, the delegated length for prefixes
-R_KEYLEN = const(4)  # DUID length (0: the record belongs to nobody, e.g. declined)
-R_FLAGS = const(5)
-R_LINK = const(6)  # reuse-list link (table.py), 2 bytes
-R_ADDR = const(8)  # address or prefix, 16 bytes
-R_IAID = const(24)
-R_EXPIRY = const(28)  # uint32 seconds on the engine clock (valid lifetime end)
-R_KEY = const(32)
+R_FLAGS = const(4)
+R_LINK = const(5)  # reuse-list link (table.py), 2 bytes
+R_HX = const(7)  # 2 bytes: 0: R_A8 is the upper half (the lower is zero); else 1 + the
+# halves-table entry holding the upper half, and R_A8 is the lower half
+R_A8 = const(9)  # 8 bytes of the address or prefix
+R_IAID = const(17)
+R_EXPIRY = const(21)  # uint32 seconds on the engine clock (valid lifetime end)
+R_XREF = const(25)  # 3 bytes: offset of the client's DUID entry in the arena (0: nobody's)
 
 F_RECONF = const(1)  # the client sent Reconfigure Accept (RFC 8415 21.20)
 F_RELAYED = const(2)  # last seen through a relay
@@ -36,25 +47,96 @@ KIND_NAMES = ("IA_NA", "IA_PD", "IA_TA")
 STATE_NAMES = ("free", "advertised", "bound", "released", "declined")
 
 # journal records
-J_LEASE6 = const(33)  # the 52-byte record in its disk layout (below)
+J_LEASE6 = const(33)  # the 52-byte record in its disk layout (D_* below)
 J_STATE6 = const(34)  # kind, plen, address(16), state, expiry(4), flags, socket index: renewals,
 # releases (older journals: 24 bytes, without the socket index)
 J_DROP6 = const(35)  # kind, plen, address(16): the record holding it is gone
-_D_KIND = const(2)  # disk layout: what differs from the RAM layout
-_D_IFX = const(6)
+D_REC = const(52)  # the disk layout (older versions kept it in RAM, kind and socket index aside)
+D_STATE = const(0)
+D_SUBNET = const(1)
+D_KIND = const(2)
+D_PLEN = const(3)
+D_KEYLEN = const(4)
+D_FLAGS = const(5)
+D_IFX = const(6)
+D_ADDR = const(8)
+D_IAID = const(24)
+D_EXPIRY = const(28)
+D_KEY = const(32)
 
 _EMPTY = const(0)
+_ZEROS = bytes(KEYMAX)
+
+
+def _fplen(keylen):
+    """Bytes of fingerprint a key of keylen bytes has (table.py: longer keys keep KEYMAX)."""
+    return keylen if keylen < KEYMAX else KEYMAX
+
+
+class Duids(Arena):
+    """The clients' DUID fingerprints, one entry per client whatever its number of records:
+    [key length][fingerprint, _fplen(length) bytes]. A freed entry reads [0][fingerprint
+    length] (a key length is never 0). No owner field: by_key hashes the DUID alone, so the
+    records sharing an entry all sit in one probe run, and compaction finds them there
+    (Leases6.moved). Growth as Arena's: only between steps (spare) with the heap locked."""
+
+    def put(self, keylen, fp):
+        """Offset of a new entry for key `keylen` (fingerprint fp[:]), or 0 when even
+        compaction and growth find no room."""
+        n = _fplen(keylen)
+        if self.top + 1 + n > len(self.buf):
+            if self.dead:
+                self.compact()
+            if self.top + 1 + n > len(self.buf) and not self._grow(1 + n):
+                return 0
+        o = self.top
+        self.buf[o] = keylen
+        copy(self.buf, o + 1, fp, 0, n)
+        self.top = o + 1 + n
+        return o
+
+    def free(self, o):
+        b = self.buf
+        n = _fplen(b[o])
+        b[o] = 0
+        b[o + 1] = n
+        self.dead += 1 + n
+
+    def compact(self):
+        """Slide the live entries down over the freed ones, in order; the records follow."""
+        b = self.buf
+        src = dst = 1
+        top = self.top
+        while src < top:
+            kl = b[src]
+            if kl:
+                n = 1 + _fplen(kl)
+                if src != dst:
+                    copy(b, dst, b, src, n)
+                    self.table.moved(src, dst)
+                dst += n
+            else:
+                n = 1 + b[src + 1]
+            src += n
+        self.top = dst
+        self.dead = 0
 
 
 class Leases6(Table):
     def __init__(self, capacity, nsub=1, journal=None):
-        Table.__init__(self, capacity, nsub, REC, R_KEYLEN, R_FLAGS, R_EXPIRY, R_KEY, R_LINK, journal)
+        Table.__init__(self, capacity, nsub, REC, -1, R_FLAGS, R_EXPIRY, -1, R_LINK, journal)
+        self.duids = Duids(max(capacity * DUID_PER_LEASE, 4 * (1 + KEYMAX)), self)
         self.iaid = bytearray(4)  # scratch: the IAID being looked up
         self.ckeylen = 0  # the client being served (its DUID fingerprint is in self.key)
         self.cta = False  # and the IA being served is an IA_TA (its address space is NA's)
-        self.jrec = bytearray(REC)
+        self.jrec = bytearray(D_REC)
+        self.halves = bytearray(HALF * (2 * nsub + 4))  # upper halves: a few per subnet
+        self.hused = 0  # halves entries in use
+        self.abuf = bytearray(16)  # scratch: a record's address, written out (addr_off)
+        self.ar = -1  # the record whose address abuf holds (-1: none)
+        self.a8 = bytearray(8)  # scratch: the half of an address take() stores
 
-    # -- lookup keys ----------------------------------------------------------------------
+    # -- client keys: the shared DUID entry ------------------------------------------------
 
     def set_iaid(self, src, off):
         copy(self.iaid, 0, src, off, 4)
@@ -63,15 +145,129 @@ class Leases6(Table):
         """The client being served: DUID src[off:off+ln]. The IAID comes with set_iaid."""
         self.ckeylen = self.set_lookup_key(src, off, ln)
 
-    def _khash(self, b, o, keylen, ia, io, kind):
+    def _khash(self, b, o, keylen):
         # multiply-xor over 16 bits (buf.mix16); DUIDs of one vendor differ in a byte or two,
-        # so every byte must reach every bit
-        h = mix16(mix16(keylen * 7 + kind, b, o, KEYMAX), ia, io, 4)
+        # so every byte must reach every bit. The DUID alone: a client's records share a
+        # probe run, which is where its entry's other holders are found
+        h = mix16(keylen * 7, b, o, _fplen(keylen))
         return h ^ (h >> 7)
 
-    def _ia_matches(self, r, keylen, kind):
-        o = r * REC
-        return self.ia_kind(r) == kind and eq(self.recs, o + R_IAID, self.iaid, 0, 4) and self.key_is(r, keylen)
+    def _xref(self, r):
+        o = r * REC + R_XREF
+        b = self.recs
+        return (b[o] << 16) | (b[o + 1] << 8) | b[o + 2]
+
+    def _set_xref(self, r, x):
+        o = r * REC + R_XREF
+        b = self.recs
+        b[o] = x >> 16
+        b[o + 1] = (x >> 8) & 255
+        b[o + 2] = x & 255
+
+    def _entry_is(self, x, keylen):
+        """Is the arena entry at x the fingerprint in self.key (of a key keylen long)? Past
+        a short key self.key holds zeros (set_lookup_key, apply), so the entry's bytes do."""
+        b = self.duids.buf
+        return b[x] == keylen and eq(b, x + 1, self.key, 0, _fplen(keylen))
+
+    def _client_entry(self, keylen, kh=-1):
+        """The arena entry of the client whose fingerprint is in self.key, or 0: any of its
+        records holds it, and they are all in its probe run. kh: that key's hash, if known."""
+        idx = self.by_key
+        n = self.nslots
+        i = (self._khash(self.key, 0, keylen) if kh < 0 else kh) % n
+        while True:
+            v = (idx[2 * i] << 8) | idx[2 * i + 1]
+            if v == _EMPTY:
+                return 0
+            x = self._xref(v - 1)
+            if self._entry_is(x, keylen):
+                return x
+            i += 1
+            if i == n:
+                i = 0
+
+    def _holder(self, x, skip):
+        """A record other than `skip` holding arena entry x, or -1."""
+        b = self.duids.buf
+        idx = self.by_key
+        n = self.nslots
+        i = self._khash(b, x + 1, b[x]) % n
+        while True:
+            v = (idx[2 * i] << 8) | idx[2 * i + 1]
+            if v == _EMPTY:
+                return -1
+            if v - 1 != skip and self._xref(v - 1) == x:
+                return v - 1
+            i += 1
+            if i == n:
+                i = 0
+
+    def moved(self, src, dst):
+        """Duids.compact moved the entry at src to dst: its holders follow."""
+        b = self.duids.buf
+        idx = self.by_key
+        n = self.nslots
+        i = self._khash(b, dst + 1, b[dst]) % n
+        while True:
+            v = (idx[2 * i] << 8) | idx[2 * i + 1]
+            if v == _EMPTY:
+                return
+            if self._xref(v - 1) == src:
+                self._set_xref(v - 1, dst)
+            i += 1
+            if i == n:
+                i = 0
+
+    def keylen(self, r):
+        x = self._xref(r)
+        return self.duids.buf[x] if x else 0
+
+    def key_into(self, r, dst, off=0):
+        """Write record r's DUID fingerprint (KEYMAX bytes, zero-padded) into dst[off:];
+        returns the DUID's length (0: the record belongs to nobody)."""
+        copy(dst, off, _ZEROS, 0, KEYMAX)
+        x = self._xref(r)
+        if not x:
+            return 0
+        b = self.duids.buf
+        copy(dst, off, b, x + 1, _fplen(b[x]))
+        return b[x]
+
+    def key_is(self, r, keylen):
+        """Is record r's client the fingerprint in self.key (of a key keylen long)? A record
+        of nobody matches only a key of length 0."""
+        x = self._xref(r)
+        return self._entry_is(x, keylen) if x else keylen == 0
+
+    def _clear_key(self, r):
+        """Record r leaves its client (table.unkey, after taking it out of by_key): the
+        client's entry goes with its last record."""
+        x = self._xref(r)
+        if x:
+            self._set_xref(r, 0)
+            if self._holder(x, r) < 0:
+                self.duids.free(x)
+
+    def can_take(self, a, off, plen):
+        """Can take() give the current client a record for a[off:] now? Its DUID needs an
+        arena entry unless one of its records holds one already, and the address's upper
+        half a halves entry unless one holds it already; with the heap locked (a runner
+        step) neither can grow, and the client is refused as if the table were full."""
+        k = self.ckeylen
+        need = 1 + _fplen(k)
+        if k and self.duids.free_bytes() < need and not self._client_entry(k) and not self.duids.room(need):
+            return False
+        return self._half_room(a, off)  # and its address's upper half needs an entry
+
+    def spare(self, entries):
+        """Between steps (heap unlocked): arena room for `entries` new clients, and a free
+        halves entry (a new /64 is rare)."""
+        self.duids.spare(entries * (1 + KEYMAX))
+        if self.hused == len(self.halves) // HALF:
+            self._grow_halves()
+
+    # -- IAs ------------------------------------------------------------------------------------
 
     def find_ia(self, keylen, kind, subnet):
         """Record of (self.key, self.iaid, IA type) in `subnet`, or -1: kind NA means the
@@ -79,14 +275,17 @@ class Leases6(Table):
         if self.cta and kind == NA:
             kind = TA
         idx = self.by_key
+        recs = self.recs
         n = self.nslots
-        i = self._khash(self.key, 0, keylen, self.iaid, 0, kind) % n
+        i = self._khash(self.key, 0, keylen) % n
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
                 return -1
             r = v - 1
-            if self.recs[r * REC + R_SUBNET] == subnet and self._ia_matches(r, keylen, kind):
+            o = r * REC
+            if recs[o + R_SUBNET] == subnet and self.ia_kind(r) == kind and eq(recs, o + R_IAID, self.iaid, 0, 4) \
+                    and self._entry_is(self._xref(r), keylen):
                 return r
             i += 1
             if i == n:
@@ -101,21 +300,27 @@ class Leases6(Table):
 
     # -- addresses and prefixes ---------------------------------------------------------------
 
-    def _ahash(self, a, off, plen):
-        h = mix16(plen, a, off, 16)  # the same multiply-xor as _khash
+    def _ahash(self, hx, a, off, plen):
+        h = mix16((hx * 131 + plen) & 0xFFFF, a, off, 8)  # the same multiply-xor as _khash
         return h ^ (h >> 7)
 
     def find_addr(self, a, off, plen):
+        hx = self._hx_of(a, off)
+        if hx < 0:
+            return -1  # no record holds an address with that upper half
+        if hx:
+            off += 8
         idx = self.by_addr
         n = self.nslots
         recs = self.recs
-        i = self._ahash(a, off, plen) % n
+        i = self._ahash(hx, a, off, plen) % n
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
                 return -1
             o = (v - 1) * REC
-            if recs[o + R_PLEN] == plen and eq(recs, o + R_ADDR, a, off, 16):
+            if recs[o + R_PLEN] == plen and (recs[o + R_HX] << 8) | recs[o + R_HX + 1] == hx \
+                    and eq(recs, o + R_A8, a, off, 8):
                 return v - 1
             i += 1
             if i == n:
@@ -125,29 +330,125 @@ class Leases6(Table):
         o = r * REC
         recs = self.recs
         if by_key:
-            return self._khash(recs, o + R_KEY, recs[o + R_KEYLEN], recs, o + R_IAID, self.ia_kind(r))
-        return self._ahash(recs, o + R_ADDR, recs[o + R_PLEN])
+            x = self._xref(r)
+            b = self.duids.buf
+            return self._khash(b, x + 1, b[x])
+        return self._ahash((recs[o + R_HX] << 8) | recs[o + R_HX + 1], recs, o + R_A8, recs[o + R_PLEN])
+
+    # -- the halves table: upper halves of addresses, shared -----------------------------------
+
+    def _hx(self, r):
+        o = r * REC + R_HX
+        return (self.recs[o] << 8) | self.recs[o + 1]
+
+    def _hx_of(self, a, off):
+        """How a record keeps address a[off:]: 0 (its upper half, the lower being zero), 1 +
+        the halves entry holding its upper half, or -1 when no entry does."""
+        if not a[off + 15] and is_zero(a, off + 8, 7):  # an address's last byte: rarely zero
+            return 0
+        h = self.halves
+        i = 0
+        while i < len(h):
+            if (h[i + 8] or h[i + 9]) and eq(h, i, a, off, 8):
+                return i // HALF + 1
+            i += HALF
+        return -1
+
+    def _free_half(self):
+        """An unused halves entry, or -1."""
+        h = self.halves
+        i = 0
+        while i < len(h):
+            if not (h[i + 8] or h[i + 9]):
+                return i // HALF
+            i += HALF
+        return -1
+
+    def _grow_halves(self):
+        """A quarter more entries (at least 4). Allocates: raises MemoryError with the heap
+        locked (a runner step)."""
+        n = len(self.halves) // HALF
+        nb = bytearray(HALF * (n + max(4, n // 4)))
+        copy(nb, 0, self.halves, 0, len(self.halves))
+        self.halves = nb
+
+    def _half_room(self, a, off):
+        """Can take() keep address a[off:] now (growing the halves table if allowed)?"""
+        if self.hused < len(self.halves) // HALF or self._hx_of(a, off) >= 0:
+            return True
+        try:
+            self._grow_halves()
+        except MemoryError:  # the heap is locked: the client is refused as if the table were full
+            return False
+        return True
+
+    def _use_half(self, a, off):
+        """hx for address a[off:], counting one more record on its halves entry (made if
+        need be; _half_room said there was room)."""
+        hx = self._hx_of(a, off)
+        if hx == 0:
+            return 0
+        h = self.halves
+        if hx < 0:
+            i = self._free_half()
+            if i < 0:
+                self._grow_halves()
+                h = self.halves
+                i = self._free_half()
+            copy(h, i * HALF, a, off, 8)
+            self.hused += 1
+            hx = i + 1
+        o = (hx - 1) * HALF + 8
+        c = ((h[o] << 8) | h[o + 1]) + 1
+        h[o] = c >> 8
+        h[o + 1] = c & 255
+        return hx
+
+    def _unuse_half(self, hx):
+        if hx:
+            h = self.halves
+            o = (hx - 1) * HALF + 8
+            c = ((h[o] << 8) | h[o + 1]) - 1
+            h[o] = c >> 8
+            h[o + 1] = c & 255
+            if not c:
+                self.hused -= 1
 
     # -- records --------------------------------------------------------------------------------
 
     def take(self, r, subnet, kind, a, aoff, plen, pinned):
         """(Re)bind record r to the current client's IA (self.key, self.iaid, kind) and
         address/prefix a[aoff:]/plen. A journaled address the record leaves is dropped in
-        the journal."""
+        the journal. The record shares its client's arena entry, or makes it (can_take said
+        there was room; if not, the record belongs to nobody)."""
         keylen = self.ckeylen
         recs = self.recs
         o = r * REC
-        self._moving(r)
+        hx = self._use_half(a, aoff)  # before anything moves: a may be self.abuf
+        copy(self.a8, 0, a, aoff + 8 if hx else aoff, 8)
+        old = (recs[o + R_HX] << 8) | recs[o + R_HX + 1]  # 0 for a new record (zeroed)
+        self._moving(r)  # its old client's entry goes if this was its last record
+        if old:
+            self._unuse_half(old)
         recs[o + R_SUBNET] = subnet
         recs[o + R_PLEN] = plen
-        recs[o + R_KEYLEN] = keylen
         recs[o + R_FLAGS] = (F_PD if kind == PD else F_TA if self.cta else 0) | (F_PINNED if pinned else 0)
         if pinned:
             self.npinned += 1
-        copy(recs, o + R_KEY, self.key, 0, KEYMAX)
-        copy(recs, o + R_ADDR, a, aoff, 16)
+        recs[o + R_HX] = hx >> 8
+        recs[o + R_HX + 1] = hx & 255
+        copy(recs, o + R_A8, self.a8, 0, 8)
+        self.ar = -1  # abuf may hold r's old address (_moving wrote it out)
         copy(recs, o + R_IAID, self.iaid, 0, 4)
-        self._index(r, keylen != 0)
+        x = 0
+        kh = -1
+        if keylen:
+            kh = self._khash(self.key, 0, keylen)  # once: the entry's lookup and by_key
+            x = self._client_entry(keylen, kh) or self.duids.put(keylen, self.key)
+        recs[o + R_XREF] = x >> 16  # as _set_xref
+        recs[o + R_XREF + 1] = (x >> 8) & 255
+        recs[o + R_XREF + 2] = x & 255
+        self._index(r, x != 0, kh)
         self._link(r)
 
     def kind(self, r):
@@ -181,17 +482,36 @@ class Leases6(Table):
     def ifindex(self, r):
         return self.recs[r * REC + R_IFX]
 
+    def drop(self, r):
+        hx = self._hx(r)
+        Table.drop(self, r)  # journals and unindexes it: its half is read till then
+        self._unuse_half(hx)
+        self.ar = -1  # abuf may hold r's old address (_moving wrote it out)
+
     def addr_off(self, r):
-        return r * REC + R_ADDR
+        """Record r's address written out into self.abuf (read only): its offset there (0).
+        The v4 table's abuf is its records: callers read (t.abuf, t.addr_off(r)) alike. The
+        next call for another record overwrites it; take() and drop(), which change a
+        record's address, make the next call write it again."""
+        if r != self.ar:
+            self.addr_into(r, self.abuf, 0)
+            self.ar = r
+        return 0
 
     def addr_into(self, r, dst, off):
-        copy(dst, off, self.recs, r * REC + R_ADDR, 16)
+        recs = self.recs
+        o = r * REC
+        hx = (recs[o + R_HX] << 8) | recs[o + R_HX + 1]
+        if hx:
+            copy(dst, off, self.halves, (hx - 1) * HALF, 8)
+            copy(dst, off + 8, recs, o + R_A8, 8)
+        else:
+            copy(dst, off, recs, o + R_A8, 8)
+            copy(dst, off + 8, _ZEROS, 0, 8)
 
     def same_client(self, r1, r2):
-        recs = self.recs
-        o1 = r1 * REC
-        o2 = r2 * REC
-        return recs[o1 + R_KEYLEN] == recs[o2 + R_KEYLEN] and eq(recs, o1 + R_KEY, recs, o2 + R_KEY, KEYMAX)
+        """Do records r1 and r2 belong to one client? (One arena entry per client.)"""
+        return self._xref(r1) == self._xref(r2)
 
     def fields(self, r):
         """(address or prefix, plen, kind, DUID bytes (a 16-byte prefix when longer than
@@ -199,32 +519,40 @@ class Leases6(Table):
         objects: for listings, never on the packet path."""
         o = r * REC
         recs = self.recs
-        klen = recs[o + R_KEYLEN]
-        duid = bytes(recs[o + R_KEY:o + R_KEY + (klen if klen <= KEYMAX else 16)])
+        fp = bytearray(KEYMAX)
+        klen = self.key_into(r, fp)
+        duid = bytes(fp[:klen if klen <= KEYMAX else 16])
         iaid = (recs[o + R_IAID] << 24) | (recs[o + R_IAID + 1] << 16) | (recs[o + R_IAID + 2] << 8) | recs[o + R_IAID + 3]
-        return (bytes(recs[o + R_ADDR:o + R_ADDR + 16]), recs[o + R_PLEN], self.ia_kind(r), duid, klen,
+        a = bytearray(16)
+        self.addr_into(r, a, 0)
+        return (bytes(a), recs[o + R_PLEN], self.ia_kind(r), duid, klen,
                 iaid, recs[o], self.expiry(r), recs[o + 1], recs[o + R_FLAGS])
 
     # -- journal record codecs --------------------------------------------------------------
 
     def _stage_lease(self, r):
         j = self.jrec
+        recs = self.recs
         o = r * REC
-        copy(j, 0, self.recs, o, REC)
-        fl = self.recs[o + R_FLAGS]
-        j[_D_KIND] = self.ia_kind(r)
-        j[R_PLEN] = self.recs[o + R_PLEN]
-        j[R_FLAGS] = (fl & (F_RECONF | F_RELAYED)) | F_INDEXED  # the bits older journals carry
-        j[_D_IFX] = self.recs[o + R_IFX]
-        j[7] = 0
-        self._append(J_LEASE6, j, REC)
+        j[D_STATE] = recs[o + R_STATE]
+        j[D_SUBNET] = recs[o + R_SUBNET]
+        j[D_KIND] = self.ia_kind(r)
+        j[D_PLEN] = recs[o + R_PLEN]
+        j[D_FLAGS] = (recs[o + R_FLAGS] & (F_RECONF | F_RELAYED)) | F_INDEXED  # the bits older journals carry
+        j[D_IFX] = recs[o + R_IFX]
+        j[D_IFX + 1] = 0
+        self.addr_into(r, j, D_ADDR)
+        copy(j, D_IAID, recs, o + R_IAID, 4)
+        copy(j, D_EXPIRY, recs, o + R_EXPIRY, 4)
+        j[D_KEYLEN] = self.key_into(r, j, D_KEY)
+        self._append(J_LEASE6, j, D_REC)
 
     def _addr_head(self, r):
         j = self.jrec
         o = r * REC
         j[0] = self.ia_kind(r)
         j[1] = self.recs[o + R_PLEN]
-        copy(j, 2, self.recs, o + R_ADDR, 16)
+        self.addr_into(r, j, 2)
 
     def _stage_state(self, r):
         self._addr_head(r)
@@ -242,28 +570,30 @@ class Leases6(Table):
 
     def apply(self, typ, buf, off, ln, subnets):
         """Replay one journal record. Returns the record touched, or -1."""
-        if typ == J_LEASE6 and ln == REC:
-            si = buf[off + R_SUBNET]
-            kind = buf[off + _D_KIND]
-            if kind > TA or buf[off + R_PLEN] > 128 or not journaled(buf[off + R_STATE]):
+        if typ == J_LEASE6 and ln == D_REC:
+            si = buf[off + D_SUBNET]
+            kind = buf[off + D_KIND]
+            if kind > TA or buf[off + D_PLEN] > 128 or not journaled(buf[off + D_STATE]):
                 return -1  # not a record this table writes
             self.cta = kind == TA
             if self.cta:
                 kind = NA
-            if si >= len(subnets) or kind == NA and not subnets[si].contains(buf, off + R_ADDR):
+            if si >= len(subnets) or kind == NA and not subnets[si].contains(buf, off + D_ADDR):
                 return -1  # the config changed: that subnet is gone
-            r = self.find_addr(buf, off + R_ADDR, buf[off + R_PLEN])
+            r = self.find_addr(buf, off + D_ADDR, buf[off + D_PLEN])
             if r < 0:
                 r = self.new()
                 if r < 0:
                     return -1
-            copy(self.key, 0, buf, off + R_KEY, KEYMAX)  # the stored fingerprint, as it is
-            self.ckeylen = buf[off + R_KEYLEN]
-            self.set_iaid(buf, off + R_IAID)
+            self.ckeylen = kl = buf[off + D_KEYLEN]
+            copy(self.key, 0, buf, off + D_KEY, KEYMAX)  # the stored fingerprint, as it is,
+            if kl < KEYMAX:  # and nothing past a short key (as set_lookup_key leaves it)
+                copy(self.key, kl, _ZEROS, 0, KEYMAX - kl)
+            self.set_iaid(buf, off + D_IAID)
             self._one_per_client(r, si, kind)
-            self.take(r, si, kind, buf, off + R_ADDR, buf[off + R_PLEN], False)
-            self.recs[r * REC + R_IFX] = buf[off + _D_IFX]
-            self._apply_state(r, buf[off + R_STATE], buf, off + R_EXPIRY, buf[off + R_FLAGS])
+            self.take(r, si, kind, buf, off + D_ADDR, buf[off + D_PLEN], False)
+            self.recs[r * REC + R_IFX] = buf[off + D_IFX]
+            self._apply_state(r, buf[off + D_STATE], buf, off + D_EXPIRY, buf[off + D_FLAGS])
         elif typ == J_STATE6 and (ln == 24 or ln == 25):
             r = self.find_addr(buf, off + 2, buf[off + 1])
             if r < 0 or not journaled(buf[off + 18]):

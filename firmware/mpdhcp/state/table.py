@@ -285,6 +285,12 @@ class Table:
         self.count += 1
         return r
 
+    def can_take(self, a, off, plen):
+        """Has the table what take() needs besides the record, for the current client and
+        a[off:]/plen (Leases6: room for its DUID and its address's upper half)? Alloc asks
+        before anything changes; False refuses the client as if the table were full."""
+        return True
+
     def room(self, reserved):
         """May a client have one more record? Reserved clients may use the whole table; the
         others share what `reserve` records for them leave, their own records not counted

@@ -94,7 +94,7 @@ class IA6:
         """Renew / Rebind (RFC 8415 18.3.4, 18.3.5)."""
         lt = self.leases
         r = lt.find_mine(sub.index, kind)
-        if r >= 0 and lt.state(r) == L.BOUND and not sub.holds(kind, lt.recs, lt.addr_off(r), lt.plen(r)):
+        if r >= 0 and lt.state(r) == L.BOUND and not sub.holds(kind, lt.abuf, lt.addr_off(r), lt.plen(r)):
             # the link was renumbered (router mode): a new address or prefix; the old one is
             # listed with lifetimes 0 as one the client has that is not its lease (18.3.4)
             return self._assign(rx, ia, kind, nth, sub, meta, now, out, commit, action)
@@ -132,9 +132,9 @@ class IA6:
         code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
         a = P.find(rx, ia + 4 + self.hdr, e, code)
         while a >= 0:
-            if kind == L.NA and P.eq(rx, a + 4, lt.recs, o, 16):
+            if kind == L.NA and P.eq(rx, a + 4, lt.abuf, o, 16):
                 return True
-            if kind == L.PD and rx[a + 12] == lt.plen(r) and P.eq(rx, a + 13, lt.recs, o, 16):
+            if kind == L.PD and rx[a + 12] == lt.plen(r) and P.eq(rx, a + 13, lt.abuf, o, 16):
                 return True
             a = P.find_next(rx, a, e, code)
         return False
@@ -214,7 +214,7 @@ class IA6:
         o = lt.addr_off(r)
         if kind == L.NA:
             hh = w.begin(P.OPT_IAADDR, P.IAADDR_LEN)
-            w.raw(lt.recs, o, 16)
+            w.raw(lt.abuf, o, 16)
             w.u32(self.pref)
             w.u32(self.valid)
         else:
@@ -222,10 +222,10 @@ class IA6:
             w.u32(self.pref)
             w.u32(self.valid)
             w.byte(lt.plen(r))
-            w.raw(lt.recs, o, 16)
+            w.raw(lt.abuf, o, 16)
         w.end(hh)
         if P.is_zero(out.addr6, 0, 16):  # the log names the first lease of the reply
-            P.copy(out.addr6, 0, lt.recs, o, 16)
+            P.copy(out.addr6, 0, lt.abuf, o, 16)
         self._stale(rx, ia, kind, r)
         w.end(h)
 
@@ -239,9 +239,9 @@ class IA6:
         a = P.find(rx, ia + 4 + self.hdr, e, code)
         while a >= 0:
             if kind == L.NA:
-                if not P.eq(rx, a + 4, lt.recs, o, 16) and w.room(4 + P.IAADDR_LEN + 4):
+                if not P.eq(rx, a + 4, lt.abuf, o, 16) and w.room(4 + P.IAADDR_LEN + 4):
                     self._addr_zero(rx, a)
-            elif (rx[a + 12] != lt.plen(r) or not P.eq(rx, a + 13, lt.recs, o, 16)) \
+            elif (rx[a + 12] != lt.plen(r) or not P.eq(rx, a + 13, lt.abuf, o, 16)) \
                     and not P.is_zero(rx, a + 13, 16) and w.room(4 + P.IAPREFIX_LEN + 4):
                 self._prefix_zero(rx, a)
             a = P.find_next(rx, a, e, code)

@@ -99,6 +99,7 @@ class Reconfigure6:
         self.rc_rt = [0] * MAX_RECONF
         # the client each one is for (key length, key): a record may change hands meanwhile
         self.rc_key = bytearray(MAX_RECONF * (1 + L.KEYMAX))
+        self.duid = bytearray(L.KEYMAX)  # scratch: a record's DUID, read out of the table
 
     def deadline(self):
         best = None
@@ -176,7 +177,7 @@ class Reconfigure6:
             raise ValueError("Reconfigure asks for Renew (5), Rebind (6) or Information-request (11)")
         lt = self.leases
         r = lt.find_addr(a, off, plen)
-        if r < 0 or lt.state(r) != L.BOUND or not 0 < lt.recs[r * L.REC + L.R_KEYLEN] <= L.KEYMAX:
+        if r < 0 or lt.state(r) != L.BOUND or not 0 < lt.keylen(r) <= L.KEYMAX:
             raise ValueError("no bound lease for that address")
         if not lt.flags(r) & L.F_RECONF:
             raise ValueError("that client never sent Reconfigure Accept")
@@ -196,17 +197,14 @@ class Reconfigure6:
                 self.rc_due[i] = now
                 self.rc_rt[i] = REC_TIMEOUT
                 k = i * (1 + L.KEYMAX)
-                P.copy(self.rc_key, k, lt.recs, na * L.REC + L.R_KEYLEN, 1)
-                P.copy(self.rc_key, k + 1, lt.recs, na * L.REC + L.R_KEY, L.KEYMAX)
+                self.rc_key[k] = lt.key_into(na, self.rc_key, k + 1)
                 return na
         raise ValueError("%d Reconfigures already in flight" % MAX_RECONF)
 
     def _same_holder(self, i, r):
         """Does record r still belong to the client slot i's Reconfigure was asked for?"""
-        recs = self.leases.recs
         k = i * (1 + L.KEYMAX)
-        o = r * L.REC
-        return recs[o + L.R_KEYLEN] == self.rc_key[k] and P.eq(recs, o + L.R_KEY, self.rc_key, k + 1, L.KEYMAX)
+        return self.leases.key_into(r, self.duid) == self.rc_key[k] and P.eq(self.duid, 0, self.rc_key, k + 1, L.KEYMAX)
 
     def _client_na(self, r):
         """A bound IA_NA record of the same client as record r (the Reconfigure's target)."""
@@ -235,8 +233,8 @@ class Reconfigure6:
         """Build a Reconfigure (RFC 8415 18.3.11) for record r into out; HMAC-MD5 over the
         whole message with the digest field zeroed, keyed with the client's Reconfigure Key."""
         lt = self.leases
-        o = r * L.REC
-        klen = lt.recs[o + L.R_KEYLEN]
+        duid = self.duid
+        klen = lt.key_into(r, duid)
         if lt.state(r) != L.BOUND or not 0 < klen <= L.KEYMAX:  # a DUID we can name whole
             return 0
         b = out.buf
@@ -245,7 +243,7 @@ class Reconfigure6:
         b[1] = b[2] = b[3] = 0  # transaction-id 0
         w.start(b, P.HDR, len(b))
         w.put(P.OPT_SERVERID, self.ident.duid, 0, self.ident.duid_len)
-        w.put(P.OPT_CLIENTID, lt.recs, o + L.R_KEY, klen)
+        w.put(P.OPT_CLIENTID, duid, 0, klen)
         h = w.begin(P.OPT_RECONF_MSG, 1)
         w.byte(msgtype)
         w.end(h)
@@ -260,7 +258,7 @@ class Reconfigure6:
         w.pos = dig + 16
         w.end(h)
         n = w.pos
-        self._derive_key(lt.recs, o + L.R_KEY, klen)
+        self._derive_key(duid, 0, klen)
         self.hmac.compute(self.rkey, 0, 16, b, 0, n, b, dig)
         out.n = n
         lt.addr_into(r, out.dest, 0)
@@ -269,8 +267,8 @@ class Reconfigure6:
         out.ifindex = lt.ifindex(r)
         out.rx_type = 0
         out.tx_type = P.RECONFIGURE
-        P.copy(out.addr6, 0, lt.recs, o + L.R_ADDR, 16)
-        P.copy(out.hw, 0, lt.recs, o + L.R_KEY + (klen - 6 if klen >= 6 else 0), 6)
+        lt.addr_into(r, out.addr6, 0)
+        P.copy(out.hw, 0, duid, klen - 6 if klen >= 6 else 0, 6)
         self.stats["reconfigure_sent"] += 1
         self.stats["tx"] += 1
         return n

@@ -152,7 +152,7 @@ class Server6:
         for r in range(lt.used):
             if lt.state(r) == L.BOUND and lt.subnet(r) == si and lt.kind(r) == L.NA and lt.flags(r) & L.F_RECONF:
                 try:
-                    self.rc.send(lt.recs, lt.addr_off(r), 128, P.RENEW, now)
+                    self.rc.send(lt.abuf, lt.addr_off(r), 128, P.RENEW, now)
                 except ValueError:
                     break  # all in flight (or this one cannot be told): the rest at their Renew
 
@@ -561,15 +561,20 @@ class Server6:
     def _reserved_record(self, r):
         lt = self.leases
         sub = self.subnets[lt.subnet(r)]
-        if self.alloc.reserved_for(sub.index, lt.recs, lt.addr_off(r), lt.plen(r)) is not None:
+        if self.alloc.reserved_for(sub.index, lt.abuf, lt.addr_off(r), lt.plen(r)) is not None:
             return True
-        klen = lt.recs[r * L.REC + L.R_KEYLEN]
+        klen = lt.keylen(r)
         for res in sub.reservations:
             if res.duid is not None and len(res.duid) == klen:
                 lt.set_lookup_key(res.duid, 0, klen)
                 if lt.key_is(r, klen):
                     return True
         return False
+
+    def spare(self, entries):
+        """Between steps (heap unlocked): room in the table's DUID arena for the next step's
+        new clients (the runner calls it; a step's Solicits cannot grow it)."""
+        self.leases.spare(entries)
 
     def dump(self, journal):
         """Compaction: the server identity, then every lease worth keeping."""

@@ -1,5 +1,5 @@
 # Mirrors firmware/mpdhcp/state/leases6.py (the DHCPv6 lease table and its journal codecs).
-from mpdhcp.state.leases6 import (Leases6, REC, NA, PD, F_RECONF, F_RELAYED, F_PD, BOUND, RELEASED,
+from mpdhcp.state.leases6 import (Leases6, REC, D_REC, NA, PD, F_RECONF, F_RELAYED, F_PD, BOUND, RELEASED,
                                   DECLINED, J_LEASE6, J_STATE6, J_DROP6)
 from mpdhcp.state.table import F_INDEXED, F_PINNED, F_DURABLE
 from mpdhcp.state.journal import Journal, replay
@@ -86,7 +86,8 @@ def test_find_addr_by_address_and_prefix_length():
     assert t.find_addr(buf, 2, 56) == p and t.plen(p) == 56 and t.plen(a) == 128
     out = bytearray(18)
     t.addr_into(p, out, 2)
-    assert bytes(out[2:]) == ip6("2001:db8:8000:100::") and t.addr_off(p) == p * REC + 8
+    assert bytes(out[2:]) == ip6("2001:db8:8000:100::")
+    assert bytes(t.abuf[t.addr_off(p):][:16]) == ip6("2001:db8:8000:100::")
 
 
 def test_kind_lives_in_the_pd_flag():
@@ -142,7 +143,7 @@ def test_lease_record_keeps_the_older_disk_layout():
     t.seen(r, 5, True, True)
     t.bind(r, 0x00123456)
     (typ, p), = _staged(j)
-    assert typ == J_LEASE6 and len(p) == REC == 52
+    assert typ == J_LEASE6 and len(p) == D_REC == 52
     assert p[0] == BOUND and p[1] == 0 and p[2] == PD and p[3] == 56 and p[4] == len(D1)
     assert p[5] == F_RECONF | F_RELAYED | F_INDEXED  # no PD, pinned, durable or linked bits
     assert p[6] == 5 and p[7] == 0  # the socket index at byte 6, byte 7 zero
@@ -180,7 +181,7 @@ def test_state_and_drop_records_and_their_replay():
     back = _replayed(j.kept)
     assert back.count == t.count == 3
     for x in (r, q, d):
-        y = back.find_addr(t.recs, t.addr_off(x), t.plen(x))
+        y = back.find_addr(t.abuf, t.addr_off(x), t.plen(x))
         assert y >= 0 and back.fields(y)[:9] == t.fields(x)[:9], (t.fields(x), back.fields(y))
         assert back.fields(y)[9] & (F_RECONF | F_RELAYED | F_PD) == t.fields(x)[9] & (F_RECONF | F_RELAYED | F_PD)
         assert back.ifindex(y) == t.ifindex(x) and back.flags(y) & F_DURABLE
@@ -208,11 +209,199 @@ def test_replay_skips_what_the_config_no_longer_holds():
     assert back.apply(99, bytes(52), 0, 52, SUBNETS) == -1
 
 
+def test_two_ias_of_a_client_share_one_duid_entry():
+    t = Leases6(8, 1)
+    a = t.duids
+    na = _lease(t, D1, 1, NA, "2001:db8:1::100", 128)
+    top = a.top
+    assert top == 1 + 1 + len(D1)  # [key length][DUID]
+    pd = _lease(t, D1, 2, PD, "2001:db8:8000:100::", 56)
+    assert a.top == top and t._xref(na) == t._xref(pd) and t.same_client(na, pd)
+    other = _lease(t, D2, 1, NA, "2001:db8:1::101", 128)
+    assert a.top == top + 1 + len(D2) and not t.same_client(na, other)
+    t.drop(na)  # the PD still holds the entry
+    assert a.dead == 0 and _find(t, D1, 2, PD) == pd and t.fields(pd)[3] == D1
+    t.decline(pd, 9000)  # nobody's now: the entry goes with its last record
+    assert a.dead == 1 + len(D1) and t.keylen(pd) == 0 and _find(t, D1, 2, PD) == -1
+    again = _lease(t, D1, 3, NA, "2001:db8:1::102", 128)  # a fresh entry (compaction frees the old)
+    assert t.fields(again)[3] == D1 and _find(t, D2, 1, NA) == other and t.fields(other)[3] == D2
+
+
+def test_compaction_moves_entries_and_their_holders_follow():
+    t = Leases6(64, 1)
+    duids = [duid_ll(bytes([2, 0, 0, 0, 1, i])) for i in range(12)] + [LONG1, LONG2]
+    recs = {}
+    for i, d in enumerate(duids):
+        recs[d] = (_lease(t, d, 1, NA, "2001:db8:1::%x" % (0x100 + i), 128),
+                   _lease(t, d, 2, PD, "2001:db8:8000:%x::" % (0x100 + i), 56))
+    for d in duids[::3]:
+        for r in recs.pop(d):
+            t.drop(r)
+    a = t.duids
+    live = sum(1 + min(len(d), 20) for d in recs)
+    assert a.top - 1 - a.dead == live and a.dead
+    a.compact()
+    assert a.top == 1 + live and a.dead == 0
+    for d, (na, pd) in recs.items():
+        assert _find(t, d, 1, NA) == na and _find(t, d, 2, PD) == pd and t.same_client(na, pd)
+        assert t.fields(na)[3:5] == (d if len(d) <= 20 else d[:16], len(d))
+    for d in duids[::3]:
+        assert _find(t, d, 1, NA) == -1
+
+
+def test_a_new_client_needs_arena_room_a_known_one_does_not():
+    t = Leases6(8, 1)
+    a = t.duids
+    _lease(t, D1, 1, NA, "2001:db8:1::100", 128)
+    a._grow = lambda need: False  # as with the heap locked (a runner step)
+    a.top = len(a.buf)  # and the arena full
+    _as(t, D1, 2)
+    assert t.can_take(ip6("2001:db8:8000:100::"), 0, 56)  # D1 has its entry: its IA_PD costs no arena room
+    _as(t, D2, 1)
+    assert not t.can_take(ip6("2001:db8:1::101"), 0, 128)  # D2 would need one: refused as if the table were full
+    del a._grow
+    t.spare(1)  # between steps: the arena grows
+    assert t.can_take(ip6("2001:db8:1::101"), 0, 128) and len(a.buf) - a.top >= 1 + 20
+
+
+# A journal the previous record layout (52 bytes in RAM) wrote: D1's IA_NA (Reconfigure
+# Accept, socket 2) and IA_PD (relayed, socket 3), LONG1's IA_NA released, D2's IA_NA
+# declined, D2's IA_PD renewed then moved (a drop), and D1's IA_TA. Its fields as that code
+# listed them (address, plen, IA type, DUID, DUID length, IAID, state, expiry, subnet, flags
+# the journal keeps, socket index):
+OLD_JOURNAL = bytes.fromhex(
+    "a52134020000800a81020020010db80001000000000000000001000000000100001388000300010200000000"
+    "01000000000000000000005628a52134020001380a82030020010db880000100000000000000000000000002"
+    "0000177000030001020000000001000000000000000000002e3aa52134020000802d80000020010db8000100"
+    "0000000000000001010000000100001388000200000009616e2d656e7465727072eb38f26bda07a522190080"
+    "20010db800010000000000000000010103000004b08000b53ca52134020000800a80000020010db800010000"
+    "000000000000010200000001000013880003000102000000000200000000000000000000530ea52134040000"
+    "800080000020010db80001000000000000000001020000000100002328000300010200000000020000000000"
+    "0000000000561fa52134020001380a80000020010db880000200000000000000000000000007000013880003"
+    "0001020000000002000000000000000000008c1da52219013820010db8800002000000000000000000020000"
+    "1b5880013bcba52312013820010db8800002000000000000000000c3e1a52134020001380a80010020010db8"
+    "8000030000000000000000000000000700001d4c0003000102000000000200000000000000000000a80ca521"
+    "34020002800a80000020010db80001000000000000000001040000000500000fa00003000102000000000100"
+    "0000000000000000008d96"
+)
+OLD_FIELDS = [
+    (b' \x01\r\xb8\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00', 128, 0,
+     b'\x00\x03\x00\x01\x02\x00\x00\x00\x00\x01', 10, 1, 2, 5000, 0, 1, 2),
+    (b' \x01\r\xb8\x80\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00', 56, 1,
+     b'\x00\x03\x00\x01\x02\x00\x00\x00\x00\x01', 10, 2, 2, 6000, 0, 2, 3),
+    (b' \x01\r\xb8\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x01', 128, 0,
+     b'\x00\x02\x00\x00\x00\tan-enterpr', 45, 1, 3, 1200, 0, 0, 0),
+    (b' \x01\r\xb8\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x02', 128, 0,
+     b'', 0, 1, 4, 9000, 0, 0, 0),
+    (b' \x01\r\xb8\x80\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00', 56, 1,
+     b'\x00\x03\x00\x01\x02\x00\x00\x00\x00\x02', 10, 7, 2, 7500, 0, 0, 1),
+    (b' \x01\r\xb8\x00\x01\x00\x00\x00\x00\x00\x00\x00\x00\x01\x04', 128, 2,
+     b'\x00\x03\x00\x01\x02\x00\x00\x00\x00\x01', 10, 5, 2, 4000, 0, 0, 0),
+]
+
+
+def test_a_journal_of_the_older_layout_replays():
+    t = _replayed(OLD_JOURNAL)
+    assert t.count == len(OLD_FIELDS)
+    for f in OLD_FIELDS:
+        r = t.find_addr(f[0], 0, f[1])
+        assert r >= 0
+        g = t.fields(r)
+        assert g[:9] + (g[9] & 3, t.ifindex(r)) == f, (g, f)
+        assert t.durable(r)
+    na = t.find_addr(OLD_FIELDS[0][0], 0, 128)
+    pd = t.find_addr(OLD_FIELDS[1][0], 0, 56)
+    ta = t.find_addr(OLD_FIELDS[5][0], 0, 128)
+    assert t.same_client(na, pd) and t.same_client(na, ta)  # one entry for D1's three IAs
+    a = t.duids  # live: D1, LONG1, D2; dead: D2's entries as its IA_NA was declined and its PD moved
+    assert a.top - a.dead == 1 + 2 * (1 + len(D1)) + (1 + 20) and a.dead == 2 * (1 + len(D2))
+    # and what it writes back replays the same
+    j = Journal(None)
+    t.dump(j)
+    j.commit()
+    back = _replayed(bytes(j.memory))
+    assert sorted(back.fields(r) for r in range(back.used)) == sorted(t.fields(r) for r in range(t.used))
+
+
+def test_addresses_share_their_upper_half():
+    t = Leases6(32, 1)
+    h = t.halves
+    na = [_lease(t, D1, i, NA, "2001:db8:1::%x" % (0x100 + i), 128) for i in range(3)]
+    assert [t._hx(r) for r in na] == [1, 1, 1] and h[8:10] == b"\x00\x03"  # one /64, 3 records
+    pd = _lease(t, D1, 9, PD, "2001:db8:8000:100::", 56)
+    assert t._hx(pd) == 0  # a /56: its lower half is zero, the record keeps the upper
+    zero = _lease(t, D2, 1, NA, "2001:db8:1::", 128)  # an address whose lower half is zero
+    assert t._hx(zero) == 0 and t.find_addr(ip6("2001:db8:1::"), 0, 128) == zero
+    long = _lease(t, D2, 2, PD, "2001:db8:9:1:8000::", 80)  # a long prefix: upper half shared
+    other = _lease(t, D2, 3, NA, "2001:db8:1:1::5", 128)  # another /64
+    assert t._hx(long) == 2 and t._hx(other) == 3
+    for r in na + [pd, zero, long, other]:
+        a = t.fields(r)[0]
+        assert t.find_addr(a, 0, t.plen(r)) == r
+    assert t.find_addr(ip6("2001:db8:1:2::5"), 0, 128) == -1  # no record has that /64
+    assert t.find_addr(ip6("2001:db8:8000:100::"), 0, 64) == -1
+    for r in na:
+        t.drop(r)
+    assert h[8:10] == b"\x00\x00" and t.find_addr(ip6("2001:db8:1::100"), 0, 128) == -1
+    _as(t, D2, 3)
+    t.take(other, 0, NA, ip6("2001:db8:1:7::5"), 0, 128, False)  # moved: into the freed entry
+    assert t._hx(other) == 1 and t.halves[28:30] == b"\x00\x00" and t.halves[18:20] == b"\x00\x01"
+    assert t.fields(other)[0] == ip6("2001:db8:1:7::5")
+
+
+def test_addr_off_never_answers_an_old_address():
+    t = Leases6(8, 1)
+    seen = []
+
+    def hook(r, taken):  # as Alloc._taken: reads the address as the indexes take or leave it
+        seen.append((bytes(t.abuf[t.addr_off(r):][:16]), taken))
+
+    t.addr_taken = hook
+    r = _lease(t, D1, 1, NA, "2001:db8:1::100", 128)
+    assert bytes(t.abuf[t.addr_off(r):][:16]) == ip6("2001:db8:1::100")
+    t.take(r, 0, NA, ip6("2001:db8:1:5::7"), 0, 128, False)  # moved: the hook saw the old one go
+    assert seen[-2:] == [(ip6("2001:db8:1::100"), False), (ip6("2001:db8:1:5::7"), True)]
+    assert bytes(t.abuf[t.addr_off(r):][:16]) == ip6("2001:db8:1:5::7")
+    t.take(r, 0, NA, t.abuf, t.addr_off(r), 128, False)  # from abuf itself: kept as it was
+    assert t.fields(r)[0] == ip6("2001:db8:1:5::7") and t.find_addr(ip6("2001:db8:1:5::7"), 0, 128) == r
+    q = _lease(t, D2, 1, NA, "2001:db8:1::200", 128)
+    t.addr_off(q)
+    t.drop(q)
+    s = _lease(t, D2, 2, PD, "2001:db8:8000:100::", 56)  # the same record number again
+    assert s == q and bytes(t.abuf[t.addr_off(s):][:16]) == ip6("2001:db8:8000:100::")
+
+
+def test_halves_table_grows_and_refuses_when_it_cannot():
+    t = Leases6(64, 1)
+    n = len(t.halves) // 10
+    rs = [_lease(t, D1, i, NA, "2001:db8:%x::1" % i, 128) for i in range(n + 3)]  # unlocked: grows
+    assert len(t.halves) // 10 > n
+    for i, r in enumerate(rs):
+        assert t.fields(r)[0] == ip6("2001:db8:%x::1" % i) and t.find_addr(ip6("2001:db8:%x::1" % i), 0, 128) == r
+    while t._free_half() >= 0:
+        _lease(t, D1, 100 + len(rs), NA, "2001:db9:%x::1" % len(rs), 128)
+        rs.append(0)
+    t._grow_halves = _no_room  # as with the heap locked
+    _as(t, D1, 1)
+    assert t.can_take(ip6("2001:db8:0::77"), 0, 128)  # a /64 in use: no new entry
+    assert t.can_take(ip6("2001:db8:8000:100::"), 0, 56)  # a /56: none needed
+    assert not t.can_take(ip6("2001:db8:ffff::1"), 0, 128)  # a new /64: refused, as if full
+    del t._grow_halves
+    t.spare(1)
+    assert t._free_half() >= 0 and t.can_take(ip6("2001:db8:ffff::1"), 0, 128)
+
+
+def _no_room():
+    raise MemoryError
+
+
 def test_heap_per_lease_is_fixed():
     t = Leases6(256)
     per = (len(t.recs) + len(t.prv) + len(t.by_key) + len(t.by_addr)) // 256
-    # REC (52) + reuse-list back link (2) + two indexes of 2-byte slots, 1.5 x capacity
-    # each: 52 + 2 + 3 + 3 = 60.
-    assert REC == 52 and per == 60, per
+    # REC (28) + reuse-list back link (2) + two indexes of 2-byte slots, 1.5 x capacity
+    # each: 28 + 2 + 3 + 3 = 36; the DUIDs are in the arena, one entry per client, the
+    # upper halves of addresses in the halves table, one entry per /64
+    assert REC == 28 and per == 36, per
+    assert len(t.duids.buf) == 256 * 6 and len(t.halves) == 10 * 6
     odd = Leases6(257)  # no power-of-two rounding: 1.5 slots a lease at any capacity
-    assert len(odd.by_key) == 2 * 386 and (len(odd.recs) + len(odd.prv)) // 257 == 54
+    assert len(odd.by_key) == 2 * 386 and (len(odd.recs) + len(odd.prv)) // 257 == 30

@@ -5,7 +5,7 @@
 # this also catches ints >= 2**30 on the hot path.
 import micropython
 from heaplock import handle_locked
-from craft6 import (SERVER_DUID, opt, duid_ll, ia_na, ia_pd, oro, msg, relay, decode, ia_list,
+from craft6 import (SERVER_DUID, opt, duid_ll, ia_na, ia_pd, oro, msg, relay, decode, ia_list, status,
                     iaaddr, server, meta)
 from mpdhcp.wire.addr6 import ip6_str
 from mpdhcp.wire import packet6 as P
@@ -150,7 +150,7 @@ def test_reconfigure_timer_locked():
     a = None
     for i in range(s.leases.used):
         if s.leases.state(i) == 2:
-            a = bytes(s.leases.recs[i * 52 + 8: i * 52 + 24])
+            a = s.leases.fields(i)[0]
     s.reconfigure(a, 0, 128, P.RENEW, NOW)
     assert s.on_timer(NOW, out) > 0  # warm
     d = s.next_deadline()
@@ -164,3 +164,50 @@ def test_reconfigure_timer_locked():
     finally:
         micropython.heap_unlock()
     assert not oom and got > 0 and decode(out.buf, got)[0] == P.RECONFIGURE
+
+
+def test_new_client_refused_cleanly_when_the_duid_arena_is_full_locked():
+    s, m, out = server(), meta(), Slot()
+    _bound(s, m, out, C1, (ia_na(1),))
+    a = s.leases.duids
+    a._grow = lambda need: False  # what the locked heap does to growth, under CPython too
+    a.top = len(a.buf)  # no room for another DUID
+    warm = msg(1, (ia_na(1), ia_pd(2)), cid=C1)
+    n = _pair(s, m, out, warm, msg(1, (ia_na(1), ia_pd(2)), cid=C2), expect=P.ADVERTISE)
+    o = decode(out.buf, n)[2]
+    assert status(ia_list(o)[0][3]) == P.NO_ADDRS_AVAIL and status(ia_list(o, 25)[0][3]) == P.NO_PREFIX_AVAIL
+    n = _locked(s, msg(1, (ia_na(1), ia_pd(2)), cid=C1), m, NOW, out)  # a known client: its entry serves
+    o = decode(out.buf, n)[2]
+    assert iaaddr(ia_list(o)[0][3]) and status(ia_list(o, 25)[0][3]) is None
+    del a._grow
+    a.top = 1 + 1 + len(C1)  # only C1's entry
+    s.spare(16)  # between steps
+    n = _locked(s, msg(1, (ia_na(1), ia_pd(2)), cid=C2), m, NOW, out)
+    o = decode(out.buf, n)[2]
+    assert status(ia_list(o)[0][3]) is None and status(ia_list(o, 25)[0][3]) is None
+
+
+def test_new_client_served_by_compaction_when_the_arena_is_full_locked():
+    s, m, out = server(), meta(), Slot()
+    cs = [duid_ll(bytes([2, 0, 0, 0, 1, i])) for i in range(6)]
+    for c in cs:
+        _bound(s, m, out, c, (ia_na(1),))
+    lt = s.leases
+    a = lt.duids
+    for c in cs[:3]:  # three clients leave: their entries are dead bytes below live ones
+        n = _plain(s, msg(8, (ia_na(1),), cid=c, sid=SERVER_DUID), m, NOW, out)
+        assert n > 0
+        lt.load_client(c, 0, len(c))
+        lt.set_iaid(b"\x00\x00\x00\x01", 0)
+        lt.drop(lt.find_mine(0, 0))
+    assert a.dead == 3 * (1 + len(C1))
+    a.buf = a.buf[:a.top]  # full: room only in the dead bytes
+    a._grow = lambda need: False
+    n = _locked(s, msg(1, (ia_na(1),), cid=C2), m, NOW, out)  # compaction makes room, allocating nothing
+    o = decode(out.buf, n)[2]
+    assert status(ia_list(o)[0][3]) is None and a.dead == 0
+    for c in cs[3:] + [C2]:
+        lt.load_client(c, 0, len(c))
+        lt.set_iaid(b"\x00\x00\x00\x01", 0)
+        r = lt.find_mine(0, 0)
+        assert r >= 0 and lt.fields(r)[3] == c
