@@ -43,6 +43,8 @@ def figures(res):
     _fig(out, "heap_per_v4_lease.marginal", h.get("marginal_per_lease"), "bytes", mp_cmd)
     h6 = (res.get("v6") or {}).get("heap") or {}
     _fig(out, "heap_per_v6_lease", h6.get("bytes_per_lease"), "bytes", "micropython tests/bench/mp_measure6.py")
+    _fig(out, "heap_per_v6_lease.marginal", h6.get("marginal_per_lease"), "bytes",
+         "micropython tests/bench/mp_measure6.py (heap at N less at N/4, over the leases between)")
     eng = m.get("engine") or {}
     _fig(out, "engine_heap_per_dora", eng.get("bytes_per_dora"), "bytes", mp_cmd)
     f = m.get("flash") or {}
