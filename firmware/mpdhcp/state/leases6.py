@@ -19,6 +19,9 @@ from ..wire.buf import copy, eq, mix16, is_zero
 
 REC = const(28)  # bytes per lease record (in RAM)
 DUID_PER_LEASE = const(6)  # the DUID arena's first size per record; it grows between steps
+# (a 10-byte DUID-LL entry shared by an IA_NA and an IA_PD record)
+DUID_ALONE = const(16)  # the same where a client has one record (no prefixes to delegate): a
+# 14-byte DUID-LLT, the commonest, and its length byte
 HALF = const(10)  # a halves-table entry: upper 8 bytes of addresses, records using it (2)
 
 # record layout (in RAM)
@@ -123,9 +126,13 @@ class Duids(Arena):
 
 
 class Leases6(Table):
-    def __init__(self, capacity, nsub=1, journal=None):
+    def __init__(self, capacity, nsub=1, journal=None, pd=True):
+        """pd False: the config delegates no prefixes, so a client holds one record, and the
+        DUID arena starts at a whole entry per record (growing it on a small heap may fail,
+        and a new client is then refused until it can)."""
         Table.__init__(self, capacity, nsub, REC, -1, R_FLAGS, R_EXPIRY, -1, R_LINK, journal)
-        self.duids = Duids(max(capacity * DUID_PER_LEASE, 4 * (1 + KEYMAX)), self)
+        per = DUID_PER_LEASE if pd else DUID_ALONE
+        self.duids = Duids(max(capacity * per, 4 * (1 + KEYMAX)), self)
         self.iaid = bytearray(4)  # scratch: the IAID being looked up
         self.ckeylen = 0  # the client being served (its DUID fingerprint is in self.key)
         self.cta = False  # and the IA being served is an IA_TA (its address space is NA's)

@@ -62,7 +62,9 @@ class Server6:
         self.left_out = []  # router mode: pd-pools the delegated prefix has no room for (renumber)
         self.journal = journal  # the table's verbs stage into it too (leases.journal)
         res = [_reservations(s) for s in cfg.subnets]
-        self.leases = L.Leases6(capacity + sum(len(x) for x in res), len(cfg.subnets), journal)
+        # prefixes to delegate (pd-pools, router-mode templates, reserved prefixes): two records per client
+        pd = any(s.pd_pools or s.pd_template for s in cfg.subnets) or any(t[3] == L.PD for x in res for t in x)
+        self.leases = L.Leases6(capacity + sum(len(x) for x in res), len(cfg.subnets), journal, pd)
         self.alloc = Alloc(self.leases, cfg.subnets, 16, _pools, _reservations, ())
         self.msg = P.Msg6()
         self.w = P.Writer6()

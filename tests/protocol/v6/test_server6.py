@@ -513,3 +513,25 @@ def test_router_mode_pd_pools_follow_the_delegated_prefix():
     t, _, o3, _, _ = _reply(s, ren, now=3000)
     sub = ia_list(o3, 25)[0][3]
     assert status(sub) == P.NO_PREFIX_AVAIL and sub[26][0][:8] == bytes(8)  # withdrawn, nothing new
+
+
+def test_the_duid_arena_starts_at_what_the_config_lets_a_client_hold():
+    # prefixes to delegate: a client's IA_NA and IA_PD share one DUID entry (6 B a record);
+    # addresses only: one record a client, a whole DUID-LLT entry each (16 B)
+    from mpdhcp.config import parse_doc
+    from mpdhcp.v6.server6 import Server6
+    both = server()
+    cap = both.leases.cap
+    assert len(both.leases.duids.buf) == max(cap * L.DUID_PER_LEASE, 4 * 21)
+    na = """{"Dhcp6": {"interfaces-config": {"interfaces": ["s0"]},
+      "subnet6": [{"id": 1, "subnet": "2001:db8:1::/64", "interface": "s0",
+                   "pools": [{"pool": "2001:db8:1::100 - 2001:db8:1::1ff"}]}]}}"""
+    s = Server6(parse_doc(na).get("Dhcp6"), Journal(None), 64, SERVER_DUID, SECRET)
+    assert len(s.leases.duids.buf) == s.leases.cap * L.DUID_ALONE
+    # a new client with a 14-byte DUID-LLT is served with the heap locked, no growth needed
+    from heaplock import handle_locked
+    out = Slot()
+    for i in range(s.leases.cap):  # the table full of DUID-LLT clients: never a growth
+        p = msg(1, (ia_na(1),), cid=bytes((0, 1, 0, 1, 0x2a, 0, 0, 1, 2, 0, 0, 0, i >> 8, i & 255)))
+        n = handle_locked(s, p, meta(), 1000, out)
+        assert n > 0 and decode(out.buf, n)[0] == 2, i  # Advertise
