@@ -194,12 +194,13 @@ class Leases6(Table):
             if i == n:
                 i = 0
 
-    def _holder(self, x, skip):
-        """A record other than `skip` holding arena entry x, or -1."""
+    def _holder(self, at, x, skip):
+        """A record other than `skip` holding arena entry x, or -1. The entry's bytes are
+        at `at` (x itself, or where compaction just moved them): they give its probe run."""
         b = self.duids.buf
         idx = self.by_key
         n = self.nslots
-        i = self._khash(b, x + 1, b[x]) % n
+        i = self._khash(b, at + 1, b[at]) % n
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
@@ -211,20 +212,12 @@ class Leases6(Table):
                 i = 0
 
     def moved(self, src, dst):
-        """Duids.compact moved the entry at src to dst: its holders follow."""
-        b = self.duids.buf
-        idx = self.by_key
-        n = self.nslots
-        i = self._khash(b, dst + 1, b[dst]) % n
-        while True:
-            v = (idx[2 * i] << 8) | idx[2 * i + 1]
-            if v == _EMPTY:
-                return
-            if self._xref(v - 1) == src:
-                self._set_xref(v - 1, dst)
-            i += 1
-            if i == n:
-                i = 0
+        """Duids.compact moved the entry at src to dst: its holders follow (a client has a
+        record or two: the probe run is walked again for each)."""
+        r = self._holder(dst, src, -1)
+        while r >= 0:
+            self._set_xref(r, dst)
+            r = self._holder(dst, src, -1)
 
     def keylen(self, r):
         x = self._xref(r)
@@ -253,7 +246,7 @@ class Leases6(Table):
         x = self._xref(r)
         if x:
             self._set_xref(r, 0)
-            if self._holder(x, r) < 0:
+            if self._holder(x, x, r) < 0:
                 self.duids.free(x)
 
     def can_take(self, a, off, plen):
