@@ -10,11 +10,9 @@ from .state.table import KEYMAX, FREE
 # DHCPv6 modules (packet6, leases6) are imported where used: a v4-only board never loads them
 
 SERVICE = None  # a service other than service.RUNNER for the REPL's functions (tests)
-# LOCK is set by platform/thread.py when the runner serves from a thread: changes then happen
-# between two runner steps, never in the middle of an exchange. CONFIG_PATH is the config
-# file the service was started from (reserve() adds the reservation there too).
-LOCK = None
-CONFIG_PATH = None
+# When the runner serves from a thread, platform/thread.py gives it a lock (runner.lock):
+# changes then happen between two runner steps, never in the middle of an exchange. The
+# runner's config_path is the file it started from (reserve() adds the reservation there too).
 
 
 def _svc(svc):
@@ -28,11 +26,14 @@ def _svc(svc):
     return s
 
 
-def _locked(fn, *args):
-    if LOCK is None:
-        return fn(*args)
-    with LOCK:
-        return fn(*args)
+def _locked(fn, svc, *args):
+    """fn(service, *args), between two runner steps when the runner serves from a thread."""
+    s = _svc(svc)
+    lock = getattr(s, "lock", None)  # (a stand-in service, as tests give, has none)
+    if lock is None:
+        return fn(s, *args)
+    with lock:
+        return fn(s, *args)
 
 
 def _text(b):
@@ -154,13 +155,12 @@ def config(svc=None):
 
 def release(ip, svc=None):
     """Mark the v4 lease on address `ip` released (journaled). Returns the lease as it was."""
-    return _locked(_release, ip, svc)
+    return _locked(_release, svc, ip)
 
 
-def _release(ip, svc):
+def _release(s, ip):
     from .wire.addr import ip4
 
-    s = _svc(svc)
     eng = s.engine("server4")
     a = ip4(ip)
     lt = eng.leases if eng is not None else None
@@ -176,14 +176,13 @@ def _release(ip, svc):
 def reserve(hw, ip, hostname=None, subnet_id=None, svc=None):
     """Reserve address `ip` for MAC `hw` in the running server and in its config file.
     Refuses an address another client holds now. Returns the reservation as a dict."""
-    return _locked(_reserve, hw, ip, hostname, subnet_id, svc)
+    return _locked(_reserve, svc, hw, ip, hostname, subnet_id)
 
 
-def _reserve(hw, ip, hostname, subnet_id, svc):
+def _reserve(s, hw, ip, hostname, subnet_id):
     from .wire.addr import ip4
     from .config.dhcp4 import _reservation
 
-    s = _svc(svc)
     eng = s.engine("server4")
     if eng is None:
         raise ValueError("no DHCPv4 server running")
@@ -209,7 +208,7 @@ def _reserve(hw, ip, hostname, subnet_id, svc):
         holder = lt.fields(r)[1]
         if holder != res.hw:
             raise ValueError(ip + " is leased to " + mac_str(holder) + " now")
-    path = CONFIG_PATH
+    path = getattr(s, "config_path", None)
     if path:
         _add_to_config(path, sub.id, entry)
     eng.reserve(sub, res)
@@ -299,11 +298,11 @@ def stats6(svc=None):
 def reconfigure(address, msg="renew", svc=None):
     """Send a DHCPv6 Reconfigure (RKAP-authenticated, retransmitted) to the client holding
     `address` ('2001:db8::100' or a delegated 'prefix/len'); msg "renew", "rebind" or "info"."""
-    return _locked(_reconfigure, _svc(svc), address, msg)
+    return _locked(_reconfigure, svc, address, msg)
 
 
-def _reconfigure(svc, address, msg):
-    eng = svc.engine("server6")
+def _reconfigure(s, address, msg):
+    eng = s.engine("server6")
     if eng is None:
         raise ValueError("no DHCPv6 server is running")
     from .wire import packet6 as P6
@@ -316,7 +315,7 @@ def _reconfigure(svc, address, msg):
     if "/" in address:
         address, p = address.split("/", 1)
         plen = int(p)
-    r = eng.reconfigure(ip6(address), 0, plen, mt, svc.now())
+    r = eng.reconfigure(ip6(address), 0, plen, mt, s.now())
     f = eng.leases.fields(r)
     return {"client": _duid_hex(f[3], f[4]), "to": ip6_str(f[0]), "msg-type": msg,
             "retransmit": "RFC 8415 18.3.11: up to 8 times, 2 s doubling"}

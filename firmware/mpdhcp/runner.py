@@ -69,7 +69,9 @@ class Runner:
         self.running = False
         self.sent = 0
         self.send_errors = 0
-        self.cfg = None
+        self.cfg = None  # section name -> parsed section (config.Doc.sections)
+        self.lock = None  # serving from a thread (platform/thread.py): console calls take it
+        self.config_path = None  # the config file the service started from (console.reserve)
         self.after_step = []  # fn(now) run after every step: adapters apply what engines decided
         self.on_close = []  # fn() run first in close(): e.g. the DHCPv4 client's RELEASE
         self.notes = []  # start-up lines from the builders: e.g. an interface left out, and why

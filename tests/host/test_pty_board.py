@@ -62,6 +62,8 @@ def test_flash_copies_the_build_then_nothing(board):
     s = json.loads(r.stdout)
     assert sorted(s["copied"]) == sorted(planned) and not s["verify_failed"]
     assert "re-ran main.py" in s["restarted"] and '"running": true' in s["restarted"]
+    # serving loads no console: it comes with the first call that needs it (heap kept free)
+    assert b.exec("import sys; print('mpdhcp.console' in sys.modules)").strip() == "False"
     r = cli("flash", "unix", "--port", b.port, "--build", out, "--json")
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
