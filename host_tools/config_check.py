@@ -36,7 +36,7 @@ def check(path):
     except C.ConfigError as e:
         return False, {"file": path, "valid": False, "error": "%s: %s" % (path, e)}
     return True, {"file": path, "valid": True,
-                  "sections": dict((name, _section(name, doc.sections[name])) for name in sorted(doc.sections))}
+                  "sections": dict((name, _section(name, doc[name])) for name in sorted(doc))}
 
 
 def _section(name, sec):

@@ -69,7 +69,7 @@ class Runner:
         self.running = False
         self.sent = 0
         self.send_errors = 0
-        self.cfg = None  # section name -> parsed section (config.Doc.sections)
+        self.cfg = None  # section name -> parsed section (config.parse_doc)
         self.lock = None  # serving from a thread (platform/thread.py): console calls take it
         self.config_path = None  # the config file the service started from (console.reserve)
         self.after_step = []  # fn(now) run after every step: adapters apply what engines decided

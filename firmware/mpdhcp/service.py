@@ -1,7 +1,6 @@
 # Start-up shared by `micropython -m mpdhcp CONFIG` and the board main.py files: load and
 # check the config, build one engine per config section, restore leases, open sockets, run.
 import sys
-from . import config as configmod
 from .state.journal import Journal
 from .runner import Runner
 
@@ -188,6 +187,8 @@ def preload(sections):
 
 
 def build(doc, netif, control_factory=None, log=print):
+    from . import config as configmod
+
     configmod.unload_parsers()  # parsed: their code leaves the heap before the tables come
     runner = Runner(netif, log, ring=False)
     runner.cfg = doc
@@ -221,13 +222,14 @@ def main(argv):
     if len(argv) < 1:
         print("usage: micropython -m mpdhcp CONFIG.json", file=sys.stderr)
         return 2
+    from .platform.netif_unix import NetifUnix  # code that stays, before the parsers (see preload)
+    from . import config as configmod
+
     try:
         doc = configmod.load(argv[0], preload)
     except configmod.ConfigError as e:
         print("config error: " + str(e), file=sys.stderr)
         return 2
-    from .platform.netif_unix import NetifUnix
-
     try:
         runner = build(doc, NetifUnix(), _control_socket)
     except OSError as e:

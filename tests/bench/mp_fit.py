@@ -23,6 +23,7 @@ def main(path):
 
     doc = configmod.load(path, service.preload)  # as service.main starts: engines' code first
     configmod.unload_parsers()
+    del configmod  # the package goes too (service.build drops it, as on a board)
     from mpdhcp.platform.netif_unix import NetifUnix
     a1 = alloc()
     parts = {}

@@ -187,7 +187,7 @@ def test_mip_install_from_the_checkout(boards):
     installed = sorted(os.path.relpath(os.path.join(d, f), lib) for d, _, fs in os.walk(lib) for f in fs)
     assert installed == firmware_modules()
     got = mp(port, "resume", "exec", "import mpdhcp\nfrom mpdhcp import config\n"
-             "print(mpdhcp.__file__, sorted(config.load('mpdhcp.json').sections))")
+             "print(mpdhcp.__file__, sorted(config.load('mpdhcp.json')))")
     assert got.split() == ["/lib/mpdhcp/__init__.py", "['Dhcp4']"], got
     # a power cycle: main.py starts the service from what mip installed
     assert boards.cli("board", "stop", "--port", port).returncode == 0

@@ -33,9 +33,11 @@ _UNLOADABLE = ("dhcp4", "client4", "dhcp6", "client6", "common")
 
 
 def unload_parsers():
-    """Once the service is built: drop the parsers from the heap, and the DHCPv4 option table
-    they encode option-data with (wire/options4.py). A later need (the console's reserve(), a
-    reload) imports them again. Returns the modules dropped."""
+    """Once the service is built: drop the parsers from the heap, the DHCPv4 option table
+    they encode option-data with (wire/options4.py), and this package itself (the section
+    objects live in model4.py and model6.py, the error type in errors.py: those stay). A
+    later need (the console's reserve(), a reload) imports them again. Returns the modules
+    dropped."""
     import sys
 
     gone = []
@@ -43,11 +45,12 @@ def unload_parsers():
         if sys.modules.pop(__name__ + "." + name, None) is not None:
             gone.append(name)
         globals().pop(name, None)  # the package's attribute for its submodule
-    wire = sys.modules.get("mpdhcp.wire")
-    if sys.modules.pop("mpdhcp.wire.options4", None) is not None:
-        gone.append("options4")  # the option table and its encoders: the parsers' alone
-        if wire is not None:
-            wire.__dict__.pop("options4", None)
+    for mod, name in (("mpdhcp.wire", "options4"), ("mpdhcp", "config")):
+        if sys.modules.pop(mod + "." + name, None) is not None:
+            gone.append(name)  # options4: the option table and its encoders, the parsers' alone
+            parent = sys.modules.get(mod)
+            if parent is not None:
+                parent.__dict__.pop(name, None)
     return gone
 
 
@@ -74,18 +77,9 @@ def load(path, before=None):
     return parse_doc(text, before)
 
 
-class Doc:
-    """The whole file: one parsed object per section present, None for the others."""
-
-    def __init__(self):
-        self.sections = {}
-
-    def get(self, name):
-        return self.sections.get(name)
-
-
 def parse_doc(text, before=None):
-    """The document's sections parsed. before(names), when given, runs once the JSON is read
+    """The document's sections parsed: a dict, section name -> its parsed object (a plain
+    dict, so nothing kept of the config holds this package on the heap). before(names), when given, runs once the JSON is read
     and its section names checked, before any section parser loads (service.preload: the
     engines' code first, so what the parsers leave behind is one stretch of free heap)."""
     try:
@@ -103,9 +97,9 @@ def parse_doc(text, before=None):
         _fail("config", "empty: give at least one of " + ", ".join(names))
     if before is not None:
         before(list(doc))
-    d = Doc()
+    d = {}
     for k in doc:
-        d.sections[k] = SECTIONS[k](doc[k], k)
+        d[k] = SECTIONS[k](doc[k], k)
     _check_paths(d)
     return d
 
@@ -131,9 +125,9 @@ def _check_paths(d):
     would remove the journal at start); the Dhcp4 and Dhcp6 servers may share one control
     socket, nothing else may."""
     seen = {}
-    for name in sorted(d.sections):
+    for name in sorted(d):
         for attr, key, kind in _PATHS.get(name, ()):
-            path = getattr(d.sections[name], attr, None)
+            path = getattr(d[name], attr, None)
             if not path:
                 continue
             n = _norm(path)

@@ -12,7 +12,6 @@
 # thread would land in the middle of a raw-REPL reply and break mpremote.
 import _thread
 import time
-from .. import config as configmod
 # console.py is not imported here: it loads when a person or `inspect` first calls it (about
 # 9 KB of heap a board keeps free meanwhile); it finds the lock and config path on the runner
 
@@ -61,6 +60,8 @@ def start(config_path, netif, build, stack=16384, preload=None):
     global SERVICE
     if SERVICE is not None and not SERVICE.stopped:
         raise RuntimeError("mpdhcp is already serving (platform.thread.stop() first)")
+    from .. import config as configmod  # (it leaves the heap again once the service is built)
+
     doc = configmod.load(config_path, preload)
     bg = Background(None)
     runner = build(doc, netif, None, log=bg.log)
