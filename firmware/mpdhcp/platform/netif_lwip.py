@@ -277,6 +277,7 @@ class NetifLwip:
     def recv(self, i):
         """One datagram from socket i into self.rx: returns its length, or -1 if there is
         none. Fills metas[i] with its source."""
+        self.rx = b""  # the last datagram is garbage now: its run can take this one
         try:
             r = self.socks[i].recvfrom(RX_MAX)
         except OSError:

@@ -85,6 +85,7 @@ class NetifUnix:
         and its bytes were two more allocations per packet. (readinto is no way out: the
         port's stream read loops until the buffer is full, joining datagrams.) A DHCPv6
         socket needs the source, so recvfrom, and metas[i] gets it."""
+        self.rx = b""  # the last datagram is garbage now: its run can take this one
         if i in self.v6:
             return self._recv6(i)
         try:
