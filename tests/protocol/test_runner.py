@@ -298,6 +298,9 @@ def test_a_datagram_with_no_room_takes_the_reserve_and_the_reserve_comes_back():
     n.room = True  # room again a second later: the reserve is made anew before the receive,
     assert r.step(0) == 1  # which then finds room through it once more
     assert r.rx_reserve == 2 and not n.queue
+    r.set_heap_lock(False)  # a board's serving thread: its steps leave the heap as they found it
+    n.queue.append(pkt(1, MAC2))
+    assert r.step(0) == 1 and len(bytearray(64)) == 64
 
 
 def test_close_undoes_a_heap_lock_left_by_an_interrupt():

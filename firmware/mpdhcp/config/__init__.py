@@ -1,35 +1,14 @@
-# The config file: one JSON document, a strict subset of Kea's schema, one parser per
-# top-level section. The registry below maps a section name to its parser; each parser's
-# module is imported when its section is present, so a board carries only what it uses.
-# Errors name the key path (config.errors.ConfigError).
-import json
-from .errors import ConfigError, _want, _fail  # noqa: F401  (ConfigError is this package's API)
+# The config: one JSON document, a strict subset of Kea's schema (config/parser.py, one
+# parser per section), or that document compiled on the host into an image of what the
+# parsers make (config/image.py; `python -m host_tools build` writes it beside the JSON, and
+# a board then needs no parser: less flash, and a start that never holds the parsers on its
+# heap). Either way the result is a dict, section name -> its parsed object (model4.py,
+# model6.py). Errors name the key path (config.errors.ConfigError).
+from .errors import ConfigError  # noqa: F401  (this package's API)
 
-
-def _dhcp4(d, p):
-    from .dhcp4 import dhcp4
-    return dhcp4(d, p)
-
-
-def _client4(d, p):
-    from .client4 import client4  # the WAN-side DHCPv4 client
-    return client4(d, p)
-
-
-def _dhcp6(d, p):
-    from .dhcp6 import dhcp6  # the DHCPv6 server
-    return dhcp6(d, p)
-
-
-def _client6(d, p):
-    from .client6 import client6  # the WAN-side DHCPv6 client
-    return client6(d, p)
-
-
-SECTIONS = {"Dhcp4": _dhcp4, "Client4": _client4, "Dhcp6": _dhcp6, "Client6": _client6}
 # parsers whose section objects live elsewhere (model4.py, model6.py): nothing the engines
 # hold keeps them, so after start they may go (about a fifth of a v4 router's code on the heap)
-_UNLOADABLE = ("dhcp4", "client4", "dhcp6", "client6", "common")
+_UNLOADABLE = ("parser", "image", "dhcp4", "client4", "dhcp6", "client6", "common")
 
 
 def unload_parsers():
@@ -54,9 +33,46 @@ def unload_parsers():
     return gone
 
 
+def image_path(path):
+    """Where the image compiled from config file `path` lives: beside it, named .cfg."""
+    return (path[:-5] if path.endswith(".json") else path) + ".cfg"
+
+
 def load(path, before=None):
-    """Read and parse the config file. A file that is not UTF-8, or too large for this
-    board's free heap, is refused with its path before it is parsed."""
+    """The config file parsed, or its image when one compiled from this very text sits beside
+    it (its CRC and length are in the image). A text the image was not compiled from is
+    parsed; a board without the parsers then says what to do. A file that is not UTF-8, or
+    too large for this board's free heap, is refused with its path before it is parsed."""
+    from .image import read_image, fits
+
+    data = err = None
+    try:
+        data = read_bytes(path)
+    except ConfigError as e:
+        err = e
+    img = read_image(image_path(path), read_bytes)
+    if img is not None and (data is None or fits(img, data)):
+        from .image import decode
+
+        return decode(img, before)
+    if data is None:
+        raise err
+    try:
+        text = data.decode()
+    except UnicodeError:
+        raise ConfigError(path + ": not UTF-8 text")
+    try:
+        from .parser import parse_doc as parse
+    except ImportError:  # a board built with its config compiled: no parser on it
+        raise ConfigError("%s: %s, and this board carries no config parser: compile it with `python "
+                          "-m host_tools build BOARD --config %s` and flash the build, or build with "
+                          "--parse-on-board" % (path, "changed since it was compiled" if img is not None
+                                                else "has no compiled image beside it", path))
+    return parse(text, before)
+
+
+def read_bytes(path):
+    """A file's bytes; ConfigError (with the path) when it cannot be read or is too large."""
     import gc
 
     try:
@@ -67,80 +83,20 @@ def load(path, before=None):
                 raise ConfigError("%s: %d bytes: too large for this board (%d bytes of heap free)" % (
                     path, size, free()))
             f.seek(0)
-            data = f.read()
+            return f.read()
     except OSError as e:
         raise ConfigError(path + ": cannot read: " + str(e))
-    try:
-        text = data.decode()
-    except UnicodeError:
-        raise ConfigError(path + ": not UTF-8 text")
-    return parse_doc(text, before)
 
 
 def parse_doc(text, before=None):
-    """The document's sections parsed: a dict, section name -> its parsed object (a plain
-    dict, so nothing kept of the config holds this package on the heap). before(names), when given, runs once the JSON is read
-    and its section names checked, before any section parser loads (service.preload: the
-    engines' code first, so what the parsers leave behind is one stretch of free heap)."""
-    try:
-        doc = json.loads(text)
-    except ValueError as e:
-        raise ConfigError("config: not valid JSON: " + str(e))
-    except (RuntimeError, MemoryError):  # CPython's RecursionError; a board runs out of heap
-        raise ConfigError("config: nested too deeply or too large for this board")
-    _want("config", doc, dict, "map")
-    names = sorted(SECTIONS)
-    for k in doc:
-        if k not in SECTIONS:
-            _fail(k, "unknown or unsupported section (this version has: " + ", ".join(names) + ")")
-    if not doc:
-        _fail("config", "empty: give at least one of " + ", ".join(names))
-    if before is not None:
-        before(list(doc))
-    d = {}
-    for k in doc:
-        d[k] = SECTIONS[k](doc[k], k)
-    _check_paths(d)
-    return d
+    """The document's sections parsed (config/parser.py): a dict, section name -> its object."""
+    from .parser import parse_doc
 
-
-# per section: (attribute, key path, kind) of every file the service writes or removes
-_SERVER_PATHS = (("lease_file", ".lease-database.name", "file"),
-                 ("control_socket", ".control-socket.socket-name", "socket"))
-_PATHS = {"Dhcp4": _SERVER_PATHS, "Dhcp6": _SERVER_PATHS,
-          "Client4": (("lease_file", ".lease-file", "file"), ("resolv_conf", ".resolv-conf", "file")),
-          "Client6": (("lease_file", ".lease-file", "file"), ("resolv_conf", ".resolv-conf", "file"))}
-
-
-def _norm(path):
-    while "//" in path:
-        path = path.replace("//", "/")
-    while "/./" in path:
-        path = path.replace("/./", "/")
-    return path[2:] if path.startswith("./") else path
-
-
-def _check_paths(d):
-    """No two files the service writes may be one (a control socket named like the lease file
-    would remove the journal at start); the Dhcp4 and Dhcp6 servers may share one control
-    socket, nothing else may."""
-    seen = {}
-    for name in sorted(d):
-        for attr, key, kind in _PATHS.get(name, ()):
-            path = getattr(d[name], attr, None)
-            if not path:
-                continue
-            n = _norm(path)
-            if n in seen:
-                where, other = seen[n]
-                if kind != "socket" or other != "socket":
-                    _fail(name + key, "%s is also %s: every file needs its own path" % (path, where))
-            seen[n] = (name + key, kind)
+    return parse_doc(text, before)
 
 
 def parse(text):
     """The Dhcp4 section alone (what the v4 server and its tests need)."""
-    d = parse_doc(text)
-    if d.get("Dhcp4") is None:
-        _fail("config", "no Dhcp4 section")
-    return d.get("Dhcp4")
+    from .parser import parse
+
+    return parse(text)

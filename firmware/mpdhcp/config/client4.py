@@ -1,5 +1,5 @@
 # The Client4 section: the router's own DHCPv4 client on its WAN interface. Registered in
-# config.SECTIONS; errors name the key path like the Dhcp4 parser ("Client4.interface: required").
+# config.parser.SECTIONS; errors name the key path like the Dhcp4 parser ("Client4.interface: required").
 #
 #   "Client4": {
 #     "interface": "wan0",                    required

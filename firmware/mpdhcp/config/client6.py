@@ -1,5 +1,5 @@
 # The Client6 section: the router's own DHCPv6 client on its WAN interface (RFC 8415).
-# Registered in config.SECTIONS; errors name the key path ("Client6.interface: required").
+# Registered in config.parser.SECTIONS; errors name the key path ("Client6.interface: required").
 #
 #   "Client6": {
 #     "interface": "wan0",                     required

@@ -187,28 +187,25 @@ def _reservation(d, p, s):
     idents = [k for k in ("hw-address", "client-id") if k in d]
     if len(idents) != 1:
         _fail(p, "needs exactly one of hw-address, client-id")
+    k = idents[0]
     try:
-        if "hw-address" in d:
-            r.hw = options4.unhex(_want(p + ".hw-address", d["hw-address"], str, "string"))
-            if len(r.hw) != 6:
-                raise ValueError("hw-address must be 6 bytes")
-        else:
-            r.cid = options4.unhex(_want(p + ".client-id", d["client-id"], str, "string"))
-            if not 2 <= len(r.cid) <= 255:
-                raise ValueError("client-id must be 2..255 bytes")
+        v = options4.unhex(_want(p + "." + k, d[k], str, "string"))
     except ValueError as e:
-        _fail(p + "." + idents[0], str(e))
+        _fail(p + "." + k, str(e))
+    if k == "hw-address":
+        r.hw = v
+    else:
+        r.cid = v
     if "ip-address" in d:
         try:
             r.addr = ip4(_want(p + ".ip-address", d["ip-address"], str, "string"))
         except ValueError as e:
             _fail(p + ".ip-address", str(e))
-        if not s.contains(r.addr):
-            _fail(p + ".ip-address", d["ip-address"] + " is outside subnet")
     if "hostname" in d:
         r.hostname = _utf8(p + ".hostname", _want(p + ".hostname", d["hostname"], str, "string"))
-        if not 1 <= len(r.hostname) <= 63:
-            _fail(p + ".hostname", "must be 1..63 characters")
+    bad = r.problem(s)  # model4.Reservation: the rules console.reserve() applies too
+    if bad is not None:
+        _fail(p + "." + bad[0], bad[1])
     return r
 
 

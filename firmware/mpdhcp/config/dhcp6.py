@@ -1,5 +1,5 @@
 # The Dhcp6 section: a strict subset of Kea's Dhcp6 schema, parsed into plain objects for
-# server6. Registered in config.SECTIONS; errors name the key path, e.g.
+# server6. Registered in config.parser.SECTIONS; errors name the key path, e.g.
 # "Dhcp6.subnet6[0].pd-pools[0].delegated-len: 48 is shorter than prefix-len 56".
 from .common import _want, _keys, _fail, _lifetime, _utf8, ConfigError  # noqa: F401
 from .common import server_common, subnet_list, add_subnet, option_data, lease_database, subnet_head

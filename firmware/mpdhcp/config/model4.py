@@ -43,6 +43,19 @@ class Reservation:
         self.hostname = None
         self.boot = None  # its own (next-server, server-hostname, boot-file-name), else the subnet's
 
+    def problem(self, sub):
+        """What makes this reservation unusable in subnet sub: (key, why), else None. The one
+        place for these rules: the Dhcp4 parser and console.reserve() both ask here."""
+        if self.hw is not None and len(self.hw) != 6:
+            return "hw-address", "hw-address must be 6 bytes"
+        if self.cid is not None and not 2 <= len(self.cid) <= 255:
+            return "client-id", "client-id must be 2..255 bytes"
+        if self.addr is not None and not sub.contains(self.addr):
+            return "ip-address", "%d.%d.%d.%d is outside subnet" % tuple(self.addr)
+        if self.hostname is not None and not 1 <= len(self.hostname) <= 63:
+            return "hostname", "must be 1..63 characters"
+        return None
+
 
 class Config:
     def __init__(self):

@@ -1,0 +1,102 @@
+# A config compiled on the host (`python -m host_tools build`, host_tools/config_image.py):
+# what the section parsers made of the JSON, written out as JSON, so a board reads its config
+# without carrying or loading a parser. It names the text it was compiled from (length and
+# CRC-16), and config.load uses it only while that text is unchanged. (It may name two:
+# console.reserve() changes the image first, naming the old text and the new, then the JSON;
+# power lost between the two writes leaves a pair that still starts.)
+#   {"image": "mpdhcp-config", "version": 1, "sources": [{"bytes": N, "crc16": C}, ...],
+#    "sections": {"Dhcp4": VALUE, ...}}
+# VALUE: null, true/false, a number or a string as itself; [VALUE, ...] a list; {"b": hex}
+# bytes; {"t": [VALUE, ...]} a tuple; {"d": [[VALUE, VALUE], ...]} a dict; {"c": "model4.Name",
+# "a": {attribute: VALUE}} an object of a class in model4.py or model6.py.
+import json
+from .errors import ConfigError
+from ..wire.buf import crc16
+
+KIND = "mpdhcp-config"
+VERSION = 1
+
+
+def read_image(path, read):
+    """The image at path as JSON, or None where there is none (read: config.read_bytes, whose
+    errors stand: an image that is there but cannot be read is never taken for none)."""
+    import os
+
+    try:
+        os.stat(path)
+    except OSError:
+        return None
+    data = read(path)
+    try:
+        img = json.loads(data)
+    except (ValueError, MemoryError):
+        raise ConfigError(path + ": a damaged config image: build and flash it again")
+    if not isinstance(img, dict) or img.get("image") != KIND or img.get("version") != VERSION:
+        raise ConfigError("%s: not a version %d mpdhcp config image: build it again with this firmware" % (
+            path, VERSION))
+    return img
+
+
+def source_of(data):
+    """What an image records of the text it was compiled from."""
+    return {"bytes": len(data), "crc16": crc16(data, 0, len(data))}
+
+
+def fits(img, data):
+    """Was img compiled from this text?"""
+    return source_of(data) in img.get("sources", ())
+
+
+def decode(img, before=None):
+    """The sections, as the parsers make them. before(names) runs first (service.preload)."""
+    secs = img["sections"]
+    if before is not None:
+        before(list(secs))
+    out = {}
+    for name in secs:
+        out[name] = value(secs[name])
+    return out
+
+
+def value(v):
+    if isinstance(v, list):
+        return [value(x) for x in v]
+    if not isinstance(v, dict):
+        return v
+    if "b" in v:
+        return bytes.fromhex(v["b"])
+    if "t" in v:
+        return tuple([value(x) for x in v["t"]])
+    if "d" in v:
+        d = {}
+        for k, x in v["d"]:
+            d[value(k)] = value(x)
+        return d
+    o = object.__new__(_model_class(v["c"]))  # attributes as the parser left them, __init__ skipped
+    a = v["a"]
+    for k in a:
+        setattr(o, k, value(a[k]))
+    return o
+
+
+def encode_reservation(r):
+    """A model4.Reservation as the image holds it (console.reserve() adds one on the board)."""
+    a = {}
+    for k in ("hw", "cid", "addr", "hostname", "boot"):
+        v = getattr(r, k)
+        a[k] = {"b": v.hex()} if isinstance(v, bytes) else v
+    return {"c": "model4.Reservation", "a": a}
+
+
+def _model_class(name):
+    mod, _, cls = name.partition(".")
+    if mod == "model4":
+        from . import model4 as m
+    elif mod == "model6":
+        from . import model6 as m
+    else:
+        raise ConfigError("config image: unknown class " + name)
+    c = getattr(m, cls, None)
+    if c is None:
+        raise ConfigError("config image: unknown class " + name)
+    return c
