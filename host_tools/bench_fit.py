@@ -204,6 +204,7 @@ def smallest_heap(L, log, whole=False):
             srv, cli = _lab(L, lab, whole)
             conf = lab.write("fit.json", json.dumps(_whole(lab) if whole else _v4_router(lab)))
             rep = B.build("unix", config=conf, out=out)  # only the modules this config uses
+            conf = os.path.join(out, "mpdhcp.json")  # as a board has it: its compiled image beside it
             res = {"leases": LEASES, "mpy_bytes": rep["mpy_total"], "modules": len(rep["modules"])}
             res["smallest_heap_k"], res["runs"] = _bisect(
                 lambda k: _try(lab, L, srv, cli, out, conf, k, whole), log, what)

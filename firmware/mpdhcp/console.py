@@ -108,7 +108,6 @@ def stats(svc=None):
     d["send_errors"] = s.send_errors
     d["refused_allocating"] = s.refused  # packets/timers an engine dropped by allocating
     d["rx_no_memory"] = s.rx_nomem  # receives put off for want of heap
-    d["rx_took_reserve"] = s.rx_reserve  # receives that found room only in the runner's reserve
     import gc
 
     if hasattr(gc, "mem_alloc"):  # MicroPython: the heap a soak test watches

@@ -39,15 +39,16 @@ def _ring_size(n, total, free=None):
 
 
 def _room_to_receive():
-    """A free run for one datagram as the adapters receive it (recv(RX_MAX) takes the whole
-    buffer, then gives back what the datagram did not fill), held: the runner keeps it as
-    its reserve. None when there is none. (No gc.collect() here or in make_ring: an
-    allocation that finds no room collects by itself, and on the WASI build an explicit
-    collect from nested frames frees objects still in use.)"""
+    """Is there a free run for one datagram as the adapters receive it (recv(RX_MAX) takes the
+    whole buffer, then gives back what the datagram did not fill)? The adapters let go of the
+    last datagram before they receive the next, so that one run serves every receive. (No
+    gc.collect() here or in make_ring: an allocation that finds no room collects by itself,
+    and on the WASI build an explicit collect from nested frames frees objects still in use.)"""
     try:
-        return bytearray(RX_MAX)
+        bytearray(RX_MAX)
+        return True
     except MemoryError:
-        return None
+        return False
 
 
 class Runner:
@@ -62,8 +63,6 @@ class Runner:
         self.ring = []
         self.nring = n
         self.ready = [None] * n  # what one poll found ready (make_ring sizes it to the ring)
-        self.reserve = None  # one datagram's run, kept for a receive that finds none (make_ring)
-        self.reserve_tried = -1  # when a spent reserve was last sought again (engine clock)
         if ring:
             self.make_ring()
         self.set_heap_lock(True)
@@ -81,16 +80,14 @@ class Runner:
         self.spares = []  # engines that make room between steps for the next one (spare(n))
         self.refused = 0  # packets and timers an engine dropped by trying to allocate
         self.rx_nomem = 0  # receives that found no heap for the datagram (retried next poll)
-        self.rx_reserve = 0  # receives that took the reserve's run
 
     def make_ring(self):
         """The reply slots, one allocation of 1.5 KB each. Made after the engines, the lease
         tables (one allocation each, the largest) find the heap's long free stretches first,
         not the gaps the config's parsers left; and what is still free then may cut the ring
         down (to 2 slots at least), as may a heap whose free part is all small pieces (to 1:
-        one reply per commit), so long as one datagram's run is still free after it: the
-        runner keeps that run as its reserve (_recv); else the start fails (MemoryError),
-        never a service that cannot hear.
+        one reply per commit), so long as a datagram can still be received after it; else
+        the start fails (MemoryError), never a service that cannot hear.
         The journals keep the stage reserved for the first figure (128 bytes a slot)."""
         if not self.ring:
             free = gc.mem_free() if hasattr(gc, "mem_free") else None  # garbage counts as used
@@ -103,35 +100,20 @@ class Runner:
                 if not ring:
                     raise MemoryError("no 1.5 KB of heap left in one piece for a reply slot")
                 self.nring = len(ring)
-        while True:  # every receive takes a 1.5 KB run for a moment
-            self.reserve = _room_to_receive()
-            if self.reserve is not None:
-                break
+        while not _room_to_receive():  # every receive takes a 1.5 KB run for a moment
             if len(ring) < 2:
                 raise MemoryError("no 1.5 KB of heap left in one piece to receive a datagram")
             ring.pop()  # gc frees it: one slot less, room to receive
             self.nring = len(ring)
         self.ready = [None] * self.nring
 
-    def _recv(self, netif, i, now):
-        """netif.recv(i), the heap unlocked. A datagram that finds no free 1.5 KB run (a heap
-        cut up by what was allocated since the start) takes the reserve's: the reserve is let
-        go and the receive tried again, so the service never goes deaf while it had one. A
-        spent reserve is sought again at most once a second. Returns the length, or -1:
-        nothing there, or no room (the datagram waits in the socket; rx_nomem counts it)."""
+    def _recv(self, netif, i):
+        """netif.recv(i), the heap unlocked: the length, or -1 (nothing there, or no room for
+        the datagram now: it waits in the socket, and rx_nomem counts it)."""
         self._unlock()  # (set_heap_lock: a board's serving thread steps unlocked)
         try:
-            if self.reserve is None and now != self.reserve_tried:
-                self.reserve_tried = now
-                self.reserve = _room_to_receive()
-            for _ in range(2):
-                try:
-                    return netif.recv(i)
-                except MemoryError:
-                    if self.reserve is None:
-                        break
-                    self.reserve = None  # its run is garbage now: the retry's allocation collects it
-                    self.rx_reserve += 1
+            return netif.recv(i)
+        except MemoryError:
             self.rx_nomem += 1
             return -1
         finally:
@@ -269,7 +251,7 @@ class Runner:
                 k += 1
                 i = netif.index_of(obj)
                 eng = self.owner.get(i)
-                ln = self._recv(netif, i, now)  # one datagram: the next poll says if there is more
+                ln = self._recv(netif, i)  # one datagram: the next poll says if there is more
                 if ln < 0 or eng is None:
                     continue
                 out = ring[staged]

@@ -552,7 +552,7 @@ class _Svc4:
         self.srv = srv
         self.t = 1000
         self.cfg = None
-        self.sent = self.send_errors = self.refused = self.rx_nomem = self.rx_reserve = 0
+        self.sent = self.send_errors = self.refused = self.rx_nomem = 0
 
     def engine(self, name):
         return self.srv if name == "server4" else None
@@ -1970,7 +1970,7 @@ class _Svc:
         self.cfg = parse_doc('{"Dhcp4": %s, "Dhcp6": %s}' % (
             json.dumps(json.loads(CONFIG4)["Dhcp4"]), json.dumps(json.loads(craft6.CONFIG)["Dhcp6"])))
         self.sent = 3
-        self.send_errors = self.refused = self.rx_nomem = self.rx_reserve = 0
+        self.send_errors = self.refused = self.rx_nomem = 0
 
     def engine(self, name):
         return self.engines.get(name)

@@ -9,7 +9,7 @@ from mpdhcp.wire.addr import ip4
 class _Svc:
     def __init__(self, eng):
         self.eng = eng
-        self.sent = self.send_errors = self.refused = self.rx_nomem = self.rx_reserve = 0
+        self.sent = self.send_errors = self.refused = self.rx_nomem = 0
         self.cfg = None
 
     def engine(self, name):

@@ -248,11 +248,11 @@ def test_a_heap_in_pieces_gets_a_shorter_ring_not_a_failed_start():
     room = R._room_to_receive
     try:
         r = None
-        R._room_to_receive = lambda: bytearray(8) if r is not None and len(r.ring) <= 2 else None
+        R._room_to_receive = lambda: r is not None and len(r.ring) <= 2
         r = Runner(FakeNetif([]), log=None, ring=False)
         r.make_ring()
         assert r.nring == 2 and len(r.ring) == 2 and len(r.ready) == 2
-        R._room_to_receive = lambda: None
+        R._room_to_receive = lambda: False
         try:
             Runner(FakeNetif([]), log=None)
             raise AssertionError("a service that cannot receive started")
@@ -262,45 +262,22 @@ def test_a_heap_in_pieces_gets_a_shorter_ring_not_a_failed_start():
         R._room_to_receive = room
 
 
-class _CutUp(FakeNetif):
-    """A heap whose only free 1.5 KB run is the one the runner holds as its reserve: recv
-    finds no room while the reserve is held, or while `room` is False."""
-
-    def __init__(self, queue):
-        FakeNetif.__init__(self, queue)
-        self.runner = None
-        self.room = False
-        self.t = 1000
+class _Held(FakeNetif):
+    """recv finds no room while the last datagram is still held (a heap with one free run)."""
 
     def recv(self, i):
-        if self.runner.reserve is not None or not self.room:
+        if getattr(self, "rx", b""):
             raise MemoryError
         return FakeNetif.recv(self, i)
 
-    def now(self):
-        return self.t
 
-
-def test_a_datagram_with_no_room_takes_the_reserve_and_the_reserve_comes_back():
-    n = _CutUp([pkt(1, MAC1), pkt(1, MAC2)])
+def test_a_datagram_with_no_room_waits_in_the_socket_and_the_heap_is_left_as_found():
+    n = _Held([pkt(1, MAC1), pkt(1, MAC2)])
     r = _make(parse(CONFIG), n, Server4(parse(CONFIG), FakeJournal(None), 32), FakeJournal(None))
-    n.runner = r
-    assert r.reserve is not None  # make_ring keeps the run it found
-    n.room = True  # letting the reserve go makes the room
-    r.reserve_tried = n.t  # (not sought again this second)
-    assert r.step(0) == 2  # both DISCOVERs answered: the first through the reserve's run
-    assert r.reserve is None and r.rx_reserve == 1 and r.rx_nomem == 0
-    n.room = False
-    n.queue.append(pkt(1, MAC1))
-    assert r.step(0) == 0  # no reserve, no room: the datagram waits in the socket, counted
-    assert r.rx_nomem >= 1 and len(n.queue) == 1
-    n.t += 1
-    n.room = True  # room again a second later: the reserve is made anew before the receive,
-    assert r.step(0) == 1  # which then finds room through it once more
-    assert r.rx_reserve == 2 and not n.queue
+    assert r.step(0) == 1 and r.rx_nomem >= 1 and len(n.queue) == 1  # the second waits, counted
+    n.rx = b""
     r.set_heap_lock(False)  # a board's serving thread: its steps leave the heap as they found it
-    n.queue.append(pkt(1, MAC2))
-    assert r.step(0) == 1 and len(bytearray(64)) == 64
+    assert r.step(0) == 1 and not n.queue and len(bytearray(64)) == 64
 
 
 def test_close_undoes_a_heap_lock_left_by_an_interrupt():
