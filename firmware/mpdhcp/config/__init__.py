@@ -42,19 +42,24 @@ def load(path, before=None):
     """The config file parsed, or its image when one compiled from this very text sits beside
     it (its CRC and length are in the image). A text the image was not compiled from is
     parsed; a board without the parsers then says what to do. A file that is not UTF-8, or
-    too large for this board's free heap, is refused with its path before it is parsed."""
-    from .image import read_image, fits
+    too large for this board's free heap, is refused with its path before it is parsed.
+    before(names) runs before anything big is read (service.preload: the engines first)."""
+    from . import image
 
+    ipath = image_path(path)
+    h = image.head(ipath)
+    if h is not None and before is not None:
+        before(h["sections"])
     data = err = None
     try:
         data = read_bytes(path)
     except ConfigError as e:
         err = e
-    img = read_image(image_path(path), read_bytes)
-    if img is not None and (data is None or fits(img, data)):
-        from .image import decode
-
-        return decode(img, before)
+    if h is not None and (data is None or image.fits(h, data)):
+        room = _hold_room()
+        secs = image.decode(image.body(ipath))
+        del room  # garbage now: the lease tables and the reply ring get it whole
+        return secs
     if data is None:
         raise err
     try:
@@ -66,9 +71,25 @@ def load(path, before=None):
     except ImportError:  # a board built with its config compiled: no parser on it
         raise ConfigError("%s: %s, and this board carries no config parser: compile it with `python "
                           "-m host_tools build BOARD --config %s` and flash the build, or build with "
-                          "--parse-on-board" % (path, "changed since it was compiled" if img is not None
+                          "--parse-on-board" % (path, "changed since it was compiled" if h is not None
                                                 else "has no compiled image beside it", path))
     return parse(text, before)
+
+
+def _hold_room():
+    """Half the free heap in one piece, held while the image is read: what reading leaves
+    behind (the config's objects among the JSON's garbage) then cannot cut up the stretch
+    the lease tables and the reply ring need next. (The parsers' own code does this on the
+    parsing path: it leaves as one stretch.) None off MicroPython."""
+    import gc
+
+    free = getattr(gc, "mem_free", None)
+    if free is None:
+        return None
+    try:
+        return bytearray(free() // 2)
+    except MemoryError:
+        return None
 
 
 def read_bytes(path):

@@ -4,8 +4,12 @@
 # CRC-16), and config.load uses it only while that text is unchanged. (It may name two:
 # console.reserve() changes the image first, naming the old text and the new, then the JSON;
 # power lost between the two writes leaves a pair that still starts.)
-#   {"image": "mpdhcp-config", "version": 1, "sources": [{"bytes": N, "crc16": C}, ...],
-#    "sections": {"Dhcp4": VALUE, ...}}
+# Two lines. The head, small, is read first: the engines of its sections load before the
+# sections are read, so their code sits low in the heap and what reading leaves is one free
+# stretch above it (service.preload):
+#   {"image": "mpdhcp-config", "version": 1, "sections": ["Dhcp4", ...],
+#    "sources": [{"bytes": N, "crc16": C}, ...]}
+#   {"Dhcp4": VALUE, ...}
 # VALUE: null, true/false, a number or a string as itself; [VALUE, ...] a list; {"b": hex}
 # bytes; {"t": [VALUE, ...]} a tuple; {"d": [[VALUE, VALUE], ...]} a dict; {"c": "model4.Name",
 # "a": {attribute: VALUE}} an object of a class in model4.py or model6.py.
@@ -17,24 +21,40 @@ KIND = "mpdhcp-config"
 VERSION = 1
 
 
-def read_image(path, read):
-    """The image at path as JSON, or None where there is none (read: config.read_bytes, whose
-    errors stand: an image that is there but cannot be read is never taken for none)."""
+def head(path):
+    """The image's head, or None where there is no image. An image that is there but cannot
+    be read is an error, never taken for none."""
     import os
 
     try:
         os.stat(path)
     except OSError:
         return None
-    data = read(path)
     try:
-        img = json.loads(data)
-    except (ValueError, MemoryError):
-        raise ConfigError(path + ": a damaged config image: build and flash it again")
-    if not isinstance(img, dict) or img.get("image") != KIND or img.get("version") != VERSION:
+        with open(path) as f:
+            h = json.loads(f.readline())
+    except (OSError, ValueError, MemoryError) as e:
+        raise ConfigError("%s: cannot read the config image (%s): build and flash it again" % (path, e))
+    if not isinstance(h, dict) or h.get("image") != KIND or h.get("version") != VERSION:
         raise ConfigError("%s: not a version %d mpdhcp config image: build it again with this firmware" % (
             path, VERSION))
-    return img
+    return h
+
+
+def body(path):
+    """The image's sections, as JSON values (decode makes them objects)."""
+    try:
+        with open(path) as f:
+            f.readline()
+            t = f.read()
+        return json.loads(t)
+    except (OSError, ValueError, MemoryError) as e:
+        raise ConfigError("%s: cannot read the config image (%s): build and flash it again" % (path, e))
+
+
+def text(h, secs):
+    """The image file's text: head, then sections."""
+    return json.dumps(h) + "\n" + json.dumps(secs)
 
 
 def source_of(data):
@@ -42,16 +62,13 @@ def source_of(data):
     return {"bytes": len(data), "crc16": crc16(data, 0, len(data))}
 
 
-def fits(img, data):
-    """Was img compiled from this text?"""
-    return source_of(data) in img.get("sources", ())
+def fits(h, data):
+    """Was the image with head h compiled from this text?"""
+    return source_of(data) in h.get("sources", ())
 
 
-def decode(img, before=None):
-    """The sections, as the parsers make them. before(names) runs first (service.preload)."""
-    secs = img["sections"]
-    if before is not None:
-        before(list(secs))
+def decode(secs):
+    """The sections, as the parsers make them."""
     out = {}
     for name in secs:
         out[name] = value(secs[name])
@@ -80,7 +97,8 @@ def value(v):
 
 
 def encode_reservation(r):
-    """A model4.Reservation as the image holds it (console.reserve() adds one on the board)."""
+    """A model4.Reservation as console.reserve() makes it (hw, addr, hostname), as the image
+    holds it."""
     a = {}
     for k in ("hw", "cid", "addr", "hostname", "boot"):
         v = getattr(r, k)

@@ -17,8 +17,8 @@ def _image(text, interface="from-image", version=1):
     sec = {"c": "model4.Client4Config",
            "a": {"interface": interface, "hostname": {"b": "6669742d726f75746572"}, "prl": {"b": "0103"},
                  "offer_window": 0, "configure": True, "o6": False, "client_id": None}}
-    return json.dumps({"image": "mpdhcp-config", "version": version, "sources": [I.source_of(data)],
-                       "sections": {"Client4": sec}})
+    return I.text({"image": "mpdhcp-config", "version": version, "sections": ["Client4"],
+                   "sources": [I.source_of(data)]}, {"Client4": sec})
 
 
 def test_every_value_form_decodes():
@@ -73,14 +73,16 @@ def test_load_reads_the_image_only_while_the_json_is_its_source(d="/tmp/mpdhcp-t
     assert c.interface == "from-image" and c.hostname == b"fit-router" and c.prl == b"\x01\x03"
     edited = JSON.replace("from-json", "edited")  # changed on the board: the image is stale
     _files(d, edited, _image(JSON))
-    assert C.load(path)["Client4"].interface == "edited"  # parsed, as the parsers are here
+    assert C.load(path, seen.append)["Client4"].interface == "edited"  # parsed, as the parsers are here
+    assert seen[1:] == [["Client4"], ["Client4"]]  # (the engines were loaded first anyway)
     _files(d, JSON, None)
     assert C.load(path)["Client4"].interface == "from-json"  # no image: parsed
     os.remove(path)
     with open(d + "/mpdhcp.cfg", "w") as f:
         f.write(_image(JSON))
     assert C.load(path)["Client4"].interface == "from-image"  # the image alone serves
-    for img, why in ((_image(JSON, version=99), "not a version 1"), ('{"image": "mpdhcp-config", "ver', "damaged")):
+    for img, why in ((_image(JSON, version=99), "not a version 1"), ('{"image": "mpdhcp-config", "ver', "cannot read"),
+                     (_image(JSON)[:-9], "cannot read")):
         _files(d, JSON, img)
         try:
             C.load(path)
