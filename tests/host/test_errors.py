@@ -178,7 +178,7 @@ def _deploy_bytes(out):
 
 def test_flash_stops_before_writing_when_the_board_lacks_space(board):
     lab, b, out = board
-    with small_fs(b, 16):  # 64 KiB, less than the build
+    with small_fs(b, 12):  # 48 KiB, less than the build
         before = _listing(b)
         assert before["free"] < _deploy_bytes(out)
         line = _one_line(cli("flash", "unix", "--port", b.port, "--build", out), 5)

@@ -44,7 +44,7 @@ def load(path, before=None):
     parsed; a board without the parsers then says what to do. A file that is not UTF-8, or
     too large for this board's free heap, is refused with its path before it is parsed.
     before(names) runs before anything big is read (service.preload: the engines first)."""
-    from . import image
+    from mpdhcp.config import image  # (absolute: see parse_doc)
 
     ipath = image_path(path)
     h = image.head(ipath)
@@ -67,7 +67,7 @@ def load(path, before=None):
     except UnicodeError:
         raise ConfigError(path + ": not UTF-8 text")
     try:
-        from .parser import parse_doc as parse
+        from mpdhcp.config.parser import parse_doc as parse
     except ImportError:  # a board built with its config compiled: no parser on it
         raise ConfigError("%s: %s, and this board carries no config parser: compile it with `python "
                           "-m host_tools build BOARD --config %s` and flash the build, or build with "
@@ -110,14 +110,16 @@ def read_bytes(path):
 
 
 def parse_doc(text, before=None):
-    """The document's sections parsed (config/parser.py): a dict, section name -> its object."""
-    from .parser import parse_doc
+    """The document's sections parsed (config/parser.py): a dict, section name -> its object.
+    (Absolute imports here: natively compiled, a function that uses no global of its module
+    runs with its caller's globals, and a relative import then resolves against the caller.)"""
+    from mpdhcp.config.parser import parse_doc
 
     return parse_doc(text, before)
 
 
 def parse(text):
     """The Dhcp4 section alone (what the v4 server and its tests need)."""
-    from .parser import parse
+    from mpdhcp.config.parser import parse
 
     return parse(text)

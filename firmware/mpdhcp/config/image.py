@@ -109,9 +109,9 @@ def encode_reservation(r):
 def _model_class(name):
     mod, _, cls = name.partition(".")
     if mod == "model4":
-        from . import model4 as m
+        from mpdhcp.config import model4 as m
     elif mod == "model6":
-        from . import model6 as m
+        from mpdhcp.config import model6 as m
     else:
         raise ConfigError("config image: unknown class " + name)
     c = getattr(m, cls, None)
