@@ -11,7 +11,7 @@
 # - reuse takes the head of the table's reuse lists (table.py).
 # Addresses are 4 (DHCPv4) or 16 (DHCPv6) bytes; a DHCPv6 prefix pool steps by 2**(128-dlen).
 from micropython import const
-from .table import FREE, DECLINED, RELEASED, F_PINNED
+from .table import FREE, DECLINED, F_PINNED
 from ..wire.buf import add_shifted, index_of, eq
 
 BITMAP_PER_RECORD = const(4)  # pools up to 4 x the table size get a bitmap (<= 1/2 byte a record)
@@ -329,6 +329,5 @@ class Alloc:
                 if r < 0:
                     return -1
         pinned = res is not None or self.reserved_for(si, a, off, plen) is not None
-        t.take(r, si, kind, a, off, plen, pinned)
-        t.set(r, RELEASED, 0)  # until the caller says offered or bound
+        t.take(r, si, kind, a, off, plen, pinned)  # leaves it released, expiry 0
         return r

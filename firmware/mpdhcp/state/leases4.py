@@ -262,7 +262,8 @@ class Leases4(Table):
     def take(self, r, subnet, kind, a, off, plen, pinned):
         """(Re)bind record r to the current client (load_client) and address a[off:]. A
         journaled address the record leaves is dropped in the journal. The key is stored in
-        the arena unless it is the hardware address; the hostname starts empty."""
+        the arena unless it is the hardware address; the hostname starts empty. The record
+        is left released, expiry 0, at its list's tail: the caller sets its real state."""
         recs = self.recs
         o = r * REC
         self._moving(r)
@@ -281,7 +282,7 @@ class Leases4(Table):
             self._set_entry(r, 0, recs, 0, 0)  # a moved record: its old key and hostname go
         recs[o + R_FLAGS] = (f | self.cflags if keyed else 0) | (F_PINNED if pinned else 0)
         self._index(r, keyed, self._khash(self.key, 0, self.ckeylen, self.cflags) if keyed else -1)
-        self._link(r)
+        self.set(r, RELEASED, 0)  # until the caller says offered or bound
 
     def drop(self, r):
         x = self._xref(r)

@@ -131,6 +131,7 @@ class Leases6(Table):
         DUID arena starts at a whole entry per record (growing it on a small heap may fail,
         and a new client is then refused until it can)."""
         Table.__init__(self, capacity, nsub, REC, -1, R_FLAGS, R_EXPIRY, -1, R_LINK, journal)
+        self.f_kind = F_PD  # kind(r): PD for a prefix, else NA (IA_TA addresses too)
         per = DUID_PER_LEASE if pd else DUID_ALONE
         self.duids = Duids(max(capacity * per, 4 * (1 + KEYMAX)), self)
         self.iaid = bytearray(4)  # scratch: the IAID being looked up
@@ -420,7 +421,8 @@ class Leases6(Table):
         """(Re)bind record r to the current client's IA (self.key, self.iaid, kind) and
         address/prefix a[aoff:]/plen. A journaled address the record leaves is dropped in
         the journal. The record shares its client's arena entry, or makes it (can_take said
-        there was room; if not, the record belongs to nobody)."""
+        there was room; if not, the record belongs to nobody). The record is left released,
+        expiry 0, at its list's tail: the caller sets its real state."""
         keylen = self.ckeylen
         recs = self.recs
         o = r * REC
@@ -449,11 +451,7 @@ class Leases6(Table):
         recs[o + R_XREF + 1] = (x >> 8) & 255
         recs[o + R_XREF + 2] = x & 255
         self._index(r, x != 0, kh)
-        self._link(r)
-
-    def kind(self, r):
-        """Record r's address space: PD for a prefix, else NA (IA_TA addresses too)."""
-        return PD if self.recs[r * REC + R_FLAGS] & F_PD else NA
+        self.set(r, RELEASED, 0)  # until the caller says offered or bound
 
     def ia_kind(self, r):
         """Record r's IA type: NA, PD or TA."""

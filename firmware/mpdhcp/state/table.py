@@ -47,6 +47,7 @@ class Table:
         self.o_expiry = o_expiry
         self.o_key = o_key
         self.o_link = o_link  # 2 bytes in the record: next in its list (record + 1, 0: none)
+        self.f_kind = 0  # the flag of the second address space (kind 1), if the layout has one
         self.journal = journal  # where the verbs stage their records (None: not persisted)
         self.recs = bytearray(capacity * rec)
         self.prv = bytearray(2 * capacity)
@@ -178,8 +179,9 @@ class Table:
         """Record r's address entered (or left) the address index: the allocator's hook."""
 
     def kind(self, r):
-        """Which address space record r is in (DHCPv6: IA_NA 0, IA_PD 1); one for DHCPv4."""
-        return 0
+        """Which address space record r is in: 1 when its flags have f_kind (DHCPv6: IA_PD),
+        else 0 (IA_NA; DHCPv4 has one)."""
+        return 1 if self.recs[r * self.rec + self.o_flags] & self.f_kind else 0
 
     def restore(self, journal, apply, dump=None, loaded=None, now=0):
         """Replay the journal through apply (nothing is staged meanwhile), call loaded(now)
@@ -196,47 +198,61 @@ class Table:
 
     def _list(self, r):
         """Offset in self.heads of record r's reuse list, or -1 (free, pinned)."""
+        recs = self.recs
         o = r * self.rec
-        s = self.recs[o]
-        if s == FREE or self.recs[o + self.o_flags] & F_PINNED:
+        s = recs[o]
+        f = recs[o + self.o_flags]
+        if s == FREE or f & F_PINNED:
             return -1
-        return 4 * ((self.recs[o + 1] * 2 + self.kind(r)) * _NLISTS + s - 1)
+        return 4 * ((recs[o + 1] * 2 + (1 if f & self.f_kind else 0)) * _NLISTS + s - 1)
 
+    # _link and _unlink run several times a message: the link and prv fields are read and
+    # written here in place, not through _next/_set_next (a call each)
     def _link(self, r):
         h = self._list(r)
         if h < 0:
             return
         hd = self.heads
+        recs = self.recs
+        prv = self.prv
+        o = r * self.rec
+        v = r + 1
         tail = (hd[h + 2] << 8) | hd[h + 3]
-        self._set_next(r, 0)
-        self.prv[2 * r] = tail >> 8
-        self.prv[2 * r + 1] = tail & 255
+        recs[o + self.o_link] = recs[o + self.o_link + 1] = 0
+        prv[2 * r] = tail >> 8
+        prv[2 * r + 1] = tail & 255
         if tail:
-            self._set_next(tail - 1, r + 1)
+            t = (tail - 1) * self.rec + self.o_link
+            recs[t] = v >> 8
+            recs[t + 1] = v & 255
         else:
-            hd[h] = (r + 1) >> 8
-            hd[h + 1] = (r + 1) & 255
-        hd[h + 2] = (r + 1) >> 8
-        hd[h + 3] = (r + 1) & 255
-        self.recs[r * self.rec + self.o_flags] |= F_LINKED
+            hd[h] = v >> 8
+            hd[h + 1] = v & 255
+        hd[h + 2] = v >> 8
+        hd[h + 3] = v & 255
+        recs[o + self.o_flags] |= F_LINKED
 
     def _unlink(self, r):
-        o = r * self.rec + self.o_flags
-        if not self.recs[o] & F_LINKED:
+        recs = self.recs
+        o = r * self.rec
+        if not recs[o + self.o_flags] & F_LINKED:
             return
-        self.recs[o] &= ~F_LINKED & 255
+        recs[o + self.o_flags] &= ~F_LINKED & 255
         h = self._list(r)
         hd = self.heads
-        p = (self.prv[2 * r] << 8) | self.prv[2 * r + 1]
-        n = self._next(r)
+        prv = self.prv
+        p = (prv[2 * r] << 8) | prv[2 * r + 1]
+        n = (recs[o + self.o_link] << 8) | recs[o + self.o_link + 1]
         if p:
-            self._set_next(p - 1, n)
+            t = (p - 1) * self.rec + self.o_link
+            recs[t] = n >> 8
+            recs[t + 1] = n & 255
         else:
             hd[h] = n >> 8
             hd[h + 1] = n & 255
         if n:
-            self.prv[2 * (n - 1)] = p >> 8
-            self.prv[2 * (n - 1) + 1] = p & 255
+            prv[2 * (n - 1)] = p >> 8
+            prv[2 * (n - 1) + 1] = p & 255
         else:
             hd[h + 2] = p >> 8
             hd[h + 3] = p & 255
