@@ -31,6 +31,89 @@ _EMPTY = const(0)
 _NLISTS = const(4)
 
 
+# The table's innermost steps, run several times a message, are module functions taking the
+# table, not methods: on MicroPython a method called on a Leases4/Leases6 is looked up in the
+# instance, then in the subclass's class dict, which fills to 100% before it grows, so that
+# miss scans it whole (~150 ns a call on the Unix port, more than the step itself).
+
+def _insert(t, idx, h, r):
+    """Put record r into index idx (t.by_key or t.by_addr) from slot h % t.nslots on."""
+    n = t.nslots
+    i = h % n
+    while (idx[2 * i] << 8) | idx[2 * i + 1]:
+        i += 1
+        if i == n:
+            i = 0
+    idx[2 * i] = (r + 1) >> 8
+    idx[2 * i + 1] = (r + 1) & 255
+
+
+def _list(t, r):
+    """Offset in t.heads of record r's reuse list, or -1 (free, pinned)."""
+    recs = t.recs
+    o = r * t.rec
+    s = recs[o]
+    f = recs[o + t.o_flags]
+    if s == FREE or f & F_PINNED:
+        return -1
+    return 4 * ((recs[o + 1] * 2 + (1 if f & t.f_kind else 0)) * _NLISTS + s - 1)
+
+
+def _link(t, r):
+    """Append record r at the tail of its reuse list (none when free or pinned)."""
+    h = _list(t, r)
+    if h < 0:
+        return
+    hd = t.heads
+    recs = t.recs
+    prv = t.prv
+    ol = t.o_link
+    v = r + 1
+    tail = (hd[h + 2] << 8) | hd[h + 3]
+    o = r * t.rec + ol
+    recs[o] = recs[o + 1] = 0
+    prv[2 * r] = tail >> 8
+    prv[2 * r + 1] = tail & 255
+    if tail:
+        o = (tail - 1) * t.rec + ol
+        recs[o] = v >> 8
+        recs[o + 1] = v & 255
+    else:
+        hd[h] = v >> 8
+        hd[h + 1] = v & 255
+    hd[h + 2] = v >> 8
+    hd[h + 3] = v & 255
+    recs[r * t.rec + t.o_flags] |= F_LINKED
+
+
+def _unlink(t, r):
+    """Take record r out of its reuse list, if it is in one."""
+    recs = t.recs
+    o = r * t.rec
+    if not recs[o + t.o_flags] & F_LINKED:
+        return
+    recs[o + t.o_flags] &= ~F_LINKED & 255
+    h = _list(t, r)
+    hd = t.heads
+    prv = t.prv
+    ol = t.o_link
+    p = (prv[2 * r] << 8) | prv[2 * r + 1]
+    n = (recs[o + ol] << 8) | recs[o + ol + 1]
+    if p:
+        o = (p - 1) * t.rec + ol
+        recs[o] = n >> 8
+        recs[o + 1] = n & 255
+    else:
+        hd[h] = n >> 8
+        hd[h + 1] = n & 255
+    if n:
+        prv[2 * (n - 1)] = p >> 8
+        prv[2 * (n - 1) + 1] = p & 255
+    else:
+        hd[h + 2] = p >> 8
+        hd[h + 3] = p & 255
+
+
 def journaled(state):
     """Is `state` one the journal holds (bound, released, declined)? Replay skips others."""
     return BOUND <= state <= DECLINED  # reuse lists per subnet: OFFERED..DECLINED
@@ -109,16 +192,6 @@ class Table:
 
     # -- the indexes ----------------------------------------------------------------------------
 
-    def _insert(self, idx, h, r):
-        n = self.nslots
-        i = h % n
-        while (idx[2 * i] << 8) | idx[2 * i + 1]:
-            i += 1
-            if i == n:
-                i = 0
-        idx[2 * i] = (r + 1) >> 8
-        idx[2 * i + 1] = (r + 1) & 255
-
     def _remove(self, idx, h, r, by_key):
         n = self.nslots
         i = h % n
@@ -155,8 +228,8 @@ class Table:
         """Put record r (key and address just written) into the indexes; kh: its key's
         hash when the caller has it at hand."""
         if keyed:
-            self._insert(self.by_key, self._home(r, True) if kh < 0 else kh, r)
-        self._insert(self.by_addr, self._home(r, False), r)
+            _insert(self, self.by_key, self._home(r, True) if kh < 0 else kh, r)
+        _insert(self, self.by_addr, self._home(r, False), r)
         self.recs[r * self.rec + self.o_flags] |= F_INDEXED
         self.addr_taken(r, True)
 
@@ -198,64 +271,7 @@ class Table:
 
     def _list(self, r):
         """Offset in self.heads of record r's reuse list, or -1 (free, pinned)."""
-        recs = self.recs
-        o = r * self.rec
-        s = recs[o]
-        f = recs[o + self.o_flags]
-        if s == FREE or f & F_PINNED:
-            return -1
-        return 4 * ((recs[o + 1] * 2 + (1 if f & self.f_kind else 0)) * _NLISTS + s - 1)
-
-    # _link and _unlink run several times a message: the link and prv fields are read and
-    # written here in place, not through _next/_set_next (a call each)
-    def _link(self, r):
-        h = self._list(r)
-        if h < 0:
-            return
-        hd = self.heads
-        recs = self.recs
-        prv = self.prv
-        o = r * self.rec
-        v = r + 1
-        tail = (hd[h + 2] << 8) | hd[h + 3]
-        recs[o + self.o_link] = recs[o + self.o_link + 1] = 0
-        prv[2 * r] = tail >> 8
-        prv[2 * r + 1] = tail & 255
-        if tail:
-            t = (tail - 1) * self.rec + self.o_link
-            recs[t] = v >> 8
-            recs[t + 1] = v & 255
-        else:
-            hd[h] = v >> 8
-            hd[h + 1] = v & 255
-        hd[h + 2] = v >> 8
-        hd[h + 3] = v & 255
-        recs[o + self.o_flags] |= F_LINKED
-
-    def _unlink(self, r):
-        recs = self.recs
-        o = r * self.rec
-        if not recs[o + self.o_flags] & F_LINKED:
-            return
-        recs[o + self.o_flags] &= ~F_LINKED & 255
-        h = self._list(r)
-        hd = self.heads
-        prv = self.prv
-        p = (prv[2 * r] << 8) | prv[2 * r + 1]
-        n = (recs[o + self.o_link] << 8) | recs[o + self.o_link + 1]
-        if p:
-            t = (p - 1) * self.rec + self.o_link
-            recs[t] = n >> 8
-            recs[t + 1] = n & 255
-        else:
-            hd[h] = n >> 8
-            hd[h + 1] = n & 255
-        if n:
-            prv[2 * (n - 1)] = p >> 8
-            prv[2 * (n - 1) + 1] = p & 255
-        else:
-            hd[h + 2] = p >> 8
-            hd[h + 3] = p & 255
+        return _list(self, r)
 
     def _next(self, r):
         o = r * self.rec + self.o_link
@@ -276,14 +292,14 @@ class Table:
         o = r * self.rec + self.o_flags
         if bool(self.recs[o] & F_PINNED) == bool(on):
             return
-        self._unlink(r)
+        _unlink(self, r)
         if on:
             self.recs[o] |= F_PINNED
             self.npinned += 1
         else:
             self.recs[o] &= ~F_PINNED & 255
             self.npinned -= 1
-        self._link(r)
+        _link(self, r)
 
     # -- records -----------------------------------------------------------------------------
 
@@ -324,7 +340,7 @@ class Table:
             self.recs[o] &= ~F_DURABLE & 255
         if self.recs[o] & F_PINNED:
             self.npinned -= 1  # take() counts it again if it stays pinned
-        self._unlink(r)
+        _unlink(self, r)
         self._unindex(r)
 
     def drop(self, r):
@@ -351,7 +367,7 @@ class Table:
     def set(self, r, state, expiry):
         """Set state and expiry, moving r to the tail of its reuse list. Not journaled: the
         verbs below are, replay uses this directly."""
-        self._unlink(r)
+        _unlink(self, r)
         b = self.recs
         b[r * self.rec] = state
         o = r * self.rec + self.o_expiry
@@ -359,7 +375,7 @@ class Table:
         b[o + 1] = (expiry >> 16) & 255
         b[o + 2] = (expiry >> 8) & 255
         b[o + 3] = expiry & 255
-        self._link(r)
+        _link(self, r)
 
     def active(self, r, now):
         """Does record r hold its address at `now` (bound, offered or declined, unexpired)?"""
