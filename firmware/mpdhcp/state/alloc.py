@@ -193,16 +193,17 @@ class Alloc:
     def _step(self, si, kind, a, off, plen):
         """The step of a[off:]/plen in si's pools, the pool left in self.at; or -1."""
         for pool in self.pools[si][kind]:
-            k = pool.index(a, off, plen)
-            if k >= 0:
-                self.at = pool
-                return k
+            if plen == pool.plen:  # pool.index, without a call per pool
+                k = index_of(a, off, pool.base, 0, pool.shift, pool.size, pool.width)
+                if k >= 0:
+                    self.at = pool
+                    return k
         return -1
 
     def _taken(self, r, taken):
         """table.py's hook: record r's address entered or left the address index."""
         t = self.table
-        k = self._step(t.subnet(r), t.kind(r), t.abuf, t.addr_off(r), t.plen(r))
+        k = self._step(t.recs[r * t.rec + 1], t.kind(r), t.abuf, t.addr_off(r), t.plen(r))  # byte 1: subnet
         if k >= 0 and (taken or k not in self.at.pinned):
             self.at.mark(k, taken)
 

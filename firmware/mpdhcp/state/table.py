@@ -313,7 +313,8 @@ class Table:
             self.used += 1
         else:
             return -1
-        self._set_next(r, 0)
+        o = r * self.rec + self.o_link
+        self.recs[o] = self.recs[o + 1] = 0  # _set_next(r, 0), without the call
         self.count += 1
         return r
 
@@ -335,6 +336,8 @@ class Table:
         """Record r is about to change client or address: the journal drops what it said of
         it (whatever comes next, an offer included, replay never keeps the old client there)."""
         o = r * self.rec + self.o_flags
+        if not self.recs[o] & (F_DURABLE | F_PINNED | F_LINKED | F_INDEXED):
+            return  # a new record: in no list and no index (a key only comes with F_INDEXED)
         if self.recs[o] & F_DURABLE:
             self._stage_drop(r)
             self.recs[o] &= ~F_DURABLE & 255
