@@ -152,6 +152,15 @@ class Options:
     def gather(self, buf, code, dst, off, cap):
         """Copy the concatenated data of option `code` into dst[off:]; at most cap bytes.
         With dst None only measures. Returns the length (RFC 3396)."""
+        c = self.count[code]
+        if c < 2:  # none, or one instance (the usual case): no walk
+            if not c:
+                return 0
+            i = ((self.first[2 * code] << 8) | self.first[2 * code + 1]) + 1  # self.at(code)
+            ln = buf[i - 1] if buf[i - 1] < cap else cap
+            if dst is not None:
+                copy(dst, off, buf, i, ln)
+            return ln
         total = self._gather_area(buf, code, OPTIONS, self.n, dst, off, cap, 0)
         if self.overload & 1:
             total = self._gather_area(buf, code, FILE, SNAME + 192, dst, off, cap, total)
