@@ -87,21 +87,21 @@ class Leases4(Table):
             self.arena.buf[self._xref(r) + HEAD] = 0  # its bytes stay until the entry changes
         self.recs[o] &= ~(F_KEYHW | F_KEYX | F_CID) & 255
 
-    def key_into(self, r, dst):
-        """Write record r's key fingerprint (KEYMAX bytes, zero-padded) into dst; returns
-        the key length (0: none)."""
+    def key_into(self, r, dst, off=0):
+        """Write record r's key fingerprint (KEYMAX bytes, zero-padded) into dst[off:];
+        returns the key length (0: none)."""
         recs = self.recs
         o = r * REC
         f = recs[o + R_FLAGS]
-        copy(dst, 0, _ZEROS, 0, KEYMAX)
+        copy(dst, off, _ZEROS, 0, KEYMAX)
         if f & F_KEYHW:
-            dst[0] = 1
-            copy(dst, 1, recs, o + R_HW, 6)
+            dst[off] = 1
+            copy(dst, off + 1, recs, o + R_HW, 6)
             return 7
         if f & F_KEYX:
             x = self._xref(r) + HEAD
             b = self.arena.buf
-            copy(dst, 0, b, x + 2, b[x + 1])
+            copy(dst, off, b, x + 2, b[x + 1])
             return b[x]
         return 0
 
@@ -201,8 +201,10 @@ class Leases4(Table):
             copy(self.jrec, 0, src, off, ln)
             src = self.jrec
             off = 0
-        a.free(self._xref(r))
-        self.set_xref(r, 0)
+        x = self._xref(r)
+        if x:
+            a.free(x)
+            self.set_xref(r, 0)
         n = _fplen(keylen) if keylen else 0
         if not ln and not n:
             return True
@@ -216,7 +218,8 @@ class Leases4(Table):
         b = a.buf
         b[x + HEAD] = keylen
         b[x + HEAD + 1] = n
-        copy(b, x + HEAD + 2, self.fp, 0, n)
+        if n:
+            copy(b, x + HEAD + 2, self.fp, 0, n)
         copy(b, x + HEAD + 2 + n, src, off, ln)
         self.set_xref(r, x)
         return True
@@ -355,17 +358,15 @@ class Leases4(Table):
         o = r * REC
         j[0] = recs[o + R_STATE]
         j[1] = recs[o + R_SUBNET]
-        j[D_KEYLEN] = self.key_into(r, self.fp)
+        j[D_KEYLEN] = self.key_into(r, j, D_KEY)
         j[D_FLAGS] = (recs[o + R_FLAGS] & F_CID) | F_INDEXED  # the bits older journals carry
-        copy(j, D_ADDR, recs, o + R_ADDR, 4)
-        copy(j, D_EXPIRY, recs, o + R_EXPIRY, 4)
-        copy(j, D_HW, recs, o + R_HW, 6)
-        copy(j, D_KEY, self.fp, 0, KEYMAX)
+        copy(j, D_ADDR, recs, o + R_ADDR, 14)  # address, expiry, hw: in this order in both layouts
         j[D_REC - 2] = j[D_REC - 1] = 0
         n = self._name_len(r)
         j[D_REC] = n
-        copy(j, D_REC + 1, self.arena.buf, self._name_off(r), n)
-        self._append(J_LEASE4, j, D_REC + 1 + n)
+        if n:
+            copy(j, D_REC + 1, self.arena.buf, self._name_off(r), n)
+        self.journal.append(J_LEASE4, j, 0, D_REC + 1 + n)  # (_stage and dump: a journal is set)
 
     def _stage_state(self, r):
         j = self.jrec
@@ -373,7 +374,7 @@ class Leases4(Table):
         copy(j, 0, self.recs, o + R_ADDR, 4)
         j[4] = self.recs[o + R_STATE]
         copy(j, 5, self.recs, o + R_EXPIRY, 4)
-        self._append(J_STATE4, j, 9)
+        self.journal.append(J_STATE4, j, 0, 9)  # (_stage: a journal is set)
 
     def _stage_drop(self, r):
         copy(self.jrec, 0, self.recs, r * REC + R_ADDR, 4)

@@ -540,10 +540,9 @@ class Leases6(Table):
         j[D_IFX] = recs[o + R_IFX]
         j[D_IFX + 1] = 0
         self.addr_into(r, j, D_ADDR)
-        copy(j, D_IAID, recs, o + R_IAID, 4)
-        copy(j, D_EXPIRY, recs, o + R_EXPIRY, 4)
+        copy(j, D_IAID, recs, o + R_IAID, 8)  # IAID, expiry: in this order in both layouts
         j[D_KEYLEN] = self.key_into(r, j, D_KEY)
-        self._append(J_LEASE6, j, D_REC)
+        self.journal.append(J_LEASE6, j, 0, D_REC)  # (_stage and dump: a journal is set)
 
     def _addr_head(self, r):
         j = self.jrec
@@ -560,7 +559,7 @@ class Leases6(Table):
         copy(j, 19, self.recs, o + R_EXPIRY, 4)
         j[23] = (self.recs[o + R_FLAGS] & (F_RECONF | F_RELAYED)) | F_INDEXED
         j[24] = self.recs[o + R_IFX]  # where a Reconfigure must go after a restart
-        self._append(J_STATE6, j, 25)
+        self.journal.append(J_STATE6, j, 0, 25)  # (_stage: a journal is set)
 
     def _stage_drop(self, r):
         self._addr_head(r)
