@@ -110,7 +110,12 @@ def reply_header(b, rx, mtype: int, yiaddr):
     while i < 44:  # chaddr
         d[i] = s[i]
         i += 1
-    while i < 236:  # sname and file
+    if int(d) & 3 == 0:  # sname and file: 4 bytes a store where the buffer is aligned (heap)
+        w = ptr32(int(d) + 44)
+        while i < 236:
+            w[(i - 44) >> 2] = 0
+            i += 4
+    while i < 236:
         d[i] = 0
         i += 1
     d[236] = 99

@@ -184,12 +184,13 @@ def test_native_twins_agree_with_the_plain_loops():
     c[20] ^= 1
     assert buf.eq(c, 0, src, 0, 40) == pe(c, 0, src, 0, 40) == False
     assert buf.is_zero(c, 0, 2) == pz(c, 0, 2) == False
-    for n in (0, 3, 60, 192, 256):
-        a = bytearray(b"\x07" * 300)
-        b = bytearray(a)
-        P["zero"](a, 9, n)
-        buf.zero(b, 9, n)
-        assert a == b and a[9:9 + n] == bytes(n) and a[9 + n] == 7 and a[8] == 7
+    for n in (0, 1, 3, 5, 60, 192, 256):
+        for o in (1, 2, 9, 12):  # the twin stores words between aligned ends: every alignment
+            a = bytearray(b"\x07" * 300)
+            b = bytearray(a)
+            P["zero"](a, o, n)
+            buf.zero(b, o, n)
+            assert a == b and a[o:o + n] == bytes(n) and a[o + n] == 7 and a[o - 1] == 7
     for fn, args in ((buf.zero, (bytearray(4), 2, 3)), (P["zero"], (bytearray(255), 0, 256)),
                      (buf.copy, (bytearray(4), 2, src, 0, 3)), (buf.copy, (bytearray(4), 0, src, 39, 2)),
                      (buf.eq, (src, 38, src, 38, 3)), (buf.is_zero, (bytearray(4), 2, 3))):
