@@ -145,7 +145,7 @@ class Leases4(Table):
     def load_client(self, src, off, ln, flags, hw, hwoff):
         """The client being served: its key src[off:off+ln] (client-id, or htype + chaddr)
         and its chaddr. The allocator's find_mine/take act for it."""
-        self.ckeylen = self.set_lookup_key(src, off, ln)
+        self.ckeylen = Table.set_lookup_key(self, src, off, ln)  # (Table: why named)
         self.cflags = flags
         copy(self.chw, 0, hw, hwoff, 6)
 
@@ -269,7 +269,7 @@ class Leases4(Table):
         is left released, expiry 0, at its list's tail: the caller sets its real state."""
         recs = self.recs
         o = r * REC
-        self._moving(r)
+        Table._moving(self, r)
         recs[o + R_SUBNET] = subnet
         if pinned:
             self.npinned += 1
@@ -284,8 +284,8 @@ class Leases4(Table):
         elif recs[o + R_XREF] or recs[o + R_XREF + 1] or recs[o + R_XREF + 2]:
             self._set_entry(r, 0, recs, 0, 0)  # a moved record: its old key and hostname go
         recs[o + R_FLAGS] = (f | self.cflags if keyed else 0) | (F_PINNED if pinned else 0)
-        self._index(r, keyed, self._khash(self.key, 0, self.ckeylen, self.cflags) if keyed else -1)
-        self.set(r, RELEASED, 0)  # until the caller says offered or bound
+        Table._index(self, r, keyed, self._khash(self.key, 0, self.ckeylen, self.cflags) if keyed else -1)
+        Table.set(self, r, RELEASED, 0)  # until the caller says offered or bound
 
     def drop(self, r):
         x = self._xref(r)
@@ -308,14 +308,14 @@ class Leases4(Table):
             if recs[o + R_FLAGS] & F_KEYHW:
                 self.key_into(r, self.fp)
                 if not self._set_entry(r, 7, self.arena.buf, self._name_off(r), self._name_len(r)):
-                    self.pin(r, pinned)
+                    Table.pin(self, r, pinned)
                     return  # no room to keep the key: the old hardware address stays
                 recs[o + R_FLAGS] = (recs[o + R_FLAGS] & ~F_KEYHW & 255) | F_KEYX
             copy(recs, o + R_HW, self.chw, 0, 6)
-            self.changed(r)
+            Table.changed(self, r)
             if journaled(recs[o + R_STATE]):
-                self._stage(r)
-        self.pin(r, pinned)
+                Table._stage(self, r)
+        Table.pin(self, r, pinned)
 
     def addr_into(self, r, dst, off):
         copy(dst, off, self.recs, r * REC + R_ADDR, 4)

@@ -151,7 +151,7 @@ class Leases6(Table):
 
     def load_client(self, src, off, ln):
         """The client being served: DUID src[off:off+ln]. The IAID comes with set_iaid."""
-        self.ckeylen = self.set_lookup_key(src, off, ln)
+        self.ckeylen = Table.set_lookup_key(self, src, off, ln)  # (Table: why named)
 
     def _khash(self, b, o, keylen):
         # multiply-xor over 16 bits (buf.mix16); DUIDs of one vendor differ in a byte or two,
@@ -429,7 +429,7 @@ class Leases6(Table):
         hx = self._use_half(a, aoff)  # before anything moves: a may be self.abuf
         copy(self.a8, 0, a, aoff + 8 if hx else aoff, 8)
         old = (recs[o + R_HX] << 8) | recs[o + R_HX + 1]  # 0 for a new record (zeroed)
-        self._moving(r)  # its old client's entry goes if this was its last record
+        Table._moving(self, r)  # its old client's entry goes if this was its last record
         if old:
             self._unuse_half(old)
         recs[o + R_SUBNET] = subnet
@@ -450,8 +450,8 @@ class Leases6(Table):
         recs[o + R_XREF] = x >> 16  # as _set_xref
         recs[o + R_XREF + 1] = (x >> 8) & 255
         recs[o + R_XREF + 2] = x & 255
-        self._index(r, x != 0, kh)
-        self.set(r, RELEASED, 0)  # until the caller says offered or bound
+        Table._index(self, r, x != 0, kh)
+        Table.set(self, r, RELEASED, 0)  # until the caller says offered or bound
 
     def ia_kind(self, r):
         """Record r's IA type: NA, PD or TA."""
