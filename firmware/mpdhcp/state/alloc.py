@@ -227,7 +227,7 @@ class Alloc:
         if h < 0:
             return NOBODY
         if h == mine:
-            return NOT_USABLE if t.state(h) == DECLINED and t.active(h, now) else h
+            return NOT_USABLE if t.recs[h * t.rec] == DECLINED and t.active(h, now) else h  # byte 0: state
         if t.active(h, now) or t.subnet(h) != si:
             return NOT_USABLE
         if t.recs[h * t.rec + t.o_flags] & F_PINNED and holder_res is None:
@@ -265,7 +265,7 @@ class Alloc:
         (not declined, still usable), else -1. With no reservation address to try first, a
         caller may ask this before working out what the client hinted."""
         t = self.table
-        if mine >= 0 and t.state(mine) != DECLINED:
+        if mine >= 0 and t.recs[mine * t.rec] != DECLINED:  # byte 0: state
             t.addr_into(mine, self.cand, 0)
             if self.usable(si, kind, self.cand, 0, t.plen(mine), res, mine, own, now) == mine:
                 return self._returning(mine, si, kind, self.cand, 0, t.plen(mine), res)

@@ -236,7 +236,7 @@ class Server4(Reply4):
         if r < 0:
             return 0
         lt = self.leases
-        if lt.state(r) != L.BOUND or not lt.active(r, now):
+        if lt.recs[r * L.REC] != L.BOUND or not lt.active(r, now):  # (lt.state(r), read in place)
             lt.offer(r, now + OFFER_HOLD)
         lt.addr_into(r, self.target, 0)
         self.stats["offer"] += 1
@@ -276,7 +276,7 @@ class Server4(Reply4):
                 # subnet, outside our pools): it may be another server's, stay silent
                 return self._drop("dropped_not_for_us")
             return self._nak(rx, sub, meta, out)
-        renewal = r >= 0 and r == known and self.leases.state(r) == L.BOUND
+        renewal = r >= 0 and r == known and self.leases.recs[r * L.REC] == L.BOUND  # (state(r))
         r = self.alloc.take(r, sub.index, 0, t, 0, 32, res, known, now)
         if r < 0:
             return self._nak(rx, sub, meta, out)
