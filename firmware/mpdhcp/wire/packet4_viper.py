@@ -2,6 +2,10 @@
 # A module of its own so a board whose config has no DHCPv4 carries none of its machine code.
 import micropython
 
+# len as a global of this module: a kernel's len() then stops at this module's dict instead
+# of going on to the builtins table (a copy call: 139 -> 114 ns on the Unix port)
+len = len
+
 
 # DHCPv4 option walker and gatherer (packet4.opt4_walk / opt4_gather: the references).
 # Codes: END 255, PAD 0, OVERLOAD 52; errors: BAD_OPTION 4, BAD_OVERLOAD 5.

@@ -2,6 +2,10 @@
 # of its own so a board whose config has no DHCPv6 carries none of its machine code.
 import micropython
 
+# len as a global of this module: a kernel's len() then stops at this module's dict instead
+# of going on to the builtins table (a copy call: 139 -> 114 ns on the Unix port)
+len = len
+
 
 # DHCPv6 option walks (packet6.walk / packet6.find: the references). BAD_OPTION is 2.
 @micropython.viper
