@@ -34,7 +34,7 @@ class Reply4:
             o = self.opts
             self._encode_options(rx, True, sub, res,
                                  o.gather(rx, P.OPT_PRL, self.scratch, 0, 255) if o.has(P.OPT_PRL) else -1)
-        if self.opts.has(P.OPT_RELAY_AGENT):  # RFC 3046 2.2: echo option 82, last
+        if self.opts.count[P.OPT_RELAY_AGENT]:  # RFC 3046 2.2: echo option 82, last (has(), no call)
             ln = self.opts.gather(rx, P.OPT_RELAY_AGENT, self.scratch, 0, 255)
             w.put(P.OPT_RELAY_AGENT, self.scratch, 0, ln)
         out.n = w.end()
@@ -55,7 +55,7 @@ class Reply4:
     def _lease_options(self, rx, inform, sub, res):
         w = self.w
         o = self.opts
-        prl_n = o.gather(rx, P.OPT_PRL, self.scratch, 0, 255) if o.has(P.OPT_PRL) else -1
+        prl_n = o.gather(rx, P.OPT_PRL, self.scratch, 0, 255) if o.count[P.OPT_PRL] else -1  # (has())
         cacheable = res is None or res.hostname is None  # a reserved hostname is per client
         if (cacheable and self.blk_n >= 0 and self.blk_sub is sub and self.blk_inform == inform
                 and self.blk_prl_n == prl_n and P.eq(self.blk_prl, 0, self.scratch, 0, prl_n if prl_n > 0 else 0)

@@ -191,7 +191,7 @@ class Server4(Reply4):
         """Client identity: option 61 when present, else htype + chaddr (RFC 2131 4.2)."""
         o = self.opts
         s = self.scratch
-        if o.has(P.OPT_CLIENT_ID):
+        if o.count[P.OPT_CLIENT_ID]:  # (o.has(code) without a call: per packet)
             ln = o.gather(rx, P.OPT_CLIENT_ID, self.cid, 0, 255)
             self.cidlen = ln
             self.leases.load_client(self.cid, 0, ln, L.F_CID, rx, P.CHADDR)
@@ -244,9 +244,9 @@ class Server4(Reply4):
 
     def _request_kind(self, rx):
         o = self.opts
-        if o.has(P.OPT_SERVER_ID):
+        if o.count[P.OPT_SERVER_ID]:  # (o.has(code) without a call: per packet)
             return _SELECTING
-        if o.has(P.OPT_REQUESTED_IP):
+        if o.count[P.OPT_REQUESTED_IP]:
             return _INIT_REBOOT
         return _RENEWING if not P.addr_is_zero(rx, P.CIADDR) else 0
 
@@ -259,7 +259,7 @@ class Server4(Reply4):
         if kind == _SELECTING:
             if not P.addr_eq(rx, o.at(P.OPT_SERVER_ID), meta.ifaddr, 0):
                 return self._lost_selection(sub, now)
-            if not o.has(P.OPT_REQUESTED_IP):
+            if not o.count[P.OPT_REQUESTED_IP]:
                 return self._drop("dropped_bad_request")
         t = self.target
         src = o.at(P.OPT_REQUESTED_IP) if kind != _RENEWING else P.CIADDR
@@ -313,7 +313,7 @@ class Server4(Reply4):
         o = self.opts
         if res is not None and res.hostname is not None:
             lt.set_name(r, res.hostname, 0, len(res.hostname))
-        elif o.has(P.OPT_HOSTNAME):
+        elif o.count[P.OPT_HOSTNAME]:  # (o.has(code) without a call)
             ln = o.gather(rx, P.OPT_HOSTNAME, self.scratch, 0, 255)
             lt.set_name(r, self.scratch, 0, ln)
         lt.changed(r)
