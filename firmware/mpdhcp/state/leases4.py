@@ -183,15 +183,10 @@ class Leases4(Table):
 
     def _name_off(self, r):
         """Offset in the arena of record r's hostname (0: none)."""
-        x = self._xref(r)
-        return x + HEAD + 2 + self.arena.buf[x + HEAD + 1] if x else 0
+        return _name_off(self.arena.buf, self._xref(r))
 
     def _name_len(self, r):
-        x = self._xref(r)
-        if not x:
-            return 0
-        b = self.arena.buf
-        return b[x + 2] - 2 - b[x + HEAD + 1]
+        return _name_len(self.arena.buf, self._xref(r))
 
     def _set_entry(self, r, keylen, src, off, ln):
         """Replace record r's entry with key `keylen` (fingerprint in self.fp, F_KEYX) and
@@ -363,10 +358,12 @@ class Leases4(Table):
         j[D_FLAGS] = (recs[o + R_FLAGS] & F_CID) | F_INDEXED  # the bits older journals carry
         copy(j, D_ADDR, recs, o + R_ADDR, 14)  # address, expiry, hw: in this order in both layouts
         j[D_REC - 2] = j[D_REC - 1] = 0
-        n = self._name_len(r)
+        x = self._xref(r)
+        b = self.arena.buf
+        n = _name_len(b, x)
         j[D_REC] = n
         if n:
-            copy(j, D_REC + 1, self.arena.buf, self._name_off(r), n)
+            copy(j, D_REC + 1, b, _name_off(b, x), n)
         self.journal.append(J_LEASE4, j, 0, D_REC + 1 + n)  # (_stage and dump: a journal is set)
 
     def _stage_state(self, r):
@@ -419,6 +416,15 @@ class Leases4(Table):
             return -1
         self.recs[r * REC + R_FLAGS] |= F_DURABLE
         return r
+
+
+def _name_off(b, x):
+    """Offset in arena buffer b of the hostname in entry x (0: no entry)."""
+    return x + HEAD + 2 + b[x + HEAD + 1] if x else 0
+
+
+def _name_len(b, x):
+    return b[x + 2] - 2 - b[x + HEAD + 1] if x else 0
 
 
 def _fplen(keylen):

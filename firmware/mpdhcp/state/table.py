@@ -15,7 +15,7 @@
 # the record codecs (_stage_lease, _stage_state, _stage_drop). Every layout starts with
 # state (byte 0) and subnet index (byte 1); expiry is a uint32; flags share the bits below.
 from micropython import const
-from ..wire.buf import copy, eq, zero
+from ..wire.buf import copy, eq, zero, list_append, list_remove
 
 FREE = const(0)  # lease states shared by the v4 and v6 tables
 OFFERED = const(1)  # held for the client between OFFER/Advertise and REQUEST; never journaled
@@ -62,56 +62,17 @@ def _list(t, r):
 def _link(t, r):
     """Append record r at the tail of its reuse list (none when free or pinned)."""
     h = _list(t, r)
-    if h < 0:
-        return
-    hd = t.heads
-    recs = t.recs
-    prv = t.prv
-    ol = t.o_link
-    v = r + 1
-    tail = (hd[h + 2] << 8) | hd[h + 3]
-    o = r * t.rec + ol
-    recs[o] = recs[o + 1] = 0
-    prv[2 * r] = tail >> 8
-    prv[2 * r + 1] = tail & 255
-    if tail:
-        o = (tail - 1) * t.rec + ol
-        recs[o] = v >> 8
-        recs[o + 1] = v & 255
-    else:
-        hd[h] = v >> 8
-        hd[h + 1] = v & 255
-    hd[h + 2] = v >> 8
-    hd[h + 3] = v & 255
-    recs[r * t.rec + t.o_flags] |= F_LINKED
+    if h >= 0:
+        list_append(t.heads, h, t.recs, t.rec, t.o_link, t.prv, r)
+        t.recs[r * t.rec + t.o_flags] |= F_LINKED
 
 
 def _unlink(t, r):
     """Take record r out of its reuse list, if it is in one."""
-    recs = t.recs
-    o = r * t.rec
-    if not recs[o + t.o_flags] & F_LINKED:
-        return
-    recs[o + t.o_flags] &= ~F_LINKED & 255
-    h = _list(t, r)
-    hd = t.heads
-    prv = t.prv
-    ol = t.o_link
-    p = (prv[2 * r] << 8) | prv[2 * r + 1]
-    n = (recs[o + ol] << 8) | recs[o + ol + 1]
-    if p:
-        o = (p - 1) * t.rec + ol
-        recs[o] = n >> 8
-        recs[o + 1] = n & 255
-    else:
-        hd[h] = n >> 8
-        hd[h + 1] = n & 255
-    if n:
-        prv[2 * (n - 1)] = p >> 8
-        prv[2 * (n - 1) + 1] = p & 255
-    else:
-        hd[h + 2] = p >> 8
-        hd[h + 3] = p & 255
+    o = r * t.rec + t.o_flags
+    if t.recs[o] & F_LINKED:
+        t.recs[o] &= ~F_LINKED & 255
+        list_remove(t.heads, _list(t, r), t.recs, t.rec, t.o_link, t.prv, r)
 
 
 def journaled(state):

@@ -90,7 +90,8 @@ class Server4(Reply4):
             st["dropped_malformed"] += 1
             st[P.BAD_NAMES[err]] += 1
             return 0
-        mt = self.opts.byte(rx, P.OPT_MSG_TYPE, 0)
+        i = self.opts.at(P.OPT_MSG_TYPE)
+        mt = rx[i] if i >= 0 else 0  # (opts.byte, one call less)
         out.rx_type = mt  # for the log line, also when no reply goes out
         out.tx_type = 0
         P.copy(out.hw, 0, rx, P.CHADDR, 6)

@@ -108,6 +108,68 @@ def mix30(h: int, b, o: int, n: int) -> int:
     return h
 
 
+# buf.list_append / list_remove (the references): one call for the ~20 byte reads and writes
+# of a reuse-list step. Item numbers read from the lists are checked like r before use.
+@micropython.viper
+def list_append(heads, h: int, recs, rec: int, ol: int, prv, r: int):
+    items = int(len(prv)) >> 1
+    if rec > 0 and int(len(recs)) // rec < items:
+        items = int(len(recs)) // rec
+    hd = ptr8(heads)
+    tail = 0
+    if h >= 0 and h + 4 <= int(len(heads)):
+        tail = (hd[h + 2] << 8) | hd[h + 3]
+    if h < 0 or h + 4 > int(len(heads)) or ol < 0 or ol + 2 > rec or r < 0 or r >= items or tail > items:
+        raise IndexError
+    b = ptr8(recs)
+    pv = ptr8(prv)
+    v = r + 1
+    o = r * rec + ol
+    b[o] = 0
+    b[o + 1] = 0
+    pv[2 * r] = tail >> 8
+    pv[2 * r + 1] = tail & 255
+    if tail:
+        o = (tail - 1) * rec + ol
+        b[o] = v >> 8
+        b[o + 1] = v & 255
+    else:
+        hd[h] = v >> 8
+        hd[h + 1] = v & 255
+    hd[h + 2] = v >> 8
+    hd[h + 3] = v & 255
+
+
+@micropython.viper
+def list_remove(heads, h: int, recs, rec: int, ol: int, prv, r: int):
+    items = int(len(prv)) >> 1
+    if rec > 0 and int(len(recs)) // rec < items:
+        items = int(len(recs)) // rec
+    if h < 0 or h + 4 > int(len(heads)) or ol < 0 or ol + 2 > rec or r < 0 or r >= items:
+        raise IndexError
+    hd = ptr8(heads)
+    b = ptr8(recs)
+    pv = ptr8(prv)
+    p = (pv[2 * r] << 8) | pv[2 * r + 1]
+    o = r * rec + ol
+    n = (b[o] << 8) | b[o + 1]
+    if p > items or n > items:
+        raise IndexError
+    if p:
+        o = (p - 1) * rec + ol
+        b[o] = n >> 8
+        b[o + 1] = n & 255
+    else:
+        hd[h] = n >> 8
+        hd[h + 1] = n & 255
+    if n:
+        pv[2 * (n - 1)] = p >> 8
+        pv[2 * (n - 1) + 1] = p & 255
+    else:
+        hd[h + 2] = p >> 8
+        hd[h + 3] = p & 255
+
+
 def _nibbles():
     """buf._CRC_NIBBLE as 16 big-endian 2-byte entries (viper reads bytes by pointer)."""
     t = bytearray(32)

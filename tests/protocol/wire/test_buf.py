@@ -238,3 +238,46 @@ def test_native_index_of_agrees_with_the_plain_loop():
     cases.append((bytes([10, 77, 0, 255]), 0, base4, 0, 0, 256, 4))  # below base: borrow
     for c in cases:
         assert buf.index_of(*c) == ref(*c), c
+
+
+def test_list_twins_agree_with_the_plain_lists():
+    # list_append / list_remove (the reuse lists' steps) are machine code where viper compiles:
+    # the same bytes as the plain ones after every step of a shuffled run over three lists,
+    # and an item number past the arrays is refused (viper checks no bounds by itself)
+    from mpdhcp.wire import buf
+
+    P = buf.PLAIN
+    rec, ol, n = 7, 3, 40
+    a = [bytearray(12), bytearray(rec * n), bytearray(2 * n)]  # heads, recs, prv
+    b = [bytearray(12), bytearray(rec * n), bytearray(2 * n)]
+    where = [-1] * n  # which list each item is in
+    x = 12345
+    for step in range(600):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        r = (x >> 8) % n
+        if where[r] < 0:
+            h = 4 * ((x >> 4) % 3)
+            P["list_append"](a[0], h, a[1], rec, ol, a[2], r)
+            buf.list_append(b[0], h, b[1], rec, ol, b[2], r)
+            where[r] = h
+        else:
+            P["list_remove"](a[0], where[r], a[1], rec, ol, a[2], r)
+            buf.list_remove(b[0], where[r], b[1], rec, ol, b[2], r)
+            where[r] = -1
+        assert a == b, step
+    for h in (0, 4, 8):  # walk each list from its head: every item filed there, in order
+        got = []
+        r = ((a[0][h] << 8) | a[0][h + 1]) - 1
+        while r >= 0:
+            got.append(r)
+            r = ((a[1][r * rec + ol] << 8) | a[1][r * rec + ol + 1]) - 1
+        assert sorted(got) == [i for i in range(n) if where[i] == h]
+    for fn, args in ((buf.list_append, (b[0], 0, b[1], rec, ol, b[2], n)),
+                     (buf.list_append, (b[0], 10, b[1], rec, ol, b[2], 0)),
+                     (buf.list_remove, (b[0], 0, b[1], rec, ol, b[2], n)),
+                     (buf.list_remove, (b[0], 0, b[1], rec, ol, bytearray(2), 1))):
+        try:
+            fn(*args)
+            assert False, "no IndexError"
+        except IndexError:
+            pass
