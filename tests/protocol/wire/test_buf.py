@@ -100,8 +100,18 @@ def test_add_shifted_matches_int_arithmetic_and_inverts_index_of():
                     assert bytes(dst[3:3 + n]) == _bytes(want, n), (base, shift, k)
                     if want < (1 << (8 * n)):  # no carry off the top: index_of gives k back
                         assert index_of(dst, 3, base, 0, shift, 1 << 22, n) == k
-    add_shifted(dst, 0, BASES16[0], 0, 5, 72)  # n defaults to 16
-    assert bytes(dst[:16]) == _bytes(_int(BASES16[0]) + (5 << 72), 16)
+    from mpdhcp.wire import buf
+
+    ref = buf.PLAIN["add_shifted"]  # the viper twin, where it compiles, writes the same bytes
+    for n, bases in ((4, BASES4), (16, BASES16)):
+        for base in bases:
+            for shift in SHIFTS:
+                for k in (0, 1, 255, 65535, (1 << 22) - 1):
+                    a = bytearray(b"\xee" * 20)
+                    b = bytearray(a)
+                    ref(a, 3, b"\x00" + base, 1, k, shift, n)
+                    add_shifted(b, 3, b"\x00" + base, 1, k, shift, n)
+                    assert a == b, (base, shift, k)
 
 
 def test_copy_eq_is_zero_cmp():
@@ -140,12 +150,12 @@ def test_helpers_allocate_nothing():
     a = bytearray(16)
     dst = bytearray(16)
     got = [0, 0, 0, 0, 0, 0]
-    add_shifted(a, 0, base, 0, 12345, 72)  # warm-up, and a target for index_of
+    add_shifted(a, 0, base, 0, 12345, 72, 16)  # warm-up, and a target for index_of
 
     def run():
         i = 0
         while i < 50:
-            add_shifted(dst, 0, base, 0, i * 4099, 8)
+            add_shifted(dst, 0, base, 0, i * 4099, 8, 16)
             got[0] += index_of(dst, 0, base, 0, 8, 1 << 24, 16) == i * 4099
             got[1] += index_of(a, 0, base, 0, 72, 1 << 20, 16) == 12345
             got[2] += index_of(a, 0, base, 0, 3, 1 << 24, 16) == -1
