@@ -11,7 +11,7 @@
 # - reuse takes the head of the table's reuse lists (table.py).
 # Addresses are 4 (DHCPv4) or 16 (DHCPv6) bytes; a DHCPv6 prefix pool steps by 2**(128-dlen).
 from micropython import const
-from .table import FREE, DECLINED, RELEASED, F_PINNED
+from .table import Table, FREE, DECLINED, F_PINNED
 from ..wire.buf import add_shifted, index_of, eq
 
 BITMAP_PER_RECORD = const(4)  # pools up to 4 x the table size get a bitmap (<= 1/2 byte a record)
@@ -193,16 +193,18 @@ class Alloc:
     def _step(self, si, kind, a, off, plen):
         """The step of a[off:]/plen in si's pools, the pool left in self.at; or -1."""
         for pool in self.pools[si][kind]:
-            k = pool.index(a, off, plen)
-            if k >= 0:
-                self.at = pool
-                return k
+            if plen == pool.plen:  # pool.index, without a call per pool
+                k = index_of(a, off, pool.base, 0, pool.shift, pool.size, pool.width)
+                if k >= 0:
+                    self.at = pool
+                    return k
         return -1
 
     def _taken(self, r, taken):
         """table.py's hook: record r's address entered or left the address index."""
         t = self.table
-        k = self._step(t.subnet(r), t.kind(r), t.abuf, t.addr_off(r), t.plen(r))
+        # byte 1: the subnet; Table.kind by name, as table.py calls its own (no subclass has one)
+        k = self._step(t.recs[r * t.rec + 1], Table.kind(t, r), t.abuf, t.addr_off(r), t.plen(r))
         if k >= 0 and (taken or k not in self.at.pinned):
             self.at.mark(k, taken)
 
@@ -226,7 +228,7 @@ class Alloc:
         if h < 0:
             return NOBODY
         if h == mine:
-            return NOT_USABLE if t.state(h) == DECLINED and t.active(h, now) else h
+            return NOT_USABLE if t.recs[h * t.rec] == DECLINED and t.active(h, now) else h  # byte 0: state
         if t.active(h, now) or t.subnet(h) != si:
             return NOT_USABLE
         if t.recs[h * t.rec + t.o_flags] & F_PINNED and holder_res is None:
@@ -264,7 +266,7 @@ class Alloc:
         (not declined, still usable), else -1. With no reservation address to try first, a
         caller may ask this before working out what the client hinted."""
         t = self.table
-        if mine >= 0 and t.state(mine) != DECLINED:
+        if mine >= 0 and t.recs[mine * t.rec] != DECLINED:  # byte 0: state
             t.addr_into(mine, self.cand, 0)
             if self.usable(si, kind, self.cand, 0, t.plen(mine), res, mine, own, now) == mine:
                 return self._returning(mine, si, kind, self.cand, 0, t.plen(mine), res)
@@ -329,6 +331,5 @@ class Alloc:
                 if r < 0:
                     return -1
         pinned = res is not None or self.reserved_for(si, a, off, plen) is not None
-        t.take(r, si, kind, a, off, plen, pinned)
-        t.set(r, RELEASED, 0)  # until the caller says offered or bound
+        t.take(r, si, kind, a, off, plen, pinned)  # leaves it released, expiry 0
         return r

@@ -87,21 +87,21 @@ class Leases4(Table):
             self.arena.buf[self._xref(r) + HEAD] = 0  # its bytes stay until the entry changes
         self.recs[o] &= ~(F_KEYHW | F_KEYX | F_CID) & 255
 
-    def key_into(self, r, dst):
-        """Write record r's key fingerprint (KEYMAX bytes, zero-padded) into dst; returns
-        the key length (0: none)."""
+    def key_into(self, r, dst, off=0):
+        """Write record r's key fingerprint (KEYMAX bytes, zero-padded) into dst[off:];
+        returns the key length (0: none)."""
         recs = self.recs
         o = r * REC
         f = recs[o + R_FLAGS]
-        copy(dst, 0, _ZEROS, 0, KEYMAX)
+        copy(dst, off, _ZEROS, 0, KEYMAX)
         if f & F_KEYHW:
-            dst[0] = 1
-            copy(dst, 1, recs, o + R_HW, 6)
+            dst[off] = 1
+            copy(dst, off + 1, recs, o + R_HW, 6)
             return 7
         if f & F_KEYX:
             x = self._xref(r) + HEAD
             b = self.arena.buf
-            copy(dst, 0, b, x + 2, b[x + 1])
+            copy(dst, off, b, x + 2, b[x + 1])
             return b[x]
         return 0
 
@@ -135,8 +135,9 @@ class Leases4(Table):
                 return -1
             r = v - 1
             o = r * REC
-            if recs[o + R_SUBNET] == subnet and (not recs[o + R_FLAGS] & F_KEYHW or recs[o + R_HW + 5] == k6) \
-                    and self.key_matches(r, keylen, flags):
+            f = recs[o + R_FLAGS]
+            if recs[o + R_SUBNET] == subnet and (not f & F_KEYHW or recs[o + R_HW + 5] == k6) \
+                    and f & F_CID == flags and self.key_is(r, keylen):  # (key_matches, one call less)
                 return r
             i += 1
             if i == n:
@@ -145,7 +146,7 @@ class Leases4(Table):
     def load_client(self, src, off, ln, flags, hw, hwoff):
         """The client being served: its key src[off:off+ln] (client-id, or htype + chaddr)
         and its chaddr. The allocator's find_mine/take act for it."""
-        self.ckeylen = self.set_lookup_key(src, off, ln)
+        self.ckeylen = Table.set_lookup_key(self, src, off, ln)  # (Table: why named)
         self.cflags = flags
         copy(self.chw, 0, hw, hwoff, 6)
 
@@ -182,15 +183,10 @@ class Leases4(Table):
 
     def _name_off(self, r):
         """Offset in the arena of record r's hostname (0: none)."""
-        x = self._xref(r)
-        return x + HEAD + 2 + self.arena.buf[x + HEAD + 1] if x else 0
+        return _name_off(self.arena.buf, self._xref(r))
 
     def _name_len(self, r):
-        x = self._xref(r)
-        if not x:
-            return 0
-        b = self.arena.buf
-        return b[x + 2] - 2 - b[x + HEAD + 1]
+        return _name_len(self.arena.buf, self._xref(r))
 
     def _set_entry(self, r, keylen, src, off, ln):
         """Replace record r's entry with key `keylen` (fingerprint in self.fp, F_KEYX) and
@@ -201,8 +197,10 @@ class Leases4(Table):
             copy(self.jrec, 0, src, off, ln)
             src = self.jrec
             off = 0
-        a.free(self._xref(r))
-        self.set_xref(r, 0)
+        x = self._xref(r)
+        if x:
+            a.free(x)
+            self.set_xref(r, 0)
         n = _fplen(keylen) if keylen else 0
         if not ln and not n:
             return True
@@ -216,7 +214,8 @@ class Leases4(Table):
         b = a.buf
         b[x + HEAD] = keylen
         b[x + HEAD + 1] = n
-        copy(b, x + HEAD + 2, self.fp, 0, n)
+        if n:
+            copy(b, x + HEAD + 2, self.fp, 0, n)
         copy(b, x + HEAD + 2 + n, src, off, ln)
         self.set_xref(r, x)
         return True
@@ -262,10 +261,11 @@ class Leases4(Table):
     def take(self, r, subnet, kind, a, off, plen, pinned):
         """(Re)bind record r to the current client (load_client) and address a[off:]. A
         journaled address the record leaves is dropped in the journal. The key is stored in
-        the arena unless it is the hardware address; the hostname starts empty."""
+        the arena unless it is the hardware address; the hostname starts empty. The record
+        is left released, expiry 0, at its list's tail: the caller sets its real state."""
         recs = self.recs
         o = r * REC
-        self._moving(r)
+        Table._moving(self, r)
         recs[o + R_SUBNET] = subnet
         if pinned:
             self.npinned += 1
@@ -280,8 +280,8 @@ class Leases4(Table):
         elif recs[o + R_XREF] or recs[o + R_XREF + 1] or recs[o + R_XREF + 2]:
             self._set_entry(r, 0, recs, 0, 0)  # a moved record: its old key and hostname go
         recs[o + R_FLAGS] = (f | self.cflags if keyed else 0) | (F_PINNED if pinned else 0)
-        self._index(r, keyed, self._khash(self.key, 0, self.ckeylen, self.cflags) if keyed else -1)
-        self._link(r)
+        Table._index(self, r, keyed, self._khash(self.key, 0, self.ckeylen, self.cflags) if keyed else -1)
+        Table.set(self, r, RELEASED, 0)  # until the caller says offered or bound
 
     def drop(self, r):
         x = self._xref(r)
@@ -304,14 +304,14 @@ class Leases4(Table):
             if recs[o + R_FLAGS] & F_KEYHW:
                 self.key_into(r, self.fp)
                 if not self._set_entry(r, 7, self.arena.buf, self._name_off(r), self._name_len(r)):
-                    self.pin(r, pinned)
+                    Table.pin(self, r, pinned)
                     return  # no room to keep the key: the old hardware address stays
                 recs[o + R_FLAGS] = (recs[o + R_FLAGS] & ~F_KEYHW & 255) | F_KEYX
             copy(recs, o + R_HW, self.chw, 0, 6)
-            self.changed(r)
+            Table.changed(self, r)
             if journaled(recs[o + R_STATE]):
-                self._stage(r)
-        self.pin(r, pinned)
+                Table._stage(self, r)
+        Table.pin(self, r, pinned)
 
     def addr_into(self, r, dst, off):
         copy(dst, off, self.recs, r * REC + R_ADDR, 4)
@@ -354,17 +354,17 @@ class Leases4(Table):
         o = r * REC
         j[0] = recs[o + R_STATE]
         j[1] = recs[o + R_SUBNET]
-        j[D_KEYLEN] = self.key_into(r, self.fp)
+        j[D_KEYLEN] = self.key_into(r, j, D_KEY)
         j[D_FLAGS] = (recs[o + R_FLAGS] & F_CID) | F_INDEXED  # the bits older journals carry
-        copy(j, D_ADDR, recs, o + R_ADDR, 4)
-        copy(j, D_EXPIRY, recs, o + R_EXPIRY, 4)
-        copy(j, D_HW, recs, o + R_HW, 6)
-        copy(j, D_KEY, self.fp, 0, KEYMAX)
+        copy(j, D_ADDR, recs, o + R_ADDR, 14)  # address, expiry, hw: in this order in both layouts
         j[D_REC - 2] = j[D_REC - 1] = 0
-        n = self._name_len(r)
+        x = self._xref(r)
+        b = self.arena.buf
+        n = _name_len(b, x)
         j[D_REC] = n
-        copy(j, D_REC + 1, self.arena.buf, self._name_off(r), n)
-        self._append(J_LEASE4, j, D_REC + 1 + n)
+        if n:
+            copy(j, D_REC + 1, b, _name_off(b, x), n)
+        self.journal.append(J_LEASE4, j, 0, D_REC + 1 + n)  # (_stage and dump: a journal is set)
 
     def _stage_state(self, r):
         j = self.jrec
@@ -372,7 +372,7 @@ class Leases4(Table):
         copy(j, 0, self.recs, o + R_ADDR, 4)
         j[4] = self.recs[o + R_STATE]
         copy(j, 5, self.recs, o + R_EXPIRY, 4)
-        self._append(J_STATE4, j, 9)
+        self.journal.append(J_STATE4, j, 0, 9)  # (_stage: a journal is set)
 
     def _stage_drop(self, r):
         copy(self.jrec, 0, self.recs, r * REC + R_ADDR, 4)
@@ -416,6 +416,15 @@ class Leases4(Table):
             return -1
         self.recs[r * REC + R_FLAGS] |= F_DURABLE
         return r
+
+
+def _name_off(b, x):
+    """Offset in arena buffer b of the hostname in entry x (0: no entry)."""
+    return x + HEAD + 2 + b[x + HEAD + 1] if x else 0
+
+
+def _name_len(b, x):
+    return b[x + 2] - 2 - b[x + HEAD + 1] if x else 0
 
 
 def _fplen(keylen):

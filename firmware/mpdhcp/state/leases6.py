@@ -131,10 +131,12 @@ class Leases6(Table):
         DUID arena starts at a whole entry per record (growing it on a small heap may fail,
         and a new client is then refused until it can)."""
         Table.__init__(self, capacity, nsub, REC, -1, R_FLAGS, R_EXPIRY, -1, R_LINK, journal)
+        self.f_kind = F_PD  # kind(r): PD for a prefix, else NA (IA_TA addresses too)
         per = DUID_PER_LEASE if pd else DUID_ALONE
         self.duids = Duids(max(capacity * per, 4 * (1 + KEYMAX)), self)
         self.iaid = bytearray(4)  # scratch: the IAID being looked up
         self.ckeylen = 0  # the client being served (its DUID fingerprint is in self.key)
+        self.ckh = 0  # and that key's hash (_khash), made once per message for every IA's lookups
         self.cta = False  # and the IA being served is an IA_TA (its address space is NA's)
         self.jrec = bytearray(D_REC)
         self.halves = bytearray(HALF * (2 * nsub + 4))  # upper halves: a few per subnet
@@ -150,7 +152,8 @@ class Leases6(Table):
 
     def load_client(self, src, off, ln):
         """The client being served: DUID src[off:off+ln]. The IAID comes with set_iaid."""
-        self.ckeylen = self.set_lookup_key(src, off, ln)
+        self.ckeylen = Table.set_lookup_key(self, src, off, ln)  # (Table: why named)
+        self.ckh = self._khash(self.key, 0, self.ckeylen)
 
     def _khash(self, b, o, keylen):
         # multiply-xor over 16 bits (buf.mix16); DUIDs of one vendor differ in a byte or two,
@@ -269,22 +272,24 @@ class Leases6(Table):
 
     # -- IAs ------------------------------------------------------------------------------------
 
-    def find_ia(self, keylen, kind, subnet):
+    def find_ia(self, keylen, kind, subnet, kh=-1):
         """Record of (self.key, self.iaid, IA type) in `subnet`, or -1: kind NA means the
-        IA_TA when the IA being served is one (cta)."""
+        IA_TA when the IA being served is one (cta). kh: the key's hash, if known."""
         if self.cta and kind == NA:
             kind = TA
         idx = self.by_key
         recs = self.recs
         n = self.nslots
-        i = self._khash(self.key, 0, keylen) % n
+        i = (self._khash(self.key, 0, keylen) if kh < 0 else kh) % n
+        f_kind = F_PD if kind == PD else F_TA if kind == TA else 0  # (ia_kind, read in place)
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
                 return -1
             r = v - 1
             o = r * REC
-            if recs[o + R_SUBNET] == subnet and self.ia_kind(r) == kind and eq(recs, o + R_IAID, self.iaid, 0, 4) \
+            if recs[o + R_SUBNET] == subnet and recs[o + R_FLAGS] & (F_PD | F_TA) == f_kind \
+                    and eq(recs, o + R_IAID, self.iaid, 0, 4) \
                     and self._entry_is(self._xref(r), keylen):
                 return r
             i += 1
@@ -292,7 +297,7 @@ class Leases6(Table):
                 i = 0
 
     def find_mine(self, subnet, kind):
-        return self.find_ia(self.ckeylen, kind, subnet)
+        return self.find_ia(self.ckeylen, kind, subnet, self.ckh)
 
     def is_mine(self, r):
         """Does record r belong to the current client (any of its IAs)?"""
@@ -420,14 +425,15 @@ class Leases6(Table):
         """(Re)bind record r to the current client's IA (self.key, self.iaid, kind) and
         address/prefix a[aoff:]/plen. A journaled address the record leaves is dropped in
         the journal. The record shares its client's arena entry, or makes it (can_take said
-        there was room; if not, the record belongs to nobody)."""
+        there was room; if not, the record belongs to nobody). The record is left released,
+        expiry 0, at its list's tail: the caller sets its real state."""
         keylen = self.ckeylen
         recs = self.recs
         o = r * REC
         hx = self._use_half(a, aoff)  # before anything moves: a may be self.abuf
         copy(self.a8, 0, a, aoff + 8 if hx else aoff, 8)
         old = (recs[o + R_HX] << 8) | recs[o + R_HX + 1]  # 0 for a new record (zeroed)
-        self._moving(r)  # its old client's entry goes if this was its last record
+        Table._moving(self, r)  # its old client's entry goes if this was its last record
         if old:
             self._unuse_half(old)
         recs[o + R_SUBNET] = subnet
@@ -443,17 +449,13 @@ class Leases6(Table):
         x = 0
         kh = -1
         if keylen:
-            kh = self._khash(self.key, 0, keylen)  # once: the entry's lookup and by_key
+            kh = self.ckh  # (load_client made it): the entry's lookup and by_key
             x = self._client_entry(keylen, kh) or self.duids.put(keylen, self.key)
         recs[o + R_XREF] = x >> 16  # as _set_xref
         recs[o + R_XREF + 1] = (x >> 8) & 255
         recs[o + R_XREF + 2] = x & 255
-        self._index(r, x != 0, kh)
-        self._link(r)
-
-    def kind(self, r):
-        """Record r's address space: PD for a prefix, else NA (IA_TA addresses too)."""
-        return PD if self.recs[r * REC + R_FLAGS] & F_PD else NA
+        Table._index(self, r, x != 0, kh)
+        Table.set(self, r, RELEASED, 0)  # until the caller says offered or bound
 
     def ia_kind(self, r):
         """Record r's IA type: NA, PD or TA."""
@@ -542,10 +544,9 @@ class Leases6(Table):
         j[D_IFX] = recs[o + R_IFX]
         j[D_IFX + 1] = 0
         self.addr_into(r, j, D_ADDR)
-        copy(j, D_IAID, recs, o + R_IAID, 4)
-        copy(j, D_EXPIRY, recs, o + R_EXPIRY, 4)
+        copy(j, D_IAID, recs, o + R_IAID, 8)  # IAID, expiry: in this order in both layouts
         j[D_KEYLEN] = self.key_into(r, j, D_KEY)
-        self._append(J_LEASE6, j, D_REC)
+        self.journal.append(J_LEASE6, j, 0, D_REC)  # (_stage and dump: a journal is set)
 
     def _addr_head(self, r):
         j = self.jrec
@@ -562,7 +563,7 @@ class Leases6(Table):
         copy(j, 19, self.recs, o + R_EXPIRY, 4)
         j[23] = (self.recs[o + R_FLAGS] & (F_RECONF | F_RELAYED)) | F_INDEXED
         j[24] = self.recs[o + R_IFX]  # where a Reconfigure must go after a restart
-        self._append(J_STATE6, j, 25)
+        self.journal.append(J_STATE6, j, 0, 25)  # (_stage: a journal is set)
 
     def _stage_drop(self, r):
         self._addr_head(r)
@@ -589,6 +590,7 @@ class Leases6(Table):
             copy(self.key, 0, buf, off + D_KEY, KEYMAX)  # the stored fingerprint, as it is,
             if kl < KEYMAX:  # and nothing past a short key (as set_lookup_key leaves it)
                 copy(self.key, kl, _ZEROS, 0, KEYMAX - kl)
+            self.ckh = self._khash(self.key, 0, kl)
             self.set_iaid(buf, off + D_IAID)
             self._one_per_client(r, si, kind)
             self.take(r, si, kind, buf, off + D_ADDR, buf[off + D_PLEN], False)

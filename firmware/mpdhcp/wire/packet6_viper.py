@@ -2,6 +2,10 @@
 # of its own so a board whose config has no DHCPv6 carries none of its machine code.
 import micropython
 
+# len as a global of this module: a kernel's len() then stops at this module's dict instead
+# of going on to the builtins table (a copy call: 139 -> 114 ns on the Unix port)
+len = len
+
 
 # DHCPv6 option walks (packet6.walk / packet6.find: the references). BAD_OPTION is 2.
 @micropython.viper
@@ -93,3 +97,62 @@ def opt6_index(buf, i: int, end: int, first, count) -> int:
                     return 5
         i += 4 + ln
     return 0
+
+
+# packet6.ia_lease (the reference): an IA with its one IAADDR or IAPREFIX in one call. Codes:
+# IA_TA 4, IA_PD 25, IAADDR 5 (24 bytes), IAPREFIX 26 (25 bytes).
+@micropython.viper
+def ia_lease(b, p: int, code: int, rx, iaid: int, t1: int, t2: int, a, ao: int, plen: int,
+             pref: int, valid: int) -> int:
+    n = 8 + (0 if code == 4 else 8) + (29 if code == 25 else 28)
+    if p < 0 or p + n > int(len(b)) or iaid < 0 or iaid + 4 > int(len(rx)) or ao < 0 \
+            or ao + 16 > int(len(a)):
+        raise IndexError
+    d = ptr8(b)
+    r = ptr8(rx)
+    s = ptr8(a)
+    d[p] = (code >> 8) & 255
+    d[p + 1] = code & 255
+    d[p + 2] = (n - 4) >> 8
+    d[p + 3] = (n - 4) & 255
+    i = 0
+    while i < 4:
+        d[p + 4 + i] = r[iaid + i]
+        i += 1
+    q = p + 8
+    if code != 4:
+        d[q] = (t1 >> 24) & 255
+        d[q + 1] = (t1 >> 16) & 255
+        d[q + 2] = (t1 >> 8) & 255
+        d[q + 3] = t1 & 255
+        d[q + 4] = (t2 >> 24) & 255
+        d[q + 5] = (t2 >> 16) & 255
+        d[q + 6] = (t2 >> 8) & 255
+        d[q + 7] = t2 & 255
+        q += 8
+    d[q] = 0
+    d[q + 2] = 0
+    if code == 25:  # IAPREFIX: lifetimes, length, prefix
+        d[q + 1] = 26
+        d[q + 3] = 25
+        d[q + 12] = plen
+        life = q + 4
+        at = q + 13
+    else:  # IAADDR: address, lifetimes
+        d[q + 1] = 5
+        d[q + 3] = 24
+        life = q + 20
+        at = q + 4
+    d[life] = (pref >> 24) & 255
+    d[life + 1] = (pref >> 16) & 255
+    d[life + 2] = (pref >> 8) & 255
+    d[life + 3] = pref & 255
+    d[life + 4] = (valid >> 24) & 255
+    d[life + 5] = (valid >> 16) & 255
+    d[life + 6] = (valid >> 8) & 255
+    d[life + 7] = valid & 255
+    i = 0
+    while i < 16:
+        d[at + i] = s[ao + i]
+        i += 1
+    return p + n

@@ -100,8 +100,18 @@ def test_add_shifted_matches_int_arithmetic_and_inverts_index_of():
                     assert bytes(dst[3:3 + n]) == _bytes(want, n), (base, shift, k)
                     if want < (1 << (8 * n)):  # no carry off the top: index_of gives k back
                         assert index_of(dst, 3, base, 0, shift, 1 << 22, n) == k
-    add_shifted(dst, 0, BASES16[0], 0, 5, 72)  # n defaults to 16
-    assert bytes(dst[:16]) == _bytes(_int(BASES16[0]) + (5 << 72), 16)
+    from mpdhcp.wire import buf
+
+    ref = buf.PLAIN["add_shifted"]  # the viper twin, where it compiles, writes the same bytes
+    for n, bases in ((4, BASES4), (16, BASES16)):
+        for base in bases:
+            for shift in SHIFTS:
+                for k in (0, 1, 255, 65535, (1 << 22) - 1):
+                    a = bytearray(b"\xee" * 20)
+                    b = bytearray(a)
+                    ref(a, 3, b"\x00" + base, 1, k, shift, n)
+                    add_shifted(b, 3, b"\x00" + base, 1, k, shift, n)
+                    assert a == b, (base, shift, k)
 
 
 def test_copy_eq_is_zero_cmp():
@@ -140,12 +150,12 @@ def test_helpers_allocate_nothing():
     a = bytearray(16)
     dst = bytearray(16)
     got = [0, 0, 0, 0, 0, 0]
-    add_shifted(a, 0, base, 0, 12345, 72)  # warm-up, and a target for index_of
+    add_shifted(a, 0, base, 0, 12345, 72, 16)  # warm-up, and a target for index_of
 
     def run():
         i = 0
         while i < 50:
-            add_shifted(dst, 0, base, 0, i * 4099, 8)
+            add_shifted(dst, 0, base, 0, i * 4099, 8, 16)
             got[0] += index_of(dst, 0, base, 0, 8, 1 << 24, 16) == i * 4099
             got[1] += index_of(a, 0, base, 0, 72, 1 << 20, 16) == 12345
             got[2] += index_of(a, 0, base, 0, 3, 1 << 24, 16) == -1
@@ -184,12 +194,13 @@ def test_native_twins_agree_with_the_plain_loops():
     c[20] ^= 1
     assert buf.eq(c, 0, src, 0, 40) == pe(c, 0, src, 0, 40) == False
     assert buf.is_zero(c, 0, 2) == pz(c, 0, 2) == False
-    for n in (0, 3, 60, 192, 256):
-        a = bytearray(b"\x07" * 300)
-        b = bytearray(a)
-        P["zero"](a, 9, n)
-        buf.zero(b, 9, n)
-        assert a == b and a[9:9 + n] == bytes(n) and a[9 + n] == 7 and a[8] == 7
+    for n in (0, 1, 3, 5, 60, 192, 256):
+        for o in (1, 2, 9, 12):  # the twin stores words between aligned ends: every alignment
+            a = bytearray(b"\x07" * 300)
+            b = bytearray(a)
+            P["zero"](a, o, n)
+            buf.zero(b, o, n)
+            assert a == b and a[o:o + n] == bytes(n) and a[o + n] == 7 and a[o - 1] == 7
     for fn, args in ((buf.zero, (bytearray(4), 2, 3)), (P["zero"], (bytearray(255), 0, 256)),
                      (buf.copy, (bytearray(4), 2, src, 0, 3)), (buf.copy, (bytearray(4), 0, src, 39, 2)),
                      (buf.eq, (src, 38, src, 38, 3)), (buf.is_zero, (bytearray(4), 2, 3))):
@@ -237,3 +248,46 @@ def test_native_index_of_agrees_with_the_plain_loop():
     cases.append((bytes([10, 77, 0, 255]), 0, base4, 0, 0, 256, 4))  # below base: borrow
     for c in cases:
         assert buf.index_of(*c) == ref(*c), c
+
+
+def test_list_twins_agree_with_the_plain_lists():
+    # list_append / list_remove (the reuse lists' steps) are machine code where viper compiles:
+    # the same bytes as the plain ones after every step of a shuffled run over three lists,
+    # and an item number past the arrays is refused (viper checks no bounds by itself)
+    from mpdhcp.wire import buf
+
+    P = buf.PLAIN
+    rec, ol, n = 7, 3, 40
+    a = [bytearray(12), bytearray(rec * n), bytearray(2 * n)]  # heads, recs, prv
+    b = [bytearray(12), bytearray(rec * n), bytearray(2 * n)]
+    where = [-1] * n  # which list each item is in
+    x = 12345
+    for step in range(600):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        r = (x >> 8) % n
+        if where[r] < 0:
+            h = 4 * ((x >> 4) % 3)
+            P["list_append"](a[0], h, a[1], rec, ol, a[2], r)
+            buf.list_append(b[0], h, b[1], rec, ol, b[2], r)
+            where[r] = h
+        else:
+            P["list_remove"](a[0], where[r], a[1], rec, ol, a[2], r)
+            buf.list_remove(b[0], where[r], b[1], rec, ol, b[2], r)
+            where[r] = -1
+        assert a == b, step
+    for h in (0, 4, 8):  # walk each list from its head: every item filed there, in order
+        got = []
+        r = ((a[0][h] << 8) | a[0][h + 1]) - 1
+        while r >= 0:
+            got.append(r)
+            r = ((a[1][r * rec + ol] << 8) | a[1][r * rec + ol + 1]) - 1
+        assert sorted(got) == [i for i in range(n) if where[i] == h]
+    for fn, args in ((buf.list_append, (b[0], 0, b[1], rec, ol, b[2], n)),
+                     (buf.list_append, (b[0], 10, b[1], rec, ol, b[2], 0)),
+                     (buf.list_remove, (b[0], 0, b[1], rec, ol, b[2], n)),
+                     (buf.list_remove, (b[0], 0, b[1], rec, ol, bytearray(2), 1))):
+        try:
+            fn(*args)
+            assert False, "no IndexError"
+        except IndexError:
+            pass

@@ -782,12 +782,13 @@ def test_native_reply_header_agrees_with_the_plain_one():
             req[P.GIADDR:P.GIADDR + 4] = giaddr
             req[P.FLAGS] = 0
             req[P.CIADDR:P.CIADDR + 4] = b"\x0a\x00\x00\x07"
-            outs = []
-            for fn in (P4.PLAIN["reply_header"], P4.reply_header):
-                b = bytearray(b"\xee" * 548)
-                fn(b, req, mtype, b"\xc0\xa8\x4d\x64")
-                outs.append(bytes(b))
-            assert outs[0] == outs[1], (mtype, giaddr)
+            for skew in (0, 1):  # the twin clears sname/file by words where the buffer is aligned
+                outs = []
+                for fn in (P4.PLAIN["reply_header"], P4.reply_header):
+                    b = memoryview(bytearray(b"\xee" * 549))[skew:skew + 548]
+                    fn(b, req, mtype, b"\xc0\xa8\x4d\x64")
+                    outs.append(bytes(b))
+                assert outs[0] == outs[1], (mtype, giaddr, skew)
     try:
         P4.reply_header(bytearray(100), req, P.OFFER, bytes(4))
         ok = True

@@ -712,3 +712,29 @@ def test_native_option_index_agrees_with_the_plain_loop():
             got.append((r, bytes(first), bytes(count)))
         assert got[0] == got[1], area
     assert got[0][0] != 0  # the last case is broken
+
+
+def test_native_ia_lease_agrees_with_the_plain_one():
+    # ia_lease (an IA with its one IAADDR or IAPREFIX, written in one call) is machine code
+    # where viper compiles: the same bytes and end as the plain kernel for IA_NA, IA_TA (no
+    # T1/T2) and IA_PD, lifetimes up to the largest the config allows; a reply buffer too
+    # short for the IA is refused, not written past
+    rx = bytes(range(100))
+    a = bytes(range(200, 240))
+    for code in (P6.OPT_IA_NA, P6.OPT_IA_TA, P6.OPT_IA_PD):
+        for p in (0, 7):
+            outs = []
+            for fn in (P6.PLAIN["ia_lease"], P6.ia_lease):
+                b = bytearray(b"\xee" * 120)
+                end = fn(b, p, code, rx, 33, 0x3FFFFFFF, 1234567, a, 5, 56, 3600, 7200)
+                outs.append((end, bytes(b)))
+            assert outs[0] == outs[1], (code, p)
+    e = P6.ia_lease(bytearray(60), 0, P6.OPT_IA_PD, rx, 0, 1, 2, a, 0, 56, 3, 4)
+    assert e == 8 + 8 + 4 + P6.IAPREFIX_LEN
+    for b in (bytearray(e - 1), bytearray(e + 3)):
+        try:
+            P6.ia_lease(b, 4, P6.OPT_IA_PD, rx, 0, 1, 2, a, 0, 56, 3, 4)
+            ok = True
+        except IndexError:
+            ok = False
+        assert not ok
