@@ -279,7 +279,33 @@ def mpy_sizes():
         shutil.rmtree(out, ignore_errors=True)
     return {"mpy_cross": _tool_version([cross, "--version"]), "modules": mods,
             "total_mpy": sum(m["mpy"] or 0 for m in mods.values()),
-            "total_source": sum(m["source"] for m in mods.values())}
+            "total_source": sum(m["source"] for m in mods.values()), "boards": board_sets()}
+
+
+def board_sets():
+    """.mpy bytes `build` deploys for each board's v4 router (its own mpdhcp.json, plus the
+    DHCPv4 client on the Wi-Fi station, its WAN), as built by default and with --viper."""
+    from .build import build
+
+    out = {}
+    tmp = tempfile.mkdtemp(prefix="mpdhcp-sets-")
+    try:
+        for board in ("esp32", "picow"):
+            with open(os.path.join(ROOT, "boards", board, "mpdhcp.json")) as f:
+                doc = json.load(f)
+            doc["Client4"] = {"interface": "sta"}
+            conf = os.path.join(tmp, board + ".json")
+            with open(conf, "w") as f:
+                json.dump(doc, f)
+            for viper in (False, True):
+                r = build(board, config=conf, out=os.path.join(tmp, board), viper=viper)
+                out["%s_v4_router%s" % (board, "_viper" if viper else "")] = {
+                    "mpy_bytes": r["mpy_total"], "modules": len(r["modules"])}
+    except Exception as e:  # a figure missing says why; the rest of the bench goes on
+        out["error"] = str(e)[:200]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -368,6 +394,9 @@ def report(res):
                 rows.append([name, d["source"], _n(d["mpy"], "%d")])
             rows.append(["total", y["total_source"], y["total_mpy"]])
             lines.append(output.Table(rows[0], rows[1:], indent=2))
+            for k, v in sorted((y.get("boards") or {}).items()):
+                lines.append("  `build` for the %s: %s" % (k.replace("_", " "), v if k == "error" else
+                             "%d modules, %d bytes of .mpy" % (v["modules"], v["mpy_bytes"])))
     if m:
         f = m["flash"]
         lines.append("")

@@ -63,6 +63,10 @@ def figures(res):
         _fig(out, "board_fit.%s_mpy_bytes" % name, fit.get("mpy_bytes"), "bytes", "python -m host_tools build unix")
     y = res.get("mpy") or {}
     _fig(out, "mpy_bytes.all_modules", y.get("total_mpy"), "bytes", "mpy-cross (bytecode)")
+    for k, v in sorted((y.get("boards") or {}).items()):
+        if k != "error":
+            _fig(out, "mpy_bytes." + k, v["mpy_bytes"], "bytes", "python -m host_tools build %s%s (+ Client4)" % (
+                k.split("_")[0], " --viper" if k.endswith("viper") else ""))
     return out
 
 

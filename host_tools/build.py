@@ -12,7 +12,10 @@ import tempfile
 from . import ROOT, FIRMWARE, output
 
 NATIVE = ("wire/buf_viper.py", "wire/packet4_viper.py", "wire/packet6_viper.py")  # @micropython.viper
-# twins (buf.py, packet4.py, packet6.py fall back without them)
+# twins (buf.py, packet4.py, packet6.py fall back without them). A board gets them only with
+# --viper: at a LAN's rate the plain twins keep up, the machine code is 2-3x the bytes (flash,
+# and heap where the port loads native code into it, as rp2 does), and it has run on the Unix
+# port's x64 emitter only, never on a board. The bench's native build and serve --native use them.
 ARCH = {"esp32": "xtensawin", "picow": "armv6m", "unix": None}  # None: bytecode only (any port)
 # modules that only make sense on one kind of platform
 ONLY_UNIX = ("platform/netif_unix.py", "platform/control_unix.py", "__main__.py")
@@ -43,6 +46,10 @@ def add_parser(sub):
     p.add_argument("--emit", choices=("bytecode", "native"), default="bytecode",
                    help="native: every module as machine code for --arch (about 5x the flash of "
                    "bytecode, ~25%% faster engines; a module the native emitter refuses stays bytecode)")
+    p.add_argument("--viper", action="store_true",
+                   help="also deploy the @micropython.viper twins of the byte loops, as machine code "
+                   "for --arch (faster packet paths; about 12 KB more .mpy on the ESP32; proven on the "
+                   "Unix port's emitter, not yet on a board)")
     p.add_argument("--parse-on-board", action="store_true",
                    help="deploy the config parsers and let the board parse mpdhcp.json at start (for "
                    "editing it on the board; about 16 KB more .mpy, and the parsers on the heap while "
@@ -196,8 +203,8 @@ CORE = ("__init__.py", "service.py", "runner.py", "console.py", "config/__init__
         "__main__.py", "platform/control_unix.py")
 SECTION_ROOTS = {"Dhcp4": ("v4/server4.py", "config/model4.py", "config/dhcp4.py"),
                  "Client4": ("platform/wan4.py", "config/model4.py", "config/client4.py"),
-                 "Dhcp6": ("v6/server6.py", "config/model6.py", "config/dhcp6.py"),
-                 "Client6": ("platform/wan6.py", "config/model6.py", "config/client6.py")}
+                 "Dhcp6": ("service6.py", "console6.py", "config/model6.py", "config/dhcp6.py"),
+                 "Client6": ("platform/wan6.py", "console6.py", "config/model6.py", "config/client6.py")}
 PARSERS = ("config/dhcp4.py", "config/client4.py", "config/dhcp6.py", "config/client6.py")  # and what
 # only they import (config/common.py, wire/options4.py): left home when the config is compiled
 
@@ -240,7 +247,7 @@ def _imports(path, rel, deep=False):
 
 
 def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False, emit="bytecode",
-          lines=False, parse_on_board=False):
+          lines=False, parse_on_board=False, viper=False):
     """Write the deploy tree; returns the report dict. Raises BuildError, and the firmware's
     ConfigError for a config that does not parse (unless parse_on_board)."""
     arch = arch if arch is not None else ARCH[board]
@@ -274,8 +281,8 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
             except (OSError, ValueError):
                 doc = None  # the board's own check reports a bad config; ship everything
         for name in modules_for(board, fwdir, doc if isinstance(doc, dict) else None, image is None):
-            if not arch and name in NATIVE:
-                continue  # machine code needs -march: a bytecode build keeps the plain twins
+            if name in NATIVE and not (arch and (viper or emit == "native")):
+                continue  # the plain twins serve (machine code needs -march, and --viper on a board)
             src = os.path.join(fwdir, name)
             dst = os.path.join(stage, "mpdhcp", name[:-3] + ".mpy")
             os.makedirs(os.path.dirname(dst), exist_ok=True)
@@ -332,7 +339,7 @@ def run(args):
 
     try:
         r = build(args.board, args.arch, args.config, args.out, args.firmware, args.all_modules, args.emit,
-                  args.lines, args.parse_on_board)
+                  args.lines, args.parse_on_board, args.viper)
     except BuildError as e:
         print("build failed: %s" % e, file=sys.stderr)
         return 1

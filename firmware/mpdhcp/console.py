@@ -6,8 +6,8 @@
 # never on the packet path.
 from .wire.addr import ip4_str, mac_str, hexstr
 from .state import leases4 as L
-from .state.table import KEYMAX, FREE
-# DHCPv6 modules (packet6, leases6) are imported where used: a v4-only board never loads them
+# The DHCPv6 views live in console6.py (console.leases6() etc. find them there, see
+# __getattr__): a v4-only board carries none of them, nor packet6 or leases6
 
 SERVICE = None  # a service other than service.RUNNER for the REPL's functions (tests)
 # When the runner serves from a thread, platform/thread.py gives it a lock (runner.lock):
@@ -123,18 +123,6 @@ def client4(svc=None):
     if eng is None:
         return None
     from .v4.client4 import STATE_NAMES
-
-    return {"state": STATE_NAMES[eng.state], "lease": eng.lease_info(), "counters": dict(eng.stats)}
-
-
-def client6(svc=None):
-    """The WAN DHCPv6 client: its state, its binding (addresses, delegated prefixes, DNS) and
-    its counters; None when no Client6 runs."""
-    s = _svc(svc)
-    eng = s.engine("client6")
-    if eng is None:
-        return None
-    from .v6.client6 import STATE_NAMES
 
     return {"state": STATE_NAMES[eng.state], "lease": eng.lease_info(), "counters": dict(eng.stats)}
 
@@ -269,97 +257,32 @@ def _write(path, text):
     os.rename(path + ".tmp", path)
 
 
-# -- DHCPv6 server --------------------------------------------------------------------------
-
-def _duid_hex(duid, klen):
-    if not klen:
-        return ""
-    text = ":".join("%02x" % c for c in duid)
-    return text if klen <= KEYMAX else "%d-byte DUID starting %s" % (klen, text)
-
-
-def leases6(svc=None, now=None):
-    """Every DHCPv6 lease (IA_NA addresses and IA_PD prefixes) as dicts."""
-    return list(each_lease6(svc, now))
-
-
-def each_lease6(svc=None, now=None):
-    """The same, one dict at a time (the control socket streams them)."""
-    s = _svc(svc)
-    eng = s.engine("server6")
-    if eng is None:
-        return
-    now = s.now() if now is None else now
-    lt = eng.leases
-    for r in range(lt.used):
-        if lt.state(r) != FREE:
-            yield lease6_dict(lt.fields(r), eng.subnets, now)
-
-
-def lease6_dict(f, subnets, now):
-    """One Leases6.fields() tuple as a Kea-style lease6 dict."""
-    from .state import leases6 as L6
-    from .wire.addr6 import ip6_str  # (DHCPv6 only: a v4 board never loads it)
-    addr, plen, kind, duid, klen, iaid, st, exp, si, flags = f
-    sub = subnets[si]
-    return {
-        "ip-address": ip6_str(addr),
-        "prefix-len": plen,
-        "type": L6.KIND_NAMES[kind],
-        "duid": _duid_hex(duid, klen),
-        "iaid": iaid,
-        "state": L6.STATE_NAMES[st],
-        "subnet-id": sub.id,
-        "preferred-lft": sub.preferred,
-        "valid-lft": sub.valid,
-        "expire": exp,
-        "expires-in": exp - now,
-        "reconfigure": bool(flags & L6.F_RECONF),
-    }
-
-
-def stats6(svc=None):
-    """Counters of the DHCPv6 server plus its journal's and table's."""
-    eng = _svc(svc).engine("server6")
-    if eng is None:
-        return {}
-    d = _engine_stats(eng)
-    d["server_duid"] = eng.duid_hex()
-    return d
-
-
-def reconfigure(address, msg="renew", svc=None):
-    """Send a DHCPv6 Reconfigure (RKAP-authenticated, retransmitted) to the client holding
-    `address` ('2001:db8::100' or a delegated 'prefix/len'); msg "renew", "rebind" or "info"."""
-    return _locked(_reconfigure, svc, address, msg)
-
-
-def _reconfigure(s, address, msg):
-    eng = s.engine("server6")
-    if eng is None:
-        raise ValueError("no DHCPv6 server is running")
-    from .wire import packet6 as P6
-    from .wire.addr6 import ip6, ip6_str
-    mt = {"renew": P6.RENEW, "rebind": P6.REBIND, "info": P6.INFO_REQUEST,
-          "information-request": P6.INFO_REQUEST}.get(msg)
-    if mt is None:
-        raise ValueError("msg must be renew, rebind or info")
-    plen = 128
-    if "/" in address:
-        address, p = address.split("/", 1)
-        plen = int(p)
-    r = eng.reconfigure(ip6(address), 0, plen, mt, s.now())
-    f = eng.leases.fields(r)
-    return {"client": _duid_hex(f[3], f[4]), "to": ip6_str(f[0]), "msg-type": msg,
-            "retransmit": "RFC 8415 18.3.11: up to 8 times, 2 s doubling"}
-
-
 # -- the command table: REPL and control socket ---------------------------------------------
 # name -> (handler(arguments, svc) -> result, streamer(svc) or None). A streamer yields the
 # leases one at a time, so the control socket can write a long listing without holding it.
 
-def _reconfigure_cmd(a, svc):
-    return reconfigure(a.get("address", ""), a.get("msg", "renew"), svc)
+def _v6():
+    from . import console6  # the DHCPv6 views (a DHCPv4 board carries no console6.py)
+
+    return console6
+
+
+def __getattr__(name):
+    """console.leases6() and the other DHCPv6 views, from console6.py when first asked for;
+    on a board without it, none (hasattr(console, "leases6") is False, as inspect asks)."""
+    if name in _V6:
+        try:
+            return getattr(_v6(), name)
+        except ImportError:
+            pass
+    raise AttributeError(name)
+
+
+_V6 = ("client6", "leases6", "each_lease6", "lease6_dict", "stats6", "reconfigure")
+
+
+def _each_lease6(svc):
+    return _v6().each_lease6(svc)
 
 
 COMMANDS = {}
@@ -367,11 +290,12 @@ for _names, _fn, _stream in (
         (("lease4-get-all", "leases"), lambda a, s: {"leases": leases(s)}, each_lease),
         (("statistic-get-all", "stats"), lambda a, s: stats(s), None),
         (("client4-get", "client4"), lambda a, s: client4(s), None),
-        (("client6-get", "client6"), lambda a, s: client6(s), None),
+        (("client6-get", "client6"), lambda a, s: _v6().client6(s), None),
         (("config-get", "config"), lambda a, s: config(s), None),
-        (("lease6-get-all", "leases6"), lambda a, s: {"leases": leases6(s)}, each_lease6),
-        (("statistic6-get-all", "stats6"), lambda a, s: stats6(s), None),
-        (("reconfigure6",), _reconfigure_cmd, None),  # arguments: {"address", "msg"}
+        (("lease6-get-all", "leases6"), lambda a, s: {"leases": _v6().leases6(s)}, _each_lease6),
+        (("statistic6-get-all", "stats6"), lambda a, s: _v6().stats6(s), None),
+        (("reconfigure6",), lambda a, s: _v6().reconfigure(a.get("address", ""), a.get("msg", "renew"), s),
+         None),  # arguments: {"address", "msg"}
 ):
     for _n in _names:
         COMMANDS[_n] = (_fn, _stream)

@@ -8,7 +8,7 @@ import subprocess
 import pytest
 
 from hostutil import ROOT, need, cli
-from host_tools.build import header, modules_for
+from host_tools.build import header, modules_for, NATIVE
 from host_tools.paths import micropython
 
 BOARDS = (("esp32", "xtensawin", 10), ("picow", "armv6m", 4))
@@ -27,7 +27,8 @@ def test_build_for_a_board(tmp_path, board, arch, code):
     names = [m["module"] for m in rep["modules"]]
     with open(os.path.join(ROOT, "boards", board, "mpdhcp.json")) as f:
         doc = json.load(f)
-    expect = ["mpdhcp/" + n[:-3] + ".mpy" for n in modules_for(board, os.path.join(ROOT, "firmware", "mpdhcp"), doc)]
+    expect = ["mpdhcp/" + n[:-3] + ".mpy" for n in modules_for(board, os.path.join(ROOT, "firmware", "mpdhcp"), doc)
+              if n not in NATIVE]
     assert rep["sections"] == ["Dhcp4"] and "mpdhcp/v6/server6.mpy" not in expect  # only what it uses
     assert names == expect and "mpdhcp/platform/netif_lwip.mpy" in names and "mpdhcp/platform/netif_unix.mpy" not in names
     for m in rep["modules"]:
@@ -35,11 +36,16 @@ def test_build_for_a_board(tmp_path, board, arch, code):
         assert header(out / m["module"]) == (6, m["arch_code"], 31)
     assert rep["mpy_total"] == sum(m["mpy_bytes"] for m in rep["modules"])
     assert (out / "main.py").exists() and json.loads((out / "mpdhcp.json").read_text())["Dhcp4"]
-    # the viper twins are machine code for the board's arch (mpy-cross -march)
-    native = [m["module"] for m in rep["modules"] if m["arch_code"]]
+    # the viper twins only with --viper, as machine code for the board's arch (mpy-cross -march)
+    assert not [m for m in rep["modules"] if m["arch_code"]] and "mpdhcp/wire/buf_viper.mpy" not in names
+    r = cli("build", board, "--out", tmp_path / "viper", "--viper", "--json")
+    assert r.returncode == 0, r.stderr
+    vrep = json.loads(r.stdout)
+    native = [m["module"] for m in vrep["modules"] if m["arch_code"]]
     # (a Dhcp4-only config: the DHCPv6 kernels stay home)
     assert native == ["mpdhcp/wire/buf_viper.mpy", "mpdhcp/wire/packet4_viper.mpy"] and all(
-        m["arch_code"] == code for m in rep["modules"] if m["arch_code"])
+        m["arch_code"] == code for m in vrep["modules"] if m["arch_code"])
+    assert [m for m in vrep["modules"] if not m["arch_code"]] == rep["modules"]
     # bytecode .mpy is portable: the 64-bit Unix port imports every other module of the build
     # (buf.py then keeps its plain loops: the native twins are not for this machine)
     mods = [n[len("mpdhcp/"):-4].replace("/", ".") for n in names

@@ -10,7 +10,7 @@ import json
 from micropython import const
 from craft4 import CONFIG as CONFIG4
 import craft6
-from mpdhcp import console, service
+from mpdhcp import console, service, service6
 from mpdhcp.config import parse_doc, ConfigError
 from mpdhcp.config.parser import SECTIONS
 from mpdhcp.config import dhcp4, dhcp6, client4, client6  # noqa: F401  (imported up front, not in the middle
@@ -1774,11 +1774,11 @@ class _Netif:
 
 
 def _start6(cfg):
-    cap = service.capacity6(cfg)
+    cap = service6.capacity6(cfg)
     nres = sum(max(1, len(r.addrs) + len(r.prefixes)) for s in cfg.subnets for r in s.reservations)
     if cap < 1 or cap + nres > 65000:
         fail("config.capacity6", "accepted, but a table of %d + %d leases cannot be made" % (cap, nres))
-    duid = service.new_duid(cfg, _Netif(), 1000)
+    duid = service6.new_duid(cfg, _Netif(), 1000)
     s = Server6(cfg, Journal(None), min(cap, 32), duid, craft6.SECRET)
     s.restore(1000)
     m = Meta()

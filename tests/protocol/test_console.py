@@ -52,6 +52,25 @@ def test_one_command_table_answers_and_names_the_unknown():
     assert console.streamer({"command": "stats"}) is None
 
 
+def test_the_dhcpv6_views_come_from_console6_and_a_board_without_it_has_none():
+    import sys
+    from mpdhcp import console6
+
+    assert console.leases6 is console6.leases6 and console.reconfigure is console6.reconfigure
+    assert console.command({"command": "leases6"}, _Svc(server())) == {"result": 0, "arguments": {"leases": []}}
+    import mpdhcp
+
+    was = sys.modules.pop("mpdhcp.console6")
+    sys.modules["mpdhcp.console6"] = None  # a DHCPv4 board: not deployed
+    delattr(mpdhcp, "console6")
+    try:
+        assert not hasattr(console, "stats6") and not hasattr(console, "nothing")
+        assert console.command({"command": "stats6"}, _Svc(server()))["result"] == 1  # said, not raised
+    finally:
+        sys.modules["mpdhcp.console6"] = was
+        mpdhcp.console6 = was
+
+
 def test_reserve_refuses_the_servers_own_address_outside_every_pool():
     # found by the fuzz campaign: own addresses were known only where a pool covered them, so
     # s1's 10.20.0.1 (subnet 10.20.0.0/16, pool 10.20.1.0/29) could be reserved, then leased
