@@ -57,7 +57,7 @@ def load(path, before=None):
         err = e
     if h is not None and (data is None or image.fits(h, data)):
         room = _hold_room()
-        secs = image.decode(image.body(ipath))
+        secs = image.decode(image.body(ipath), ipath)
         del room  # garbage now: the lease tables and the reply ring get it whole
         return secs
     if data is None:

@@ -35,7 +35,8 @@ def head(path):
             h = json.loads(f.readline())
     except (OSError, ValueError, MemoryError) as e:
         raise ConfigError("%s: cannot read the config image (%s): build and flash it again" % (path, e))
-    if not isinstance(h, dict) or h.get("image") != KIND or h.get("version") != VERSION:
+    if not isinstance(h, dict) or h.get("image") != KIND or h.get("version") != VERSION \
+            or not isinstance(h.get("sections"), list) or not isinstance(h.get("sources"), list):
         raise ConfigError("%s: not a version %d mpdhcp config image: build it again with this firmware" % (
             path, VERSION))
     return h
@@ -67,11 +68,15 @@ def fits(h, data):
     return source_of(data) in h.get("sources", ())
 
 
-def decode(secs):
-    """The sections, as the parsers make them."""
+def decode(secs, path="config image"):
+    """The sections, as the parsers make them. An image whose JSON holds something else (a
+    damaged or foreign file) is a ConfigError naming it, never a traceback."""
     out = {}
-    for name in secs:
-        out[name] = value(secs[name])
+    try:
+        for name in secs:
+            out[name] = value(secs[name])
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
+        raise ConfigError("%s: a damaged config image (%r): build and flash it again" % (path, e))
     return out
 
 

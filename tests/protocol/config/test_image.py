@@ -26,6 +26,13 @@ def test_every_value_form_decodes():
     assert v == {1: b"\n\x0b", 3: (1, "x", None, [True, b""])}
     o = I.value({"c": "model4.Subnet4", "a": {"id": 7, "pools": [{"t": [1, 9]}], "mask": {"b": "ffffff00"}}})
     assert type(o) is model4.Subnet4 and o.id == 7 and o.pools == [(1, 9)] and o.mask == b"\xff\xff\xff\x00"
+    for bad in ({"Client4": {"c": "model4.Client4Config"}}, {"Client4": {"b": "zz"}}, {"Client4": {"d": [[1]]}},
+                ["Client4"]):
+        try:
+            I.decode(bad, "x.cfg")
+            raise AssertionError(repr(bad) + " decoded")
+        except ConfigError as e:
+            assert str(e).startswith("x.cfg: a damaged config image"), e
     for bad in ("model4.Nothing", "os.system", "model9.Subnet4"):
         try:
             I.value({"c": bad, "a": {}})
