@@ -262,7 +262,7 @@ def _write(path, text):
 # leases one at a time, so the control socket can write a long listing without holding it.
 
 def _v6():
-    from . import console6  # the DHCPv6 views (a DHCPv4 board carries no console6.py)
+    from mpdhcp import console6  # the DHCPv6 views (a DHCPv4 board carries no console6.py)
 
     return console6
 

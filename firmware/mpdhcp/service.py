@@ -89,7 +89,7 @@ BUILDERS = [("Dhcp4", _server4)]
 
 
 def _client4(runner, cfg, netif):
-    from .platform.wan4 import start_client4  # engine + the adapter glue that applies its lease
+    from mpdhcp.platform.wan4 import start_client4  # engine + the adapter glue that applies its lease
 
     return start_client4(runner, cfg, netif)
 
@@ -98,7 +98,7 @@ BUILDERS.append(("Client4", _client4))
 
 
 def _server6(runner, cfg, netif):
-    from .service6 import start_server6  # (apart: a DHCPv4 board carries none of it)
+    from mpdhcp.service6 import start_server6  # (apart: a DHCPv4 board carries none of it)
 
     return start_server6(runner, cfg, netif)
 
@@ -107,7 +107,7 @@ BUILDERS.append(("Dhcp6", _server6))
 
 
 def _client6(runner, cfg, netif):
-    from .platform.wan6 import start_client6  # engine + the adapter glue that applies its binding
+    from mpdhcp.platform.wan6 import start_client6  # engine + the adapter glue that applies its binding
 
     return start_client6(runner, cfg, netif)
 
@@ -157,7 +157,7 @@ def build(doc, netif, control_factory=None, log=print):
 
 def _control_socket(path):
     """Loaded only when the config asks for a control socket (it brings console.py)."""
-    from .platform.control_unix import ControlSocket
+    from mpdhcp.platform.control_unix import ControlSocket
 
     return ControlSocket(path)
 

@@ -149,3 +149,31 @@ def test_native_build_for_this_machine(tmp_path):
     assert p.returncode == 0 and p.stdout.strip(), p.stdout + p.stderr
     r = cli("build", "unix", "--emit", "native", "--out", tmp_path / "x")
     assert r.returncode == 1 and "--arch" in r.stderr
+
+
+def test_no_function_imports_relatively_without_its_modules_globals():
+    # natively compiled (build --emit native, the bench's build), a function that refers to no
+    # global of its module runs with its caller's globals, and a relative import in it then
+    # resolves against the caller's package: config.parse_doc, called from a test, imported
+    # "config.parser" that way. Such functions import absolutely (from mpdhcp.x import y).
+    import ast
+
+    bad = []
+    for name in modules_for("unix", os.path.join(ROOT, "firmware", "mpdhcp")):
+        path = os.path.join(ROOT, "firmware", "mpdhcp", name)
+        with open(path) as f:
+            tree = ast.parse(f.read())
+        top = set()
+        for n in tree.body:
+            if isinstance(n, (ast.FunctionDef, ast.ClassDef)):
+                top.add(n.name)
+            elif isinstance(n, (ast.Import, ast.ImportFrom)):
+                top.update((a.asname or a.name).split(".")[0] for a in n.names)
+            elif isinstance(n, ast.Assign):
+                top.update(x.id for t in n.targets for x in ast.walk(t) if isinstance(x, ast.Name))
+        for fn in ast.walk(tree):
+            if isinstance(fn, ast.FunctionDef) and [n for n in ast.walk(fn) if isinstance(n, ast.ImportFrom) and n.level]:
+                used = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+                if not used & top:
+                    bad.append("%s:%d %s" % (name, fn.lineno, fn.name))
+    assert not bad, bad

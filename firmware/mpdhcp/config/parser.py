@@ -7,22 +7,22 @@ from .errors import ConfigError, _want, _fail
 
 
 def _dhcp4(d, p):
-    from .dhcp4 import dhcp4
+    from mpdhcp.config.dhcp4 import dhcp4
     return dhcp4(d, p)
 
 
 def _client4(d, p):
-    from .client4 import client4  # the WAN-side DHCPv4 client
+    from mpdhcp.config.client4 import client4  # the WAN-side DHCPv4 client
     return client4(d, p)
 
 
 def _dhcp6(d, p):
-    from .dhcp6 import dhcp6  # the DHCPv6 server
+    from mpdhcp.config.dhcp6 import dhcp6  # the DHCPv6 server
     return dhcp6(d, p)
 
 
 def _client6(d, p):
-    from .client6 import client6  # the WAN-side DHCPv6 client
+    from mpdhcp.config.client6 import client6  # the WAN-side DHCPv6 client
     return client6(d, p)
 
 

@@ -13,7 +13,7 @@
 import _thread
 import time
 # console.py is not imported here: it loads when a person or `inspect` first calls it (about
-# 9 KB of heap a board keeps free meanwhile); it finds the lock and config path on the runner
+# 10 KB of heap on the 64-bit port, kept free meanwhile); it finds the lock and config path on the runner
 
 LOG_KEEP = 32  # log lines kept
 WAIT_MS = 200  # longest wait between runner steps (timers are honoured sooner)

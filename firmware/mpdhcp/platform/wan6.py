@@ -88,7 +88,7 @@ class Wan6(WanGlue):
         if srv is None:
             return
         pfx = info["prefixes"][0] if info["prefixes"] else None
-        from ..wire.addr6 import ip6, ip6_str
+        from mpdhcp.wire.addr6 import ip6, ip6_str
 
         changed = srv.renumber(ip6(pfx[0]) if pfx else None, pfx[1] if pfx else 0, now,
                                pfx[2] if pfx else 0, pfx[3] if pfx else 0)
@@ -136,6 +136,6 @@ class Wan6(WanGlue):
 
 
 def _bytes6(text):
-    from ..wire.addr6 import ip6
+    from mpdhcp.wire.addr6 import ip6
 
     return ip6(text)

@@ -594,7 +594,7 @@ def _duid_mac(b, off, ln):
 
 
 def _net_str(net):
-    from ..wire.addr6 import ip6_str
+    from mpdhcp.wire.addr6 import ip6_str
 
     return ip6_str(net) + "/64"
 
