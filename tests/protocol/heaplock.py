@@ -19,3 +19,18 @@ def handle_locked(eng, rx, m, now, out, n=None):
         micropython.heap_unlock()
     assert not oom, "handle() allocated with the heap locked"
     return got
+
+
+def locked(fn):
+    """fn() with the heap locked; returns its result (it must not allocate)."""
+    oom = False
+    got = None
+    micropython.heap_lock()
+    try:
+        got = fn()
+    except MemoryError:
+        oom = True
+    finally:
+        micropython.heap_unlock()
+    assert not oom, "allocated with the heap locked"
+    return got

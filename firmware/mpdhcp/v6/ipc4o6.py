@@ -23,7 +23,8 @@ def context_len(ifname):
 
 
 def write_context(b, p, ifname, src, port):
-    """The ISC vendor option at b[p:] (b has room). Returns the end."""
+    """The ISC vendor option at b[p:] (b has room), ifname as bytes (encoded()). Returns
+    the end."""
     ln = context_len(ifname) - 4
     b[p] = 0
     b[p + 1] = OPT_VENDOR_OPTS
@@ -34,8 +35,7 @@ def write_context(b, p, ifname, src, port):
     b[p + 7] = ISC & 255
     p += 8
     p = _sub(b, p, SUB_IFACE, len(ifname))
-    for i in range(len(ifname)):
-        b[p + i] = ord(ifname[i])
+    P.copy(b, p, ifname, 0, len(ifname))
     p = _sub(b, p + len(ifname), SUB_ADDR, 16)
     P.copy(b, p, src, 0, 16)
     p = _sub(b, p + 16, SUB_PORT, 2)
@@ -63,8 +63,9 @@ def find_context(b, msg):
 
 
 def read_context(b, o, names, meta):
-    """The vendor option at o into meta: ifname (one of `names`, so no new string is made;
-    None for another name), src, port. False when a sub-option is missing."""
+    """The vendor option at o into meta: ifname (one of `names`, as encoded() pairs them, so
+    no new string is made; None for another name), src, port. False when a sub-option is
+    missing."""
     e = o + 4 + P.olen(b, o)
     i = P.find(b, o + 8, e, SUB_IFACE)
     a = P.find(b, o + 8, e, SUB_ADDR)
@@ -73,12 +74,27 @@ def read_context(b, o, names, meta):
         return False
     ln = P.olen(b, i)
     meta.ifname = None
-    for n in names:
-        if len(n) == ln and _same(n, b, i + 4):
+    for n, nb in names:
+        if len(nb) == ln and P.eq(nb, 0, b, i + 4, ln):
             meta.ifname = n
     P.copy(meta.src, 0, b, a + 4, 16)
     meta.port = (b[pt + 4] << 8) | b[pt + 5]
     return True
+
+
+def encoded(names):
+    """[(name, its UTF-8 bytes)], made once outside the packet path: the context carries an
+    interface name as bytes, and indexing a str makes a new one-character string (an
+    allocation, whenever that character is not already an interned name)."""
+    return [(n, n.encode()) for n in names]
+
+
+def name_bytes(names, ifname):
+    """ifname's bytes from encoded() pairs, or None."""
+    for n, nb in names:
+        if n == ifname:
+            return nb
+    return None
 
 
 def read_iid(b, msg, meta):
@@ -90,13 +106,6 @@ def read_iid(b, msg, meta):
         if o >= 0 and P.olen(b, o) <= len(meta.iid):
             meta.iid_len = P.olen(b, o)
             P.copy(meta.iid, 0, b, o + 4, meta.iid_len)
-
-
-def _same(text, b, off):
-    for k in range(len(text)):
-        if ord(text[k]) != b[off + k]:
-            return False
-    return True
 
 
 def cut(b, n, msg, o):
@@ -111,7 +120,8 @@ def cut(b, n, msg, o):
 
 def insert_context(b, n, msg, ifname, src, port):
     """The vendor option added at the end of msg's innermost message (what follows it, the
-    outer relays' own options, moves down). Returns the new length, or 0 when it will not fit."""
+    outer relays' own options, moves down); ifname as bytes. Returns the new length, or 0
+    when it will not fit."""
     ln = context_len(ifname)
     at = msg.end
     if n + ln > len(b):
@@ -143,7 +153,7 @@ class V4Half:
         # the DHCPv6 interface names the subnets' 4o6-interface and the server id look for
         # (the Dhcp4 config's 4o6 ones and its own); a query from another interface is still
         # served (by 4o6-subnet or 4o6-interface-id, as kea-dhcp4 serves it) under no name
-        self.names = names
+        self.names = encoded(names)
         self.to_port = port  # P: where the DHCPv6 half listens
         self.sock = 0
         self.stats = server4.stats

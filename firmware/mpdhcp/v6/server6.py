@@ -106,6 +106,7 @@ class Server6:
         from . import ipc4o6  # Kea's IPC framing and the Interface-Id read: 4o6 servers only
 
         self.v4 = v4
+        self.names4o6 = ipc4o6.encoded(self.served or self.cfg.interfaces)  # (IPC replies name one)
         self.buf4 = bytearray(P.MAX_PACKET)  # the query's DHCPv4 message, at offset 0
         self.meta4 = Meta()
         self.out4 = Slot()
@@ -431,9 +432,12 @@ class Server6:
         option saying where it came from, to the DHCPv4 half on [::1]:P+1."""
         if self.ipc_sock is None:
             return self._drop("dropped_4o6")  # no DHCPv4 server, here or paired
+        nb = ipc4o6.name_bytes(self.names4o6, meta.ifname)
+        if nb is None:
+            return self._drop("dropped_4o6")  # (every served interface is named)
         b = out.buf
         P.copy(b, 0, rx, 0, n)
-        m = ipc4o6.insert_context(b, n, self.msg, meta.ifname, meta.src, meta.port)
+        m = ipc4o6.insert_context(b, n, self.msg, nb, meta.src, meta.port)
         if not m:
             return self._drop("dropped_too_big")
         out.n = m
@@ -454,8 +458,7 @@ class Server6:
         if msg.parse(rx, n, P.RELAY_REPL) or msg.mtype != P.DHCPV4_RESPONSE:
             return self._drop("dropped_4o6")
         vo = ipc4o6.find_context(rx, msg)
-        names = self.served or self.cfg.interfaces
-        if vo < 0 or not ipc4o6.read_context(rx, vo, names, m) or m.ifname not in self.sock_of:
+        if vo < 0 or not ipc4o6.read_context(rx, vo, self.names4o6, m) or m.ifname not in self.sock_of:
             return self._drop("dropped_4o6")  # (None, an interface not served, is not in sock_of)
         b = out.buf
         P.copy(b, 0, rx, 0, n)

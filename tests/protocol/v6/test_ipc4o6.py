@@ -135,3 +135,21 @@ def test_the_ipc_paths_allocate_nothing_direct_and_relayed():
             micropython.heap_unlock()
         assert not oom and min(got) > 0, got
         assert slots[2].buf[0] == q[0] + 1 and yiaddr(slots[2], got[2]) != bytes(4)  # Relay-repl / RESPONSE
+
+
+def test_the_context_names_its_interface_without_the_heap():
+    # an interface name compared as bytes: indexing the name (a str) made one-character
+    # strings, an allocation for any character not already interned, so with the heap locked
+    # every query was dropped (found by the Kea IPC interop test after unrelated changes)
+    from mpdhcp.v6 import ipc4o6
+    from mpdhcp.slot import Meta
+    from heaplock import locked
+
+    names = ipc4o6.encoded(["s0", "wän-ẞ7"])
+    b = bytearray(64)
+    n = ipc4o6.write_context(b, 0, names[1][1], bytes(16), 546)
+    m = Meta()
+    assert n > 0 and locked(lambda: ipc4o6.read_context(b, 0, names, m)) is True
+    assert m.ifname is names[1][0] and m.port == 546
+    ipc4o6.write_context(b, 0, b"eth9", bytes(16), 546)
+    assert locked(lambda: ipc4o6.read_context(b, 0, names, m)) is True and m.ifname is None
