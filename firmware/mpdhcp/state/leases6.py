@@ -130,8 +130,8 @@ class Leases6(Table):
         """pd False: the config delegates no prefixes, so a client holds one record, and the
         DUID arena starts at a whole entry per record (growing it on a small heap may fail,
         and a new client is then refused until it can)."""
-        Table.__init__(self, capacity, nsub, REC, -1, R_FLAGS, R_EXPIRY, -1, R_LINK, journal)
-        self.f_kind = F_PD  # kind(r): PD for a prefix, else NA (IA_TA addresses too)
+        # kind(r): PD for a prefix, else NA (IA_TA addresses too)
+        Table.__init__(self, capacity, nsub, REC, -1, R_FLAGS, R_EXPIRY, -1, R_LINK, journal, F_PD)
         per = DUID_PER_LEASE if pd else DUID_ALONE
         self.duids = Duids(max(capacity * per, 4 * (1 + KEYMAX)), self)
         self.iaid = bytearray(4)  # scratch: the IAID being looked up

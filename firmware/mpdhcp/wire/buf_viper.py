@@ -170,6 +170,72 @@ def list_remove(heads, h: int, recs, rec: int, ol: int, prv, r: int):
         hd[h + 3] = p & 255
 
 
+# buf.list_set (the reference): Table.set's state change and list move in one call, the
+# removal and the append of the two kernels above inlined (a viper call to them would go
+# through the object layer). lay: record width, flags, link and expiry offsets, kind flag.
+@micropython.viper
+def list_set(heads, recs, prv, lay, r: int, state: int, expiry: int):
+    ly = ptr8(lay)
+    rec = ly[0]
+    of = ly[1]
+    ol = ly[2]
+    oe = ly[3]
+    items = int(len(prv)) >> 1
+    if rec > 0 and int(len(recs)) // rec < items:
+        items = int(len(recs)) // rec
+    nh = int(len(heads))
+    if int(len(lay)) < 5 or r < 0 or r >= items or of >= rec or ol + 2 > rec or oe + 4 > rec:
+        raise IndexError
+    hd = ptr8(heads)
+    b = ptr8(recs)
+    pv = ptr8(prv)
+    o = r * rec
+    if b[o + of] & 0x10:
+        b[o + of] = b[o + of] & 0xEF
+        h = 4 * ((b[o + 1] * 2 + (1 if b[o + of] & ly[4] else 0)) * 4 + b[o] - 1)
+        p = (pv[2 * r] << 8) | pv[2 * r + 1]
+        n = (b[o + ol] << 8) | b[o + ol + 1]
+        if h < 0 or h + 4 > nh or p > items or n > items:
+            raise IndexError
+        if p:
+            b[(p - 1) * rec + ol] = n >> 8
+            b[(p - 1) * rec + ol + 1] = n & 255
+        else:
+            hd[h] = n >> 8
+            hd[h + 1] = n & 255
+        if n:
+            pv[2 * (n - 1)] = p >> 8
+            pv[2 * (n - 1) + 1] = p & 255
+        else:
+            hd[h + 2] = p >> 8
+            hd[h + 3] = p & 255
+    b[o] = state
+    b[o + oe] = (expiry >> 24) & 255
+    b[o + oe + 1] = (expiry >> 16) & 255
+    b[o + oe + 2] = (expiry >> 8) & 255
+    b[o + oe + 3] = expiry & 255
+    if state and not (b[o + of] & 0x40):
+        h = 4 * ((b[o + 1] * 2 + (1 if b[o + of] & ly[4] else 0)) * 4 + state - 1)
+        if h < 0 or h + 4 > nh:
+            raise IndexError
+        tail = (hd[h + 2] << 8) | hd[h + 3]
+        if tail > items:
+            raise IndexError
+        v = r + 1
+        b[o + ol] = 0
+        b[o + ol + 1] = 0
+        pv[2 * r] = tail >> 8
+        pv[2 * r + 1] = tail & 255
+        if tail:
+            b[(tail - 1) * rec + ol] = v >> 8
+            b[(tail - 1) * rec + ol + 1] = v & 255
+        else:
+            hd[h] = v >> 8
+            hd[h + 1] = v & 255
+        hd[h + 2] = v >> 8
+        hd[h + 3] = v & 255
+        b[o + of] = b[o + of] | 0x10
+
 def _nibbles():
     """buf._CRC_NIBBLE as 16 big-endian 2-byte entries (viper reads bytes by pointer)."""
     t = bytearray(32)
