@@ -282,6 +282,8 @@ class Leases6(Table):
         n = self.nslots
         i = (self._khash(self.key, 0, keylen) if kh < 0 else kh) % n
         f_kind = F_PD if kind == PD else F_TA if kind == TA else 0  # (ia_kind, read in place)
+        db = self.duids.buf  # _xref and _entry_is in place below: a hit is tested there
+        fl = _fplen(keylen)
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
@@ -289,9 +291,10 @@ class Leases6(Table):
             r = v - 1
             o = r * REC
             if recs[o + R_SUBNET] == subnet and recs[o + R_FLAGS] & (F_PD | F_TA) == f_kind \
-                    and eq(recs, o + R_IAID, self.iaid, 0, 4) \
-                    and self._entry_is(self._xref(r), keylen):
-                return r
+                    and eq(recs, o + R_IAID, self.iaid, 0, 4):
+                x = (recs[o + R_XREF] << 16) | (recs[o + R_XREF + 1] << 8) | recs[o + R_XREF + 2]
+                if db[x] == keylen and eq(db, x + 1, self.key, 0, fl):  # _entry_is(x, keylen)
+                    return r
             i += 1
             if i == n:
                 i = 0
@@ -477,9 +480,10 @@ class Leases6(Table):
 
     def seen(self, r, ifindex, relayed, reconf):
         """Where the client was last seen and whether it accepts Reconfigure."""
-        self.recs[r * REC + R_IFX] = ifindex
-        self.set_flag(r, F_RELAYED, relayed)
-        self.set_flag(r, F_RECONF, reconf)
+        o = r * REC
+        f = self.recs[o + R_FLAGS] & ~(F_RELAYED | F_RECONF) & 255  # (set_flag twice, in one write)
+        self.recs[o + R_FLAGS] = f | (F_RELAYED if relayed else 0) | (F_RECONF if reconf else 0)
+        self.recs[o + R_IFX] = ifindex
 
     def ifindex(self, r):
         return self.recs[r * REC + R_IFX]

@@ -5,6 +5,7 @@
 from micropython import const
 from ..wire import packet6 as P
 from ..state import leases6 as L
+from ..state.table import Table
 
 OFFER_HOLD = const(30)  # seconds an advertised address stays set aside for its client
 
@@ -70,7 +71,7 @@ class IA6:
                 lt.set_iaid(rx, ia + 4)
                 self.actions[action](rx, ia, kind, nth, sub, meta, now, out, commit, action)
                 nth += 1
-                ia = self.msg.next(rx, ia, code)
+                ia = P.find_next(rx, ia, self.msg.end, code)  # msg.next
         lt.cta = False
         self.code = P.OPT_IA_NA
         self.hdr = P.IA_HDR
@@ -84,25 +85,29 @@ class IA6:
                         sub if action == EXTEND else None)
             return
         self._lifetimes(sub, now)
+        # the table's verbs by class name (Table.bind(lt, ..)): a base method looked up on a
+        # Leases6 misses its class dict first (table.py), and the state read in place
         if commit:
             self.srv.seen(r, meta)
-            lt.bind(r, now + self.valid)
-        elif lt.state(r) != L.BOUND or not lt.active(r, now):
-            lt.offer(r, now + OFFER_HOLD)
+            Table.bind(lt, r, now + self.valid)
+        elif lt.recs[r * L.REC] != L.BOUND or not Table.active(lt, r, now):
+            Table.offer(lt, r, now + OFFER_HOLD)
         self._lease(rx, ia, kind, r, sub, out)
 
     def _extend(self, rx, ia, kind, nth, sub, meta, now, out, commit, action):
         """Renew / Rebind (RFC 8415 18.3.4, 18.3.5)."""
         lt = self.leases
-        r = lt.find_mine(sub.index, kind)
-        if r >= 0 and lt.state(r) == L.BOUND and not sub.holds(kind, lt.abuf, lt.addr_off(r), lt.plen(r)):
-            # the link was renumbered (router mode): a new address or prefix; the old one is
-            # listed with lifetimes 0 as one the client has that is not its lease (18.3.4)
+        r = lt.find_ia(lt.ckeylen, kind, sub.index, lt.ckh)  # find_mine
+        bound = r >= 0 and lt.recs[r * L.REC] == L.BOUND  # (state, in place)
+        if bound and sub.delegated is not None and not sub.holds(kind, lt.abuf, lt.addr_off(r), lt.plen(r)):
+            # the link was renumbered (router mode; a fixed subnet holds all it leased): a new
+            # address or prefix; the old one is listed with lifetimes 0 as one the client has
+            # that is not its lease (18.3.4)
             return self._assign(rx, ia, kind, nth, sub, meta, now, out, commit, action)
-        if r >= 0 and lt.state(r) == L.BOUND:
+        if bound:
             self._lifetimes(sub, now)
             self.srv.seen(r, meta)
-            lt.bind(r, now + self.valid)
+            Table.bind(lt, r, now + self.valid)
             self._lease(rx, ia, kind, r, sub, out)
             return
         self.stats["no_binding"] += 1
@@ -164,7 +169,8 @@ class IA6:
             elif kind == L.PD and nth < len(res.prefixes):
                 ra = res.prefixes[nth][0]
                 rplen = res.prefixes[nth][1]
-        mine = self.leases.find_mine(sub.index, kind)
+        lt = self.leases
+        mine = lt.find_ia(lt.ckeylen, kind, sub.index, lt.ckh)  # find_mine, one call less
         if ra is None and mine >= 0:  # choose() would keep it before looking at any hint
             r = self.alloc.keep_mine(sub.index, kind, res, mine, None, now)
             if r >= 0:
