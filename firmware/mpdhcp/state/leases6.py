@@ -540,33 +540,38 @@ class Leases6(Table):
         j = self.jrec
         recs = self.recs
         o = r * REC
+        f = recs[o + R_FLAGS]
         j[D_STATE] = recs[o + R_STATE]
         j[D_SUBNET] = recs[o + R_SUBNET]
-        j[D_KIND] = self.ia_kind(r)
+        j[D_KIND] = PD if f & F_PD else TA if f & F_TA else NA  # ia_kind(r), in place
         j[D_PLEN] = recs[o + R_PLEN]
-        j[D_FLAGS] = (recs[o + R_FLAGS] & (F_RECONF | F_RELAYED)) | F_INDEXED  # the bits older journals carry
+        j[D_FLAGS] = (f & (F_RECONF | F_RELAYED)) | F_INDEXED  # the bits older journals carry
         j[D_IFX] = recs[o + R_IFX]
         j[D_IFX + 1] = 0
-        self.addr_into(r, j, D_ADDR)
+        copy(j, D_ADDR, self.abuf, self.addr_off(r), 16)  # through abuf, as _addr_head
         copy(j, D_IAID, recs, o + R_IAID, 8)  # IAID, expiry: in this order in both layouts
         j[D_KEYLEN] = self.key_into(r, j, D_KEY)
         self.journal.append(J_LEASE6, j, 0, D_REC)  # (_stage and dump: a journal is set)
 
     def _addr_head(self, r):
         j = self.jrec
+        recs = self.recs
         o = r * REC
-        j[0] = self.ia_kind(r)
-        j[1] = self.recs[o + R_PLEN]
-        self.addr_into(r, j, 2)
+        f = recs[o + R_FLAGS]
+        j[0] = PD if f & F_PD else TA if f & F_TA else NA  # ia_kind(r), in place
+        j[1] = recs[o + R_PLEN]
+        # through abuf (addr_off): the reply's IA, written next, finds the address there
+        copy(j, 2, self.abuf, self.addr_off(r), 16)
 
     def _stage_state(self, r):
         self._addr_head(r)
         j = self.jrec
+        recs = self.recs
         o = r * REC
-        j[18] = self.recs[o + R_STATE]
-        copy(j, 19, self.recs, o + R_EXPIRY, 4)
-        j[23] = (self.recs[o + R_FLAGS] & (F_RECONF | F_RELAYED)) | F_INDEXED
-        j[24] = self.recs[o + R_IFX]  # where a Reconfigure must go after a restart
+        j[18] = recs[o + R_STATE]
+        copy(j, 19, recs, o + R_EXPIRY, 4)
+        j[23] = (recs[o + R_FLAGS] & (F_RECONF | F_RELAYED)) | F_INDEXED
+        j[24] = recs[o + R_IFX]  # where a Reconfigure must go after a restart
         self.journal.append(J_STATE6, j, 0, 25)  # (_stage: a journal is set)
 
     def _stage_drop(self, r):

@@ -215,23 +215,25 @@ class IA6:
         address the client listed, at lifetimes 0 (18.3.4)."""
         w = self.w
         lt = self.leases
-        if not w.room(_IA_ROOM):  # as _open
-            return
         h = w.pos
+        if h + 4 + _IA_ROOM > w.limit:  # as _open (w.room)
+            return
         o = lt.addr_off(r)
+        plen = lt.recs[r * L.REC + L.R_PLEN]  # (plen(r), in place)
         # _open's IA and its IAADDR or IAPREFIX in one kernel call (kind NA: code is IA_NA or IA_TA)
-        w.pos = P.ia_lease(w.buf, h, self.code, rx, ia + 4, self.t1, self.t2, lt.abuf, o, lt.plen(r),
-                           self.pref, self.valid)
+        p = w.pos = P.ia_lease(w.buf, h, self.code, rx, ia + 4, self.t1, self.t2, lt.abuf, o, plen,
+                               self.pref, self.valid)
         if P.is_zero(out.addr6, 0, 16):  # the log names the first lease of the reply
             P.copy(out.addr6, 0, lt.abuf, o, 16)
-        self._stale(rx, ia, kind, r)
-        w.end(h)
+        self._stale(rx, ia, kind, o, plen)
+        if w.pos != p:  # (ia_lease set the length of what it wrote)
+            w.end(h)
 
-    def _stale(self, rx, ia, kind, r):
-        """Addresses/prefixes the client listed that are not its lease: lifetimes 0."""
+    def _stale(self, rx, ia, kind, o, plen):
+        """Addresses/prefixes the client listed that are not its lease (lt.abuf[o:]/plen):
+        lifetimes 0."""
         w = self.w
         lt = self.leases
-        o = lt.addr_off(r)
         e = ia + 4 + P.olen(rx, ia)
         code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
         a = P.find(rx, ia + 4 + self.hdr, e, code)
@@ -239,7 +241,7 @@ class IA6:
             if kind == L.NA:
                 if not P.eq(rx, a + 4, lt.abuf, o, 16) and w.room(4 + P.IAADDR_LEN + 4):
                     self._addr_zero(rx, a)
-            elif (rx[a + 12] != lt.plen(r) or not P.eq(rx, a + 13, lt.abuf, o, 16)) \
+            elif (rx[a + 12] != plen or not P.eq(rx, a + 13, lt.abuf, o, 16)) \
                     and not P.is_zero(rx, a + 13, 16) and w.room(4 + P.IAPREFIX_LEN + 4):
                 self._prefix_zero(rx, a)
             a = P.find_next(rx, a, e, code)
