@@ -345,9 +345,7 @@ class Leases6(Table):
             x = self._xref(r)
             b = self.duids.buf
             return self._khash(b, x + 1, b[x])
-        h = mix16((((recs[o + R_HX] << 8) | recs[o + R_HX + 1]) * 131 + recs[o + R_PLEN]) & 0xFFFF,
-                  recs, o + R_A8, 8)  # _ahash, in place
-        return h ^ (h >> 7)
+        return self._ahash((recs[o + R_HX] << 8) | recs[o + R_HX + 1], recs, o + R_A8, recs[o + R_PLEN])
 
     # -- the halves table: upper halves of addresses, shared -----------------------------------
 

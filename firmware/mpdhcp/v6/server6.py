@@ -192,7 +192,7 @@ class Server6:
         c = msg.at(P.OPT_CLIENTID)
         if c >= 0:
             self.leases.load_client(rx, c + 4, P.olen(rx, c))
-        self.res = self._reservation(rx, sub) if c >= 0 else None
+        self.res = self._reservation(rx, sub) if c >= 0 and sub.reservations else None  # (none: no walk)
         st[_COUNTER[mt]] += 1
         return self.handlers[mt](rx, sub, meta, now, out)
 
