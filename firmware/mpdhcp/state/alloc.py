@@ -217,7 +217,7 @@ class Alloc:
         t = self.table
         if own is not None and eq(a, off, own, 0, self.width):
             return NOT_USABLE
-        holder_res = self.reserved_for(si, a, off, plen)
+        holder_res = self.reserved_for(si, a, off, plen) if self.resmap[si] else None  # (none: no call)
         if holder_res is not None and holder_res is not res:
             return NOT_USABLE
         if holder_res is None:
@@ -268,8 +268,9 @@ class Alloc:
         t = self.table
         if mine >= 0 and t.recs[mine * t.rec] != DECLINED:  # byte 0: state
             t.addr_into(mine, self.cand, 0)
-            if self.usable(si, kind, self.cand, 0, t.plen(mine), res, mine, own, now) == mine:
-                return self._returning(mine, si, kind, self.cand, 0, t.plen(mine), res)
+            pl = t.plen(mine)
+            if self.usable(si, kind, self.cand, 0, pl, res, mine, own, now) == mine:
+                return self._returning(mine, si, kind, self.cand, 0, pl, res)
         return -1
 
     def _free(self, si, kind, pool, own):
@@ -330,6 +331,8 @@ class Alloc:
                 r = t.any_reusable(now)
                 if r < 0:
                     return -1
-        pinned = res is not None or self.reserved_for(si, a, off, plen) is not None
+        pinned = res is not None
+        if not pinned and self.resmap[si]:  # (no reservations in si: no call)
+            pinned = self.reserved_for(si, a, off, plen) is not None
         t.take(r, si, kind, a, off, plen, pinned)  # leaves it released, expiry 0
         return r

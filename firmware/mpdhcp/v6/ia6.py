@@ -31,6 +31,7 @@ class IA6:
         self.pref = self.valid = self.t1 = self.t2 = 0  # the lease being written (_lifetimes)
         self.code = P.OPT_IA_NA  # the IA being answered: its option code and fixed part
         self.hdr = P.IA_HDR
+        self.relayed = self.reconf = False  # the client bound or renewing: for Leases6.seen
 
     def _lifetimes(self, sub, now):
         """The lifetimes and T1/T2 of a lease of sub from now: the config's; in router mode
@@ -58,6 +59,9 @@ class IA6:
         IA_TA (RFC 8415 21.5) is an IA_NA without T1/T2: addresses from the same pools, its
         own binding (the table's cta), never a reserved address."""
         lt = self.leases
+        if commit:  # what seen() records of the client, the same for each IA of the message
+            self.relayed = self.msg.depth != 0
+            self.reconf = self.srv.rc.accepted()
         for code in _CODES:
             if action == DECLINE and code == P.OPT_IA_PD:
                 continue  # Decline is about addresses (RFC 8415 18.2.8)
@@ -88,7 +92,7 @@ class IA6:
         # the table's verbs by class name (Table.bind(lt, ..)): a base method looked up on a
         # Leases6 misses its class dict first (table.py), and the state read in place
         if commit:
-            self.srv.seen(r, meta)
+            lt.seen(r, meta.ifindex, self.relayed, self.reconf)  # where seen, Reconfigure accepted?
             Table.bind(lt, r, now + self.valid)
         elif lt.recs[r * L.REC] != L.BOUND or not Table.active(lt, r, now):
             Table.offer(lt, r, now + OFFER_HOLD)
@@ -106,7 +110,7 @@ class IA6:
             return self._assign(rx, ia, kind, nth, sub, meta, now, out, commit, action)
         if bound:
             self._lifetimes(sub, now)
-            self.srv.seen(r, meta)
+            lt.seen(r, meta.ifindex, self.relayed, self.reconf)  # where seen, Reconfigure accepted?
             Table.bind(lt, r, now + self.valid)
             self._lease(rx, ia, kind, r, sub, out)
             return

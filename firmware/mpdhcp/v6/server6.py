@@ -343,10 +343,6 @@ class Server6:
         self.ias.each(rx, sub, meta, now, out, action, True)
         return self._finish(rx, meta, out)
 
-    def seen(self, r, meta):
-        """A client bound or renewed record r: where it was seen, Reconfigure accepted?"""
-        self.leases.seen(r, meta.ifindex, self.msg.depth != 0, self.rc.accepted())
-
     def _confirm(self, rx, sub, meta, now, out):
         """RFC 8415 18.3.3: Success when every address is on the link, else NotOnLink; no
         reply when the Confirm carries no address."""
