@@ -15,7 +15,7 @@
 # the record codecs (_stage_lease, _stage_state, _stage_drop). Every layout starts with
 # state (byte 0) and subnet index (byte 1); expiry is a uint32; flags share the bits below.
 from micropython import const
-from ..wire.buf import copy, eq, zero, list_append, list_remove, list_set
+from ..wire.buf import copy, eq, zero, list_append, list_remove, list_set, ix_insert
 
 FREE = const(0)  # lease states shared by the v4 and v6 tables
 OFFERED = const(1)  # held for the client between OFFER/Advertise and REQUEST; never journaled
@@ -35,18 +35,6 @@ _NLISTS = const(4)
 # table, not methods: on MicroPython a method called on a Leases4/Leases6 is looked up in the
 # instance, then in the subclass's class dict, which fills to 100% before it grows, so that
 # miss scans it whole (~150 ns a call on the Unix port, more than the step itself).
-
-def _insert(t, idx, h, r):
-    """Put record r into index idx (t.by_key or t.by_addr) from slot h % t.nslots on."""
-    n = t.nslots
-    i = h % n
-    while (idx[2 * i] << 8) | idx[2 * i + 1]:
-        i += 1
-        if i == n:
-            i = 0
-    idx[2 * i] = (r + 1) >> 8
-    idx[2 * i + 1] = (r + 1) & 255
-
 
 def _list(t, r):
     """Offset in t.heads of record r's reuse list, or -1 (free, pinned)."""
@@ -194,8 +182,8 @@ class Table:
         """Put record r (key and address just written) into the indexes; kh: its key's
         hash when the caller has it at hand."""
         if keyed:
-            _insert(self, self.by_key, self._home(r, True) if kh < 0 else kh, r)
-        _insert(self, self.by_addr, self._home(r, False), r)
+            ix_insert(self.by_key, self._home(r, True) if kh < 0 else kh, r + 1)
+        ix_insert(self.by_addr, self._home(r, False), r + 1)
         self.recs[r * self.rec + self.o_flags] |= F_INDEXED
         self.addr_taken(r, True)
 

@@ -484,7 +484,7 @@ class Server6:
         b = out.buf
         w = self.w
         limit = len(b)
-        p = P.relay_reply_head(rx, msg, b, self.rstack, limit)
+        p = P.relay_reply_head(rx, msg, b, self.rstack, limit) if msg.depth else 0  # (no relay: no call)
         if p < 0:
             return self._drop("dropped_too_big")
         s = msg.start
@@ -507,7 +507,8 @@ class Server6:
         w = self.w
         b = out.buf
         end = w.pos
-        P.relay_reply_close(b, msg, self.rstack, end)
+        if msg.depth:
+            P.relay_reply_close(b, msg, self.rstack, end)
         out.n = end
         P.copy(out.dest, 0, meta.src, 0, 16)  # RFC 8415 18.3.10: to the source (client or relay)
         out.port = meta.port if msg.depth else CLIENT_PORT

@@ -213,6 +213,18 @@ def crc16(buf, off, n):
     return crc
 
 
+def ix_insert(idx, h, v):
+    """The tables' open-addressing indexes (2-byte slots, 0 empty, n = len(idx) // 2): v
+    into the first empty slot from slot h % n on (linear probing; the table keeps one free)."""
+    n = len(idx) >> 1
+    i = h % n
+    while (idx[2 * i] << 8) | idx[2 * i + 1]:
+        i += 1
+        if i == n:
+            i = 0
+    idx[2 * i] = v >> 8
+    idx[2 * i + 1] = v & 255
+
 def stage_record(stage, p, magic, typ, src, off, ln):
     """A journal record at stage[p:] (journal.py): magic, typ, ln, src[off:off+ln], then
     CRC-16 of typ..payload, big-endian. Returns its end."""
@@ -230,9 +242,10 @@ def stage_record(stage, p, magic, typ, src, off, ln):
 # the reference loops (tests compare the twins against them)
 PLAIN = {"copy": copy, "zero": zero, "eq": eq, "is_zero": is_zero, "mix16": mix16, "mix30": mix30, "crc16": crc16,
          "index_of": index_of, "list_append": list_append, "list_remove": list_remove, "list_set": list_set, "stage_record": stage_record,
+         "ix_insert": ix_insert,
          "add_shifted": add_shifted}
 try:
     from .buf_viper import copy, zero, eq, is_zero, mix16, mix30, crc16, index_of, add_shifted  # noqa: F811
-    from .buf_viper import list_append, list_remove, list_set, stage_record  # noqa: F811
+    from .buf_viper import list_append, list_remove, list_set, stage_record, ix_insert  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # ValueError: .mpy built for another arch
     pass

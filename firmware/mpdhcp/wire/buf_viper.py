@@ -365,3 +365,24 @@ def stage_record(stage, p: int, magic: int, typ: int, src, off: int, ln: int) ->
     d[end] = crc >> 8
     d[end + 1] = crc & 255
     return end + 2
+
+
+# buf.ix_insert (the reference): an index slot found and filled in one call. A full index
+# (never: the tables keep a third free) raises instead of looping for ever.
+@micropython.viper
+def ix_insert(idx, h: int, v: int):
+    n = int(len(idx)) >> 1
+    if n <= 0 or h < 0:
+        raise IndexError
+    b = ptr8(idx)
+    i = h % n
+    tries = 0
+    while (b[2 * i] << 8) | b[2 * i + 1]:
+        i += 1
+        if i == n:
+            i = 0
+        tries += 1
+        if tries == n:
+            raise IndexError
+    b[2 * i] = v >> 8
+    b[2 * i + 1] = v & 255

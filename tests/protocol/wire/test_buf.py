@@ -357,3 +357,30 @@ def test_stage_record_twins_agree_with_the_plain_one():
             assert False, "no IndexError"
         except IndexError:
             pass
+
+
+def test_ix_insert_twins_agree_with_the_plain_one():
+    # ix_insert (an index slot, linear probing with wrap-around) where viper compiles: the
+    # same slots as the plain one while the index fills; a full index is refused by the twin
+    from mpdhcp.wire import buf
+
+    P = buf.PLAIN
+    n = 13
+    a = bytearray(2 * n)
+    b = bytearray(2 * n)
+    x = 99
+    for v in range(1, n + 1):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        h = x if v % 3 else (n - 1)  # some runs wrap past the last slot
+        P["ix_insert"](a, h, v + 300)
+        buf.ix_insert(b, h, v + 300)
+        assert a == b, v
+    assert sorted((a[2 * i] << 8) | a[2 * i + 1] for i in range(n)) == list(range(301, 301 + n))
+    if buf.ix_insert is P["ix_insert"]:
+        return  # no twin here: its own checks below
+    for args in ((b, 0, 1), (bytearray(8), -1, 1), (bytearray(0), 0, 1)):
+        try:
+            buf.ix_insert(*args)
+            assert False, "no IndexError"
+        except IndexError:
+            pass
