@@ -245,7 +245,7 @@ class Alloc:
             h = self.usable(si, kind, ra, 0, rplen, res, mine, own, now)
             if h != NOT_USABLE:
                 return self.take(h, si, kind, ra, 0, rplen, res, mine, now)
-        r = self.keep_mine(si, kind, res, mine, own, now)
+        r = self.keep_mine(si, kind, res, mine, own, now) if mine >= 0 else -1  # (a new client: no call)
         if r >= 0:
             return r
         if req is not None:
