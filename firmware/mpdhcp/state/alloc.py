@@ -267,10 +267,13 @@ class Alloc:
         caller may ask this before working out what the client hinted."""
         t = self.table
         if mine >= 0 and t.recs[mine * t.rec] != DECLINED:  # byte 0: state
-            t.addr_into(mine, self.cand, 0)
+            # read in place (abuf, addr_off: nothing below writes there), not copied into
+            # cand: the v6 table keeps it written out for the reply and journal record after
+            a = t.abuf
+            o = t.addr_off(mine)
             pl = t.plen(mine)
-            if self.usable(si, kind, self.cand, 0, pl, res, mine, own, now) == mine:
-                return self._returning(mine, si, kind, self.cand, 0, pl, res)
+            if self.usable(si, kind, a, o, pl, res, mine, own, now) == mine:
+                return self._returning(mine, si, kind, a, o, pl, res)
         return -1
 
     def _free(self, si, kind, pool, own):
