@@ -451,7 +451,11 @@ class Leases6(Table):
         recs[o + R_HX] = hx >> 8
         recs[o + R_HX + 1] = hx & 255
         copy(recs, o + R_A8, self.a8, 0, 8)
-        self.ar = -1  # abuf may hold r's old address (_moving wrote it out)
+        if a is self.abuf:
+            self.ar = -1  # _moving may have written r's old address over it
+        else:  # r's address written out (as addr_off would) for _index's hook and the reply
+            copy(self.abuf, 0, a, aoff, 16)
+            self.ar = r
         copy(recs, o + R_IAID, self.iaid, 0, 4)
         x = 0
         kh = -1
