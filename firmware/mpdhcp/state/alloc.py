@@ -217,7 +217,7 @@ class Alloc:
         t = self.table
         if own is not None and eq(a, off, own, 0, self.width):
             return NOT_USABLE
-        holder_res = self.reserved_for(si, a, off, plen)
+        holder_res = self.reserved_for(si, a, off, plen) if self.resmap[si] else None  # (none: no call)
         if holder_res is not None and holder_res is not res:
             return NOT_USABLE
         if holder_res is None:
@@ -245,7 +245,7 @@ class Alloc:
             h = self.usable(si, kind, ra, 0, rplen, res, mine, own, now)
             if h != NOT_USABLE:
                 return self.take(h, si, kind, ra, 0, rplen, res, mine, now)
-        r = self.keep_mine(si, kind, res, mine, own, now)
+        r = self.keep_mine(si, kind, res, mine, own, now) if mine >= 0 else -1  # (a new client: no call)
         if r >= 0:
             return r
         if req is not None:
@@ -267,9 +267,13 @@ class Alloc:
         caller may ask this before working out what the client hinted."""
         t = self.table
         if mine >= 0 and t.recs[mine * t.rec] != DECLINED:  # byte 0: state
-            t.addr_into(mine, self.cand, 0)
-            if self.usable(si, kind, self.cand, 0, t.plen(mine), res, mine, own, now) == mine:
-                return self._returning(mine, si, kind, self.cand, 0, t.plen(mine), res)
+            # read in place (abuf, addr_off: nothing below writes there), not copied into
+            # cand: the v6 table keeps it written out for the reply and journal record after
+            a = t.abuf
+            o = t.addr_off(mine)
+            pl = t.plen(mine)
+            if self.usable(si, kind, a, o, pl, res, mine, own, now) == mine:
+                return self._returning(mine, si, kind, a, o, pl, res)
         return -1
 
     def _free(self, si, kind, pool, own):
@@ -330,6 +334,8 @@ class Alloc:
                 r = t.any_reusable(now)
                 if r < 0:
                     return -1
-        pinned = res is not None or self.reserved_for(si, a, off, plen) is not None
+        pinned = res is not None
+        if not pinned and self.resmap[si]:  # (no reservations in si: no call)
+            pinned = self.reserved_for(si, a, off, plen) is not None
         t.take(r, si, kind, a, off, plen, pinned)  # leaves it released, expiry 0
         return r

@@ -11,7 +11,7 @@
 # error and stays as it was: it is never taken for an empty journal.
 import os
 from micropython import const
-from ..wire.buf import copy, crc16  # noqa: F401  (journal.crc16: tests and tools use it)
+from ..wire.buf import copy, crc16, stage_record  # noqa: F401  (journal.crc16: tests and tools use it)
 
 MAGIC = const(0xA5)
 STAGE = const(512)  # staged bytes before a flush; the runner reserves 128 per reply of its ring
@@ -53,16 +53,7 @@ class Journal:
         """Stage one record. Flushes early if the stage is full (still before any reply)."""
         if self.n + ln + 5 > len(self.stage):
             self.commit()
-        s = self.stage
-        p = self.n
-        s[p] = MAGIC
-        s[p + 1] = typ
-        s[p + 2] = ln
-        copy(s, p + 3, src, off, ln)
-        c = crc16(s, p + 1, ln + 2)
-        s[p + 3 + ln] = c >> 8
-        s[p + 4 + ln] = c & 255
-        self.n = p + ln + 5
+        self.n = stage_record(self.stage, self.n, MAGIC, typ, src, off, ln)
 
     def commit(self):
         """Make every staged record durable. Returns the bytes written."""

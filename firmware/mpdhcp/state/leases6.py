@@ -130,8 +130,8 @@ class Leases6(Table):
         """pd False: the config delegates no prefixes, so a client holds one record, and the
         DUID arena starts at a whole entry per record (growing it on a small heap may fail,
         and a new client is then refused until it can)."""
-        Table.__init__(self, capacity, nsub, REC, -1, R_FLAGS, R_EXPIRY, -1, R_LINK, journal)
-        self.f_kind = F_PD  # kind(r): PD for a prefix, else NA (IA_TA addresses too)
+        # kind(r): PD for a prefix, else NA (IA_TA addresses too)
+        Table.__init__(self, capacity, nsub, REC, -1, R_FLAGS, R_EXPIRY, -1, R_LINK, journal, F_PD)
         per = DUID_PER_LEASE if pd else DUID_ALONE
         self.duids = Duids(max(capacity * per, 4 * (1 + KEYMAX)), self)
         self.iaid = bytearray(4)  # scratch: the IAID being looked up
@@ -185,13 +185,17 @@ class Leases6(Table):
         records holds it, and they are all in its probe run. kh: that key's hash, if known."""
         idx = self.by_key
         n = self.nslots
+        recs = self.recs
+        db = self.duids.buf  # _xref and _entry_is in place, as find_ia
+        fl = _fplen(keylen)
         i = (self._khash(self.key, 0, keylen) if kh < 0 else kh) % n
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
                 return 0
-            x = self._xref(v - 1)
-            if self._entry_is(x, keylen):
+            o = (v - 1) * REC + R_XREF
+            x = (recs[o] << 16) | (recs[o + 1] << 8) | recs[o + 2]
+            if db[x] == keylen and eq(db, x + 1, self.key, 0, fl):
                 return x
             i += 1
             if i == n:
@@ -282,6 +286,8 @@ class Leases6(Table):
         n = self.nslots
         i = (self._khash(self.key, 0, keylen) if kh < 0 else kh) % n
         f_kind = F_PD if kind == PD else F_TA if kind == TA else 0  # (ia_kind, read in place)
+        db = self.duids.buf  # _xref and _entry_is in place below: a hit is tested there
+        fl = _fplen(keylen)
         while True:
             v = (idx[2 * i] << 8) | idx[2 * i + 1]
             if v == _EMPTY:
@@ -289,9 +295,10 @@ class Leases6(Table):
             r = v - 1
             o = r * REC
             if recs[o + R_SUBNET] == subnet and recs[o + R_FLAGS] & (F_PD | F_TA) == f_kind \
-                    and eq(recs, o + R_IAID, self.iaid, 0, 4) \
-                    and self._entry_is(self._xref(r), keylen):
-                return r
+                    and eq(recs, o + R_IAID, self.iaid, 0, 4):
+                x = (recs[o + R_XREF] << 16) | (recs[o + R_XREF + 1] << 8) | recs[o + R_XREF + 2]
+                if db[x] == keylen and eq(db, x + 1, self.key, 0, fl):  # _entry_is(x, keylen)
+                    return r
             i += 1
             if i == n:
                 i = 0
@@ -444,7 +451,11 @@ class Leases6(Table):
         recs[o + R_HX] = hx >> 8
         recs[o + R_HX + 1] = hx & 255
         copy(recs, o + R_A8, self.a8, 0, 8)
-        self.ar = -1  # abuf may hold r's old address (_moving wrote it out)
+        if a is self.abuf:
+            self.ar = -1  # _moving may have written r's old address over it
+        else:  # r's address written out (as addr_off would) for _index's hook and the reply
+            copy(self.abuf, 0, a, aoff, 16)
+            self.ar = r
         copy(recs, o + R_IAID, self.iaid, 0, 4)
         x = 0
         kh = -1
@@ -477,9 +488,10 @@ class Leases6(Table):
 
     def seen(self, r, ifindex, relayed, reconf):
         """Where the client was last seen and whether it accepts Reconfigure."""
-        self.recs[r * REC + R_IFX] = ifindex
-        self.set_flag(r, F_RELAYED, relayed)
-        self.set_flag(r, F_RECONF, reconf)
+        o = r * REC
+        f = self.recs[o + R_FLAGS] & ~(F_RELAYED | F_RECONF) & 255  # (set_flag twice, in one write)
+        self.recs[o + R_FLAGS] = f | (F_RELAYED if relayed else 0) | (F_RECONF if reconf else 0)
+        self.recs[o + R_IFX] = ifindex
 
     def ifindex(self, r):
         return self.recs[r * REC + R_IFX]
@@ -536,33 +548,38 @@ class Leases6(Table):
         j = self.jrec
         recs = self.recs
         o = r * REC
+        f = recs[o + R_FLAGS]
         j[D_STATE] = recs[o + R_STATE]
         j[D_SUBNET] = recs[o + R_SUBNET]
-        j[D_KIND] = self.ia_kind(r)
+        j[D_KIND] = PD if f & F_PD else TA if f & F_TA else NA  # ia_kind(r), in place
         j[D_PLEN] = recs[o + R_PLEN]
-        j[D_FLAGS] = (recs[o + R_FLAGS] & (F_RECONF | F_RELAYED)) | F_INDEXED  # the bits older journals carry
+        j[D_FLAGS] = (f & (F_RECONF | F_RELAYED)) | F_INDEXED  # the bits older journals carry
         j[D_IFX] = recs[o + R_IFX]
         j[D_IFX + 1] = 0
-        self.addr_into(r, j, D_ADDR)
+        copy(j, D_ADDR, self.abuf, self.addr_off(r), 16)  # through abuf, as _addr_head
         copy(j, D_IAID, recs, o + R_IAID, 8)  # IAID, expiry: in this order in both layouts
         j[D_KEYLEN] = self.key_into(r, j, D_KEY)
         self.journal.append(J_LEASE6, j, 0, D_REC)  # (_stage and dump: a journal is set)
 
     def _addr_head(self, r):
         j = self.jrec
+        recs = self.recs
         o = r * REC
-        j[0] = self.ia_kind(r)
-        j[1] = self.recs[o + R_PLEN]
-        self.addr_into(r, j, 2)
+        f = recs[o + R_FLAGS]
+        j[0] = PD if f & F_PD else TA if f & F_TA else NA  # ia_kind(r), in place
+        j[1] = recs[o + R_PLEN]
+        # through abuf (addr_off): the reply's IA, written next, finds the address there
+        copy(j, 2, self.abuf, self.addr_off(r), 16)
 
     def _stage_state(self, r):
         self._addr_head(r)
         j = self.jrec
+        recs = self.recs
         o = r * REC
-        j[18] = self.recs[o + R_STATE]
-        copy(j, 19, self.recs, o + R_EXPIRY, 4)
-        j[23] = (self.recs[o + R_FLAGS] & (F_RECONF | F_RELAYED)) | F_INDEXED
-        j[24] = self.recs[o + R_IFX]  # where a Reconfigure must go after a restart
+        j[18] = recs[o + R_STATE]
+        copy(j, 19, recs, o + R_EXPIRY, 4)
+        j[23] = (recs[o + R_FLAGS] & (F_RECONF | F_RELAYED)) | F_INDEXED
+        j[24] = recs[o + R_IFX]  # where a Reconfigure must go after a restart
         self.journal.append(J_STATE6, j, 0, 25)  # (_stage: a journal is set)
 
     def _stage_drop(self, r):

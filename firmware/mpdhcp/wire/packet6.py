@@ -242,10 +242,7 @@ class Msg6:
         self.start = pos
         self.end = end
         self.mtype = buf[pos]
-        return self._index(buf, pos + HDR, end)
-
-    def _index(self, buf, i, end):
-        return opt6_index(buf, i, end, self.first, self.count)
+        return opt6_index(buf, pos + HDR, end, self.first, self.count)
 
     def at(self, code):
         """Header offset of the first option `code` (< 64) of the innermost message, or -1."""
@@ -299,10 +296,17 @@ class Writer6:
         self.pos = p + 4
 
     def put(self, code, src, off, ln):
-        if not self.room(ln):
+        # room, _hdr and raw in place: every reply puts its ids and options through here
+        b = self.buf
+        p = self.pos
+        if p + 4 + ln > self.limit:
             return False
-        self._hdr(code, ln)
-        self.raw(src, off, ln)
+        b[p] = code >> 8
+        b[p + 1] = code & 255
+        b[p + 2] = ln >> 8
+        b[p + 3] = ln & 255
+        copy(b, p + 4, src, off, ln)
+        self.pos = p + 4 + ln
         return True
 
     def put_empty(self, code):

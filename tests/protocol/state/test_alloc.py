@@ -144,9 +144,20 @@ PD_CONFIG = """{"Dhcp6": {"interfaces-config": {"interfaces": ["s0"]}, "valid-li
     "pd-pools": [{"prefix": "2001:db8:8000::", "prefix-len": %d, "delegated-len": 56}]}]}}"""
 
 
+class _Dropping(Journal):
+    """Staged records dropped at each commit: these tests count lookups, and a journal kept
+    in memory (512 leases: 29 KB, grown by copying) is heap a board's file journal never
+    needs; near the 512K test heap, its growth failed or not as the heap's layout fell."""
+
+    def commit(self):
+        n = self.n
+        self.n = 0
+        return n
+
+
 def _prefix_lookups_for_85_ias(plen):
     size = 1 << (56 - plen)
-    s = C6.server(PD_CONFIG % plen, capacity=size)
+    s = C6.server(PD_CONFIG % plen, capacity=size, journal=_Dropping(None))
     for i in range(size // 8):  # 8 IA_PDs per client fill the pool
         C6.bind(s, C6.duid_ll(_mac(i)), ias=tuple(C6.ia_pd(k) for k in range(8)))
     count = [0]

@@ -291,3 +291,96 @@ def test_list_twins_agree_with_the_plain_lists():
             assert False, "no IndexError"
         except IndexError:
             pass
+
+
+def test_list_set_twins_agree_with_the_plain_one():
+    # list_set (Table.set: state, expiry and the reuse-list move in one call) where viper
+    # compiles: the same bytes as the plain one after every step of a shuffled run over two
+    # subnets, both kinds and every state, pinned records in no list; bad layouts refused
+    from mpdhcp.wire import buf
+
+    P = buf.PLAIN
+    rec, n = 12, 30
+    lay = bytes((rec, 4, 5, 7, 0x04))  # width, flags, link, expiry, kind flag
+    a = [bytearray(8 * 4 * 2), bytearray(rec * n), bytearray(2 * n)]  # heads, recs, prv
+    for r in range(n):
+        a[1][r * rec + 1] = r % 2  # subnet
+        a[1][r * rec + 4] = (0x04 if r % 3 == 0 else 0) | (0x40 if r % 7 == 0 else 0)
+    b = [bytearray(x) for x in a]
+    x = 4321
+    for step in range(800):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        r = (x >> 8) % n
+        state = (x >> 3) % 5
+        expiry = (x * 7919) & 0xFFFFFFFF
+        P["list_set"](a[0], a[1], a[2], lay, r, state, expiry)
+        buf.list_set(b[0], b[1], b[2], lay, r, state, expiry)
+        assert a == b, step
+    for h in range(0, len(a[0]), 4):  # each list holds the linked records of its key, in a chain
+        r = ((a[0][h] << 8) | a[0][h + 1]) - 1
+        while r >= 0:
+            o = r * rec
+            assert a[1][o + 4] & 0x10 and not a[1][o + 4] & 0x40
+            assert h == 4 * ((a[1][o + 1] * 2 + (1 if a[1][o + 4] & 0x04 else 0)) * 4 + a[1][o] - 1)
+            r = ((a[1][o + 5] << 8) | a[1][o + 6]) - 1
+    if buf.list_set is P["list_set"]:
+        return  # no twin here: the checks below are the twin's own (viper checks no bounds itself)
+    for args in ((b[0], b[1], b[2], lay, n, 1, 0), (b[0], b[1], b[2], lay, -1, 1, 0),
+                 (b[0], b[1], b[2], bytes((rec, 4, 11, 7, 4)), 0, 1, 0), (bytearray(4), b[1], b[2], lay, 1, 2, 0)):
+        try:
+            buf.list_set(*args)
+            assert False, "no IndexError"
+        except IndexError:
+            pass
+
+
+def test_stage_record_twins_agree_with_the_plain_one():
+    # stage_record (a journal record: marker, type, length, payload, CRC) where viper compiles:
+    # the same bytes and end as the plain one, at every offset and length; overruns refused
+    from mpdhcp.wire import buf
+
+    P = buf.PLAIN
+    src = bytes((i * 37 + 11) & 255 for i in range(300))
+    for p, off, ln in ((0, 0, 0), (3, 5, 25), (100, 0, 52), (0, 44, 255), (7, 1, 1)):
+        a = bytearray(300)
+        b = bytearray(300)
+        assert P["stage_record"](a, p, 0xA5, 33, src, off, ln) == buf.stage_record(b, p, 0xA5, 33, src, off, ln)
+        assert a == b, (p, off, ln)
+        c = buf.crc16(a, p + 1, ln + 2)
+        assert a[p + 3 + ln] == c >> 8 and a[p + 4 + ln] == c & 255
+    if buf.stage_record is P["stage_record"]:
+        return  # no twin here: the checks below are the twin's own
+    for args in ((bytearray(30), 0, 0xA5, 1, src, 0, 26), (bytearray(300), -1, 0xA5, 1, src, 0, 4),
+                 (bytearray(300), 0, 0xA5, 1, src, 290, 20), (bytearray(300), 0, 0xA5, 1, src, 0, 256)):
+        try:
+            buf.stage_record(*args)
+            assert False, "no IndexError"
+        except IndexError:
+            pass
+
+
+def test_ix_insert_twins_agree_with_the_plain_one():
+    # ix_insert (an index slot, linear probing with wrap-around) where viper compiles: the
+    # same slots as the plain one while the index fills; a full index is refused by the twin
+    from mpdhcp.wire import buf
+
+    P = buf.PLAIN
+    n = 13
+    a = bytearray(2 * n)
+    b = bytearray(2 * n)
+    x = 99
+    for v in range(1, n + 1):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        h = x if v % 3 else (n - 1)  # some runs wrap past the last slot
+        P["ix_insert"](a, h, v + 300)
+        buf.ix_insert(b, h, v + 300)
+        assert a == b, v
+    assert sorted((a[2 * i] << 8) | a[2 * i + 1] for i in range(n)) == list(range(301, 301 + n))
+    if buf.ix_insert is P["ix_insert"]:
+        return  # no twin here: its own checks below
+    for args in ((b, 0, 1), (bytearray(8), -1, 1), (bytearray(0), 0, 1)):
+        try:
+            buf.ix_insert(*args)
+            assert False, "no IndexError"
+        except IndexError:
+            pass
