@@ -44,10 +44,18 @@ def load(path, before=None):
     parsed; a board without the parsers then says what to do. A file that is not UTF-8, or
     too large for this board's free heap, is refused with its path before it is parsed.
     before(names) runs before anything big is read (service.preload: the engines first)."""
-    from mpdhcp.config import image  # (absolute: see parse_doc)
+    import os
 
     ipath = image_path(path)
-    h = image.head(ipath)
+    h = None
+    try:
+        os.stat(ipath)
+    except OSError:
+        pass  # no image: nothing of image.py (nor wire/buf.py) is loaded to parse the JSON
+    else:
+        from mpdhcp.config import image  # (absolute: see parse_doc)
+
+        h = image.head(ipath)
     if h is not None and before is not None:
         before(h["sections"])
     data = err = None
