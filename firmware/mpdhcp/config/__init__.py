@@ -4,7 +4,7 @@
 # a board then needs no parser: less flash, and a start that never holds the parsers on its
 # heap). Either way the result is a dict, section name -> its parsed object (model4.py,
 # model6.py). Errors name the key path (config.errors.ConfigError).
-from .errors import ConfigError  # noqa: F401  (this package's API)
+from .errors import ConfigError, ENOENT  # noqa: F401  (ConfigError: this package's API)
 
 # parsers whose section objects live elsewhere (model4.py, model6.py): nothing the engines
 # hold keeps them, so after start they may go (about a fifth of a v4 router's code on the heap)
@@ -44,15 +44,14 @@ def load(path, before=None):
     parsed; a board without the parsers then says what to do. A file that is not UTF-8, or
     too large for this board's free heap, is refused with its path before it is parsed.
     before(names) runs before anything big is read (service.preload: the engines first)."""
-    import os
-
     ipath = image_path(path)
     h = None
     try:
-        os.stat(ipath)
-    except OSError:
-        pass  # no image: nothing of image.py (nor wire/buf.py) is loaded to parse the JSON
-    else:
+        open(ipath).close()
+        there = True
+    except OSError as e:  # none: image.py (and wire/buf.py) stay unloaded to parse the JSON;
+        there = not e.args or e.args[0] != ENOENT  # one that cannot be opened, image.head says why
+    if there:
         from mpdhcp.config import image  # (absolute: see parse_doc)
 
         h = image.head(ipath)

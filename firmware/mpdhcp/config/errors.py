@@ -7,6 +7,9 @@ class ConfigError(Exception):
     pass
 
 
+ENOENT = 2  # OSError's errno for a file that is not there (the same on every port)
+
+
 def _fail(path, msg):
     raise ConfigError(path + ": " + msg)
 

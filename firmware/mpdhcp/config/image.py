@@ -14,7 +14,7 @@
 # bytes; {"t": [VALUE, ...]} a tuple; {"d": [[VALUE, VALUE], ...]} a dict; {"c": "model4.Name",
 # "a": {attribute: VALUE}} an object of a class in model4.py or model6.py.
 import json
-from .errors import ConfigError
+from .errors import ConfigError, ENOENT
 from ..wire.buf import crc16
 
 KIND = "mpdhcp-config"
@@ -24,14 +24,14 @@ VERSION = 1
 def head(path):
     """The image's head, or None where there is no image. An image that is there but cannot
     be read is an error, never taken for none."""
-    import os
-
     try:
-        os.stat(path)
-    except OSError:
-        return None
+        f = open(path)
+    except OSError as e:
+        if e.args and e.args[0] == ENOENT:
+            return None
+        raise ConfigError("%s: cannot read the config image (%s): build and flash it again" % (path, e))
     try:
-        with open(path) as f:
+        with f:
             h = json.loads(f.readline())
     except (OSError, ValueError, MemoryError) as e:
         raise ConfigError("%s: cannot read the config image (%s): build and flash it again" % (path, e))
