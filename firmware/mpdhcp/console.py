@@ -54,15 +54,21 @@ def leases(svc=None, now=None):
 
 def each_lease(svc=None, now=None):
     """The same, one dict at a time: a board never holds the whole table as objects."""
+    return each_record(svc, now, "server4", lease4_dict)
+
+
+def each_record(svc, now, engine, to_dict):
+    """to_dict(fields, subnets, now) of every record in use in that engine's lease table,
+    one at a time (both servers' listings)."""
     s = _svc(svc)
-    eng = s.engine("server4")
+    eng = s.engine(engine)
     if eng is None:
         return
     now = s.now() if now is None else now
     lt = eng.leases
     for r in range(lt.used):
         if lt.state(r) != L.FREE:
-            yield lease4_dict(lt.fields(r), eng.subnets, now)
+            yield to_dict(lt.fields(r), eng.subnets, now)
 
 
 def lease4_dict(f, subnets, now):

@@ -1,7 +1,7 @@
 # The DHCPv6 half of console.py (which finds these names here when first asked for them:
 # console.leases6() works as before, and a DHCPv4 board carries none of this).
-from .console import _svc, _locked, _engine_stats
-from .state.table import KEYMAX, FREE
+from .console import _svc, _locked, _engine_stats, each_record
+from .state.table import KEYMAX
 
 
 def client6(svc=None):
@@ -30,15 +30,7 @@ def leases6(svc=None, now=None):
 
 def each_lease6(svc=None, now=None):
     """The same, one dict at a time (the control socket streams them)."""
-    s = _svc(svc)
-    eng = s.engine("server6")
-    if eng is None:
-        return
-    now = s.now() if now is None else now
-    lt = eng.leases
-    for r in range(lt.used):
-        if lt.state(r) != FREE:
-            yield lease6_dict(lt.fields(r), eng.subnets, now)
+    return each_record(svc, now, "server6", lease6_dict)
 
 
 def lease6_dict(f, subnets, now):
