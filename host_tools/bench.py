@@ -371,17 +371,22 @@ def report(res):
                      "%d-byte record per commit" % j["record_bytes_per_commit"]])
         lines.append(output.Table(rows[0], rows[1:], indent=2))
         lines.append("")
-        lines.append("3. Heap per lease (gc.mem_alloc after gc.collect: Server4 built, then every record bound"
-                     " by a DORA with a hostname, minus before)")
-        rows = [["capacity", "empty bytes", "full bytes", "bytes/lease", "arena", "names dropped"]]
+        lines.append("3. Heap per lease (gc.mem_alloc after gc.collect: Server4 and its journal file built, then"
+                     " every record bound by a DORA with a hostname, minus before)")
+        rows = [["capacity", "empty bytes", "full bytes", "bytes/lease", "arena", "names dropped",
+                 "names read back"]]
         for cap in (256, 1024):
             rows.append([cap, h.get("empty_%d_bytes" % cap, "-"), h["server_%d_bytes" % cap],
                          "%.1f" % h["per_lease_at_%d" % cap], h.get("arena_%d_bytes" % cap, "-"),
-                         h.get("names_dropped_%d" % cap, "-")])
-        rows.append(["marginal", "-", "-", "%.1f" % h["marginal_per_lease"], "", ""])
+                         h.get("names_dropped_%d" % cap, "-"), h.get("names_read_back_%d" % cap, "-")])
+        rows.append(["marginal", "-", "-", "%.1f" % h["marginal_per_lease"], "", "", ""])
+        hd = m.get("heap_duid")
+        if hd:
+            rows.append(["marginal, RFC 4361 client-ids", "-", "-", "%.1f" % hd["marginal_per_lease"],
+                         hd["arena_1024_bytes"], hd["names_dropped_1024"], hd["names_read_back_1024"]])
         lines.append(output.Table(rows[0], rows[1:], indent=2))
-        lines.append("   256 DORAs into capacity 256 (%d ACKs): heap grew %d bytes (hostnames in the arena)" % (
-            h["filled_acks"], h["growth_after_256_doras"]))
+        lines.append("   256 DORAs into capacity 256 (%d ACKs): heap grew %d bytes (hostnames stay in the"
+                     " journal file; the record refers to them)" % (h["filled_acks"], h["growth_after_256_doras"]))
     y = res.get("mpy")
     if y:
         lines.append("")

@@ -41,6 +41,10 @@ def figures(res):
     _fig(out, "heap_per_v4_lease.at_256", h.get("per_lease_at_256"), "bytes", mp_cmd)
     _fig(out, "heap_per_v4_lease.at_1024", h.get("per_lease_at_1024"), "bytes", mp_cmd)
     _fig(out, "heap_per_v4_lease.marginal", h.get("marginal_per_lease"), "bytes", mp_cmd)
+    _fig(out, "heap_per_v4_lease.hostnames_read_back_at_1024", h.get("names_read_back_1024"), "leases", mp_cmd)
+    hd = m.get("heap_duid") or {}
+    _fig(out, "heap_per_v4_lease.rfc4361_client_ids.marginal", hd.get("marginal_per_lease"), "bytes",
+         mp_cmd + " (every client sends a 19-byte RFC 4361 client-id: its fingerprint is in the arena)")
     h6 = (res.get("v6") or {}).get("heap") or {}
     _fig(out, "heap_per_v6_lease", h6.get("bytes_per_lease"), "bytes", "micropython tests/bench/mp_measure6.py")
     _fig(out, "heap_per_v6_lease.marginal", h6.get("marginal_per_lease"), "bytes",

@@ -11,7 +11,8 @@ from .state import leases4 as L
 
 SERVICE = None  # a service other than service.RUNNER for the REPL's functions (tests)
 # When the runner serves from a thread, platform/thread.py gives it a lock (runner.lock):
-# changes then happen between two runner steps, never in the middle of an exchange. The
+# changes then happen between two runner steps, never in the middle of an exchange, and
+# listings read each record there too (a DHCPv4 hostname is read from the journal file). The
 # runner's config_path is the file it started from (reserve() adds the reservation there too).
 
 
@@ -67,8 +68,13 @@ def each_record(svc, now, engine, to_dict):
     now = s.now() if now is None else now
     lt = eng.leases
     for r in range(lt.used):
-        if lt.state(r) != L.FREE:
-            yield to_dict(lt.fields(r), eng.subnets, now)
+        f = _locked(_fields, s, lt, r)  # (a hostname may be read from the journal file)
+        if f is not None:
+            yield to_dict(f, eng.subnets, now)
+
+
+def _fields(s, lt, r):
+    return lt.fields(r) if lt.state(r) != L.FREE else None
 
 
 def lease4_dict(f, subnets, now):

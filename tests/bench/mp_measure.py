@@ -49,13 +49,20 @@ def mac(i):
     return bytes([2, 0xBE, 0, (i >> 16) & 255, (i >> 8) & 255, i & 255])
 
 
-def discover(i):
-    return pkt(1, mac(i), xid=i + 1, prl=PRL, opts=(opt(12, b"host-%d" % i),))
+def client_id(i):
+    """An RFC 4361 client-id (dhcpcd, systemd-networkd): 255, IAID, DUID-LLT: 19 bytes."""
+    return opt(61, b"\xff" + bytes(4) + b"\x00\x01\x00\x01\x2a\x2b\x2c\x2d" + mac(i))
 
 
-def select_req(i, addr, m):
+def discover(i, duid=False):
+    return pkt(1, mac(i), xid=i + 1, prl=PRL,
+               opts=(opt(12, b"host-%d" % i),) + ((client_id(i),) if duid else ()))
+
+
+def select_req(i, addr, m, duid=False):
     return pkt(3, mac(i), xid=i + 1, prl=PRL,
-               opts=(opt(50, ip4(addr)), opt(54, m.ifaddr), opt(12, b"host-%d" % i)))
+               opts=(opt(50, ip4(addr)), opt(54, m.ifaddr), opt(12, b"host-%d" % i))
+               + ((client_id(i),) if duid else ()))
 
 
 def renew_req(i, addr):
@@ -75,30 +82,30 @@ def fresh(cfg, cap, journal, m, warm=True):
     return s, out
 
 
-def learn_addresses(cfg, n, m, warm):
+def learn_addresses(cfg, n, m, warm, duid=False):
     """Run n DORAs on a throwaway server; the allocation order is deterministic, so a fresh
     server with the same config (and the same warm-up) offers the same addresses in order."""
     s, out = fresh(cfg, n + 8, NullJournal(), m, warm)
     addrs = [None] * n  # pre-sized: a growing list meets a fragmented heap
     for i in range(n):
-        d = discover(i)
+        d = discover(i, duid)
         assert s.handle(d, len(d), m, NOW, out) > 0
         a = yiaddr(out.buf)
-        r = select_req(i, a, m)
+        r = select_req(i, a, m, duid)
         assert s.handle(r, len(r), m, NOW, out) > 0 and out.buf[242] == 5
         addrs[i] = a
     return addrs
 
 
-def build_dora(cfg, n, m, warm=True):
-    addrs = learn_addresses(cfg, n, m, warm)
+def build_dora(cfg, n, m, warm=True, duid=False):
+    addrs = learn_addresses(cfg, n, m, warm, duid)
     ds = [None] * n
     rs = [None] * n
     dn = [0] * n
     rn = [0] * n
     for i in range(n):
-        ds[i] = discover(i)
-        rs[i] = select_req(i, addrs[i], m)
+        ds[i] = discover(i, duid)
+        rs[i] = select_req(i, addrs[i], m, duid)
         dn[i] = len(ds[i])
         rn[i] = len(rs[i])
     return addrs, ds, rs, dn, rn
@@ -278,17 +285,26 @@ def journal_commit(tmp, n):
         _rm(path + ".tmp")
 
 
-def heap_per_lease(cfg, m):
+def heap_per_lease(cfg, m, tmp, duid=False):
     """Server4's heap at capacity 256 and 1024, built empty and then full: every record bound
-    by a DORA whose client sends a hostname (option 12, "host-N"), so the hostnames' share of
-    the arena is counted. Packets are built before each window."""
+    by a DORA whose client sends a hostname (option 12, "host-N"), so the hostnames are
+    counted where they are kept (the journal file, a 3-byte reference in the record), with the
+    journal a service has (its file, committed every 16 exchanges as a runner's batches).
+    Every hostname is read back afterwards. duid: every client sends a 19-byte RFC 4361
+    client-id, whose fingerprint the arena holds (with the hostname). Packets are built
+    before each window."""
     res = {}
+    path = tmp + "/mp_measure_heap.jnl"
     for cap in (256, 1024):
-        addrs, ds, rs, dn, rn = build_dora(cfg, cap, m, warm=False)
+        addrs, ds, rs, dn, rn = build_dora(cfg, cap, m, warm=False, duid=duid)
         out = Slot()
+        for p in (path, path + ".tmp"):
+            _rm(p)
         gc.collect()
         b = gc.mem_alloc()
-        s = Server4(cfg, NullJournal(), cap)
+        j = Journal(path)
+        s = Server4(cfg, j, cap)
+        s.restore()  # (opens the file)
         gc.collect()
         res["empty_%d_bytes" % cap] = gc.mem_alloc() - b
         acks = 0
@@ -296,17 +312,33 @@ def heap_per_lease(cfg, m):
             s.handle(ds[i], dn[i], m, NOW, out)
             if s.handle(rs[i], rn[i], m, NOW, out) > 0 and out.buf[242] == 5:
                 acks += 1
+            if i % 16 == 15:
+                j.commit()
+        j.commit()
         gc.collect()
         res["server_%d_bytes" % cap] = gc.mem_alloc() - b
         res["per_lease_at_%d" % cap] = res["server_%d_bytes" % cap] / cap
         res["filled_acks_%d" % cap] = acks
         res["arena_%d_bytes" % cap] = len(s.leases.arena.buf)
         res["names_dropped_%d" % cap] = s.leases.names_dropped
-        s = ds = rs = addrs = None
+        res["names_read_back_%d" % cap] = _names_read_back(s.leases, addrs)
+        j.close()
+        s = ds = rs = addrs = j = None
+        _rm(path)
     res["marginal_per_lease"] = (res["server_1024_bytes"] - res["server_256_bytes"]) / (1024 - 256)
     res["filled_acks"] = res["filled_acks_256"]
     res["growth_after_256_doras"] = res["server_256_bytes"] - res["empty_256_bytes"]
     return res
+
+
+def _names_read_back(lt, addrs):
+    """How many of the bound clients' hostnames read back as they were sent."""
+    ok = 0
+    for i, a in enumerate(addrs):
+        r = lt.find_addr(ip4(a), 0)
+        if r >= 0 and lt.name(r) == b"host-%d" % i:
+            ok += 1
+    return ok
 
 
 def flash(cfg, tmp, n, m):
@@ -400,7 +432,9 @@ def main(argv):
     gc.collect()
     out["journal"] = journal_commit(tmp, 100)
     gc.collect()
-    out["heap"] = heap_per_lease(cfg, m)
+    out["heap"] = heap_per_lease(cfg, m, tmp)
+    gc.collect()
+    out["heap_duid"] = heap_per_lease(cfg, m, tmp, duid=True)
     gc.collect()
     out["flash"] = flash(cfg, tmp, n, m)
     print(json.dumps(out))

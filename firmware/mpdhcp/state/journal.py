@@ -9,6 +9,10 @@
 # record it hits; the damaged file is kept aside (PATH.corrupt-N) before the rewrite. A file
 # that cannot be read (permissions, a directory, a FIFO...) stops the start with a clear
 # error and stays as it was: it is never taken for an empty journal.
+# Records can be read back by offset (read_into): the DHCPv4 table keeps a lease's hostname
+# in its journal record, not on the heap. An offset counts from the start of the file (or
+# memory), staged bytes after the file's end; while compaction rewrites, reads go to the old
+# file, whose offsets the tables still hold until their records are written anew.
 import os
 from micropython import const
 from ..wire.buf import copy, crc16, stage_record  # noqa: F401  (journal.crc16: tests and tools use it)
@@ -40,6 +44,8 @@ class Journal:
         self.skipped_tail = 0  # bytes after the last good record (a torn write)
         self.damaged = []  # (offset, length) of each damaged stretch skipped before it
         self.aside = None  # where the damaged original was kept
+        self.old = None  # while rewriting: the old file (or memory), which reads come from
+        self.data = None  # while loading: the bytes being replayed (their offsets are the file's)
 
     def reserve(self, nbytes):
         """At set-up (heap unlocked): a stage of at least nbytes, so a whole runner step's
@@ -50,10 +56,30 @@ class Journal:
             self.stage = s
 
     def append(self, typ, src, off, ln):
-        """Stage one record. Flushes early if the stage is full (still before any reply)."""
+        """Stage one record. Flushes early if the stage is full (still before any reply).
+        Returns the offset its payload will have in the journal (read_into)."""
         if self.n + ln + 5 > len(self.stage):
             self.commit()
+        at = self.size + self.n + 3
         self.n = stage_record(self.stage, self.n, MAGIC, typ, src, off, ln)
+        return at
+
+    def read_into(self, at, dst):
+        """Fill dst (a bytearray) from the journal's offset `at` (append's return), as far
+        as the journal goes; returns the bytes read (0: not there, or unreadable now). No
+        allocation from a file journal: it runs inside a step."""
+        src = self.old
+        if src is None:
+            if at >= self.size:  # still staged
+                return _part_into(dst, self.stage, at - self.size, self.n)
+            src = self.memory if self.memory is not None else self.f
+        if isinstance(src, bytearray):  # (a tuple of types would be built: an allocation)
+            return _part_into(dst, src, at, len(src))
+        try:
+            src.seek(at)
+            return src.readinto(dst) or 0
+        except (OSError, MemoryError, AttributeError):  # (AttributeError: no file open)
+            return 0
 
     def commit(self):
         """Make every staged record durable. Returns the bytes written."""
@@ -63,6 +89,7 @@ class Journal:
         if self.memory is not None:
             self.memory.extend(memoryview(self.stage)[:n])
         else:
+            self.f.seek(0, 2)  # a read moved the position, and FAT writes where it stands
             self.f.write(memoryview(self.stage)[:n])
             self.f.flush()  # fsync on the Unix port (verified with strace), VFS sync on boards
         self.n = 0
@@ -76,7 +103,11 @@ class Journal:
         Raises JournalError when the file exists but cannot be read as a journal."""
         data = bytes(self.memory) if self.memory is not None else self._read()
         self.damaged = []
-        good = replay(data, apply, self.damaged)
+        self.data = data
+        try:
+            good = replay(data, apply, self.damaged)
+        finally:
+            self.data = None
         self.skipped_tail = len(data) - good
         self.size = good
         return good
@@ -106,28 +137,45 @@ class Journal:
             ("; the damaged original is kept as " + self.aside) if self.aside else "")
 
     def rewrite(self, dump):
-        """Compact: write a fresh journal holding what dump(journal) stages, then switch to it."""
+        """Compact: write a fresh journal holding what dump(journal) stages, then switch to it.
+        Called with nothing staged (the runner commits first; replay stages nothing). While
+        dump runs, read_into reads the old journal."""
         self.n = 0
         if self.memory is not None:
+            self.old = self.memory
             self.memory = bytearray()
             self.size = 0  # before dump: a dump bigger than the stage flushes part way
-            dump(self)
-            self.commit()
+            try:
+                dump(self)
+                self.commit()
+            finally:
+                self.old = None
             self.live = self.size
             return
-        if self.f:
-            self.f.close()
         if self.damaged and self.aside is None:
             self.aside = self._keep_aside()
+        self.old = self.f or self._open_old()
         tmp = self.path + ".tmp"
-        self.f = open(tmp, "wb")
-        self.size = 0
-        dump(self)
-        self.commit()
-        self.f.close()
+        try:
+            self.f = open(tmp, "wb")
+            self.size = 0
+            dump(self)
+            self.commit()
+            self.f.close()
+        finally:
+            if not isinstance(self.old, bytearray):
+                self.old.close()
+            self.old = None
         os.rename(tmp, self.path)
-        self.f = open(self.path, "ab")
+        self.f = open(self.path, "a+b")  # appends, and read_into's reads
         self.live = self.size
+
+    def _open_old(self):
+        """The journal being replaced, open for reading (empty: there is none yet)."""
+        try:
+            return open(self.aside or self.path, "rb")
+        except OSError:
+            return bytearray()
 
     def _keep_aside(self):
         """Move the damaged file to PATH.corrupt-N (the first N free) before it is rewritten."""
@@ -150,6 +198,14 @@ class Journal:
         if self.f:
             self.f.close()
             self.f = None
+
+
+def _part_into(dst, src, at, end):
+    n = min(len(dst), end - at)
+    if at < 0 or n <= 0:
+        return 0
+    copy(dst, 0, src, at, n)
+    return n
 
 
 def replay(data, apply, damaged=None):

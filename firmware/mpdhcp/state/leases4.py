@@ -5,7 +5,10 @@
 # - the client key is not stored when it is the hardware address: htype 1 + chaddr, or the
 #   client-id 01 + chaddr (RFC 2132 9.14's usual form), flag F_KEYHW; any other key's
 #   fingerprint (table.py, up to KEYMAX bytes) goes to the arena with its length (F_KEYX);
-# - the hostname (up to NAME_MAX bytes) goes to the arena after the key.
+# - the hostname (up to NAME_MAX bytes) stays in the journal record that holds the lease
+#   (the record refers to it: X_JOURNAL | offset, read back for listings and rewrites); it is
+#   in the arena only from set_name until that record is staged, for good when the arena
+#   entry holds the key too (F_KEYX), and where the table has no journal of its own.
 # Arena entry data: [key length][fingerprint length][fingerprint (F_KEYX)][hostname].
 # The journal keeps its 40-byte record (the fingerprint written out whole), so journals of
 # every version replay.
@@ -30,7 +33,8 @@ R_ADDR = const(3)
 R_EXPIRY = const(7)  # uint32 seconds on the engine clock
 R_HW = const(11)
 R_LINK = const(17)  # reuse-list link (table.py); zero in the journal
-R_XREF = const(19)  # 3 bytes: offset of the record's arena entry (0: none)
+R_XREF = const(19)  # 3 bytes: offset of the record's arena entry (0: none), or X_JOURNAL |
+X_JOURNAL = const(0x800000)  # the journal offset of its hostname's length byte
 
 # the journal's record (older versions kept it in RAM as it is)
 D_REC = const(40)
@@ -62,6 +66,8 @@ class Leases4(Table):
         self.cflags = 0
         self.chw = bytearray(6)
         self.names_dropped = 0  # hostnames the arena had no room for
+        self.jnames = journal  # the journal whose records keep the hostnames (restore may change it)
+        self.nbuf = bytearray(1 + NAME_MAX)  # scratch: a hostname read back from the journal
         self.abuf = self.recs  # where addr_off's offsets point (Leases6: a scratch copy)
 
     # -- client keys -------------------------------------------------------------------
@@ -181,12 +187,20 @@ class Leases4(Table):
         b[o + 1] = (x >> 8) & 255
         b[o + 2] = x & 255
 
-    def _name_off(self, r):
-        """Offset in the arena of record r's hostname (0: none)."""
-        return _name_off(self.arena.buf, self._xref(r))
-
-    def _name_len(self, r):
-        return _name_len(self.arena.buf, self._xref(r))
+    def _name_into(self, r, dst, off):
+        """Write record r's hostname into dst[off:], from the arena or the journal; returns
+        its length (0: none, or the journal could not be read)."""
+        x = self._xref(r)
+        if x & X_JOURNAL:
+            nb = self.nbuf
+            got = self.jnames.read_into(x & (X_JOURNAL - 1), nb)
+            n = min(nb[0], got - 1, NAME_MAX) if got else 0
+            copy(dst, off, nb, 1, n)
+            return n
+        b = self.arena.buf
+        n = _name_len(b, x)
+        copy(dst, off, b, _name_off(b, x), n)
+        return n
 
     def _set_entry(self, r, keylen, src, off, ln):
         """Replace record r's entry with key `keylen` (fingerprint in self.fp, F_KEYX) and
@@ -199,7 +213,8 @@ class Leases4(Table):
             off = 0
         x = self._xref(r)
         if x:
-            a.free(x)
+            if not x & X_JOURNAL:
+                a.free(x)
             self.set_xref(r, 0)
         n = _fplen(keylen) if keylen else 0
         if not ln and not n:
@@ -286,7 +301,8 @@ class Leases4(Table):
     def drop(self, r):
         x = self._xref(r)
         Table.drop(self, r)
-        self.arena.free(x)
+        if not x & X_JOURNAL:
+            self.arena.free(x)
 
     def spare(self, entries):
         """Between steps: room in the arena for `entries` new keys and hostnames."""
@@ -303,7 +319,7 @@ class Leases4(Table):
         if not eq(recs, o + R_HW, self.chw, 0, 6):
             if recs[o + R_FLAGS] & F_KEYHW:
                 self.key_into(r, self.fp)
-                if not self._set_entry(r, 7, self.arena.buf, self._name_off(r), self._name_len(r)):
+                if not self._set_entry(r, 7, self.jrec, 0, self._name_into(r, self.jrec, 0)):
                     Table.pin(self, r, pinned)
                     return  # no room to keep the key: the old hardware address stays
                 recs[o + R_FLAGS] = (recs[o + R_FLAGS] & ~F_KEYHW & 255) | F_KEYX
@@ -329,8 +345,8 @@ class Leases4(Table):
 
     def name(self, r):
         """Record r's hostname, as a new bytes object (listings)."""
-        o = self._name_off(r)
-        return bytes(self.arena.buf[o:o + self._name_len(r)])
+        b = bytearray(NAME_MAX)
+        return bytes(b[:self._name_into(r, b, 0)])
 
     def fields(self, r):
         """(address, hw, client-id or b"", hostname bytes, state, expiry, subnet index) of
@@ -359,12 +375,19 @@ class Leases4(Table):
         copy(j, D_ADDR, recs, o + R_ADDR, 14)  # address, expiry, hw: in this order in both layouts
         j[D_REC - 2] = j[D_REC - 1] = 0
         x = self._xref(r)
-        b = self.arena.buf
-        n = _name_len(b, x)
-        j[D_REC] = n
-        if n:
+        if x & X_JOURNAL:
+            n = self._name_into(r, j, D_REC + 1)
+        else:  # (_name_into without the call: the usual case, a name set just before)
+            b = self.arena.buf
+            n = _name_len(b, x)
             copy(j, D_REC + 1, b, _name_off(b, x), n)
-        self.journal.append(J_LEASE4, j, 0, D_REC + 1 + n)  # (_stage and dump: a journal is set)
+        j[D_REC] = n
+        at = self.journal.append(J_LEASE4, j, 0, D_REC + 1 + n) + D_REC  # (_stage and dump: a journal is set)
+        if x and (x & X_JOURNAL or not recs[o + R_FLAGS] & F_KEYX) and at < X_JOURNAL \
+                and self.journal is self.jnames:  # (not an export's journal)
+            if not x & X_JOURNAL:
+                self.arena.free(x)  # the hostname stays in the journal: the record refers to it
+            self.set_xref(r, X_JOURNAL | at if n else 0)
 
     def _stage_state(self, r):
         j = self.jrec
@@ -401,7 +424,7 @@ class Leases4(Table):
             self._one_per_client(r, si, 0)
             self.take(r, si, 0, buf, off + D_ADDR, 32, False)
             self.set(r, buf[off], _u32(buf, off + D_EXPIRY))
-            self.set_name(r, buf, off + D_REC + 1, min(buf[off + D_REC], ln - D_REC - 1))
+            self._replay_name(r, buf, off + D_REC, ln - D_REC - 1)
         elif typ == J_STATE4 and ln == 9:
             r = self.find_addr(buf, off)
             if r < 0 or not journaled(buf[off + 4]):
@@ -416,6 +439,24 @@ class Leases4(Table):
             return -1
         self.recs[r * REC + R_FLAGS] |= F_DURABLE
         return r
+
+    def _replay_name(self, r, buf, at, room):
+        """Replay: the hostname at buf[at] (length byte, then at most `room` bytes). Read
+        from the table's own journal, the record refers to it where it lies (the rewrite that
+        follows replay moves it with its record); otherwise it goes to the arena. (take()
+        left a record without a key entry none.)"""
+        n = buf[at]
+        j = self.jnames
+        if j is not None and buf is j.data and n <= room and n <= NAME_MAX \
+                and not self.recs[r * REC + R_FLAGS] & F_KEYX and at < X_JOURNAL:
+            self.set_xref(r, X_JOURNAL | at if n else 0)
+        else:
+            self.set_name(r, buf, at + 1, min(n, room))
+
+    def restore(self, journal, apply, dump=None, loaded=None, now=0):
+        """Table.restore; the hostnames are kept in this journal from now on."""
+        self.jnames = journal
+        Table.restore(self, journal, apply, dump, loaded, now)
 
 
 def _name_off(b, x):

