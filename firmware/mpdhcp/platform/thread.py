@@ -5,7 +5,8 @@
 # The runner waits for traffic *outside* a lock and handles it inside one; console calls that
 # change state (reserve, release), listings (record by record: a DHCPv4 hostname is read from
 # the journal file) and the inspect reads take the same lock, so they happen between two
-# runner steps, never in the middle of an exchange. It is reentrant for its holder (Lock).
+# runner steps, never in the middle of an exchange (inside call(), the console finds the
+# runner's lock gone: call() holds it).
 #   from mpdhcp import service; from mpdhcp.platform import thread as bg
 #   bg.start("/mpdhcp.json", netif, service.build, preload=service.preload)   # returns at once
 #   bg.call(console.leases)   # a consistent read;  bg.stop()   # closes journal and sockets
@@ -22,34 +23,10 @@ WAIT_MS = 200  # longest wait between runner steps (timers are honoured sooner)
 SERVICE = None  # the Background serving now, if any
 
 
-class Lock:
-    """The runner's lock (`with lock:`), reentrant for the thread holding it: call() runs a
-    console listing between two steps, and the listing takes it again for each record."""
-
-    def __init__(self):
-        self.lock = _thread.allocate_lock()
-        self.owner = None
-        self.depth = 0
-
-    def __enter__(self):
-        me = _thread.get_ident()
-        if self.owner != me:  # (only the holder sets owner to itself)
-            self.lock.acquire()
-            self.owner = me
-        self.depth += 1
-        return self
-
-    def __exit__(self, *exc):
-        self.depth -= 1
-        if not self.depth:
-            self.owner = None
-            self.lock.release()
-
-
 class Background:
     def __init__(self, runner):
         self.runner = runner
-        self.lock = Lock()
+        self.lock = _thread.allocate_lock()
         self.running = False
         self.stopped = True
         self.error = None
@@ -128,12 +105,18 @@ def stop(timeout_ms=3000):
 
 
 def call(fn, *args):
-    """fn(*args) between two runner steps (or directly when nothing serves in background)."""
+    """fn(*args) between two runner steps (or directly when nothing serves in background).
+    The console calls inside it find no lock on the runner: this one holds it already."""
     bg = SERVICE
     if bg is None or bg.stopped:
         return fn(*args)
     with bg.lock:
-        return fn(*args)
+        r = bg.runner
+        r.lock = None
+        try:
+            return fn(*args)
+        finally:
+            r.lock = bg.lock
 
 
 def status():

@@ -104,10 +104,8 @@ class Journal:
         data = bytes(self.memory) if self.memory is not None else self._read()
         self.damaged = []
         self.data = data
-        try:
-            good = replay(data, apply, self.damaged)
-        finally:
-            self.data = None
+        good = replay(data, apply, self.damaged)
+        self.data = None
         self.skipped_tail = len(data) - good
         self.size = good
         return good
@@ -145,11 +143,9 @@ class Journal:
             self.old = self.memory
             self.memory = bytearray()
             self.size = 0  # before dump: a dump bigger than the stage flushes part way
-            try:
-                dump(self)
-                self.commit()
-            finally:
-                self.old = None
+            dump(self)
+            self.commit()
+            self.old = None
             self.live = self.size
             return
         if self.damaged and self.aside is None:

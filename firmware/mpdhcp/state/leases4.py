@@ -66,7 +66,7 @@ class Leases4(Table):
         self.cflags = 0
         self.chw = bytearray(6)
         self.names_dropped = 0  # hostnames the arena had no room for
-        self.jnames = journal  # the journal whose records keep the hostnames (restore may change it)
+        self.jnames = journal  # the journal whose records keep the hostnames (None: the arena does)
         self.nbuf = bytearray(1 + NAME_MAX)  # scratch: a hostname read back from the journal
         self.abuf = self.recs  # where addr_off's offsets point (Leases6: a scratch copy)
 
@@ -452,11 +452,6 @@ class Leases4(Table):
             self.set_xref(r, X_JOURNAL | at if n else 0)
         else:
             self.set_name(r, buf, at + 1, min(n, room))
-
-    def restore(self, journal, apply, dump=None, loaded=None, now=0):
-        """Table.restore; the hostnames are kept in this journal from now on."""
-        self.jnames = journal
-        Table.restore(self, journal, apply, dump, loaded, now)
 
 
 def _name_off(b, x):
