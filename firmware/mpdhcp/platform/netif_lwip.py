@@ -144,25 +144,34 @@ class NetifLwip:
             if nic is not None:
                 mask = nic_ipv4(nic)[1]
         else:
-            nic = self.nics.get(ifname)
-            if nic is None:
-                raise OSError("no network interface %r (board main.py names: %s)" % (ifname, ", ".join(self.nics)))
-            addr, mask = nic_ipv4(nic)
+            addr, mask = nic_ipv4(self._nic(ifname))
             if not addr or addr == "0.0.0.0":
                 raise OSError("interface %s has no IPv4 address yet" % ifname)
         c = self.claimed.pop(ifname, None)
         s = c[1] if c is not None and c[0] == addr else self._udp(addr, 67)
         if c is not None and c[1] is not s:
             c[1].close()  # the interface came up with another address than claimed
+        m = self._add(s, ifname, "255.255.255.255" if self.limited else directed_broadcast(addr, mask))
+        parse_ip4(addr, m.ifaddr)
+        return m.ifindex
+
+    def _nic(self, ifname):
+        """The network interface main.py named ifname; OSError when there is none."""
+        nic = self.nics.get(ifname)
+        if nic is None:
+            raise OSError("no network interface %r (board main.py names: %s)" % (ifname, ", ".join(self.nics)))
+        return nic
+
+    def _add(self, s, ifname, bcast):
+        """Serve socket s for ifname (bcast: where its broadcasts go); returns its Meta."""
         m = Meta()
         m.ifindex = len(self.socks)
         m.ifname = ifname
-        parse_ip4(addr, m.ifaddr)
         self.socks.append(s)
         self.metas.append(m)
-        self.bcast.append("255.255.255.255" if self.limited else directed_broadcast(addr, mask))
+        self.bcast.append(bcast)
         self.poller.register(s, select.POLLIN)
-        return m.ifindex
+        return m
 
     def open_v6_server(self, ifname, ifaddr=None):
         """The DHCPv6 server needs Solicits sent to ff02::1:2, so a multicast join: rp2's
@@ -199,9 +208,7 @@ class NetifLwip:
     def _open6(self, ifname, port, host=None):
         """A socket on (host, port), host the interface's link-local address unless given;
         the interface must have a preferred link-local address either way."""
-        nic = self.nics.get(ifname)
-        if nic is None:
-            raise OSError("no network interface %r (board main.py names: %s)" % (ifname, ", ".join(self.nics)))
+        nic = self._nic(ifname)
         ll = link_local(nic)
         if ll is None:
             raise OSError("interface %s has no preferred IPv6 link-local address (esp32 firmware "
@@ -217,16 +224,10 @@ class NetifLwip:
             s.close()
             raise OSError(e.args[0] if e.args else 0, "cannot bind [%s]:%d (%s)" % (host, port, e))
         s.setblocking(False)
-        m = Meta()
-        m.ifindex = len(self.socks)
-        m.ifname = ifname
-        self.socks.append(s)
-        self.metas.append(m)
-        self.bcast.append(None)
+        m = self._add(s, ifname, None)
         global ip6, ip6_str
         from ..wire.addr6 import ip6, ip6_str
         self.v6.append(m.ifindex)
-        self.poller.register(s, select.POLLIN)
         return m.ifindex
 
     def add_reader(self, obj):
@@ -355,21 +356,13 @@ class NetifLwip:
 
     def open_v4_client(self, ifname):
         """Bind (0.0.0.0, 68), broadcast allowed. Returns the socket's index."""
-        if ifname not in self.nics:
-            raise OSError("no network interface %r (board main.py names: %s)" % (ifname, ", ".join(self.nics)))
+        self._nic(ifname)
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1)
         s.setsockopt(SOL_SOCKET, SO_BROADCAST, 1)
         s.bind(socket.getaddrinfo("0.0.0.0", 68)[0][-1])
         s.setblocking(False)
-        m = Meta()
-        m.ifindex = len(self.socks)
-        m.ifname = ifname
-        self.socks.append(s)
-        self.metas.append(m)
-        self.bcast.append("255.255.255.255")  # a client has no subnet yet: limited broadcast
-        self.poller.register(s, select.POLLIN)
-        return m.ifindex
+        return self._add(s, ifname, "255.255.255.255").ifindex  # no subnet yet: limited broadcast
 
     def mac(self, ifname):
         return bytes(self.nics[ifname].config("mac"))

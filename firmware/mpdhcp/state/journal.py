@@ -44,8 +44,8 @@ class Journal:
         self.skipped_tail = 0  # bytes after the last good record (a torn write)
         self.damaged = []  # (offset, length) of each damaged stretch skipped before it
         self.aside = None  # where the damaged original was kept
-        self.old = None  # while rewriting: the old file (or memory), which reads come from
-        self.data = None  # while loading: the bytes being replayed (their offsets are the file's)
+        self.old = None  # while rewriting: the old file (or bytes), which reads come from
+        self.data = None  # from load to the rewrite after it: the bytes replayed (the file's offsets)
 
     def reserve(self, nbytes):
         """At set-up (heap unlocked): a stage of at least nbytes, so a whole runner step's
@@ -73,7 +73,7 @@ class Journal:
             if at >= self.size:  # still staged
                 return _part_into(dst, self.stage, at - self.size, self.n)
             src = self.memory if self.memory is not None else self.f
-        if isinstance(src, bytearray):  # (a tuple of types would be built: an allocation)
+        if isinstance(src, bytearray) or isinstance(src, bytes):  # (a tuple of types: an allocation)
             return _part_into(dst, src, at, len(src))
         try:
             src.seek(at)
@@ -105,7 +105,6 @@ class Journal:
         self.damaged = []
         self.data = data
         good = replay(data, apply, self.damaged)
-        self.data = None
         self.skipped_tail = len(data) - good
         self.size = good
         return good
@@ -145,12 +144,13 @@ class Journal:
             self.size = 0  # before dump: a dump bigger than the stage flushes part way
             dump(self)
             self.commit()
-            self.old = None
+            self.old = self.data = None
             self.live = self.size
             return
         if self.damaged and self.aside is None:
             self.aside = self._keep_aside()
-        self.old = self.f or self._open_old()
+        old = self.f
+        self.old = old or self.data or b""  # serving, the file; at start, the bytes replayed
         tmp = self.path + ".tmp"
         try:
             self.f = open(tmp, "wb")
@@ -159,19 +159,12 @@ class Journal:
             self.commit()
             self.f.close()
         finally:
-            if not isinstance(self.old, bytearray):
-                self.old.close()
-            self.old = None
+            if old:
+                old.close()
+            self.old = self.data = None
         os.rename(tmp, self.path)
         self.f = open(self.path, "a+b")  # appends, and read_into's reads
         self.live = self.size
-
-    def _open_old(self):
-        """The journal being replaced, open for reading (empty: there is none yet)."""
-        try:
-            return open(self.aside or self.path, "rb")
-        except OSError:
-            return bytearray()
 
     def _keep_aside(self):
         """Move the damaged file to PATH.corrupt-N (the first N free) before it is rewritten."""
