@@ -78,7 +78,7 @@ class Journal:
         try:
             src.seek(at)
             return src.readinto(dst) or 0
-        except (OSError, MemoryError, AttributeError):  # (AttributeError: no file open)
+        except (OSError, MemoryError):  # (MemoryError: an OSError raised with the heap locked)
             return 0
 
     def commit(self):

@@ -444,7 +444,7 @@ class Leases4(Table):
         """Replay: the hostname at buf[at] (length byte, then at most `room` bytes). Read
         from the table's own journal, the record refers to it where it lies (the rewrite that
         follows replay moves it with its record); otherwise it goes to the arena. (take()
-        left a record without a key entry none.)"""
+        has just dropped the old entry of a record whose key is not in the arena.)"""
         n = buf[at]
         j = self.jnames
         if j is not None and buf is j.data and n <= room and n <= NAME_MAX \
