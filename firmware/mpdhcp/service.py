@@ -8,7 +8,7 @@ from .runner import Runner
 DEFAULT_CAPACITY = 2048  # leases held in RAM per server when the config sets no max-leases
 RUNNER = None  # the running service (console.py finds it here: the REPL needs no arguments)
 START_GC = 4096  # bytes allocated between two collections while the service starts (starting)
-_GC_BEFORE = []  # the threshold starting() found, put back by started()
+_GC_BEFORE = []  # the threshold starting() found, put back by starting(False)
 
 
 def capacity4(cfg):
@@ -122,24 +122,22 @@ BUILDERS.append(("Client6", _client6))
 ENGINES = {"Dhcp4": "v4.server4", "Client4": "platform.wan4", "Dhcp6": "service6", "Client6": "platform.wan6"}
 
 
-def starting():
-    """Collect often until started(): a function's raw code is garbage once its module has
-    run (a 32-byte hole per function on the 64-bit port), and collected at once each hole is
-    found by the next module's small pieces instead of staying a hole among the code; the
-    config's objects fill them likewise. The v4 router's start left 12.8 KB of the heap in
-    holes of one or two blocks, now about 2.4 KB, and it serves in 160K instead of 176K. A
-    start that fails leaves it set (the process ends, or a board's REPL collects more often).
-    Off MicroPython: nothing."""
+def starting(on=True):
+    """Collect often while the service starts (on), until starting(False) puts the threshold
+    back: a function's raw code is garbage once its module has run (a 32-byte hole per
+    function on the 64-bit port), and collected at once each hole is found by the next
+    module's small pieces instead of staying a hole among the code; the config's objects fill
+    them likewise. The v4 router's start left 12.8 KB of the heap in holes of one or two
+    blocks, now about 2.4 KB, and it serves in 160K instead of 176K. A start that fails leaves
+    it on (the process ends, or a board's REPL collects more often). Off MicroPython: nothing."""
     th = getattr(gc, "threshold", None)
-    if th is not None and not _GC_BEFORE:
+    if th is None or on == bool(_GC_BEFORE):
+        return
+    if on:
         _GC_BEFORE.append(th())
         th(START_GC)
-
-
-def started():
-    """The collection threshold as it was before starting()."""
-    if _GC_BEFORE:
-        gc.threshold(_GC_BEFORE.pop())
+    else:
+        th(_GC_BEFORE.pop())
 
 
 def preload(sections):
@@ -176,7 +174,7 @@ def build(doc, netif, control_factory=None, log=print):
         runner.control = control_factory(path)
         netif.add_reader(runner.control.sock)
     runner.make_ring()  # last: see Runner.make_ring
-    started()
+    starting(False)
     return runner
 
 
@@ -187,12 +185,27 @@ def _control_socket(path):
     return ControlSocket(path)
 
 
+def unix_netif(doc):
+    """The Unix port's adapter for this config: NetifUnix, or NetifUnix6 when a section
+    speaks DHCPv6 (a DHCPv6 server or client, DHCPv4 over DHCPv6: Dhcp4's 4o6 port, Client4's
+    4o6): a DHCPv4 router carries none of its code. (Absolute imports: see config.parse_doc.)"""
+    d4 = doc.get("Dhcp4")
+    c4 = doc.get("Client4")
+    if "Dhcp6" in doc or "Client6" in doc or (d4 and d4.dhcp4o6_port) or (c4 and c4.o6):
+        from mpdhcp.platform.netif_unix6 import NetifUnix6
+
+        return NetifUnix6()
+    from mpdhcp.platform.netif_unix import NetifUnix
+
+    return NetifUnix()
+
+
 def main(argv):
     if len(argv) < 1:
         print("usage: micropython -m mpdhcp CONFIG.json", file=sys.stderr)
         return 2
     starting()  # (the netif's code too)
-    from .platform.netif_unix import NetifUnix  # code that stays, before the parsers (see preload)
+    from .platform import netif_unix  # noqa: F401  code that stays, before the parsers (see preload)
     from . import config as configmod
 
     try:
@@ -201,7 +214,7 @@ def main(argv):
         print("config error: " + str(e), file=sys.stderr)
         return 2
     try:
-        runner = build(doc, NetifUnix(), _control_socket)
+        runner = build(doc, unix_netif(doc), _control_socket)
     except OSError as e:
         print("cannot start: %s" % e, file=sys.stderr)
         return 1

@@ -24,7 +24,6 @@ def main(path):
     doc = configmod.load(path, service.preload)  # as service.main starts: engines' code first
     configmod.unload_parsers()
     del configmod  # the package goes too (service.build drops it, as on a board)
-    from mpdhcp.platform.netif_unix import NetifUnix
     a1 = alloc()
     parts = {}
 
@@ -48,7 +47,7 @@ def main(path):
 
     service.Runner = Probe
     service.BUILDERS[:] = [(n, measured(n, fn)) for n, fn in service.BUILDERS]
-    r = service.build(doc, NetifUnix(), None, log=None)
+    r = service.build(doc, service.unix_netif(doc), None, log=None)
     a2 = alloc()
     res = {"code": a1 - a0, "state": a2 - a1, "ring": r.nring, "parts": parts,
            "heap": gc.mem_alloc() + gc.mem_free()}
