@@ -185,27 +185,12 @@ def _control_socket(path):
     return ControlSocket(path)
 
 
-def unix_netif(doc):
-    """The Unix port's adapter for this config: NetifUnix, or NetifUnix6 when a section
-    speaks DHCPv6 (a DHCPv6 server or client, DHCPv4 over DHCPv6: Dhcp4's 4o6 port, Client4's
-    4o6): a DHCPv4 router carries none of its code. (Absolute imports: see config.parse_doc.)"""
-    d4 = doc.get("Dhcp4")
-    c4 = doc.get("Client4")
-    if "Dhcp6" in doc or "Client6" in doc or (d4 and d4.dhcp4o6_port) or (c4 and c4.o6):
-        from mpdhcp.platform.netif_unix6 import NetifUnix6
-
-        return NetifUnix6()
-    from mpdhcp.platform.netif_unix import NetifUnix
-
-    return NetifUnix()
-
-
 def main(argv):
     if len(argv) < 1:
         print("usage: micropython -m mpdhcp CONFIG.json", file=sys.stderr)
         return 2
     starting()  # (the netif's code too)
-    from .platform import netif_unix  # noqa: F401  code that stays, before the parsers (see preload)
+    from .platform import netif_unix  # code that stays, before the parsers (see preload)
     from . import config as configmod
 
     try:
@@ -214,7 +199,7 @@ def main(argv):
         print("config error: " + str(e), file=sys.stderr)
         return 2
     try:
-        runner = build(doc, unix_netif(doc), _control_socket)
+        runner = build(doc, netif_unix.for_config(doc), _control_socket)
     except OSError as e:
         print("cannot start: %s" % e, file=sys.stderr)
         return 1

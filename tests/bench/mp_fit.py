@@ -20,6 +20,7 @@ def main(path):
     a0 = alloc()
     from mpdhcp import config as configmod
     from mpdhcp import service, runner
+    from mpdhcp.platform import netif_unix
 
     doc = configmod.load(path, service.preload)  # as service.main starts: engines' code first
     configmod.unload_parsers()
@@ -47,7 +48,7 @@ def main(path):
 
     service.Runner = Probe
     service.BUILDERS[:] = [(n, measured(n, fn)) for n, fn in service.BUILDERS]
-    r = service.build(doc, service.unix_netif(doc), None, log=None)
+    r = service.build(doc, netif_unix.for_config(doc), None, log=None)
     a2 = alloc()
     res = {"code": a1 - a0, "state": a2 - a1, "ring": r.nring, "parts": parts,
            "heap": gc.mem_alloc() + gc.mem_free()}

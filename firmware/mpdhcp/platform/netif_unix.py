@@ -219,6 +219,19 @@ class NetifUnix:
         self.socks = []
 
 
+
+def for_config(doc):
+    """The adapter for this config (parsed, section name -> object): NetifUnix, or NetifUnix6
+    (netif_unix6.py) when a section speaks DHCPv6 (a DHCPv6 server or client, DHCPv4 over
+    DHCPv6: Dhcp4's 4o6 port, Client4's 4o6): a DHCPv4 router carries none of its code."""
+    d4 = doc.get("Dhcp4")
+    c4 = doc.get("Client4")
+    if "Dhcp6" in doc or "Client6" in doc or (d4 and d4.dhcp4o6_port) or (c4 and c4.o6):
+        from .netif_unix6 import NetifUnix6
+
+        return NetifUnix6()
+    return NetifUnix()
+
 SO_RCVBUF = 8  # <asm-generic/socket.h>
 SO_RCVBUFFORCE = 33  # past net.core.rmem_max, for root (CAP_NET_ADMIN)
 RCVBUF = 4 * 1024 * 1024

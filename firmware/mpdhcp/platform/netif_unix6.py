@@ -1,7 +1,7 @@
 # The Unix adapter's DHCPv6 half: NetifUnix (netif_unix.py) and the sockets, addresses and
 # clock DHCPv6 needs besides: the server's [::]:547 sockets, the client's [::]:546, the
 # DHCPv4-over-DHCPv6 IPC, IA_NA addresses on the WAN, milliseconds for Client6's timers.
-# service.unix_netif picks it for a config that speaks DHCPv6 (a DHCPv6 server or client,
+# netif_unix.for_config picks it for a config that speaks DHCPv6 (a DHCPv6 server or client,
 # DHCPv4 over DHCPv6); a DHCPv4 router never loads it (2.6 KB of heap on the 64-bit port).
 import os
 import socket
