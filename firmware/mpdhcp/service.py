@@ -158,6 +158,7 @@ def build(doc, netif, control_factory=None, log=print):
     from . import config as configmod
 
     configmod.unload_parsers()  # parsed: their code leaves the heap before the tables come
+    del configmod  # (the package too: callers let go of it before they call build)
     runner = Runner(netif, log, ring=False)
     runner.cfg = doc
     global RUNNER
@@ -200,6 +201,7 @@ def main(argv):
     except configmod.ConfigError as e:
         print("config error: " + str(e), file=sys.stderr)
         return 2
+    del configmod  # build drops the package (unload_parsers): held here, it stayed for the whole run
     try:
         runner = build(doc, netif_unix.for_config(doc), _control_socket)
     except OSError as e:
