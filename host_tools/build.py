@@ -18,7 +18,7 @@ NATIVE = ("wire/buf_viper.py", "wire/packet4_viper.py", "wire/packet6_viper.py")
 # port's x64 emitter only, never on a board. The bench's native build and serve --native use them.
 ARCH = {"esp32": "xtensawin", "picow": "armv6m", "unix": None}  # None: bytecode only (any port)
 # modules that only make sense on one kind of platform
-ONLY_UNIX = ("platform/netif_unix.py", "platform/control_unix.py", "__main__.py")
+ONLY_UNIX = ("platform/netif_unix.py", "platform/netif_unix6.py", "platform/control_unix.py", "__main__.py")
 ONLY_LWIP = ("platform/netif_lwip.py",)
 # mpy header byte 2 >> 2 (py/persistentcode.h MP_NATIVE_ARCH_*)
 ARCH_CODE = {"x86": 1, "x64": 2, "armv6": 3, "armv6m": 4, "armv7m": 5, "armv7em": 6, "armv7emsp": 7,

@@ -3,7 +3,8 @@
 # board without frozen modules loads), in a namespace that has the config's interfaces:
 #   cd BUILD && MICROPYPATH=.:.frozen micropython -X heapsize=H mp_fit.py CONFIG.json
 # Prints one JSON object (bytes of heap, gc.mem_alloc deltas after gc.collect):
-#   code: the config parsed (parsers dropped again) and every module the router runs imported;
+#   code: the config parsed (parsers dropped again), every module the router runs imported, and
+#     the netif (a few hundred bytes of it are the object);
 #   state: what service.build adds then, with no socket traffic: tables, buffers, engines,
 #     sockets, the reply ring (sized by the heap, as it runs), in parts.
 import gc
@@ -20,11 +21,12 @@ def main(path):
     a0 = alloc()
     from mpdhcp import config as configmod
     from mpdhcp import service, runner
+    from mpdhcp.platform import netif_unix
 
     doc = configmod.load(path, service.preload)  # as service.main starts: engines' code first
     configmod.unload_parsers()
     del configmod  # the package goes too (service.build drops it, as on a board)
-    from mpdhcp.platform.netif_unix import NetifUnix
+    netif = netif_unix.for_config(doc)  # code: NetifUnix6's module comes with a DHCPv6 config
     a1 = alloc()
     parts = {}
 
@@ -48,7 +50,7 @@ def main(path):
 
     service.Runner = Probe
     service.BUILDERS[:] = [(n, measured(n, fn)) for n, fn in service.BUILDERS]
-    r = service.build(doc, NetifUnix(), None, log=None)
+    r = service.build(doc, netif, None, log=None)
     a2 = alloc()
     res = {"code": a1 - a0, "state": a2 - a1, "ring": r.nring, "parts": parts,
            "heap": gc.mem_alloc() + gc.mem_free()}

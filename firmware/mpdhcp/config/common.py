@@ -1,9 +1,26 @@
-# What every config section shares: key checks that name the key path (the error type and
-# the type check are in errors.py), lifetimes, and the keys common to the Dhcp4 and Dhcp6 server sections.
+# What every config section shares: key checks that name the key path (the error type is in
+# errors.py), lifetimes, and the keys common to the Dhcp4 and Dhcp6 server sections.
 from ..wire import options4
-from .errors import ConfigError, _fail, _want, _tname  # noqa: F401  (ConfigError: re-exported)
+from .errors import ConfigError  # noqa: F401  (re-exported)
 
 MAX_LIFETIME = 0x3FFFFFFF  # lifetimes stay small ints on 32-bit boards; larger means "infinite"
+
+
+def _fail(path, msg):
+    raise ConfigError(path + ": " + msg)
+
+
+def _want(path, v, typ, name):
+    if typ is int and isinstance(v, bool) or not isinstance(v, typ):
+        _fail(path, "expected " + name + ", got " + _tname(v))
+    return v
+
+
+def _tname(v):
+    if isinstance(v, bool):
+        return "boolean"
+    return {int: "integer", str: "string", list: "list", dict: "map", float: "number"}.get(type(v), "null")
+
 
 def _keys(path, d, allowed):
     _want(path, d, dict, "map")

@@ -3,7 +3,8 @@
 # so a board carries only what it uses. Errors name the key path (config.errors.ConfigError).
 # A board whose config was compiled on the host (config/image.py) does not carry this module.
 import json
-from .errors import ConfigError, _want, _fail
+from .errors import ConfigError
+from .common import _want, _fail
 
 
 def _dhcp4(d, p):

@@ -65,6 +65,7 @@ def start(config_path, netif, build, stack=16384, preload=None):
     from .. import config as configmod  # (it leaves the heap again once the service is built)
 
     doc = configmod.load(config_path, preload)
+    del configmod  # build drops the package from the heap: held here, it stayed through the build
     bg = Background(None)
     runner = build(doc, netif, None, log=bg.log)
     runner.set_heap_lock(False)  # a thread's small stack: frames stay on the heap (runner.py)

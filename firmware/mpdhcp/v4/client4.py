@@ -88,7 +88,7 @@ class Client4:
         self.kept = Kept4(self.opts)  # the options of the ACK the adapter applies
         self.lease_version = 0  # bumped when the interface must be (re)configured or cleared
         self.decline_pending = False
-        self.scratch = bytearray(255)
+        self.scratch = bytearray(2)  # the Maximum DHCP Message Size option's value (_put_identity)
         self.mem = Memory4(journal, self.stats)  # the last lease: INIT-REBOOT, offer preference
         # state -> what its deadline does; message type -> handler (made once: no allocation)
         self.timers = (self._discover, self._selecting_timer, self._retry_request, self._lease_timer,
