@@ -24,7 +24,7 @@ def check(path):
     """(ok, summary): ok None if unreadable, False if invalid (summary["error"] names the key
     path), True if valid (summary["sections"]: what each section holds)."""
     firmware()
-    from mpdhcp import config as C
+    from mpdhcp.config import parser as C
 
     try:
         with open(path) as f:

@@ -11,7 +11,7 @@ MODELS = ("mpdhcp.config.model4", "mpdhcp.config.model6")
 def compile_text(text):
     """The image of a config text (its file's text). Raises the firmware's ConfigError."""
     firmware()
-    from mpdhcp.config import parse_doc
+    from mpdhcp.config.parser import parse_doc
     from mpdhcp.config.image import KIND, VERSION, source_of
 
     data = text.encode()

@@ -221,7 +221,7 @@ def _journal_path(given, lease_file, config_path):
 
 def export(config_path, leases_path, out_dir, lease_file_name=None, leases6_path=None):
     firmware()
-    from mpdhcp import config as C
+    from mpdhcp.config import parser as C
 
     with open(config_path) as f:
         text = f.read()

@@ -627,7 +627,8 @@ def expected_leases(cfg, data):
     damaged stretches)."""
     from .fwimport import firmware
     firmware()
-    from mpdhcp import config as C, console, service
+    from mpdhcp.config import parser as C
+    from mpdhcp import console, service
     from mpdhcp.state.journal import replay
     from mpdhcp.state.leases4 import Leases4
 

@@ -28,7 +28,7 @@ except ImportError:  # CPython
 import craft4 as C4
 from bench_config import CONFIG4, PRL
 import craft6 as C6
-from mpdhcp.config import parse, parse_doc
+from mpdhcp.config.parser import parse, parse_doc
 from mpdhcp.v4.server4 import Server4
 from mpdhcp.v6.server6 import Server6
 from mpdhcp.slot import Slot

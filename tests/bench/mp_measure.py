@@ -18,7 +18,7 @@ import time
 from craft4 import pkt, opt, meta, yiaddr
 from bench_config import CONFIG4, PRL
 from mpdhcp.wire.addr import ip4
-from mpdhcp.config import parse
+from mpdhcp.config.parser import parse
 from mpdhcp.v4.server4 import Server4
 from mpdhcp.slot import Slot
 from mpdhcp.state.journal import Journal

@@ -13,7 +13,7 @@ import json
 import sys
 
 from craft6 import msg, ia_na, ia_pd, opt, meta, SERVER_DUID, SECRET
-from mpdhcp.config import parse_doc
+from mpdhcp.config.parser import parse_doc
 from mpdhcp.v6.server6 import Server6
 from mpdhcp.slot import Slot
 from mpdhcp.state.journal import Journal

@@ -23,7 +23,7 @@ def _tree(secs):
 
 @pytest.mark.parametrize("path", CONFIGS, ids=os.path.basename)
 def test_an_image_decodes_to_what_the_parsers_make(path):
-    from mpdhcp.config import parse_doc
+    from mpdhcp.config.parser import parse_doc
     from mpdhcp.config.image import decode, fits
 
     with open(path) as f:
@@ -36,7 +36,7 @@ def test_an_image_decodes_to_what_the_parsers_make(path):
 
 def test_the_fuzzers_base_configs_survive_the_image():
     # (both servers and clients, 4o6, BOOTP, reservations, every option kind)
-    from mpdhcp.config import parse_doc
+    from mpdhcp.config.parser import parse_doc
     from mpdhcp.config.image import decode
     import fuzz_checks
 

@@ -229,7 +229,7 @@ def _config4o6(tmp_path, port=None):
                      "subnet6": [{"id": 1, "subnet": "2001:db8:77::/64", "interface": "lo"}]}}
     if port:
         doc["Dhcp6"]["dhcp4o6-port"] = port
-    from mpdhcp.config import parse_doc
+    from mpdhcp.config.parser import parse_doc
     from mpdhcp.state.journal import Journal
     from mpdhcp.v4.server4 import Server4
 

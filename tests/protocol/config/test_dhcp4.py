@@ -1,5 +1,5 @@
 # Config validation: accepted shapes and the key path in every rejection.
-from mpdhcp.config import parse, ConfigError
+from mpdhcp.config.parser import parse, ConfigError
 from mpdhcp.wire.addr import ip4
 from craft4 import CONFIG
 

@@ -1,6 +1,6 @@
 # Mirrors firmware/mpdhcp/config/dhcp6.py (the Dhcp6 section: pools, pd-pools, reservations,
 # RFC 8415 21.4 T1/T2 defaults, option-data), every rejection naming its key path.
-from mpdhcp.config import parse_doc, ConfigError
+from mpdhcp.config.parser import parse_doc, ConfigError
 from mpdhcp.wire.addr6 import ip6
 from craft6 import CONFIG
 

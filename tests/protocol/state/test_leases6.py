@@ -4,7 +4,7 @@ from mpdhcp.state.leases6 import (Leases6, REC, D_REC, NA, PD, F_RECONF, F_RELAY
 from mpdhcp.state.table import F_INDEXED, F_PINNED, F_DURABLE
 from mpdhcp.state.journal import Journal, replay
 from mpdhcp.wire.addr6 import ip6
-from mpdhcp.config import parse_doc
+from mpdhcp.config.parser import parse_doc
 from craft6 import CONFIG, duid_ll
 
 SUBNETS = parse_doc(CONFIG).get("Dhcp6").subnets  # 0: 2001:db8:1::/64 (PD 2001:db8:8000::/48)

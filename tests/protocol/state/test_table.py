@@ -4,7 +4,7 @@ from mpdhcp.state.leases4 import (Leases4, REC, R_ADDR, R_FLAGS, R_STATE, D_REC,
                                   J_LEASE4, J_STATE4, J_DROP4)
 from mpdhcp.state.table import F_INDEXED, F_PINNED, F_DURABLE, F_LINKED
 from mpdhcp.state.journal import Journal, replay
-from mpdhcp.config import parse
+from mpdhcp.config.parser import parse
 from craft4 import CONFIG
 
 SUBNETS = parse(CONFIG).subnets  # 0: 192.168.77.0/24, 1: 10.20.0.0/16

@@ -9,7 +9,7 @@ from craft4 import pkt, opt, meta, options, server
 from mpdhcp.wire.addr import ip4
 from mpdhcp.v4 import client4 as C
 from mpdhcp.wire import packet4 as P
-from mpdhcp.config import parse_doc
+from mpdhcp.config.parser import parse_doc
 from mpdhcp.slot import Slot, KIND_BROADCAST, KIND_UNICAST
 from mpdhcp.state.journal import Journal
 

@@ -6,7 +6,7 @@
 from heaplock import handle_locked
 from craft4 import pkt, opt, meta, options, yiaddr, MAC1, MAC2
 from mpdhcp.wire.addr import ip4
-from mpdhcp.config import parse
+from mpdhcp.config.parser import parse
 from mpdhcp.v4.server4 import Server4
 from mpdhcp.slot import Slot
 from mpdhcp.state.journal import Journal

@@ -3,7 +3,7 @@
 import micropython
 from craft6 import decode, opt, u32, meta as meta6
 from v6.test_server6_4o6 import pair, MAC, CONFIG
-from mpdhcp.config import parse_doc
+from mpdhcp.config.parser import parse_doc
 from mpdhcp.v4.client4 import Client4, BOUND
 from mpdhcp.v6.client4o6 import Client4o6, RUNNING
 from mpdhcp.wire import packet6 as P

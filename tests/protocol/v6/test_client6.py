@@ -1,7 +1,7 @@
 # Mirrors firmware/mpdhcp/v6/client6.py (RFC 8415 15, 18.2): against our own Server6 in
 # memory, and against crafted replies for what a server of ours would never send.
 from craft6 import (SERVER_DUID, opt, u32, decode, ia_list, iaaddr, iaprefix, server, meta)
-from mpdhcp.config import parse_doc
+from mpdhcp.config.parser import parse_doc
 from mpdhcp.v6 import client6 as C
 from mpdhcp.v6.held6 import NA, PD
 from mpdhcp.wire import packet6 as P
@@ -406,7 +406,7 @@ def test_console_client6_get_reads_the_wan_dhcpv6_client():
     from craft6 import server as server6, meta as meta6
     from mpdhcp.v6 import client6 as C6
     from mpdhcp.state.journal import Journal
-    from mpdhcp.config import parse_doc
+    from mpdhcp.config.parser import parse_doc
     from mpdhcp.slot import Slot
 
     cfg = parse_doc(json.dumps({"Client6": {"interface": "wan0", "ia-pd": True}})).get("Client6")

@@ -6,7 +6,7 @@ from craft6 import relay, decode, meta as meta6
 from craft4 import pkt
 from v6.test_server6_4o6 import CONFIG, Netif, query, server_id, MAC
 from mpdhcp import service
-from mpdhcp.config import parse_doc
+from mpdhcp.config.parser import parse_doc
 from mpdhcp.wire import packet6 as P
 from mpdhcp.wire.addr import ip4
 from mpdhcp.slot import Slot

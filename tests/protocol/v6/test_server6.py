@@ -518,7 +518,7 @@ def test_router_mode_pd_pools_follow_the_delegated_prefix():
 def test_the_duid_arena_starts_at_what_the_config_lets_a_client_hold():
     # prefixes to delegate: a client's IA_NA and IA_PD share one DUID entry (6 B a record);
     # addresses only: one record a client, a whole DUID-LLT entry each (16 B)
-    from mpdhcp.config import parse_doc
+    from mpdhcp.config.parser import parse_doc
     from mpdhcp.v6.server6 import Server6
     both = server()
     cap = both.leases.cap

@@ -4,7 +4,7 @@
 import micropython
 from craft6 import opt, decode, relay, meta as meta6
 from craft4 import pkt, opt as opt4, options as options4
-from mpdhcp.config import parse_doc
+from mpdhcp.config.parser import parse_doc
 from mpdhcp.v4.server4 import Server4
 from mpdhcp.v6.server6 import Server6
 from mpdhcp.state.journal import Journal
