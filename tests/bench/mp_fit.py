@@ -23,7 +23,7 @@ def main(path):
     from mpdhcp import service, runner
     from mpdhcp.platform import netif_unix
 
-    doc = configmod.load(path, service.preload)  # as service.main starts: engines' code first
+    doc = configmod.load(path, service.preload)  # as mpdhcp.__main__ starts: engines' code first
     configmod.unload_parsers()
     del configmod  # the package goes too (service.build drops it, as on a board)
     netif = netif_unix.for_config(doc)  # code: NetifUnix6's module comes with a DHCPv6 config
