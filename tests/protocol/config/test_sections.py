@@ -87,6 +87,7 @@ def test_the_v4_parsers_leave_the_heap_after_start_and_come_back_when_needed():
     from mpdhcp.config import model4
 
     from mpdhcp.wire import decode4
+    from mpdhcp.config.parser import parse_doc  # (imported as a start does: an earlier test may have unloaded it)
 
     doc = parse_doc(_doc("/l4.jnl", "/s.sock", ("/c4.jnl", "/resolv.conf")))
     sub = doc.get("Dhcp4").subnets[0]
