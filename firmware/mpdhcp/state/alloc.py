@@ -102,6 +102,8 @@ class Alloc:
         self.width = width
         self.cand = bytearray(width)
         self.at = None  # the pool _step found
+        self.fresh = None  # the pool and step of the address take() is giving (_taken), if known
+        self.fresh_k = -1
         self.pools = []  # per subnet: per kind: [Pool]
         self.own = [bytes(a) for a in own]  # the server's own addresses, in a pool or not
         # the v4 table keeps a hardware address to refresh; bound once (a lookup per packet allocates)
@@ -202,6 +204,9 @@ class Alloc:
 
     def _taken(self, r, taken):
         """table.py's hook: record r's address entered or left the address index."""
+        if taken and self.fresh is not None:  # the address take() gives: its step is known
+            self.fresh.mark(self.fresh_k, True)
+            return
         t = self.table
         # byte 1: the subnet; Table.kind by name, as table.py calls its own (no subclass has one)
         k = self._step(t.recs[r * t.rec + 1], Table.kind(t, r), t.abuf, t.addr_off(r), t.plen(r))
@@ -253,8 +258,9 @@ class Alloc:
             if h != NOT_USABLE:
                 return self.take(h, si, kind, req, roff, qplen, res, mine, now)
         for pool in self.pools[si][kind]:
-            if self._free(si, kind, pool, own):
-                return self.take(NOBODY, si, kind, self.cand, 0, pool.plen, res, mine, now)
+            k = self._free(si, kind, pool, own)
+            if k >= 0:
+                return self.take(NOBODY, si, kind, self.cand, 0, pool.plen, res, mine, now, pool, k)
         r = t.oldest_reusable(si, kind, now, True)
         if r >= 0 and (own is None or not eq(t.abuf, t.addr_off(r), own, 0, self.width)):
             t.addr_into(r, self.cand, 0)
@@ -277,20 +283,21 @@ class Alloc:
         return -1
 
     def _free(self, si, kind, pool, own):
-        """A pool address no record holds, into self.cand. Bitmap pools read their bitmap;
-        larger pools walk a cursor, past at most the table's records."""
+        """The step of a pool address no record holds, written into self.cand, or -1.
+        Bitmap pools read their bitmap; larger pools walk a cursor, past at most the table's
+        records."""
         t = self.table
         c = self.cand
         if pool.bits is not None:
             while True:
                 k = pool.next_free()
                 if k < 0:
-                    return False
+                    return -1
                 pool.nth(k, c)
                 if own is not None and eq(c, 0, own, 0, self.width):
                     pool.pinned[k] = None  # our own address, learned from the arrival socket
                 elif t.find_addr(c, 0, pool.plen) < 0:
-                    return True
+                    return k
                 # else a record of another subnet holds it (a journal from another config)
                 pool.mark(k, True)
         tries = t.count + len(pool.pinned) + 2
@@ -304,8 +311,8 @@ class Alloc:
             if own is not None and eq(c, 0, own, 0, self.width):
                 continue
             if t.find_addr(c, 0, pool.plen) < 0:
-                return True
-        return False
+                return k
+        return -1
 
     def _returning(self, r, si, kind, a, off, plen, res):
         """A client gets its own record back: it may come with another hardware address or a
@@ -314,9 +321,9 @@ class Alloc:
             self.refresh(r, res is not None or self.reserved_for(si, a, off, plen) is not None)
         return r
 
-    def take(self, h, si, kind, a, off, plen, res, mine, now):
+    def take(self, h, si, kind, a, off, plen, res, mine, now, pool=None, k=-1):
         """Make a record this client's for a[off:]/plen: h the record holding it (or NOBODY),
-        mine the client's record in si (or -1)."""
+        mine the client's record in si (or -1); pool and k: its pool and step, when known."""
         t = self.table
         if h >= 0 and h == mine:
             return self._returning(h, si, kind, a, off, plen, res)
@@ -337,5 +344,8 @@ class Alloc:
         pinned = res is not None
         if not pinned and self.resmap[si]:  # (no reservations in si: no call)
             pinned = self.reserved_for(si, a, off, plen) is not None
+        self.fresh = pool  # for the index hook (_taken) in t.take: no second search for the step
+        self.fresh_k = k
         t.take(r, si, kind, a, off, plen, pinned)  # leaves it released, expiry 0
+        self.fresh = None
         return r
