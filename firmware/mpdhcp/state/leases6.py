@@ -16,6 +16,7 @@ from .table import Table, KEYMAX, F_INDEXED, F_DURABLE, F_PINNED
 from .table import FREE, OFFERED, BOUND, RELEASED, DECLINED, journaled  # noqa: F401  (API)
 from .arena import Arena
 from ..wire.buf import copy, eq, mix16, is_zero
+from ..wire.packet6 import addr6_find
 
 REC = const(28)  # bytes per lease record (in RAM)
 DUID_PER_LEASE = const(6)  # the DUID arena's first size per record; it grows between steps
@@ -69,6 +70,7 @@ D_KEY = const(32)
 
 _EMPTY = const(0)
 _ZEROS = bytes(KEYMAX)
+_LAY = bytes((REC, R_PLEN, R_HX, R_A8, HALF))  # for packet6.addr6_find
 
 
 def _fplen(keylen):
@@ -317,26 +319,7 @@ class Leases6(Table):
         return h ^ (h >> 7)
 
     def find_addr(self, a, off, plen):
-        hx = self._hx_of(a, off)
-        if hx < 0:
-            return -1  # no record holds an address with that upper half
-        if hx:
-            off += 8
-        idx = self.by_addr
-        n = self.nslots
-        recs = self.recs
-        i = self._ahash(hx, a, off, plen) % n
-        while True:
-            v = (idx[2 * i] << 8) | idx[2 * i + 1]
-            if v == _EMPTY:
-                return -1
-            o = (v - 1) * REC
-            if recs[o + R_PLEN] == plen and (recs[o + R_HX] << 8) | recs[o + R_HX + 1] == hx \
-                    and eq(recs, o + R_A8, a, off, 8):
-                return v - 1
-            i += 1
-            if i == n:
-                i = 0
+        return addr6_find(self.by_addr, self.recs, _LAY, self.halves, a, off, plen)  # (its reference: _hx_of, _ahash)
 
     def _home(self, r, by_key):
         o = r * REC

@@ -230,27 +230,27 @@ class IA6:
                                self.pref, self.valid)
         if P.is_zero(out.addr6, 0, 16):  # the log names the first lease of the reply
             P.copy(out.addr6, 0, lt.abuf, o, 16)
-        if (rx[ia + 2] << 8) | rx[ia + 3] > self.hdr:  # (an IA listing nothing: no call)
-            self._stale(rx, ia, kind, o, plen)
+        e = ia + 4 + ((rx[ia + 2] << 8) | rx[ia + 3])
+        if e > ia + 4 + self.hdr:  # (an IA listing nothing: no call)
+            code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
+            a = P.ia_stale(rx, ia + 4 + self.hdr, e, code, lt.abuf, o, plen)
+            if a >= 0:  # (a client listing its lease alone: no call)
+                self._stale(rx, a, e, code, o, plen)
         if w.pos != p:  # (ia_lease set the length of what it wrote)
             w.end(h)
 
-    def _stale(self, rx, ia, kind, o, plen):
-        """Addresses/prefixes the client listed that are not its lease (lt.abuf[o:]/plen):
-        lifetimes 0."""
+    def _stale(self, rx, a, e, code, o, plen):
+        """Addresses/prefixes the client listed that are not its lease (lt.abuf[o:]/plen),
+        from the IAADDR or IAPREFIX at a on: lifetimes 0."""
         w = self.w
         lt = self.leases
-        e = ia + 4 + P.olen(rx, ia)
-        code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
-        a = P.find(rx, ia + 4 + self.hdr, e, code)
         while a >= 0:
-            if kind == L.NA:
-                if not P.eq(rx, a + 4, lt.abuf, o, 16) and w.room(4 + P.IAADDR_LEN + 4):
+            if code == P.OPT_IAADDR:
+                if w.room(4 + P.IAADDR_LEN + 4):
                     self._addr_zero(rx, a)
-            elif (rx[a + 12] != plen or not P.eq(rx, a + 13, lt.abuf, o, 16)) \
-                    and not P.is_zero(rx, a + 13, 16) and w.room(4 + P.IAPREFIX_LEN + 4):
+            elif w.room(4 + P.IAPREFIX_LEN + 4):
                 self._prefix_zero(rx, a)
-            a = P.find_next(rx, a, e, code)
+            a = P.ia_stale(rx, a + 4 + P.olen(rx, a), e, code, lt.abuf, o, plen)
 
     def _prefix_zero(self, rx, a):
         w = self.w

@@ -156,3 +156,107 @@ def ia_lease(b, p: int, code: int, rx, iaid: int, t1: int, t2: int, a, ao: int, 
         d[at + i] = s[ao + i]
         i += 1
     return p + n
+
+
+# packet6.addr6_find (the reference): the lease table's address index probed in one call.
+# lay: record width, offsets of plen, the halves reference and the 8 address bytes, and the
+# halves entry width (8 bytes of upper half, then a 2-byte count). Record numbers read from
+# the index are checked against recs before use; a full index (never) raises.
+@micropython.viper
+def addr6_find(idx, recs, lay, halves, a, off: int, plen: int) -> int:
+    ly = ptr8(lay)
+    nl = int(len(lay))
+    if nl < 5 or off < 0 or off + 16 > int(len(a)):
+        raise IndexError
+    rec = ly[0]
+    op = ly[1]
+    ox = ly[2]
+    o8 = ly[3]
+    hw = ly[4]
+    if hw < 10 or op >= rec or ox + 2 > rec or o8 + 8 > rec:
+        raise IndexError
+    p = ptr8(a)
+    hx = 0
+    i = 8
+    while i < 16:
+        if p[off + i]:
+            hx = -1
+            break
+        i += 1
+    if hx < 0:
+        hb = ptr8(halves)
+        nh = int(len(halves))
+        e = 0
+        while e + hw <= nh:
+            if hb[e + 8] or hb[e + 9]:
+                i = 0
+                while i < 8 and hb[e + i] == p[off + i]:
+                    i += 1
+                if i == 8:
+                    hx = e // hw + 1
+                    break
+            e += hw
+        if hx < 0:
+            return -1
+        off += 8
+    h = (hx * 131 + plen) & 0xFFFF
+    i = 0
+    while i < 8:
+        h = ((h ^ p[off + i]) * 2533) & 0xFFFF
+        i += 1
+    n = int(len(idx)) >> 1
+    if n <= 0:
+        raise IndexError
+    items = int(len(recs)) // rec
+    x = ptr8(idx)
+    b = ptr8(recs)
+    i = (h ^ (h >> 7)) % n
+    tries = 0
+    while tries < n:
+        v = (x[2 * i] << 8) | x[2 * i + 1]
+        if not v:
+            return -1
+        if v > items:
+            raise IndexError
+        o = (v - 1) * rec
+        if b[o + op] == plen and ((b[o + ox] << 8) | b[o + ox + 1]) == hx:
+            k = 0
+            while k < 8 and b[o + o8 + k] == p[off + k]:
+                k += 1
+            if k == 8:
+                return v - 1
+        i += 1
+        if i == n:
+            i = 0
+        tries += 1
+    raise IndexError
+
+
+# packet6.ia_stale (the reference): the next address or prefix a client listed that is not
+# its lease. Codes: IAADDR 5 (address at +4), IAPREFIX 26 (length at +12, prefix at +13).
+@micropython.viper
+def ia_stale(buf, i: int, end: int, code: int, a, ao: int, plen: int) -> int:
+    if i < 0 or end > int(len(buf)) or ao < 0 or ao + 16 > int(len(a)):
+        raise IndexError
+    b = ptr8(buf)
+    q = ptr8(a)
+    at = 13 if code == 26 else 4
+    while i + 4 <= end:
+        ln = (b[i + 2] << 8) | b[i + 3]
+        if b[i] == 0 and b[i + 1] == code:
+            if i + at + 16 > int(len(buf)):
+                raise IndexError
+            k = 0
+            while k < 16 and b[i + at + k] == q[ao + k]:
+                k += 1
+            if code == 26:
+                if k < 16 or b[i + 12] != plen:
+                    k = 0
+                    while k < 16 and b[i + 13 + k] == 0:
+                        k += 1
+                    if k < 16:
+                        return i
+            elif k < 16:
+                return i
+        i += 4 + ln
+    return -1
