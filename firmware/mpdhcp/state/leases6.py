@@ -78,6 +78,49 @@ def _fplen(keylen):
     return keylen if keylen < KEYMAX else KEYMAX
 
 
+# The journal records' payloads, written from a record in one call each: kernels, with native
+# twins of the same name in wire/packet6_viper.py (their layout is this file's R_*, D_*, F_*)
+def state6_record(j, recs, o, a, ao):
+    """J_STATE6's 25 bytes at j[0:] for the record at recs[o:] with its address written out
+    at a[ao:]: kind, plen, address, state, expiry, flags (the bits older journals carry),
+    socket index."""
+    f = recs[o + R_FLAGS]
+    j[0] = PD if f & F_PD else TA if f & F_TA else NA  # ia_kind(r), in place
+    j[1] = recs[o + R_PLEN]
+    copy(j, 2, a, ao, 16)
+    j[18] = recs[o + R_STATE]
+    copy(j, 19, recs, o + R_EXPIRY, 4)
+    j[23] = (f & (F_RECONF | F_RELAYED)) | F_INDEXED
+    j[24] = recs[o + R_IFX]  # where a Reconfigure must go after a restart
+
+
+def lease6_record(j, recs, o, a, ao, db):
+    """J_LEASE6's 52 bytes (D_* layout) at j[0:] for the record at recs[o:] with its address
+    written out at a[ao:] and its client's DUID entry in the arena db (key_into)."""
+    f = recs[o + R_FLAGS]
+    j[D_STATE] = recs[o + R_STATE]
+    j[D_SUBNET] = recs[o + R_SUBNET]
+    j[D_KIND] = PD if f & F_PD else TA if f & F_TA else NA
+    j[D_PLEN] = recs[o + R_PLEN]
+    j[D_FLAGS] = (f & (F_RECONF | F_RELAYED)) | F_INDEXED
+    j[D_IFX] = recs[o + R_IFX]
+    j[D_IFX + 1] = 0
+    copy(j, D_ADDR, a, ao, 16)
+    copy(j, D_IAID, recs, o + R_IAID, 8)  # IAID, expiry: in this order in both layouts
+    copy(j, D_KEY, _ZEROS, 0, KEYMAX)
+    x = (recs[o + R_XREF] << 16) | (recs[o + R_XREF + 1] << 8) | recs[o + R_XREF + 2]
+    j[D_KEYLEN] = db[x] if x else 0
+    if x:
+        copy(j, D_KEY, db, x + 1, _fplen(db[x]))
+
+
+PLAIN = {"state6_record": state6_record, "lease6_record": lease6_record}  # the references
+try:
+    from ..wire.packet6_viper import state6_record, lease6_record  # noqa: F811
+except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in wire/buf.py
+    pass
+
+
 class Duids(Arena):
     """The clients' DUID fingerprints, one entry per client whatever its number of records:
     [key length][fingerprint, _fplen(length) bytes]. A freed entry reads [0][fingerprint
@@ -528,21 +571,9 @@ class Leases6(Table):
     # -- journal record codecs --------------------------------------------------------------
 
     def _stage_lease(self, r):
-        j = self.jrec
-        recs = self.recs
-        o = r * REC
-        f = recs[o + R_FLAGS]
-        j[D_STATE] = recs[o + R_STATE]
-        j[D_SUBNET] = recs[o + R_SUBNET]
-        j[D_KIND] = PD if f & F_PD else TA if f & F_TA else NA  # ia_kind(r), in place
-        j[D_PLEN] = recs[o + R_PLEN]
-        j[D_FLAGS] = (f & (F_RECONF | F_RELAYED)) | F_INDEXED  # the bits older journals carry
-        j[D_IFX] = recs[o + R_IFX]
-        j[D_IFX + 1] = 0
-        copy(j, D_ADDR, self.abuf, self.addr_off(r), 16)  # through abuf, as _addr_head
-        copy(j, D_IAID, recs, o + R_IAID, 8)  # IAID, expiry: in this order in both layouts
-        j[D_KEYLEN] = self.key_into(r, j, D_KEY)
-        self.journal.append(J_LEASE6, j, 0, D_REC)  # (_stage and dump: a journal is set)
+        # the address through abuf (addr_off): the reply's IA, written next, finds it there
+        lease6_record(self.jrec, self.recs, r * REC, self.abuf, self.addr_off(r), self.duids.buf)
+        self.journal.append(J_LEASE6, self.jrec, 0, D_REC)  # (_stage and dump: a journal is set)
 
     def _addr_head(self, r):
         j = self.jrec
@@ -551,19 +582,11 @@ class Leases6(Table):
         f = recs[o + R_FLAGS]
         j[0] = PD if f & F_PD else TA if f & F_TA else NA  # ia_kind(r), in place
         j[1] = recs[o + R_PLEN]
-        # through abuf (addr_off): the reply's IA, written next, finds the address there
         copy(j, 2, self.abuf, self.addr_off(r), 16)
 
     def _stage_state(self, r):
-        self._addr_head(r)
-        j = self.jrec
-        recs = self.recs
-        o = r * REC
-        j[18] = recs[o + R_STATE]
-        copy(j, 19, recs, o + R_EXPIRY, 4)
-        j[23] = (recs[o + R_FLAGS] & (F_RECONF | F_RELAYED)) | F_INDEXED
-        j[24] = recs[o + R_IFX]  # where a Reconfigure must go after a restart
-        self.journal.append(J_STATE6, j, 0, 25)  # (_stage: a journal is set)
+        state6_record(self.jrec, self.recs, r * REC, self.abuf, self.addr_off(r))  # (abuf: as _stage_lease)
+        self.journal.append(J_STATE6, self.jrec, 0, 25)  # (_stage: a journal is set)
 
     def _stage_drop(self, r):
         self._addr_head(r)

@@ -260,3 +260,76 @@ def ia_stale(buf, i: int, end: int, code: int, a, ao: int, plen: int) -> int:
                 return i
         i += 4 + ln
     return -1
+
+
+# state/leases6.py's state6_record and lease6_record (the references): a journal record's
+# payload from a lease record. That file's layout: state 0, subnet 1, socket index 2, plen 3,
+# flags 4 (PD 4, TA 8, Reconfigure/relayed 3), IAID 17, expiry 21, DUID reference 25 (3
+# bytes); J_STATE6: kind, plen, address, state, expiry, flags | 0x80, socket index; J_LEASE6
+# (52 bytes): state, subnet, kind, plen, key length, flags, socket index, 0, address 8,
+# IAID and expiry 24, DUID fingerprint 32 (20 bytes, zero-padded). Kinds: NA 0, PD 1, TA 2.
+@micropython.viper
+def state6_record(j, recs, o: int, a, ao: int):
+    if int(len(j)) < 25 or o < 0 or o + 28 > int(len(recs)) or ao < 0 or ao + 16 > int(len(a)):
+        raise IndexError
+    d = ptr8(j)
+    b = ptr8(recs)
+    s = ptr8(a)
+    f = b[o + 4]
+    d[0] = 1 if f & 4 else (2 if f & 8 else 0)
+    d[1] = b[o + 3]
+    i = 0
+    while i < 16:
+        d[2 + i] = s[ao + i]
+        i += 1
+    d[18] = b[o]
+    d[19] = b[o + 21]
+    d[20] = b[o + 22]
+    d[21] = b[o + 23]
+    d[22] = b[o + 24]
+    d[23] = (f & 3) | 0x80
+    d[24] = b[o + 2]
+
+
+@micropython.viper
+def lease6_record(j, recs, o: int, a, ao: int, db):
+    if int(len(j)) < 52 or o < 0 or o + 28 > int(len(recs)) or ao < 0 or ao + 16 > int(len(a)):
+        raise IndexError
+    d = ptr8(j)
+    b = ptr8(recs)
+    s = ptr8(a)
+    f = b[o + 4]
+    d[0] = b[o]
+    d[1] = b[o + 1]
+    d[2] = 1 if f & 4 else (2 if f & 8 else 0)
+    d[3] = b[o + 3]
+    d[5] = (f & 3) | 0x80
+    d[6] = b[o + 2]
+    d[7] = 0
+    i = 0
+    while i < 16:
+        d[8 + i] = s[ao + i]
+        i += 1
+    i = 0
+    while i < 8:
+        d[24 + i] = b[o + 17 + i]
+        i += 1
+    i = 0
+    while i < 20:
+        d[32 + i] = 0
+        i += 1
+    x = (b[o + 25] << 16) | (b[o + 26] << 8) | b[o + 27]
+    d[4] = 0
+    if x:
+        if x >= int(len(db)):
+            raise IndexError
+        k = ptr8(db)
+        kl = k[x]
+        n = kl if kl < 20 else 20
+        if x + 1 + n > int(len(db)):
+            raise IndexError
+        d[4] = kl
+        i = 0
+        while i < n:
+            d[32 + i] = k[x + 1 + i]
+            i += 1

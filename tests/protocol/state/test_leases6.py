@@ -405,3 +405,42 @@ def test_heap_per_lease_is_fixed():
     assert len(t.duids.buf) == 256 * 6 and len(t.halves) == 10 * 6
     odd = Leases6(257)  # no power-of-two rounding: 1.5 slots a lease at any capacity
     assert len(odd.by_key) == 2 * 386 and (len(odd.recs) + len(odd.prv)) // 257 == 30
+
+
+def test_native_record_codecs_agree_with_the_plain_ones():
+    # state6_record / lease6_record (a journal payload from a lease record in one call) where
+    # viper compiles: the same bytes as the plain kernels for addresses and prefixes, IA_TA,
+    # short and long DUIDs, Reconfigure/relayed flags, and a record of nobody (declined);
+    # a record or address past its buffer is refused by the twin
+    from mpdhcp.state import leases6 as L
+
+    t = Leases6(16, 1, None, True)
+    rs = [_lease(t, D1, 1, NA, "2001:db8:1::100", 128), _lease(t, LONG1, 7, PD, "2001:db8:8000:1200::", 56)]
+    t.cta = True
+    rs.append(_lease(t, D2, 3, NA, "2001:db8:1::1:5", 128))
+    t.cta = False
+    t.seen(rs[0], 3, True, True)
+    rs.append(_lease(t, LONG2, 2, NA, "2001:db8:1::107", 128))
+    t.decline(rs[-1], 9000)
+    for r in rs:
+        a = bytearray(b"\xee" * 20)
+        t.addr_into(r, a, 3)
+        got = []
+        for st, le in ((L.PLAIN["state6_record"], L.PLAIN["lease6_record"]), (L.state6_record, L.lease6_record)):
+            js = bytearray(b"\xaa" * 25)
+            jl = bytearray(b"\xaa" * D_REC)
+            st(js, t.recs, r * REC, a, 3)
+            le(jl, t.recs, r * REC, a, 3, t.duids.buf)
+            got.append((bytes(js), bytes(jl)))
+        assert got[0] == got[1], r
+    if L.state6_record is L.PLAIN["state6_record"]:
+        return  # no twin here: its own checks below
+    for args in ((bytearray(25), t.recs, len(t.recs) - 27, bytearray(16), 0), (bytearray(25), t.recs, 0, bytearray(16), 1),
+                 (bytearray(24), t.recs, 0, bytearray(16), 0)):
+        for fn in (L.state6_record, lambda *x: L.lease6_record(bytearray(52) if len(x[0]) == 25 else x[0], *x[1:], t.duids.buf)):
+            try:
+                fn(*args)
+                ok = True
+            except IndexError:
+                ok = False
+            assert not ok, args
