@@ -114,9 +114,31 @@ def lease6_record(j, recs, o, a, ao, db):
         copy(j, D_KEY, db, x + 1, _fplen(db[x]))
 
 
-PLAIN = {"state6_record": state6_record, "lease6_record": lease6_record}  # the references
+def ia6_find(idx, recs, db, key, keylen, iaid, subnet, f_kind, h):
+    """Leases6.find_ia's probe: the record in by_key (idx) of the client whose fingerprint is
+    key (a DUID keylen long, its entry in the arena db), IAID iaid[0:4], IA type flags f_kind
+    (F_PD, F_TA or 0) and subnet, from slot h on; or -1."""
+    n = len(idx) >> 1
+    i = h % n
+    fl = _fplen(keylen)
+    while True:
+        v = (idx[2 * i] << 8) | idx[2 * i + 1]
+        if v == _EMPTY:
+            return -1
+        o = (v - 1) * REC
+        if recs[o + R_SUBNET] == subnet and recs[o + R_FLAGS] & (F_PD | F_TA) == f_kind \
+                and eq(recs, o + R_IAID, iaid, 0, 4):
+            x = (recs[o + R_XREF] << 16) | (recs[o + R_XREF + 1] << 8) | recs[o + R_XREF + 2]
+            if db[x] == keylen and eq(db, x + 1, key, 0, fl):  # _entry_is(x, keylen)
+                return v - 1
+        i += 1
+        if i == n:
+            i = 0
+
+
+PLAIN = {"state6_record": state6_record, "lease6_record": lease6_record, "ia6_find": ia6_find}  # the references
 try:
-    from ..wire.packet6_viper import state6_record, lease6_record  # noqa: F811
+    from ..wire.packet6_viper import state6_record, lease6_record, ia6_find  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in wire/buf.py
     pass
 
@@ -326,27 +348,9 @@ class Leases6(Table):
         IA_TA when the IA being served is one (cta). kh: the key's hash, if known."""
         if self.cta and kind == NA:
             kind = TA
-        idx = self.by_key
-        recs = self.recs
-        n = self.nslots
-        i = (self._khash(self.key, 0, keylen) if kh < 0 else kh) % n
-        f_kind = F_PD if kind == PD else F_TA if kind == TA else 0  # (ia_kind, read in place)
-        db = self.duids.buf  # _xref and _entry_is in place below: a hit is tested there
-        fl = _fplen(keylen)
-        while True:
-            v = (idx[2 * i] << 8) | idx[2 * i + 1]
-            if v == _EMPTY:
-                return -1
-            r = v - 1
-            o = r * REC
-            if recs[o + R_SUBNET] == subnet and recs[o + R_FLAGS] & (F_PD | F_TA) == f_kind \
-                    and eq(recs, o + R_IAID, self.iaid, 0, 4):
-                x = (recs[o + R_XREF] << 16) | (recs[o + R_XREF + 1] << 8) | recs[o + R_XREF + 2]
-                if db[x] == keylen and eq(db, x + 1, self.key, 0, fl):  # _entry_is(x, keylen)
-                    return r
-            i += 1
-            if i == n:
-                i = 0
+        return ia6_find(self.by_key, self.recs, self.duids.buf, self.key, keylen, self.iaid, subnet,
+                        F_PD if kind == PD else F_TA if kind == TA else 0,  # (ia_kind, as a record has it)
+                        self._khash(self.key, 0, keylen) if kh < 0 else kh)
 
     def find_mine(self, subnet, kind):
         return self.find_ia(self.ckeylen, kind, subnet, self.ckh)

@@ -333,3 +333,49 @@ def lease6_record(j, recs, o: int, a, ao: int, db):
         while i < n:
             d[32 + i] = k[x + 1 + i]
             i += 1
+
+
+# state/leases6.py's ia6_find (the reference): Leases6.find_ia's probe of by_key in one call.
+# Layout as above: subnet 1, flags 4 (PD 4 | TA 8), IAID 17, DUID reference 25; an arena
+# entry is [key length][fingerprint, up to 20 bytes]. Numbers read from the index and the
+# records are checked against their buffers; a full index (never) raises.
+@micropython.viper
+def ia6_find(idx, recs, db, key, keylen: int, iaid, subnet: int, f_kind: int, h: int) -> int:
+    n = int(len(idx)) >> 1
+    fl = keylen if keylen < 20 else 20
+    if n <= 0 or h < 0 or int(len(iaid)) < 4 or fl > int(len(key)):
+        raise IndexError
+    items = int(len(recs)) // 28
+    nd = int(len(db))
+    x8 = ptr8(idx)
+    b = ptr8(recs)
+    d = ptr8(db)
+    k = ptr8(key)
+    q = ptr8(iaid)
+    i = h % n
+    tries = 0
+    while tries < n:
+        v = (x8[2 * i] << 8) | x8[2 * i + 1]
+        if not v:
+            return -1
+        if v > items:
+            raise IndexError
+        o = (v - 1) * 28
+        if b[o + 1] == subnet and (b[o + 4] & 12) == f_kind and b[o + 17] == q[0] and b[o + 18] == q[1] \
+                and b[o + 19] == q[2] and b[o + 20] == q[3]:
+            x = (b[o + 25] << 16) | (b[o + 26] << 8) | b[o + 27]
+            if x >= nd:
+                raise IndexError
+            if d[x] == keylen:
+                if x + 1 + fl > nd:
+                    raise IndexError
+                j = 0
+                while j < fl and d[x + 1 + j] == k[j]:
+                    j += 1
+                if j == fl:
+                    return v - 1
+        i += 1
+        if i == n:
+            i = 0
+        tries += 1
+    raise IndexError

@@ -444,3 +444,27 @@ def test_native_record_codecs_agree_with_the_plain_ones():
             except IndexError:
                 ok = False
             assert not ok, args
+
+
+def test_native_ia6_find_agrees_with_the_plain_one():
+    # ia6_find (find_ia's probe of the client index in one call) where viper compiles: the
+    # same record as the plain kernel for each client, IAID and IA type a table holds, and -1
+    # for another IAID, type, subnet or a DUID differing past a long key's 16-byte prefix
+    from mpdhcp.state import leases6 as L
+
+    t = Leases6(24, 2, None, True)
+    for i, duid in enumerate((D1, D2, LONG1)):
+        _lease(t, duid, 1, NA, "2001:db8:1::%x" % (0x100 + i), 128)
+        _lease(t, duid, 1, PD, "2001:db8:8000:%x00::" % (0x10 + i), 56)
+        t.cta = True
+        _lease(t, duid, 1, NA, "2001:db8:1::1:%x" % (0x100 + i), 128)
+        t.cta = False
+    for duid in (D1, D2, LONG1, LONG2):
+        for iaid in (1, 2):
+            for f_kind in (0, L.F_PD, L.F_TA):
+                for sub in (0, 1):
+                    _as(t, duid, iaid)
+                    got = [fn(t.by_key, t.recs, t.duids.buf, t.key, t.ckeylen, t.iaid, sub, f_kind, t.ckh)
+                           for fn in (L.PLAIN["ia6_find"], L.ia6_find)]
+                    assert got[0] == got[1], (duid, iaid, f_kind, sub, got)
+                    assert (got[0] >= 0) == (duid != LONG2 and iaid == 1 and sub == 0), got
