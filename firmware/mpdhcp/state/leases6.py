@@ -136,9 +136,30 @@ def ia6_find(idx, recs, db, key, keylen, iaid, subnet, f_kind, h):
             i = 0
 
 
-PLAIN = {"state6_record": state6_record, "lease6_record": lease6_record, "ia6_find": ia6_find}  # the references
+def duid6_entry(idx, recs, db, key, keylen, h):
+    """Leases6._client_entry's probe: the arena (db) offset of the entry holding fingerprint
+    key (a DUID keylen long), found through any record of its client in by_key (idx) from
+    slot h on; or 0."""
+    n = len(idx) >> 1
+    i = h % n
+    fl = _fplen(keylen)
+    while True:
+        v = (idx[2 * i] << 8) | idx[2 * i + 1]
+        if v == _EMPTY:
+            return 0
+        o = (v - 1) * REC + R_XREF
+        x = (recs[o] << 16) | (recs[o + 1] << 8) | recs[o + 2]
+        if db[x] == keylen and eq(db, x + 1, key, 0, fl):
+            return x
+        i += 1
+        if i == n:
+            i = 0
+
+
+PLAIN = {"state6_record": state6_record, "lease6_record": lease6_record, "ia6_find": ia6_find,
+         "duid6_entry": duid6_entry}  # the references
 try:
-    from ..wire.packet6_viper import state6_record, lease6_record, ia6_find  # noqa: F811
+    from ..wire.packet6_viper import state6_record, lease6_record, ia6_find, duid6_entry  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in wire/buf.py
     pass
 
@@ -250,23 +271,8 @@ class Leases6(Table):
     def _client_entry(self, keylen, kh=-1):
         """The arena entry of the client whose fingerprint is in self.key, or 0: any of its
         records holds it, and they are all in its probe run. kh: that key's hash, if known."""
-        idx = self.by_key
-        n = self.nslots
-        recs = self.recs
-        db = self.duids.buf  # _xref and _entry_is in place, as find_ia
-        fl = _fplen(keylen)
-        i = (self._khash(self.key, 0, keylen) if kh < 0 else kh) % n
-        while True:
-            v = (idx[2 * i] << 8) | idx[2 * i + 1]
-            if v == _EMPTY:
-                return 0
-            o = (v - 1) * REC + R_XREF
-            x = (recs[o] << 16) | (recs[o + 1] << 8) | recs[o + 2]
-            if db[x] == keylen and eq(db, x + 1, self.key, 0, fl):
-                return x
-            i += 1
-            if i == n:
-                i = 0
+        return duid6_entry(self.by_key, self.recs, self.duids.buf, self.key, keylen,
+                           self._khash(self.key, 0, keylen) if kh < 0 else kh)
 
     def _holder(self, at, x, skip):
         """A record other than `skip` holding arena entry x, or -1. The entry's bytes are
@@ -329,10 +335,12 @@ class Leases6(Table):
         half a halves entry unless one holds it already; with the heap locked (a runner
         step) neither can grow, and the client is refused as if the table were full."""
         k = self.ckeylen
-        need = 1 + _fplen(k)
-        if k and self.duids.free_bytes() < need and not self._client_entry(k) and not self.duids.room(need):
+        d = self.duids
+        need = 1 + (k if k < KEYMAX else KEYMAX)  # (_fplen and free_bytes in place: a new client's every IA)
+        if k and len(d.buf) - d.top + d.dead < need and not self._client_entry(k) and not d.room(need):
             return False
-        return self._half_room(a, off)  # and its address's upper half needs an entry
+        # and its address's upper half needs an entry (a free one: no call)
+        return self.hused < len(self.halves) // HALF or self._half_room(a, off)
 
     def spare(self, entries):
         """Between steps (heap unlocked): arena room for `entries` new clients, and a free
@@ -467,8 +475,13 @@ class Leases6(Table):
         keylen = self.ckeylen
         recs = self.recs
         o = r * REC
-        hx = self._use_half(a, aoff)  # before anything moves: a may be self.abuf
-        copy(self.a8, 0, a, aoff + 8 if hx else aoff, 8)
+        hx = self._use_half(a, aoff)
+        a8 = a
+        a8o = aoff + 8 if hx else aoff
+        if a is self.abuf:  # before anything moves: _moving may write r's old address there
+            copy(self.a8, 0, a, a8o, 8)
+            a8 = self.a8
+            a8o = 0
         old = (recs[o + R_HX] << 8) | recs[o + R_HX + 1]  # 0 for a new record (zeroed)
         Table._moving(self, r)  # its old client's entry goes if this was its last record
         if old:
@@ -480,7 +493,7 @@ class Leases6(Table):
             self.npinned += 1
         recs[o + R_HX] = hx >> 8
         recs[o + R_HX + 1] = hx & 255
-        copy(recs, o + R_A8, self.a8, 0, 8)
+        copy(recs, o + R_A8, a8, a8o, 8)
         if a is self.abuf:
             self.ar = -1  # _moving may have written r's old address over it
         else:  # r's address written out (as addr_off would) for _index's hook and the reply
@@ -495,7 +508,8 @@ class Leases6(Table):
         recs[o + R_XREF] = x >> 16  # as _set_xref
         recs[o + R_XREF + 1] = (x >> 8) & 255
         recs[o + R_XREF + 2] = x & 255
-        Table._index(self, r, x != 0, kh)
+        h = mix16((hx * 131 + plen) & 0xFFFF, recs, o + R_A8, 8)  # _ahash, for by_addr: _home not called
+        Table._index(self, r, x != 0, kh, h ^ (h >> 7))
         Table.set(self, r, RELEASED, 0)  # until the caller says offered or bound
 
     def ia_kind(self, r):

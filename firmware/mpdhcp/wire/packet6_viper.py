@@ -379,3 +379,44 @@ def ia6_find(idx, recs, db, key, keylen: int, iaid, subnet: int, f_kind: int, h:
             i = 0
         tries += 1
     raise IndexError
+
+
+# state/leases6.py's duid6_entry (the reference): Leases6._client_entry's probe in one call:
+# the arena offset of the entry holding a DUID, found through any of its client's records.
+@micropython.viper
+def duid6_entry(idx, recs, db, key, keylen: int, h: int) -> int:
+    n = int(len(idx)) >> 1
+    fl = keylen if keylen < 20 else 20
+    if n <= 0 or h < 0 or fl > int(len(key)):
+        raise IndexError
+    items = int(len(recs)) // 28
+    nd = int(len(db))
+    x8 = ptr8(idx)
+    b = ptr8(recs)
+    d = ptr8(db)
+    k = ptr8(key)
+    i = h % n
+    tries = 0
+    while tries < n:
+        v = (x8[2 * i] << 8) | x8[2 * i + 1]
+        if not v:
+            return 0
+        if v > items:
+            raise IndexError
+        o = (v - 1) * 28 + 25
+        x = (b[o] << 16) | (b[o + 1] << 8) | b[o + 2]
+        if x >= nd:
+            raise IndexError
+        if d[x] == keylen:
+            if x + 1 + fl > nd:
+                raise IndexError
+            j = 0
+            while j < fl and d[x + 1 + j] == k[j]:
+                j += 1
+            if j == fl:
+                return x
+        i += 1
+        if i == n:
+            i = 0
+        tries += 1
+    raise IndexError

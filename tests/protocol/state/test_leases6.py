@@ -449,7 +449,8 @@ def test_native_record_codecs_agree_with_the_plain_ones():
 def test_native_ia6_find_agrees_with_the_plain_one():
     # ia6_find (find_ia's probe of the client index in one call) where viper compiles: the
     # same record as the plain kernel for each client, IAID and IA type a table holds, and -1
-    # for another IAID, type, subnet or a DUID differing past a long key's 16-byte prefix
+    # for another IAID, type, subnet or a DUID differing past a long key's 16-byte prefix;
+    # duid6_entry (the client's arena entry, through any of its records) likewise
     from mpdhcp.state import leases6 as L
 
     t = Leases6(24, 2, None, True)
@@ -468,3 +469,5 @@ def test_native_ia6_find_agrees_with_the_plain_one():
                            for fn in (L.PLAIN["ia6_find"], L.ia6_find)]
                     assert got[0] == got[1], (duid, iaid, f_kind, sub, got)
                     assert (got[0] >= 0) == (duid != LONG2 and iaid == 1 and sub == 0), got
+        x = [fn(t.by_key, t.recs, t.duids.buf, t.key, t.ckeylen, t.ckh) for fn in (L.PLAIN["duid6_entry"], L.duid6_entry)]
+        assert x[0] == x[1] and (x[0] > 0) == (duid != LONG2), (duid, x)  # duid6_entry: the client's arena entry
