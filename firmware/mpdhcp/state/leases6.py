@@ -240,8 +240,9 @@ class Leases6(Table):
 
     def load_client(self, src, off, ln):
         """The client being served: DUID src[off:off+ln]. The IAID comes with set_iaid."""
-        self.ckeylen = Table.set_lookup_key(self, src, off, ln)  # (Table: why named)
-        self.ckh = self._khash(self.key, 0, self.ckeylen)
+        k = self.ckeylen = Table.set_lookup_key(self, src, off, ln)  # (Table: why named)
+        h = mix16(k * 7, self.key, 0, k if k < KEYMAX else KEYMAX)  # _khash, in place
+        self.ckh = h ^ (h >> 7)
 
     def _khash(self, b, o, keylen):
         # multiply-xor over 16 bits (buf.mix16); DUIDs of one vendor differ in a byte or two,

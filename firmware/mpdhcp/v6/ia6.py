@@ -28,7 +28,7 @@ class IA6:
         self.alloc = server.alloc
         self.stats = server.stats
         self.actions = (self._assign, self._extend, self._end, self._end)
-        self.pref = self.valid = self.t1 = self.t2 = 0  # the lease being written (_lifetimes)
+        self.pref = self.valid = self.t1 = self.t2 = 0  # the message's leases' (_lifetimes, set by each)
         self.code = P.OPT_IA_NA  # the IA being answered: its option code and fixed part
         self.hdr = P.IA_HDR
         self.relayed = self.reconf = False  # the client bound or renewing: for Leases6.seen
@@ -59,23 +59,26 @@ class IA6:
         IA_TA (RFC 8415 21.5) is an IA_NA without T1/T2: addresses from the same pools, its
         own binding (the table's cta), never a reserved address."""
         lt = self.leases
+        msg = self.msg
         if commit:  # what seen() records of the client, the same for each IA of the message
-            self.relayed = self.msg.depth != 0
+            self.relayed = msg.depth != 0
             self.reconf = self.srv.rc.accepted()
+        if action <= EXTEND:  # the lifetimes of what it gets: the same for each IA of the message
+            self._lifetimes(sub, now)
         for code in _CODES:
-            if action == DECLINE and code == P.OPT_IA_PD:
-                continue  # Decline is about addresses (RFC 8415 18.2.8)
+            ia = msg.at(code)
+            if ia < 0 or action == DECLINE and code == P.OPT_IA_PD:
+                continue  # none; or Decline, which is about addresses (RFC 8415 18.2.8)
             kind = L.PD if code == P.OPT_IA_PD else L.NA
             lt.cta = code == P.OPT_IA_TA
             self.code = code
             self.hdr = P.TA_HDR if lt.cta else P.IA_HDR
             nth = 0
-            ia = self.msg.at(code)
             while ia >= 0:
                 P.copy(lt.iaid, 0, rx, ia + 4, 4)  # lt.set_iaid, one call less
                 self.actions[action](rx, ia, kind, nth, sub, meta, now, out, commit, action)
                 nth += 1
-                ia = P.find_next(rx, ia, self.msg.end, code)  # msg.next
+                ia = P.find_next(rx, ia, msg.end, code)  # msg.next
         lt.cta = False
         self.code = P.OPT_IA_NA
         self.hdr = P.IA_HDR
@@ -88,7 +91,6 @@ class IA6:
             self.status(rx, ia, kind, P.NO_ADDRS_AVAIL if kind == L.NA else P.NO_PREFIX_AVAIL,
                         sub if action == EXTEND else None)
             return
-        self._lifetimes(sub, now)
         # the table's verbs by class name (Table.bind(lt, ..)): a base method looked up on a
         # Leases6 misses its class dict first (table.py), and the state read in place
         if commit:
@@ -109,7 +111,6 @@ class IA6:
             # that is not its lease (18.3.4)
             return self._assign(rx, ia, kind, nth, sub, meta, now, out, commit, action)
         if bound:
-            self._lifetimes(sub, now)
             lt.seen(r, meta.ifindex, self.relayed, self.reconf)  # where seen, Reconfigure accepted?
             Table.bind(lt, r, now + self.valid)
             self._lease(rx, ia, kind, r, sub, out)

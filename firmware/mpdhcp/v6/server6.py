@@ -85,6 +85,7 @@ class Server6:
         self.sock_of = {}  # interface name -> the socket that serves it (answers from the IPC)
         self.buf4 = self.meta4 = self.out4 = None  # made by enable_4o6: 3.5 KB a server without 4o6 keeps
         self.res = None  # this client's reservation in the subnet being served
+        self.cid = -1  # the message's Client-Id option (offset of its header), or -1
         self.handlers = (None, self._solicit, None, self._request, self._confirm, self._renew,
                          self._renew, None, self._release, self._decline, None, self._info_request)
 
@@ -174,6 +175,7 @@ class Server6:
             return 0
         mt = msg.mtype
         out.rx_type = mt
+        c = self.cid = msg.at(P.OPT_CLIENTID)  # (_log_client and _begin read it here)
         self._log_client(rx, out)
         if mt == P.DHCPV4_QUERY:
             return self._dhcpv4_query(rx, n, meta, now, out)
@@ -190,9 +192,8 @@ class Server6:
             if mt == P.REQUEST or mt == P.RENEW or mt == P.RELEASE or mt == P.DECLINE:
                 return self._use_multicast(rx, meta, out)
             return self._drop("dropped_unicast")  # RFC 8415 16: Solicit, Confirm, Rebind, Info-req
-        c = msg.at(P.OPT_CLIENTID)
         if c >= 0:
-            self.leases.load_client(rx, c + 4, P.olen(rx, c))
+            self.leases.load_client(rx, c + 4, (rx[c + 2] << 8) | rx[c + 3])  # (P.olen, in place)
         self.res = self._reservation(rx, sub) if c >= 0 and sub.reservations else None  # (none: no walk)
         st[_COUNTER[mt]] += 1
         return self.handlers[mt](rx, sub, meta, now, out)
@@ -281,13 +282,13 @@ class Server6:
         return None
 
     def _log_client(self, rx, out):
-        c = self.msg.at(P.OPT_CLIENTID)
+        c = self.cid
         hw = out.hw
         P.zero(out.addr6, 0, 16)
         if c < 0:
             P.zero(hw, 0, 6)
             return
-        ln = P.olen(rx, c)
+        ln = (rx[c + 2] << 8) | rx[c + 3]  # (P.olen, in place)
         m = _duid_mac(rx, c + 4, ln)
         if m < 0:
             m = c + 4 + ln - 6 if ln >= 6 else c + 4
@@ -499,10 +500,11 @@ class Server6:
         w.start(b, p + 4, limit)
         if not ids:
             return True
-        w.put(P.OPT_SERVERID, self.ident.duid, 0, self.ident.duid_len)
-        c = msg.at(P.OPT_CLIENTID)
+        ident = self.ident
+        w.put(P.OPT_SERVERID, ident.duid, 0, ident.duid_len)
+        c = self.cid
         if c >= 0:
-            w.put(P.OPT_CLIENTID, rx, c + 4, P.olen(rx, c))
+            w.put(P.OPT_CLIENTID, rx, c + 4, (rx[c + 2] << 8) | rx[c + 3])
         return True
 
     def _finish(self, rx, meta, out):
