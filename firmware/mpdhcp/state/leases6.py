@@ -156,10 +156,22 @@ def duid6_entry(idx, recs, db, key, keylen, h):
             i = 0
 
 
+def addr6_into(dst, off, recs, o, halves):
+    """The address or prefix of the record at recs[o:], written out whole at dst[off:]: its
+    upper half from the halves table when the record keeps the lower one, else zeros below."""
+    hx = (recs[o + R_HX] << 8) | recs[o + R_HX + 1]
+    if hx:
+        copy(dst, off, halves, (hx - 1) * HALF, 8)
+        copy(dst, off + 8, recs, o + R_A8, 8)
+    else:
+        copy(dst, off, recs, o + R_A8, 8)
+        copy(dst, off + 8, _ZEROS, 0, 8)
+
+
 PLAIN = {"state6_record": state6_record, "lease6_record": lease6_record, "ia6_find": ia6_find,
-         "duid6_entry": duid6_entry}  # the references
+         "duid6_entry": duid6_entry, "addr6_into": addr6_into}  # the references
 try:
-    from ..wire.packet6_viper import state6_record, lease6_record, ia6_find, duid6_entry  # noqa: F811
+    from ..wire.packet6_viper import state6_record, lease6_record, ia6_find, duid6_entry, addr6_into  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in wire/buf.py
     pass
 
@@ -553,20 +565,12 @@ class Leases6(Table):
         next call for another record overwrites it; take() and drop(), which change a
         record's address, make the next call write it again."""
         if r != self.ar:
-            self.addr_into(r, self.abuf, 0)
+            addr6_into(self.abuf, 0, self.recs, r * REC, self.halves)  # (addr_into, one call less)
             self.ar = r
         return 0
 
     def addr_into(self, r, dst, off):
-        recs = self.recs
-        o = r * REC
-        hx = (recs[o + R_HX] << 8) | recs[o + R_HX + 1]
-        if hx:
-            copy(dst, off, self.halves, (hx - 1) * HALF, 8)
-            copy(dst, off + 8, recs, o + R_A8, 8)
-        else:
-            copy(dst, off, recs, o + R_A8, 8)
-            copy(dst, off + 8, _ZEROS, 0, 8)
+        addr6_into(dst, off, self.recs, r * REC, self.halves)
 
     def same_client(self, r1, r2):
         """Do records r1 and r2 belong to one client? (One arena entry per client.)"""

@@ -36,23 +36,8 @@ def opt6_find(buf, i: int, end: int, code: int) -> int:
     return -1
 
 
-@micropython.viper
-def _sub_ok(buf, s: int, e: int, sub: int, sublen: int) -> int:
-    # the sub-options of an IA tile s..e, each `sub` one has its sublen bytes and tiles after
-    # (buf, not its pointer: a pointer passed as an int is a heap object on 32-bit boards)
-    if int(opt6_walk(buf, s, e)):
-        return 0
-    b = ptr8(buf)
-    i = s
-    while i + 4 <= e:
-        al = (b[i + 2] << 8) | b[i + 3]
-        if b[i] == 0 and b[i + 1] == sub:
-            if al < sublen or int(opt6_walk(buf, i + 4 + sublen, i + 4 + al)):
-                return 0
-        i += 4 + al
-    return 1
-
-
+# packet6.opt6_index (the reference), its walks inlined: a viper call to opt6_walk goes
+# through the object layer, and a message with two IAs made seven of them.
 @micropython.viper
 def opt6_index(buf, i: int, end: int, first, count) -> int:
     if i < 0 or end > int(len(buf)) or int(len(first)) < 128 or int(len(count)) < 64:
@@ -64,7 +49,12 @@ def opt6_index(buf, i: int, end: int, first, count) -> int:
     while c < 64:
         n[c] = 0
         c += 1
-    if int(opt6_walk(buf, i, end)):
+    j = i
+    while j < end:  # the options tile the message (walk)
+        if j + 4 > end:
+            return 2
+        j += 4 + ((b[j + 2] << 8) | b[j + 3])
+    if j != end:
         return 2
     while i < end:
         c = b[i + 1]
@@ -75,17 +65,35 @@ def opt6_index(buf, i: int, end: int, first, count) -> int:
                 f[2 * c + 1] = i & 255
             if n[c] < 255:
                 n[c] = n[c] + 1
-            if c == 3 or c == 25:
-                if ln < 12:
+            if c == 3 or c == 4 or c == 25:  # an IA: its options tile it, each address or prefix too
+                hdr = 4 if c == 4 else 12
+                if ln < hdr:
                     return 5
-                if c == 3:
-                    if not _sub_ok(buf, i + 16, i + 4 + ln, 5, 24):
+                sub = 26 if c == 25 else 5
+                sublen = 25 if c == 25 else 24
+                e = i + 4 + ln
+                j = i + 4 + hdr
+                while j < e:
+                    if j + 4 > e:
                         return 5
-                elif not _sub_ok(buf, i + 16, i + 4 + ln, 26, 25):
+                    j += 4 + ((b[j + 2] << 8) | b[j + 3])
+                if j != e:
                     return 5
-            elif c == 4:
-                if ln < 4 or not _sub_ok(buf, i + 8, i + 4 + ln, 5, 24):
-                    return 5
+                j = i + 4 + hdr
+                while j < e:
+                    al = (b[j + 2] << 8) | b[j + 3]
+                    if b[j] == 0 and b[j + 1] == sub:
+                        if al < sublen:
+                            return 5
+                        k = j + 4 + sublen
+                        ke = j + 4 + al
+                        while k < ke:
+                            if k + 4 > ke:
+                                return 5
+                            k += 4 + ((b[k + 2] << 8) | b[k + 3])
+                        if k != ke:
+                            return 5
+                    j += 4 + al
             elif c == 1 or c == 2:
                 if ln < 2 or ln > 130:
                     return 5
@@ -420,3 +428,30 @@ def duid6_entry(idx, recs, db, key, keylen: int, h: int) -> int:
             i = 0
         tries += 1
     raise IndexError
+
+
+# state/leases6.py's addr6_into (the reference): a record's address written out. Layout: the
+# halves reference at 7 (2 bytes: 0, or 1 + the entry), the 8 kept bytes at 9; a halves
+# entry is 10 bytes, the upper half first.
+@micropython.viper
+def addr6_into(dst, off: int, recs, o: int, halves):
+    if off < 0 or off + 16 > int(len(dst)) or o < 0 or o + 28 > int(len(recs)):
+        raise IndexError
+    d = ptr8(dst)
+    b = ptr8(recs)
+    hx = (b[o + 7] << 8) | b[o + 8]
+    i = 0
+    if hx:
+        e = (hx - 1) * 10
+        if e + 8 > int(len(halves)):
+            raise IndexError
+        h = ptr8(halves)
+        while i < 8:
+            d[off + i] = h[e + i]
+            d[off + 8 + i] = b[o + 9 + i]
+            i += 1
+    else:
+        while i < 8:
+            d[off + i] = b[o + 9 + i]
+            d[off + 8 + i] = 0
+            i += 1

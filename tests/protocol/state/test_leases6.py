@@ -408,8 +408,9 @@ def test_heap_per_lease_is_fixed():
 
 
 def test_native_record_codecs_agree_with_the_plain_ones():
-    # state6_record / lease6_record (a journal payload from a lease record in one call) where
-    # viper compiles: the same bytes as the plain kernels for addresses and prefixes, IA_TA,
+    # state6_record / lease6_record (a journal payload from a lease record in one call) and
+    # addr6_into (its address written out) where viper compiles: the same bytes as the plain
+    # kernels for addresses and prefixes, IA_TA,
     # short and long DUIDs, Reconfigure/relayed flags, and a record of nobody (declined);
     # a record or address past its buffer is refused by the twin
     from mpdhcp.state import leases6 as L
@@ -425,6 +426,9 @@ def test_native_record_codecs_agree_with_the_plain_ones():
     for r in rs:
         a = bytearray(b"\xee" * 20)
         t.addr_into(r, a, 3)
+        b = bytearray(b"\xee" * 20)
+        L.PLAIN["addr6_into"](b, 3, t.recs, r * REC, t.halves)  # addr6_into: the twin wrote a
+        assert a == b, r
         got = []
         for st, le in ((L.PLAIN["state6_record"], L.PLAIN["lease6_record"]), (L.state6_record, L.lease6_record)):
             js = bytearray(b"\xaa" * 25)
@@ -435,6 +439,13 @@ def test_native_record_codecs_agree_with_the_plain_ones():
         assert got[0] == got[1], r
     if L.state6_record is L.PLAIN["state6_record"]:
         return  # no twin here: its own checks below
+    for args in ((bytearray(15), 0, t.recs, 0, t.halves), (bytearray(16), 0, t.recs, len(t.recs) - 27, t.halves)):
+        try:
+            L.addr6_into(*args)
+            ok = True
+        except IndexError:
+            ok = False
+        assert not ok, args
     for args in ((bytearray(25), t.recs, len(t.recs) - 27, bytearray(16), 0), (bytearray(25), t.recs, 0, bytearray(16), 1),
                  (bytearray(24), t.recs, 0, bytearray(16), 0)):
         for fn in (L.state6_record, lambda *x: L.lease6_record(bytearray(52) if len(x[0]) == 25 else x[0], *x[1:], t.duids.buf)):
