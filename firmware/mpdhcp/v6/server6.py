@@ -241,7 +241,7 @@ class Server6:
         return False
 
     def _is_our_id(self, rx, sid):
-        ln = P.olen(rx, sid)
+        ln = (rx[sid + 2] << 8) | rx[sid + 3]  # (P.olen, in place: every Request and Renew)
         return ln == self.ident.duid_len and P.eq(rx, sid + 4, self.ident.duid, 0, ln)
 
     def _select_subnet(self, rx, meta):
@@ -492,19 +492,16 @@ class Server6:
         if p < 0:
             return self._drop("dropped_too_big")
         s = msg.start
+        out.tx_type = mtype
+        if ids:  # header, Server-Id, Client-Id: one kernel call
+            ident = self.ident
+            w.start(b, P.reply_ids(b, p, limit, mtype, rx, s, ident.duid, ident.duid_len, self.cid), limit)
+            return True
         b[p] = mtype
         b[p + 1] = rx[s + 1]
         b[p + 2] = rx[s + 2]
         b[p + 3] = rx[s + 3]
-        out.tx_type = mtype
         w.start(b, p + 4, limit)
-        if not ids:
-            return True
-        ident = self.ident
-        w.put(P.OPT_SERVERID, ident.duid, 0, ident.duid_len)
-        c = self.cid
-        if c >= 0:
-            w.put(P.OPT_CLIENTID, rx, c + 4, (rx[c + 2] << 8) | rx[c + 3])
         return True
 
     def _finish(self, rx, meta, out):
@@ -533,7 +530,7 @@ class Server6:
         oro = msg.at(P.OPT_ORO)
         if oro >= 0:
             i = oro + 4
-            e = i + P.olen(rx, oro)
+            e = i + ((rx[oro + 2] << 8) | rx[oro + 3])  # (P.olen, in place)
             while i < e:
                 v = opts.get((rx[i] << 8) | rx[i + 1])
                 if v is not None:

@@ -451,9 +451,29 @@ def relay_reply_close(b, msg, rstack, end):
         b[h + 3] = ln & 255
 
 
+def reply_ids(b, p, limit, mtype, rx, s, sid, sidlen, c):
+    """At b[p:], a reply's header: mtype and the transaction id of the message at rx[s:]
+    (RFC 8415 8), then Server-Id sid[:sidlen] and, with c >= 0, the Client-Id option at rx[c:]
+    copied (21.2, 21.3); an option that would pass limit is left out (as Writer6.put).
+    Returns the end. (A kernel: packet6_viper.reply_ids is its native twin.)"""
+    b[p] = mtype
+    copy(b, p + 1, rx, s + 1, 3)
+    p += 4
+    if p + 4 + sidlen <= limit:
+        _u16(b, p, OPT_SERVERID)
+        _u16(b, p + 2, sidlen)
+        copy(b, p + 4, sid, 0, sidlen)
+        p += 4 + sidlen
+    if c >= 0 and p + 4 + olen(rx, c) <= limit:
+        copy(b, p, rx, c, 4 + olen(rx, c))  # its header too: code 1, the same length
+        p += 4 + olen(rx, c)
+    return p
+
+
+PLAIN["reply_ids"] = reply_ids
 PLAIN["ia_lease"] = ia_lease
 try:
-    from .packet6_viper import ia_lease  # noqa: F811
+    from .packet6_viper import ia_lease, reply_ids  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in buf.py
     pass
 

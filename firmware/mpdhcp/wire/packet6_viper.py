@@ -455,3 +455,43 @@ def addr6_into(dst, off: int, recs, o: int, halves):
             d[off + i] = b[o + 9 + i]
             d[off + 8 + i] = 0
             i += 1
+
+
+# packet6.reply_ids (the reference): a reply's header, Server-Id and Client-Id in one call.
+# Server-Id is option 2; the Client-Id option is copied whole, header included.
+@micropython.viper
+def reply_ids(b, p: int, limit: int, mtype: int, rx, s: int, sid, sidlen: int, c: int) -> int:
+    nb = int(len(b))
+    nr = int(len(rx))
+    if p < 0 or p + 4 > nb or limit > nb or s < 0 or s + 4 > nr or sidlen < 0 \
+            or sidlen > int(len(sid)) or c + 4 > nr:
+        raise IndexError
+    d = ptr8(b)
+    r = ptr8(rx)
+    d[p] = mtype
+    d[p + 1] = r[s + 1]
+    d[p + 2] = r[s + 2]
+    d[p + 3] = r[s + 3]
+    p += 4
+    if p + 4 + sidlen <= limit:
+        q = ptr8(sid)
+        d[p] = 0
+        d[p + 1] = 2
+        d[p + 2] = sidlen >> 8
+        d[p + 3] = sidlen & 255
+        i = 0
+        while i < sidlen:
+            d[p + 4 + i] = q[i]
+            i += 1
+        p += 4 + sidlen
+    if c >= 0:
+        n = 4 + ((r[c + 2] << 8) | r[c + 3])
+        if c + n > nr:
+            raise IndexError
+        if p + n <= limit:
+            i = 0
+            while i < n:
+                d[p + i] = r[c + i]
+                i += 1
+            p += n
+    return p

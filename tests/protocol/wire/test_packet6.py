@@ -794,3 +794,34 @@ def test_native_addr6_find_agrees_with_the_plain_one():
     except IndexError:
         ok = False
     assert not ok  # an address past the buffer's end
+
+
+def test_native_reply_ids_agrees_with_the_plain_one():
+    # reply_ids (a reply's header, Server-Id and Client-Id in one call) where viper compiles:
+    # the same bytes and end as the plain kernel with and without a Client-Id, an empty
+    # Server-Id (no identity yet), and limits that leave out one option or both
+    rx = bytes([3, 0xAB, 0xCD, 0xEF]) + bytes([0, 1, 0, 10]) + bytes(range(10)) + bytes(6)
+    sid = bytes(range(50, 64)) + b"\xee" * 10
+    for c in (4, -1):
+        for sidlen in (14, 0):
+            for limit in (120, 30, 20, 7):
+                outs = []
+                for fn in (P6.PLAIN["reply_ids"], P6.reply_ids):
+                    b = bytearray(b"\x77" * 120)
+                    end = fn(b, 3, limit, 7, rx, 0, sid, sidlen, c)
+                    outs.append((end, bytes(b)))
+                assert outs[0] == outs[1], (c, sidlen, limit)
+    b = bytearray(60)
+    assert P6.reply_ids(b, 0, 60, 7, rx, 0, sid, 14, 4) == 4 + 18 + 14
+    assert b[:22] == bytes([7, 0xAB, 0xCD, 0xEF, 0, 2, 0, 14]) + sid[:14]
+    assert b[22:36] == rx[4:18]
+    if P6.reply_ids is P6.PLAIN["reply_ids"]:
+        return  # no twin here: its own checks below
+    for args in ((bytearray(3), 0, 3, 7, rx, 0, sid, 14, 4), (bytearray(60), 0, 60, 7, rx, 0, sid, 25, 4),
+                 (bytearray(60), 0, 60, 7, rx[:10], 0, sid, 14, 4)):
+        try:
+            P6.reply_ids(*args)
+            ok = True
+        except IndexError:
+            ok = False
+        assert not ok, args
