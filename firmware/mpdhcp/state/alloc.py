@@ -307,7 +307,7 @@ class Alloc:
             tries -= 1
             if k in pool.pinned:
                 continue
-            pool.nth(k, c)
+            add_shifted(c, 0, pool.base, 0, k, pool.shift, pool.width)  # pool.nth(k, c), one call less
             if own is not None and eq(c, 0, own, 0, self.width):
                 continue
             if t.find_addr(c, 0, pool.plen) < 0:
@@ -336,7 +336,7 @@ class Alloc:
         elif mine >= 0:
             r = mine  # move the client's record to the new address
         else:
-            r = t.new() if t.room(res is not None) else -1
+            r = Table.new(t) if t.room(res is not None) else -1  # (Table: no table overrides new)
             if r < 0:
                 r = t.any_reusable(now)
                 if r < 0:

@@ -168,10 +168,23 @@ def addr6_into(dst, off, recs, o, halves):
         copy(dst, off + 8, _ZEROS, 0, 8)
 
 
+def half6_of(halves, a, off):
+    """Leases6._hx_of: 0 when address a[off:off+16] has a zero lower half (a record keeps the
+    upper one), else 1 + the halves entry in use holding its upper half, or -1."""
+    if not a[off + 15] and is_zero(a, off + 8, 7):  # an address's last byte: rarely zero
+        return 0
+    i = 0
+    while i < len(halves):
+        if (halves[i + 8] or halves[i + 9]) and eq(halves, i, a, off, 8):
+            return i // HALF + 1
+        i += HALF
+    return -1
+
+
 PLAIN = {"state6_record": state6_record, "lease6_record": lease6_record, "ia6_find": ia6_find,
-         "duid6_entry": duid6_entry, "addr6_into": addr6_into}  # the references
+         "duid6_entry": duid6_entry, "addr6_into": addr6_into, "half6_of": half6_of}  # the references
 try:
-    from ..wire.packet6_viper import state6_record, lease6_record, ia6_find, duid6_entry, addr6_into  # noqa: F811
+    from ..wire.packet6_viper import state6_record, lease6_record, ia6_find, duid6_entry, addr6_into, half6_of  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in wire/buf.py
     pass
 
@@ -407,15 +420,7 @@ class Leases6(Table):
     def _hx_of(self, a, off):
         """How a record keeps address a[off:]: 0 (its upper half, the lower being zero), 1 +
         the halves entry holding its upper half, or -1 when no entry does."""
-        if not a[off + 15] and is_zero(a, off + 8, 7):  # an address's last byte: rarely zero
-            return 0
-        h = self.halves
-        i = 0
-        while i < len(h):
-            if (h[i + 8] or h[i + 9]) and eq(h, i, a, off, 8):
-                return i // HALF + 1
-            i += HALF
-        return -1
+        return half6_of(self.halves, a, off)
 
     def _free_half(self):
         """An unused halves entry, or -1."""

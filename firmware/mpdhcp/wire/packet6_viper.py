@@ -495,3 +495,29 @@ def reply_ids(b, p: int, limit: int, mtype: int, rx, s: int, sid, sidlen: int, c
                 i += 1
             p += n
     return p
+
+
+# state/leases6.py's half6_of (the reference): how a record keeps an address (Leases6._hx_of).
+# A halves entry is 10 bytes: the upper half, then a 2-byte count (0: unused).
+@micropython.viper
+def half6_of(halves, a, off: int) -> int:
+    if off < 0 or off + 16 > int(len(a)):
+        raise IndexError
+    p = ptr8(a)
+    i = 8
+    while i < 16 and p[off + i] == 0:
+        i += 1
+    if i == 16:
+        return 0
+    h = ptr8(halves)
+    nh = int(len(halves))
+    e = 0
+    while e + 10 <= nh:
+        if h[e + 8] or h[e + 9]:
+            i = 0
+            while i < 8 and h[e + i] == p[off + i]:
+                i += 1
+            if i == 8:
+                return e // 10 + 1
+        e += 10
+    return -1

@@ -768,7 +768,9 @@ def test_native_ia_stale_agrees_with_the_plain_one():
 def test_native_addr6_find_agrees_with_the_plain_one():
     # addr6_find (the DHCPv6 table's address index, probed in one call) where viper compiles:
     # the same record as the plain kernel for every address and prefix a table holds, and -1
-    # for ones it does not (another upper half, another length, a lower half not kept)
+    # for ones it does not (another upper half, another length, a lower half not kept); and
+    # leases6.half6_of (how a record keeps an address) the same as its plain kernel
+    from mpdhcp.state import leases6 as L6
     from mpdhcp.state.leases6 import Leases6, PD, NA
 
     t = Leases6(40, 1, None, True)
@@ -788,6 +790,8 @@ def test_native_addr6_find_agrees_with_the_plain_one():
         buf = b"\x00" * 5 + a
         got = [fn(t.by_addr, t.recs, lay, t.halves, buf, 5, plen) for fn in (P6.PLAIN["addr6_find"], P6.addr6_find)]
         assert got == [r, r], (a, plen, got)
+        hx = [fn(t.halves, buf, 5) for fn in (L6.PLAIN["half6_of"], L6.half6_of)]  # how a record keeps it
+        assert hx[0] == hx[1] and (hx[0] == 0) == (a[8:] == bytes(8)), (a, hx)
     try:
         P6.addr6_find(t.by_addr, t.recs, lay, t.halves, bytes(10), 0, 128)
         ok = True
