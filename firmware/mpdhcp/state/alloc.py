@@ -279,7 +279,8 @@ class Alloc:
             o = t.addr_off(mine)
             pl = t.plen(mine)
             if self.usable(si, kind, a, o, pl, res, mine, own, now) == mine:
-                return self._returning(mine, si, kind, a, o, pl, res)
+                # (no hardware address to refresh: no call)
+                return mine if self.refresh is None else self._returning(mine, si, kind, a, o, pl, res)
         return -1
 
     def _free(self, si, kind, pool, own):

@@ -522,7 +522,8 @@ class Leases6(Table):
         kh = -1
         if keylen:
             kh = self.ckh  # (load_client made it): the entry's lookup and by_key
-            x = self._client_entry(keylen, kh) or self.duids.put(keylen, self.key)
+            x = duid6_entry(self.by_key, recs, self.duids.buf, self.key, keylen, kh) \
+                or self.duids.put(keylen, self.key)  # (_client_entry, one call less)
         recs[o + R_XREF] = x >> 16  # as _set_xref
         recs[o + R_XREF + 1] = (x >> 8) & 255
         recs[o + R_XREF + 2] = x & 255
