@@ -184,7 +184,8 @@ def half6_of(halves, a, off):
 PLAIN = {"state6_record": state6_record, "lease6_record": lease6_record, "ia6_find": ia6_find,
          "duid6_entry": duid6_entry, "addr6_into": addr6_into, "half6_of": half6_of}  # the references
 try:
-    from ..wire.packet6_viper import state6_record, lease6_record, ia6_find, duid6_entry, addr6_into, half6_of  # noqa: F811
+    from ..wire.packet6_viper import (state6_record, lease6_record, ia6_find, duid6_entry,  # noqa: F811
+                                      addr6_into, half6_of)
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in wire/buf.py
     pass
 
@@ -400,7 +401,8 @@ class Leases6(Table):
         return h ^ (h >> 7)
 
     def find_addr(self, a, off, plen):
-        return addr6_find(self.by_addr, self.recs, _LAY, self.halves, a, off, plen)  # (its reference: _hx_of, _ahash)
+        # one kernel (packet6.addr6_find): _hx_of, _ahash and the probe
+        return addr6_find(self.by_addr, self.recs, _LAY, self.halves, a, off, plen)
 
     def _home(self, r, by_key):
         o = r * REC

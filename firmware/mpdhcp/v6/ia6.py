@@ -78,7 +78,8 @@ class IA6:
                 P.copy(lt.iaid, 0, rx, ia + 4, 4)  # lt.set_iaid, one call less
                 self.actions[action](rx, ia, kind, nth, sub, meta, now, out, commit, action)
                 nth += 1
-                ia = P.find(rx, ia + 4 + ((rx[ia + 2] << 8) | rx[ia + 3]), msg.end, code)  # msg.next, two calls less
+                # msg.next, in one kernel call
+                ia = P.find(rx, ia + 4 + ((rx[ia + 2] << 8) | rx[ia + 3]), msg.end, code)
         lt.cta = False
         self.code = P.OPT_IA_NA
         self.hdr = P.IA_HDR
