@@ -181,11 +181,30 @@ def half6_of(halves, a, off):
     return -1
 
 
+def rec6_fill(recs, o, subnet, plen, flags, hx, a, ao, iaid, x):
+    """Leases6.take's writes into the record at recs[o:]: subnet, plen, flags, how it keeps
+    its address (hx) and the 8 bytes a[ao:] it keeps, the IAID iaid[0:4] and its DUID
+    entry x. Returns the record's hash in by_addr (Leases6._ahash)."""
+    recs[o + R_SUBNET] = subnet
+    recs[o + R_PLEN] = plen
+    recs[o + R_FLAGS] = flags
+    recs[o + R_HX] = hx >> 8
+    recs[o + R_HX + 1] = hx & 255
+    copy(recs, o + R_A8, a, ao, 8)
+    copy(recs, o + R_IAID, iaid, 0, 4)
+    recs[o + R_XREF] = x >> 16  # as _set_xref
+    recs[o + R_XREF + 1] = (x >> 8) & 255
+    recs[o + R_XREF + 2] = x & 255
+    h = mix16((hx * 131 + plen) & 0xFFFF, recs, o + R_A8, 8)
+    return h ^ (h >> 7)
+
+
 PLAIN = {"state6_record": state6_record, "lease6_record": lease6_record, "ia6_find": ia6_find,
-         "duid6_entry": duid6_entry, "addr6_into": addr6_into, "half6_of": half6_of}  # the references
+         "duid6_entry": duid6_entry, "addr6_into": addr6_into, "half6_of": half6_of,
+         "rec6_fill": rec6_fill}  # the references
 try:
     from ..wire.packet6_viper import (state6_record, lease6_record, ia6_find, duid6_entry,  # noqa: F811
-                                      addr6_into, half6_of)
+                                      addr6_into, half6_of, rec6_fill)
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in wire/buf.py
     pass
 
@@ -506,31 +525,22 @@ class Leases6(Table):
         Table._moving(self, r)  # its old client's entry goes if this was its last record
         if old:
             self._unuse_half(old)
-        recs[o + R_SUBNET] = subnet
-        recs[o + R_PLEN] = plen
-        recs[o + R_FLAGS] = (F_PD if kind == PD else F_TA if self.cta else 0) | (F_PINNED if pinned else 0)
         if pinned:
             self.npinned += 1
-        recs[o + R_HX] = hx >> 8
-        recs[o + R_HX + 1] = hx & 255
-        copy(recs, o + R_A8, a8, a8o, 8)
         if a is self.abuf:
             self.ar = -1  # _moving may have written r's old address over it
         else:  # r's address written out (as addr_off would) for _index's hook and the reply
             copy(self.abuf, 0, a, aoff, 16)
             self.ar = r
-        copy(recs, o + R_IAID, self.iaid, 0, 4)
         x = 0
         kh = -1
-        if keylen:
+        if keylen:  # (r is in no index now: the probe cannot meet it)
             kh = self.ckh  # (load_client made it): the entry's lookup and by_key
             x = duid6_entry(self.by_key, recs, self.duids.buf, self.key, keylen, kh) \
                 or self.duids.put(keylen, self.key)  # (_client_entry, one call less)
-        recs[o + R_XREF] = x >> 16  # as _set_xref
-        recs[o + R_XREF + 1] = (x >> 8) & 255
-        recs[o + R_XREF + 2] = x & 255
-        h = mix16((hx * 131 + plen) & 0xFFFF, recs, o + R_A8, 8)  # _ahash, for by_addr: _home not called
-        Table._index(self, r, x != 0, kh, h ^ (h >> 7))
+        ah = rec6_fill(recs, o, subnet, plen, (F_PD if kind == PD else F_TA if self.cta else 0) |
+                       (F_PINNED if pinned else 0), hx, a8, a8o, self.iaid, x)
+        Table._index(self, r, x != 0, kh, ah)  # (by_addr's hash from rec6_fill: _home not called)
         Table.set(self, r, RELEASED, 0)  # until the caller says offered or bound
 
     def ia_kind(self, r):

@@ -521,3 +521,35 @@ def half6_of(halves, a, off: int) -> int:
                 return e // 10 + 1
         e += 10
     return -1
+
+
+# state/leases6.py's rec6_fill (the reference): take()'s writes into a record and its address
+# hash in one call. Layout: subnet 1, plen 3, flags 4, halves reference 7, kept bytes 9,
+# IAID 17, DUID reference 25 (3 bytes); the hash is _ahash's multiply-xor.
+@micropython.viper
+def rec6_fill(recs, o: int, subnet: int, plen: int, flags: int, hx: int, a, ao: int, iaid, x: int) -> int:
+    if o < 0 or o + 28 > int(len(recs)) or ao < 0 or ao + 8 > int(len(a)) or int(len(iaid)) < 4:
+        raise IndexError
+    b = ptr8(recs)
+    s = ptr8(a)
+    q = ptr8(iaid)
+    b[o + 1] = subnet
+    b[o + 3] = plen
+    b[o + 4] = flags
+    b[o + 7] = hx >> 8
+    b[o + 8] = hx & 255
+    h = (hx * 131 + plen) & 0xFFFF
+    i = 0
+    while i < 8:
+        v = s[ao + i]
+        b[o + 9 + i] = v
+        h = ((h ^ v) * 2533) & 0xFFFF
+        i += 1
+    b[o + 17] = q[0]
+    b[o + 18] = q[1]
+    b[o + 19] = q[2]
+    b[o + 20] = q[3]
+    b[o + 25] = (x >> 16) & 255
+    b[o + 26] = (x >> 8) & 255
+    b[o + 27] = x & 255
+    return h ^ (h >> 7)

@@ -482,3 +482,32 @@ def test_native_ia6_find_agrees_with_the_plain_one():
                     assert (got[0] >= 0) == (duid != LONG2 and iaid == 1 and sub == 0), got
         x = [fn(t.by_key, t.recs, t.duids.buf, t.key, t.ckeylen, t.ckh) for fn in (L.PLAIN["duid6_entry"], L.duid6_entry)]
         assert x[0] == x[1] and (x[0] > 0) == (duid != LONG2), (duid, x)  # duid6_entry: the client's arena entry
+
+
+def test_native_rec6_fill_agrees_with_the_plain_one():
+    # rec6_fill (take()'s writes into a record and its by_addr hash) where viper compiles: the
+    # same bytes and hash as the plain kernel, for an address kept by its lower half and a
+    # prefix kept by its upper one; the hash is the one _home gives the record after take()
+    from mpdhcp.state import leases6 as L
+
+    t = Leases6(8, 1, None, True)
+    r = _lease(t, LONG1, 0x01020304, NA, "2001:db8:1::1:5", 128)
+    assert L.rec6_fill(bytearray(REC), 0, 0, 128, 0, t._hx(r), t.recs, r * REC + L.R_A8, t.iaid, 0) == t._home(r, False)
+    src = bytes(range(40, 60))
+    for args in ((0, 1, 128, 0x48, 3, src, 5, b"\x09\x08\x07\x06", 0x123456), (28, 0, 56, 4, 0, src, 12, bytes(4), 0)):
+        got = []
+        for fn in (L.PLAIN["rec6_fill"], L.rec6_fill):
+            recs = bytearray(b"\xaa" * (2 * REC))
+            h = fn(recs, *args)
+            got.append((h, bytes(recs)))
+        assert got[0] == got[1], args
+    if L.rec6_fill is L.PLAIN["rec6_fill"]:
+        return  # no twin here: its own checks below
+    for args in ((bytearray(27), 0, 0, 128, 0, 0, src, 0, bytes(4), 0), (bytearray(28), 0, 0, 128, 0, 0, src, 13, bytes(4), 0),
+                 (bytearray(28), 0, 0, 128, 0, 0, src, 0, bytes(3), 0)):
+        try:
+            L.rec6_fill(*args)
+            ok = True
+        except IndexError:
+            ok = False
+        assert not ok, args
