@@ -215,10 +215,11 @@ class Alloc:
 
     # -- the choice -----------------------------------------------------------------------------
 
-    def usable(self, si, kind, a, off, plen, res, mine, own, now):
+    def usable(self, si, kind, a, off, plen, res, mine, own, now, held=False):
         """May the client (the table's current client; `res` its reservation or None; `mine`
         its record in si or -1) have a[off:]/plen? The record holding it, NOBODY when no record
-        does, or NOT_USABLE."""
+        does, or NOT_USABLE. held: a[off:]/plen is mine's own address, so mine holds it (the
+        address index keeps each address in one record): no lookup."""
         t = self.table
         if own is not None and eq(a, off, own, 0, self.width):
             return NOT_USABLE
@@ -229,7 +230,7 @@ class Alloc:
             k = self._step(si, kind, a, off, plen)
             if k < 0 or (k in self.at.pinned and self.at.pinned[k] is None):
                 return NOT_USABLE  # outside the pools, or the server's own address
-        h = t.find_addr(a, off, plen)
+        h = mine if held else t.find_addr(a, off, plen)
         if h < 0:
             return NOBODY
         if h == mine:
@@ -278,7 +279,7 @@ class Alloc:
             a = t.abuf
             o = t.addr_off(mine)
             pl = t.plen(mine)
-            if self.usable(si, kind, a, o, pl, res, mine, own, now) == mine:
+            if self.usable(si, kind, a, o, pl, res, mine, own, now, True) == mine:
                 # (no hardware address to refresh: no call)
                 return mine if self.refresh is None else self._returning(mine, si, kind, a, o, pl, res)
         return -1
