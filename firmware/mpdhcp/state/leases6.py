@@ -199,12 +199,21 @@ def rec6_fill(recs, o, subnet, plen, flags, hx, a, ao, iaid, x):
     return h ^ (h >> 7)
 
 
+def key6_load(key, src, off, ln):
+    """Leases6.load_client for a DUID of ln <= KEYMAX bytes (its own fingerprint): src[off:
+    off+ln] into key, zeros after it (as Table.set_lookup_key), and its hash (_khash)."""
+    copy(key, 0, src, off, ln)
+    copy(key, ln, _ZEROS, 0, KEYMAX - ln)
+    h = mix16(ln * 7, key, 0, ln)
+    return h ^ (h >> 7)
+
+
 PLAIN = {"state6_record": state6_record, "lease6_record": lease6_record, "ia6_find": ia6_find,
          "duid6_entry": duid6_entry, "addr6_into": addr6_into, "half6_of": half6_of,
-         "rec6_fill": rec6_fill}  # the references
+         "rec6_fill": rec6_fill, "key6_load": key6_load}  # the references
 try:
     from ..wire.packet6_viper import (state6_record, lease6_record, ia6_find, duid6_entry,  # noqa: F811
-                                      addr6_into, half6_of, rec6_fill)
+                                      addr6_into, half6_of, rec6_fill, key6_load)
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in wire/buf.py
     pass
 
@@ -285,8 +294,12 @@ class Leases6(Table):
 
     def load_client(self, src, off, ln):
         """The client being served: DUID src[off:off+ln]. The IAID comes with set_iaid."""
+        if ln <= KEYMAX:  # the DUID is its fingerprint: loaded and hashed in one kernel call
+            self.ckeylen = ln
+            self.ckh = key6_load(self.key, src, off, ln)
+            return
         k = self.ckeylen = Table.set_lookup_key(self, src, off, ln)  # (Table: why named)
-        h = mix16(k * 7, self.key, 0, k if k < KEYMAX else KEYMAX)  # _khash, in place
+        h = mix16(k * 7, self.key, 0, KEYMAX)  # _khash, in place
         self.ckh = h ^ (h >> 7)
 
     def _khash(self, b, o, keylen):

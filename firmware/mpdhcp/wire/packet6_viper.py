@@ -553,3 +553,24 @@ def rec6_fill(recs, o: int, subnet: int, plen: int, flags: int, hx: int, a, ao: 
     b[o + 26] = (x >> 8) & 255
     b[o + 27] = x & 255
     return h ^ (h >> 7)
+
+
+# state/leases6.py's key6_load (the reference): a DUID of up to 20 bytes loaded as the key
+# being looked up (zero-padded to 20) and hashed (_khash's multiply-xor) in one call.
+@micropython.viper
+def key6_load(key, src, off: int, ln: int) -> int:
+    if ln < 0 or ln > 20 or int(len(key)) < 20 or off < 0 or off + ln > int(len(src)):
+        raise IndexError
+    k = ptr8(key)
+    s = ptr8(src)
+    h = ln * 7
+    i = 0
+    while i < ln:
+        v = s[off + i]
+        k[i] = v
+        h = ((h ^ v) * 2533) & 0xFFFF
+        i += 1
+    while i < 20:
+        k[i] = 0
+        i += 1
+    return h ^ (h >> 7)

@@ -511,3 +511,30 @@ def test_native_rec6_fill_agrees_with_the_plain_one():
         except IndexError:
             ok = False
         assert not ok, args
+
+
+def test_native_key6_load_agrees_with_the_plain_one():
+    # key6_load (a DUID of up to 20 bytes loaded as the lookup key and hashed) where viper
+    # compiles: the same key bytes and hash as the plain kernel, which are set_lookup_key's
+    # and _khash's; a DUID past its buffer or longer than a fingerprint is refused by the twin
+    from mpdhcp.state import leases6 as L
+
+    t = Leases6(4, 1, None, True)
+    src = bytes(range(7, 40))
+    for ln in (2, 10, 14, 19, 20):
+        got = []
+        for fn in (L.PLAIN["key6_load"], L.key6_load):
+            key = bytearray(b"\xaa" * 20)
+            got.append((fn(key, src, 3, ln), bytes(key)))
+        assert got[0] == got[1], ln
+        assert t.set_lookup_key(src, 3, ln) == ln and bytes(t.key) == got[0][1]
+        assert got[0][0] == t._khash(t.key, 0, ln)
+    if L.key6_load is L.PLAIN["key6_load"]:
+        return  # no twin here: its own checks below
+    for args in ((bytearray(20), src, 30, 10), (bytearray(20), src, 0, 21), (bytearray(19), src, 0, 4)):
+        try:
+            L.key6_load(*args)
+            ok = True
+        except IndexError:
+            ok = False
+        assert not ok, args
