@@ -333,7 +333,8 @@ class Server6:
         if not self._begin(rx, meta, out, P.REPLY):
             return 0
         self.ias.each(rx, sub, meta, now, out, action, True)
-        self.rc.key_option(now)
+        if self.ias.reconf:  # (each() asked rc.accepted(): without Reconfigure Accept, no call)
+            self.rc.key_option(now)
         self._options(rx, sub)
         return self._finish(rx, meta, out)
 
