@@ -227,7 +227,7 @@ class Server6:
         rule = _RULES[mt]
         bad = None
         sid = msg.at(P.OPT_SERVERID)
-        if rule & _NEED_CID and not msg.has(P.OPT_CLIENTID):
+        if rule & _NEED_CID and self.cid < 0:  # (handle found the Client-Id: no msg.has call)
             bad = "dropped_no_client_id"
         elif rule & _NO_SID and sid >= 0 or rule & _NEED_SID and sid < 0:
             bad = "dropped_server_id"
@@ -533,9 +533,10 @@ class Server6:
             i = oro + 4
             e = i + ((rx[oro + 2] << 8) | rx[oro + 3])  # (P.olen, in place)
             while i < e:
-                v = opts.get((rx[i] << 8) | rx[i + 1])
+                code = (rx[i] << 8) | rx[i + 1]
+                v = opts.get(code)
                 if v is not None:
-                    w.put((rx[i] << 8) | rx[i + 1], v, 0, len(v))
+                    w.put(code, v, 0, len(v))
                 i += 2
         for code in sub.always:
             if not _in_oro(rx, oro, code):
