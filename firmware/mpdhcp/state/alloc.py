@@ -204,8 +204,10 @@ class Alloc:
 
     def _taken(self, r, taken):
         """table.py's hook: record r's address entered or left the address index."""
-        if taken and self.fresh is not None:  # the address take() gives: its step is known
-            self.fresh.mark(self.fresh_k, True)
+        f = self.fresh
+        if taken and f is not None:  # the address take() gives: its step is known
+            if f.bits is not None:  # (a pool without a bitmap marks nothing: no call)
+                f.mark(self.fresh_k, True)
             return
         t = self.table
         # byte 1: the subnet; Table.kind by name, as table.py calls its own (no subclass has one)

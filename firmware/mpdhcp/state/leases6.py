@@ -12,7 +12,7 @@
 # slots) + its share of its client's arena entry (1 + the DUID's length, up to 1 + KEYMAX)
 # and of its upper half (HALF bytes, one per /64 in use).
 from micropython import const
-from .table import Table, KEYMAX, F_INDEXED, F_DURABLE, F_PINNED
+from .table import Table, KEYMAX, F_INDEXED, F_DURABLE, F_PINNED, F_LINKED
 from .table import FREE, OFFERED, BOUND, RELEASED, DECLINED, journaled  # noqa: F401  (API)
 from .arena import Arena
 from ..wire.buf import copy, eq, mix16, is_zero
@@ -535,7 +535,8 @@ class Leases6(Table):
             a8 = self.a8
             a8o = 0
         old = (recs[o + R_HX] << 8) | recs[o + R_HX + 1]  # 0 for a new record (zeroed)
-        Table._moving(self, r)  # its old client's entry goes if this was its last record
+        if recs[o + R_FLAGS] & (F_DURABLE | F_PINNED | F_LINKED | F_INDEXED):  # (_moving's own test: new, no call)
+            Table._moving(self, r)  # its old client's entry goes if this was its last record
         if old:
             self._unuse_half(old)
         if pinned:
