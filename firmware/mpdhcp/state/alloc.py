@@ -108,6 +108,8 @@ class Alloc:
         self.own = [bytes(a) for a in own]  # the server's own addresses, in a pool or not
         # the v4 table keeps a hardware address to refresh; bound once (a lookup per packet allocates)
         self.refresh = getattr(table, "refresh", None)
+        self.room = table.room  # bound once too: Leases6 inherits it (a lookup per call would miss
+        # its class dict first)
         nres = 0
         for s in subnets:
             kinds = []
@@ -340,7 +342,7 @@ class Alloc:
         elif mine >= 0:
             r = mine  # move the client's record to the new address
         else:
-            r = Table.new(t) if t.room(res is not None) else -1  # (Table: no table overrides new)
+            r = Table.new(t) if self.room(res is not None) else -1  # (Table: no table overrides new)
             if r < 0:
                 r = t.any_reusable(now)
                 if r < 0:
