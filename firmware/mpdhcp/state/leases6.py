@@ -484,12 +484,9 @@ class Leases6(Table):
             return False
         return True
 
-    def _use_half(self, a, off):
-        """hx for address a[off:], counting one more record on its halves entry (made if
-        need be; _half_room said there was room)."""
-        hx = self._hx_of(a, off)
-        if hx == 0:
-            return 0
+    def _use_half(self, a, off, hx):
+        """hx for address a[off:] (hx: _hx_of's answer, not 0), counting one more record on
+        its halves entry (made if need be; _half_room said there was room)."""
         h = self.halves
         if hx < 0:
             i = self._free_half()
@@ -527,7 +524,9 @@ class Leases6(Table):
         keylen = self.ckeylen
         recs = self.recs
         o = r * REC
-        hx = self._use_half(a, aoff)
+        hx = half6_of(self.halves, a, aoff)  # (_hx_of: a prefix's 0 costs no more calls)
+        if hx:
+            hx = self._use_half(a, aoff, hx)
         a8 = a
         a8o = aoff + 8 if hx else aoff
         if a is self.abuf:  # before anything moves: _moving may write r's old address there
