@@ -520,7 +520,8 @@ class Leases6(Table):
         address/prefix a[aoff:]/plen. A journaled address the record leaves is dropped in
         the journal. The record shares its client's arena entry, or makes it (can_take said
         there was room; if not, the record belongs to nobody). The record is left released,
-        expiry 0, at its list's tail: the caller sets its real state."""
+        expiry 0, in no reuse list: the caller sets its real state at once (offer, bind, or
+        set when replaying), which links it at that list's tail."""
         keylen = self.ckeylen
         recs = self.recs
         o = r * REC
@@ -554,7 +555,11 @@ class Leases6(Table):
         ah = rec6_fill(recs, o, subnet, plen, (F_PD if kind == PD else F_TA if self.cta else 0) |
                        (F_PINNED if pinned else 0), hx, a8, a8o, self.iaid, x)
         Table._index(self, r, x != 0, kh, ah)  # (by_addr's hash from rec6_fill: _home not called)
-        Table.set(self, r, RELEASED, 0)  # until the caller says offered or bound
+        # released, expiry 0, in no reuse list yet: the caller's verb (offer, bind; set when
+        # replaying) links it at its list's tail, which is where Table.set here would have
+        # linked it before that verb moved it (linking it here only to unlink it cost a call)
+        recs[o + R_STATE] = RELEASED
+        recs[o + R_EXPIRY] = recs[o + R_EXPIRY + 1] = recs[o + R_EXPIRY + 2] = recs[o + R_EXPIRY + 3] = 0
 
     def ia_kind(self, r):
         """Record r's IA type: NA, PD or TA."""
