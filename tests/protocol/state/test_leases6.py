@@ -538,3 +538,23 @@ def test_native_key6_load_agrees_with_the_plain_one():
         except IndexError:
             ok = False
         assert not ok, args
+
+
+def test_take_leaves_the_record_for_the_callers_verb_to_link():
+    # take() leaves a record released, expiry 0, in no reuse list; the verb that follows
+    # (offer here) links it at its own list's tail, and the released list is as it was
+    from mpdhcp.state.table import F_LINKED, OFFERED
+    from mpdhcp.state.leases6 import R_FLAGS
+
+    t = Leases6(8, 1, None, True)
+    old = [_lease(t, D1, i, NA, "2001:db8:1::10%d" % i, 128) for i in range(3)]
+    for r in old:
+        t.release(r, 100)
+    _as(t, D2, 9)
+    r = t.new()
+    t.take(r, 0, NA, ip6("2001:db8:1::200"), 0, 128, False)
+    assert t.state(r) == RELEASED and t.expiry(r) == 0 and not t.recs[r * REC + R_FLAGS] & F_LINKED
+    assert t.head(0, NA, RELEASED) == old[0] and t._next(old[2]) == 0  # the released list untouched
+    t.offer(r, 130)
+    assert t.head(0, NA, OFFERED) == r and t.state(r) == OFFERED and t.recs[r * REC + R_FLAGS] & F_LINKED
+    assert t._next(old[2]) == 0 and (t.heads[4 * (RELEASED - 1) + 2] << 8 | t.heads[4 * (RELEASED - 1) + 3]) == old[2] + 1
