@@ -85,8 +85,27 @@ class IA6:
         self.hdr = P.IA_HDR
 
     def _assign(self, rx, ia, kind, nth, sub, meta, now, out, commit, action):
+        """Solicit / Request (and a renumbered Renew): the record holding this IA's lease from
+        the one allocator (the client's reserved address or prefix, the one it holds, its
+        hint...), offered or bound; else the IA's NoAddrsAvail / NoPrefixAvail."""
         lt = self.leases
-        r = self._choose(rx, ia, kind, nth, sub, now)
+        res = None if lt.cta else self.srv.res  # (_res(), in place)
+        ra = None
+        rplen = 128
+        if res is not None:
+            if kind == L.NA and nth < len(res.addrs):
+                ra = res.addrs[nth]
+            elif kind == L.PD and nth < len(res.prefixes):
+                ra = res.prefixes[nth][0]
+                rplen = res.prefixes[nth][1]
+        mine = lt.find_ia(lt.ckeylen, kind, sub.index, lt.ckh)  # find_mine, one call less
+        r = -1
+        if ra is None and mine >= 0:  # choose() would keep it before looking at any hint
+            r = self.alloc.keep_mine(sub.index, kind, res, mine, None, now)
+        if r < 0:  # (an IA with nothing past its fixed part hints nothing: no _hint call)
+            h = self._hint(rx, ia, kind, sub, mine, now) if (rx[ia + 2] << 8) | rx[ia + 3] > self.hdr else -1
+            r = self.alloc.choose(sub.index, kind, res, ra, rplen, rx if h >= 0 else None, h,
+                                  128 if kind == L.NA else (rx[h - 1] if h >= 0 else 0), mine, None, now)
         if r < 0:
             self.stats["no_addrs_avail" if kind == L.NA else "no_prefix_avail"] += 1
             self.status(rx, ia, kind, P.NO_ADDRS_AVAIL if kind == L.NA else P.NO_PREFIX_AVAIL,
@@ -162,29 +181,7 @@ class IA6:
             a = P.find_next(rx, a, e, P.OPT_IAADDR)
         return False
 
-    # -- choosing an address or prefix: the one allocator --------------------------------------
-
-    def _choose(self, rx, ia, kind, nth, sub, now):
-        """Record holding this IA's lease (bound to the client, state not yet set), or -1."""
-        res = None if self.leases.cta else self.srv.res  # _res(), in place
-        ra = None
-        rplen = 128
-        if res is not None:
-            if kind == L.NA and nth < len(res.addrs):
-                ra = res.addrs[nth]
-            elif kind == L.PD and nth < len(res.prefixes):
-                ra = res.prefixes[nth][0]
-                rplen = res.prefixes[nth][1]
-        lt = self.leases
-        mine = lt.find_ia(lt.ckeylen, kind, sub.index, lt.ckh)  # find_mine, one call less
-        if ra is None and mine >= 0:  # choose() would keep it before looking at any hint
-            r = self.alloc.keep_mine(sub.index, kind, res, mine, None, now)
-            if r >= 0:
-                return r
-        # an IA with nothing past its fixed part hints nothing (a Solicit's usually): no call
-        h = self._hint(rx, ia, kind, sub, mine, now) if (rx[ia + 2] << 8) | rx[ia + 3] > self.hdr else -1
-        return self.alloc.choose(sub.index, kind, res, ra, rplen, rx if h >= 0 else None, h,
-                                 128 if kind == L.NA else (rx[h - 1] if h >= 0 else 0), mine, None, now)
+    # -- the hint an IA gives the one allocator (state/alloc.py, asked by _assign) -----------
 
     def _hint(self, rx, ia, kind, sub, mine, now):
         """Offset of a usable address (or prefix) the client suggested in its IA, or -1."""
