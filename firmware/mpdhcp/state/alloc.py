@@ -102,10 +102,14 @@ class Alloc:
         self.width = width
         self.cand = bytearray(width)
         self.at = None  # the pool _step found
+        self.fresh = None  # the pool and step of the address take() is giving (_taken), if known
+        self.fresh_k = -1
         self.pools = []  # per subnet: per kind: [Pool]
         self.own = [bytes(a) for a in own]  # the server's own addresses, in a pool or not
         # the v4 table keeps a hardware address to refresh; bound once (a lookup per packet allocates)
         self.refresh = getattr(table, "refresh", None)
+        self.room = table.room  # bound once too: Leases6 inherits it (a lookup per call would miss
+        # its class dict first)
         nres = 0
         for s in subnets:
             kinds = []
@@ -202,6 +206,11 @@ class Alloc:
 
     def _taken(self, r, taken):
         """table.py's hook: record r's address entered or left the address index."""
+        f = self.fresh
+        if taken and f is not None:  # the address take() gives: its step is known
+            if f.bits is not None:  # (a pool without a bitmap marks nothing: no call)
+                f.mark(self.fresh_k, True)
+            return
         t = self.table
         # byte 1: the subnet; Table.kind by name, as table.py calls its own (no subclass has one)
         k = self._step(t.recs[r * t.rec + 1], Table.kind(t, r), t.abuf, t.addr_off(r), t.plen(r))
@@ -210,10 +219,11 @@ class Alloc:
 
     # -- the choice -----------------------------------------------------------------------------
 
-    def usable(self, si, kind, a, off, plen, res, mine, own, now):
+    def usable(self, si, kind, a, off, plen, res, mine, own, now, held=False):
         """May the client (the table's current client; `res` its reservation or None; `mine`
         its record in si or -1) have a[off:]/plen? The record holding it, NOBODY when no record
-        does, or NOT_USABLE."""
+        does, or NOT_USABLE. held: a[off:]/plen is mine's own address, so mine holds it (the
+        address index keeps each address in one record): no lookup."""
         t = self.table
         if own is not None and eq(a, off, own, 0, self.width):
             return NOT_USABLE
@@ -224,7 +234,7 @@ class Alloc:
             k = self._step(si, kind, a, off, plen)
             if k < 0 or (k in self.at.pinned and self.at.pinned[k] is None):
                 return NOT_USABLE  # outside the pools, or the server's own address
-        h = t.find_addr(a, off, plen)
+        h = mine if held else t.find_addr(a, off, plen)
         if h < 0:
             return NOBODY
         if h == mine:
@@ -253,8 +263,9 @@ class Alloc:
             if h != NOT_USABLE:
                 return self.take(h, si, kind, req, roff, qplen, res, mine, now)
         for pool in self.pools[si][kind]:
-            if self._free(si, kind, pool, own):
-                return self.take(NOBODY, si, kind, self.cand, 0, pool.plen, res, mine, now)
+            k = self._free(si, kind, pool, own)
+            if k >= 0:
+                return self.take(NOBODY, si, kind, self.cand, 0, pool.plen, res, mine, now, pool, k)
         r = t.oldest_reusable(si, kind, now, True)
         if r >= 0 and (own is None or not eq(t.abuf, t.addr_off(r), own, 0, self.width)):
             t.addr_into(r, self.cand, 0)
@@ -272,25 +283,27 @@ class Alloc:
             a = t.abuf
             o = t.addr_off(mine)
             pl = t.plen(mine)
-            if self.usable(si, kind, a, o, pl, res, mine, own, now) == mine:
-                return self._returning(mine, si, kind, a, o, pl, res)
+            if self.usable(si, kind, a, o, pl, res, mine, own, now, True) == mine:
+                # (no hardware address to refresh: no call)
+                return mine if self.refresh is None else self._returning(mine, si, kind, a, o, pl, res)
         return -1
 
     def _free(self, si, kind, pool, own):
-        """A pool address no record holds, into self.cand. Bitmap pools read their bitmap;
-        larger pools walk a cursor, past at most the table's records."""
+        """The step of a pool address no record holds, written into self.cand, or -1.
+        Bitmap pools read their bitmap; larger pools walk a cursor, past at most the table's
+        records."""
         t = self.table
         c = self.cand
         if pool.bits is not None:
             while True:
                 k = pool.next_free()
                 if k < 0:
-                    return False
+                    return -1
                 pool.nth(k, c)
                 if own is not None and eq(c, 0, own, 0, self.width):
                     pool.pinned[k] = None  # our own address, learned from the arrival socket
                 elif t.find_addr(c, 0, pool.plen) < 0:
-                    return True
+                    return k
                 # else a record of another subnet holds it (a journal from another config)
                 pool.mark(k, True)
         tries = t.count + len(pool.pinned) + 2
@@ -300,12 +313,12 @@ class Alloc:
             tries -= 1
             if k in pool.pinned:
                 continue
-            pool.nth(k, c)
+            add_shifted(c, 0, pool.base, 0, k, pool.shift, pool.width)  # pool.nth(k, c), one call less
             if own is not None and eq(c, 0, own, 0, self.width):
                 continue
             if t.find_addr(c, 0, pool.plen) < 0:
-                return True
-        return False
+                return k
+        return -1
 
     def _returning(self, r, si, kind, a, off, plen, res):
         """A client gets its own record back: it may come with another hardware address or a
@@ -314,9 +327,9 @@ class Alloc:
             self.refresh(r, res is not None or self.reserved_for(si, a, off, plen) is not None)
         return r
 
-    def take(self, h, si, kind, a, off, plen, res, mine, now):
+    def take(self, h, si, kind, a, off, plen, res, mine, now, pool=None, k=-1):
         """Make a record this client's for a[off:]/plen: h the record holding it (or NOBODY),
-        mine the client's record in si (or -1)."""
+        mine the client's record in si (or -1); pool and k: its pool and step, when known."""
         t = self.table
         if h >= 0 and h == mine:
             return self._returning(h, si, kind, a, off, plen, res)
@@ -329,7 +342,7 @@ class Alloc:
         elif mine >= 0:
             r = mine  # move the client's record to the new address
         else:
-            r = t.new() if t.room(res is not None) else -1
+            r = Table.new(t) if self.room(res is not None) else -1  # (Table: no table overrides new)
             if r < 0:
                 r = t.any_reusable(now)
                 if r < 0:
@@ -337,5 +350,8 @@ class Alloc:
         pinned = res is not None
         if not pinned and self.resmap[si]:  # (no reservations in si: no call)
             pinned = self.reserved_for(si, a, off, plen) is not None
+        self.fresh = pool  # for the index hook (_taken) in t.take: no second search for the step
+        self.fresh_k = k
         t.take(r, si, kind, a, off, plen, pinned)  # leaves it released, expiry 0
+        self.fresh = None
         return r

@@ -12,10 +12,11 @@
 # slots) + its share of its client's arena entry (1 + the DUID's length, up to 1 + KEYMAX)
 # and of its upper half (HALF bytes, one per /64 in use).
 from micropython import const
-from .table import Table, KEYMAX, F_INDEXED, F_DURABLE, F_PINNED
+from .table import Table, KEYMAX, F_INDEXED, F_DURABLE, F_PINNED, F_LINKED
 from .table import FREE, OFFERED, BOUND, RELEASED, DECLINED, journaled  # noqa: F401  (API)
 from .arena import Arena
 from ..wire.buf import copy, eq, mix16, is_zero
+from ..wire.packet6 import addr6_find
 
 REC = const(28)  # bytes per lease record (in RAM)
 DUID_PER_LEASE = const(6)  # the DUID arena's first size per record; it grows between steps
@@ -69,11 +70,152 @@ D_KEY = const(32)
 
 _EMPTY = const(0)
 _ZEROS = bytes(KEYMAX)
+_LAY = bytes((REC, R_PLEN, R_HX, R_A8, HALF))  # for packet6.addr6_find
 
 
 def _fplen(keylen):
     """Bytes of fingerprint a key of keylen bytes has (table.py: longer keys keep KEYMAX)."""
     return keylen if keylen < KEYMAX else KEYMAX
+
+
+# The journal records' payloads, written from a record in one call each: kernels, with native
+# twins of the same name in wire/packet6_viper.py (their layout is this file's R_*, D_*, F_*)
+def state6_record(j, recs, o, a, ao):
+    """J_STATE6's 25 bytes at j[0:] for the record at recs[o:] with its address written out
+    at a[ao:]: kind, plen, address, state, expiry, flags (the bits older journals carry),
+    socket index."""
+    f = recs[o + R_FLAGS]
+    j[0] = PD if f & F_PD else TA if f & F_TA else NA  # ia_kind(r), in place
+    j[1] = recs[o + R_PLEN]
+    copy(j, 2, a, ao, 16)
+    j[18] = recs[o + R_STATE]
+    copy(j, 19, recs, o + R_EXPIRY, 4)
+    j[23] = (f & (F_RECONF | F_RELAYED)) | F_INDEXED
+    j[24] = recs[o + R_IFX]  # where a Reconfigure must go after a restart
+
+
+def lease6_record(j, recs, o, a, ao, db):
+    """J_LEASE6's 52 bytes (D_* layout) at j[0:] for the record at recs[o:] with its address
+    written out at a[ao:] and its client's DUID entry in the arena db (key_into)."""
+    f = recs[o + R_FLAGS]
+    j[D_STATE] = recs[o + R_STATE]
+    j[D_SUBNET] = recs[o + R_SUBNET]
+    j[D_KIND] = PD if f & F_PD else TA if f & F_TA else NA
+    j[D_PLEN] = recs[o + R_PLEN]
+    j[D_FLAGS] = (f & (F_RECONF | F_RELAYED)) | F_INDEXED
+    j[D_IFX] = recs[o + R_IFX]
+    j[D_IFX + 1] = 0
+    copy(j, D_ADDR, a, ao, 16)
+    copy(j, D_IAID, recs, o + R_IAID, 8)  # IAID, expiry: in this order in both layouts
+    copy(j, D_KEY, _ZEROS, 0, KEYMAX)
+    x = (recs[o + R_XREF] << 16) | (recs[o + R_XREF + 1] << 8) | recs[o + R_XREF + 2]
+    j[D_KEYLEN] = db[x] if x else 0
+    if x:
+        copy(j, D_KEY, db, x + 1, _fplen(db[x]))
+
+
+def ia6_find(idx, recs, db, key, keylen, iaid, subnet, f_kind, h):
+    """Leases6.find_ia's probe: the record in by_key (idx) of the client whose fingerprint is
+    key (a DUID keylen long, its entry in the arena db), IAID iaid[0:4], IA type flags f_kind
+    (F_PD, F_TA or 0) and subnet, from slot h on; or -1."""
+    n = len(idx) >> 1
+    i = h % n
+    fl = _fplen(keylen)
+    while True:
+        v = (idx[2 * i] << 8) | idx[2 * i + 1]
+        if v == _EMPTY:
+            return -1
+        o = (v - 1) * REC
+        if recs[o + R_SUBNET] == subnet and recs[o + R_FLAGS] & (F_PD | F_TA) == f_kind \
+                and eq(recs, o + R_IAID, iaid, 0, 4):
+            x = (recs[o + R_XREF] << 16) | (recs[o + R_XREF + 1] << 8) | recs[o + R_XREF + 2]
+            if db[x] == keylen and eq(db, x + 1, key, 0, fl):  # _entry_is(x, keylen)
+                return v - 1
+        i += 1
+        if i == n:
+            i = 0
+
+
+def duid6_entry(idx, recs, db, key, keylen, h):
+    """Leases6._client_entry's probe: the arena (db) offset of the entry holding fingerprint
+    key (a DUID keylen long), found through any record of its client in by_key (idx) from
+    slot h on; or 0."""
+    n = len(idx) >> 1
+    i = h % n
+    fl = _fplen(keylen)
+    while True:
+        v = (idx[2 * i] << 8) | idx[2 * i + 1]
+        if v == _EMPTY:
+            return 0
+        o = (v - 1) * REC + R_XREF
+        x = (recs[o] << 16) | (recs[o + 1] << 8) | recs[o + 2]
+        if db[x] == keylen and eq(db, x + 1, key, 0, fl):
+            return x
+        i += 1
+        if i == n:
+            i = 0
+
+
+def addr6_into(dst, off, recs, o, halves):
+    """The address or prefix of the record at recs[o:], written out whole at dst[off:]: its
+    upper half from the halves table when the record keeps the lower one, else zeros below."""
+    hx = (recs[o + R_HX] << 8) | recs[o + R_HX + 1]
+    if hx:
+        copy(dst, off, halves, (hx - 1) * HALF, 8)
+        copy(dst, off + 8, recs, o + R_A8, 8)
+    else:
+        copy(dst, off, recs, o + R_A8, 8)
+        copy(dst, off + 8, _ZEROS, 0, 8)
+
+
+def half6_of(halves, a, off):
+    """Leases6._hx_of: 0 when address a[off:off+16] has a zero lower half (a record keeps the
+    upper one), else 1 + the halves entry in use holding its upper half, or -1."""
+    if not a[off + 15] and is_zero(a, off + 8, 7):  # an address's last byte: rarely zero
+        return 0
+    i = 0
+    while i < len(halves):
+        if (halves[i + 8] or halves[i + 9]) and eq(halves, i, a, off, 8):
+            return i // HALF + 1
+        i += HALF
+    return -1
+
+
+def rec6_fill(recs, o, subnet, plen, flags, hx, a, ao, iaid, x):
+    """Leases6.take's writes into the record at recs[o:]: subnet, plen, flags, how it keeps
+    its address (hx) and the 8 bytes a[ao:] it keeps, the IAID iaid[0:4] and its DUID
+    entry x. Returns the record's hash in by_addr (Leases6._ahash)."""
+    recs[o + R_SUBNET] = subnet
+    recs[o + R_PLEN] = plen
+    recs[o + R_FLAGS] = flags
+    recs[o + R_HX] = hx >> 8
+    recs[o + R_HX + 1] = hx & 255
+    copy(recs, o + R_A8, a, ao, 8)
+    copy(recs, o + R_IAID, iaid, 0, 4)
+    recs[o + R_XREF] = x >> 16  # as _set_xref
+    recs[o + R_XREF + 1] = (x >> 8) & 255
+    recs[o + R_XREF + 2] = x & 255
+    h = mix16((hx * 131 + plen) & 0xFFFF, recs, o + R_A8, 8)
+    return h ^ (h >> 7)
+
+
+def key6_load(key, src, off, ln):
+    """Leases6.load_client for a DUID of ln <= KEYMAX bytes (its own fingerprint): src[off:
+    off+ln] into key, zeros after it (as Table.set_lookup_key), and its hash (_khash)."""
+    copy(key, 0, src, off, ln)
+    copy(key, ln, _ZEROS, 0, KEYMAX - ln)
+    h = mix16(ln * 7, key, 0, ln)
+    return h ^ (h >> 7)
+
+
+PLAIN = {"state6_record": state6_record, "lease6_record": lease6_record, "ia6_find": ia6_find,
+         "duid6_entry": duid6_entry, "addr6_into": addr6_into, "half6_of": half6_of,
+         "rec6_fill": rec6_fill, "key6_load": key6_load}  # the references
+try:
+    from ..wire.packet6_viper import (state6_record, lease6_record, ia6_find, duid6_entry,  # noqa: F811
+                                      addr6_into, half6_of, rec6_fill, key6_load)
+except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in wire/buf.py
+    pass
 
 
 class Duids(Arena):
@@ -152,8 +294,13 @@ class Leases6(Table):
 
     def load_client(self, src, off, ln):
         """The client being served: DUID src[off:off+ln]. The IAID comes with set_iaid."""
-        self.ckeylen = Table.set_lookup_key(self, src, off, ln)  # (Table: why named)
-        self.ckh = self._khash(self.key, 0, self.ckeylen)
+        if ln <= KEYMAX:  # the DUID is its fingerprint: loaded and hashed in one kernel call
+            self.ckeylen = ln
+            self.ckh = key6_load(self.key, src, off, ln)
+            return
+        k = self.ckeylen = Table.set_lookup_key(self, src, off, ln)  # (Table: why named)
+        h = mix16(k * 7, self.key, 0, KEYMAX)  # _khash, in place
+        self.ckh = h ^ (h >> 7)
 
     def _khash(self, b, o, keylen):
         # multiply-xor over 16 bits (buf.mix16); DUIDs of one vendor differ in a byte or two,
@@ -183,23 +330,8 @@ class Leases6(Table):
     def _client_entry(self, keylen, kh=-1):
         """The arena entry of the client whose fingerprint is in self.key, or 0: any of its
         records holds it, and they are all in its probe run. kh: that key's hash, if known."""
-        idx = self.by_key
-        n = self.nslots
-        recs = self.recs
-        db = self.duids.buf  # _xref and _entry_is in place, as find_ia
-        fl = _fplen(keylen)
-        i = (self._khash(self.key, 0, keylen) if kh < 0 else kh) % n
-        while True:
-            v = (idx[2 * i] << 8) | idx[2 * i + 1]
-            if v == _EMPTY:
-                return 0
-            o = (v - 1) * REC + R_XREF
-            x = (recs[o] << 16) | (recs[o + 1] << 8) | recs[o + 2]
-            if db[x] == keylen and eq(db, x + 1, self.key, 0, fl):
-                return x
-            i += 1
-            if i == n:
-                i = 0
+        return duid6_entry(self.by_key, self.recs, self.duids.buf, self.key, keylen,
+                           self._khash(self.key, 0, keylen) if kh < 0 else kh)
 
     def _holder(self, at, x, skip):
         """A record other than `skip` holding arena entry x, or -1. The entry's bytes are
@@ -262,10 +394,12 @@ class Leases6(Table):
         half a halves entry unless one holds it already; with the heap locked (a runner
         step) neither can grow, and the client is refused as if the table were full."""
         k = self.ckeylen
-        need = 1 + _fplen(k)
-        if k and self.duids.free_bytes() < need and not self._client_entry(k) and not self.duids.room(need):
+        d = self.duids
+        need = 1 + (k if k < KEYMAX else KEYMAX)  # (_fplen and free_bytes in place: a new client's every IA)
+        if k and len(d.buf) - d.top + d.dead < need and not self._client_entry(k) and not d.room(need):
             return False
-        return self._half_room(a, off)  # and its address's upper half needs an entry
+        # and its address's upper half needs an entry (a free one: no call)
+        return self.hused < len(self.halves) // HALF or self._half_room(a, off)
 
     def spare(self, entries):
         """Between steps (heap unlocked): arena room for `entries` new clients, and a free
@@ -281,27 +415,9 @@ class Leases6(Table):
         IA_TA when the IA being served is one (cta). kh: the key's hash, if known."""
         if self.cta and kind == NA:
             kind = TA
-        idx = self.by_key
-        recs = self.recs
-        n = self.nslots
-        i = (self._khash(self.key, 0, keylen) if kh < 0 else kh) % n
-        f_kind = F_PD if kind == PD else F_TA if kind == TA else 0  # (ia_kind, read in place)
-        db = self.duids.buf  # _xref and _entry_is in place below: a hit is tested there
-        fl = _fplen(keylen)
-        while True:
-            v = (idx[2 * i] << 8) | idx[2 * i + 1]
-            if v == _EMPTY:
-                return -1
-            r = v - 1
-            o = r * REC
-            if recs[o + R_SUBNET] == subnet and recs[o + R_FLAGS] & (F_PD | F_TA) == f_kind \
-                    and eq(recs, o + R_IAID, self.iaid, 0, 4):
-                x = (recs[o + R_XREF] << 16) | (recs[o + R_XREF + 1] << 8) | recs[o + R_XREF + 2]
-                if db[x] == keylen and eq(db, x + 1, self.key, 0, fl):  # _entry_is(x, keylen)
-                    return r
-            i += 1
-            if i == n:
-                i = 0
+        return ia6_find(self.by_key, self.recs, self.duids.buf, self.key, keylen, self.iaid, subnet,
+                        F_PD if kind == PD else F_TA if kind == TA else 0,  # (ia_kind, as a record has it)
+                        self._khash(self.key, 0, keylen) if kh < 0 else kh)
 
     def find_mine(self, subnet, kind):
         return self.find_ia(self.ckeylen, kind, subnet, self.ckh)
@@ -317,26 +433,8 @@ class Leases6(Table):
         return h ^ (h >> 7)
 
     def find_addr(self, a, off, plen):
-        hx = self._hx_of(a, off)
-        if hx < 0:
-            return -1  # no record holds an address with that upper half
-        if hx:
-            off += 8
-        idx = self.by_addr
-        n = self.nslots
-        recs = self.recs
-        i = self._ahash(hx, a, off, plen) % n
-        while True:
-            v = (idx[2 * i] << 8) | idx[2 * i + 1]
-            if v == _EMPTY:
-                return -1
-            o = (v - 1) * REC
-            if recs[o + R_PLEN] == plen and (recs[o + R_HX] << 8) | recs[o + R_HX + 1] == hx \
-                    and eq(recs, o + R_A8, a, off, 8):
-                return v - 1
-            i += 1
-            if i == n:
-                i = 0
+        # one kernel (packet6.addr6_find): _hx_of, _ahash and the probe
+        return addr6_find(self.by_addr, self.recs, _LAY, self.halves, a, off, plen)
 
     def _home(self, r, by_key):
         o = r * REC
@@ -356,15 +454,7 @@ class Leases6(Table):
     def _hx_of(self, a, off):
         """How a record keeps address a[off:]: 0 (its upper half, the lower being zero), 1 +
         the halves entry holding its upper half, or -1 when no entry does."""
-        if not a[off + 15] and is_zero(a, off + 8, 7):  # an address's last byte: rarely zero
-            return 0
-        h = self.halves
-        i = 0
-        while i < len(h):
-            if (h[i + 8] or h[i + 9]) and eq(h, i, a, off, 8):
-                return i // HALF + 1
-            i += HALF
-        return -1
+        return half6_of(self.halves, a, off)
 
     def _free_half(self):
         """An unused halves entry, or -1."""
@@ -394,12 +484,9 @@ class Leases6(Table):
             return False
         return True
 
-    def _use_half(self, a, off):
-        """hx for address a[off:], counting one more record on its halves entry (made if
-        need be; _half_room said there was room)."""
-        hx = self._hx_of(a, off)
-        if hx == 0:
-            return 0
+    def _use_half(self, a, off, hx):
+        """hx for address a[off:] (hx: _hx_of's answer, not 0), counting one more record on
+        its halves entry (made if need be; _half_room said there was room)."""
         h = self.halves
         if hx < 0:
             i = self._free_half()
@@ -433,40 +520,46 @@ class Leases6(Table):
         address/prefix a[aoff:]/plen. A journaled address the record leaves is dropped in
         the journal. The record shares its client's arena entry, or makes it (can_take said
         there was room; if not, the record belongs to nobody). The record is left released,
-        expiry 0, at its list's tail: the caller sets its real state."""
+        expiry 0, in no reuse list: the caller sets its real state at once (offer, bind, or
+        set when replaying), which links it at that list's tail."""
         keylen = self.ckeylen
         recs = self.recs
         o = r * REC
-        hx = self._use_half(a, aoff)  # before anything moves: a may be self.abuf
-        copy(self.a8, 0, a, aoff + 8 if hx else aoff, 8)
+        hx = half6_of(self.halves, a, aoff)  # (_hx_of: a prefix's 0 costs no more calls)
+        if hx:
+            hx = self._use_half(a, aoff, hx)
+        a8 = a
+        a8o = aoff + 8 if hx else aoff
+        if a is self.abuf:  # before anything moves: _moving may write r's old address there
+            copy(self.a8, 0, a, a8o, 8)
+            a8 = self.a8
+            a8o = 0
         old = (recs[o + R_HX] << 8) | recs[o + R_HX + 1]  # 0 for a new record (zeroed)
-        Table._moving(self, r)  # its old client's entry goes if this was its last record
+        if recs[o + R_FLAGS] & (F_DURABLE | F_PINNED | F_LINKED | F_INDEXED):  # (_moving's own test: new, no call)
+            Table._moving(self, r)  # its old client's entry goes if this was its last record
         if old:
             self._unuse_half(old)
-        recs[o + R_SUBNET] = subnet
-        recs[o + R_PLEN] = plen
-        recs[o + R_FLAGS] = (F_PD if kind == PD else F_TA if self.cta else 0) | (F_PINNED if pinned else 0)
         if pinned:
             self.npinned += 1
-        recs[o + R_HX] = hx >> 8
-        recs[o + R_HX + 1] = hx & 255
-        copy(recs, o + R_A8, self.a8, 0, 8)
         if a is self.abuf:
             self.ar = -1  # _moving may have written r's old address over it
         else:  # r's address written out (as addr_off would) for _index's hook and the reply
             copy(self.abuf, 0, a, aoff, 16)
             self.ar = r
-        copy(recs, o + R_IAID, self.iaid, 0, 4)
         x = 0
         kh = -1
-        if keylen:
+        if keylen:  # (r is in no index now: the probe cannot meet it)
             kh = self.ckh  # (load_client made it): the entry's lookup and by_key
-            x = self._client_entry(keylen, kh) or self.duids.put(keylen, self.key)
-        recs[o + R_XREF] = x >> 16  # as _set_xref
-        recs[o + R_XREF + 1] = (x >> 8) & 255
-        recs[o + R_XREF + 2] = x & 255
-        Table._index(self, r, x != 0, kh)
-        Table.set(self, r, RELEASED, 0)  # until the caller says offered or bound
+            x = duid6_entry(self.by_key, recs, self.duids.buf, self.key, keylen, kh) \
+                or self.duids.put(keylen, self.key)  # (_client_entry, one call less)
+        ah = rec6_fill(recs, o, subnet, plen, (F_PD if kind == PD else F_TA if self.cta else 0) |
+                       (F_PINNED if pinned else 0), hx, a8, a8o, self.iaid, x)
+        Table._index(self, r, x != 0, kh, ah)  # (by_addr's hash from rec6_fill: _home not called)
+        # released, expiry 0, in no reuse list yet: the caller's verb (offer, bind; set when
+        # replaying) links it at its list's tail, which is where Table.set here would have
+        # linked it before that verb moved it (linking it here only to unlink it cost a call)
+        recs[o + R_STATE] = RELEASED
+        recs[o + R_EXPIRY] = recs[o + R_EXPIRY + 1] = recs[o + R_EXPIRY + 2] = recs[o + R_EXPIRY + 3] = 0
 
     def ia_kind(self, r):
         """Record r's IA type: NA, PD or TA."""
@@ -508,20 +601,12 @@ class Leases6(Table):
         next call for another record overwrites it; take() and drop(), which change a
         record's address, make the next call write it again."""
         if r != self.ar:
-            self.addr_into(r, self.abuf, 0)
+            addr6_into(self.abuf, 0, self.recs, r * REC, self.halves)  # (addr_into, one call less)
             self.ar = r
         return 0
 
     def addr_into(self, r, dst, off):
-        recs = self.recs
-        o = r * REC
-        hx = (recs[o + R_HX] << 8) | recs[o + R_HX + 1]
-        if hx:
-            copy(dst, off, self.halves, (hx - 1) * HALF, 8)
-            copy(dst, off + 8, recs, o + R_A8, 8)
-        else:
-            copy(dst, off, recs, o + R_A8, 8)
-            copy(dst, off + 8, _ZEROS, 0, 8)
+        addr6_into(dst, off, self.recs, r * REC, self.halves)
 
     def same_client(self, r1, r2):
         """Do records r1 and r2 belong to one client? (One arena entry per client.)"""
@@ -545,21 +630,9 @@ class Leases6(Table):
     # -- journal record codecs --------------------------------------------------------------
 
     def _stage_lease(self, r):
-        j = self.jrec
-        recs = self.recs
-        o = r * REC
-        f = recs[o + R_FLAGS]
-        j[D_STATE] = recs[o + R_STATE]
-        j[D_SUBNET] = recs[o + R_SUBNET]
-        j[D_KIND] = PD if f & F_PD else TA if f & F_TA else NA  # ia_kind(r), in place
-        j[D_PLEN] = recs[o + R_PLEN]
-        j[D_FLAGS] = (f & (F_RECONF | F_RELAYED)) | F_INDEXED  # the bits older journals carry
-        j[D_IFX] = recs[o + R_IFX]
-        j[D_IFX + 1] = 0
-        copy(j, D_ADDR, self.abuf, self.addr_off(r), 16)  # through abuf, as _addr_head
-        copy(j, D_IAID, recs, o + R_IAID, 8)  # IAID, expiry: in this order in both layouts
-        j[D_KEYLEN] = self.key_into(r, j, D_KEY)
-        self.journal.append(J_LEASE6, j, 0, D_REC)  # (_stage and dump: a journal is set)
+        # the address through abuf (addr_off): the reply's IA, written next, finds it there
+        lease6_record(self.jrec, self.recs, r * REC, self.abuf, self.addr_off(r), self.duids.buf)
+        self.journal.append(J_LEASE6, self.jrec, 0, D_REC)  # (_stage and dump: a journal is set)
 
     def _addr_head(self, r):
         j = self.jrec
@@ -568,19 +641,11 @@ class Leases6(Table):
         f = recs[o + R_FLAGS]
         j[0] = PD if f & F_PD else TA if f & F_TA else NA  # ia_kind(r), in place
         j[1] = recs[o + R_PLEN]
-        # through abuf (addr_off): the reply's IA, written next, finds the address there
         copy(j, 2, self.abuf, self.addr_off(r), 16)
 
     def _stage_state(self, r):
-        self._addr_head(r)
-        j = self.jrec
-        recs = self.recs
-        o = r * REC
-        j[18] = recs[o + R_STATE]
-        copy(j, 19, recs, o + R_EXPIRY, 4)
-        j[23] = (recs[o + R_FLAGS] & (F_RECONF | F_RELAYED)) | F_INDEXED
-        j[24] = recs[o + R_IFX]  # where a Reconfigure must go after a restart
-        self.journal.append(J_STATE6, j, 0, 25)  # (_stage: a journal is set)
+        state6_record(self.jrec, self.recs, r * REC, self.abuf, self.addr_off(r))  # (abuf: as _stage_lease)
+        self.journal.append(J_STATE6, self.jrec, 0, 25)  # (_stage: a journal is set)
 
     def _stage_drop(self, r):
         self._addr_head(r)

@@ -178,12 +178,12 @@ class Table:
             idx[2 * i + 1] = idx[2 * j + 1]
             i = j
 
-    def _index(self, r, keyed, kh=-1):
-        """Put record r (key and address just written) into the indexes; kh: its key's
-        hash when the caller has it at hand."""
+    def _index(self, r, keyed, kh=-1, ah=-1):
+        """Put record r (key and address just written) into the indexes; kh, ah: its key's
+        and address's hashes when the caller has them at hand."""
         if keyed:
             ix_insert(self.by_key, self._home(r, True) if kh < 0 else kh, r + 1)
-        ix_insert(self.by_addr, self._home(r, False), r + 1)
+        ix_insert(self.by_addr, self._home(r, False) if ah < 0 else ah, r + 1)
         self.recs[r * self.rec + self.o_flags] |= F_INDEXED
         self.addr_taken(r, True)
 
@@ -335,11 +335,11 @@ class Table:
 
     def offer(self, r, until):
         """Set the address aside for its client until `until` (not journaled)."""
-        Table.set(self, r, OFFERED, until)
+        list_set(self.heads, self.recs, self.prv, self.lay, r, OFFERED, until)  # Table.set, one call less
 
     def bind(self, r, expiry):
         """The client was told it has the lease (ACK, Reply) until `expiry`."""
-        Table.set(self, r, BOUND, expiry)
+        list_set(self.heads, self.recs, self.prv, self.lay, r, BOUND, expiry)  # Table.set, one call less
         Table._stage(self, r)
 
     def release(self, r, now):

@@ -28,7 +28,7 @@ class IA6:
         self.alloc = server.alloc
         self.stats = server.stats
         self.actions = (self._assign, self._extend, self._end, self._end)
-        self.pref = self.valid = self.t1 = self.t2 = 0  # the lease being written (_lifetimes)
+        self.pref = self.valid = self.t1 = self.t2 = 0  # the message's leases' (_lifetimes, set by each)
         self.code = P.OPT_IA_NA  # the IA being answered: its option code and fixed part
         self.hdr = P.IA_HDR
         self.relayed = self.reconf = False  # the client bound or renewing: for Leases6.seen
@@ -59,36 +59,58 @@ class IA6:
         IA_TA (RFC 8415 21.5) is an IA_NA without T1/T2: addresses from the same pools, its
         own binding (the table's cta), never a reserved address."""
         lt = self.leases
+        msg = self.msg
         if commit:  # what seen() records of the client, the same for each IA of the message
-            self.relayed = self.msg.depth != 0
+            self.relayed = msg.depth != 0
             self.reconf = self.srv.rc.accepted()
+        if action <= EXTEND:  # the lifetimes of what it gets: the same for each IA of the message
+            self._lifetimes(sub, now)
         for code in _CODES:
-            if action == DECLINE and code == P.OPT_IA_PD:
-                continue  # Decline is about addresses (RFC 8415 18.2.8)
+            ia = msg.at(code)
+            if ia < 0 or action == DECLINE and code == P.OPT_IA_PD:
+                continue  # none; or Decline, which is about addresses (RFC 8415 18.2.8)
             kind = L.PD if code == P.OPT_IA_PD else L.NA
             lt.cta = code == P.OPT_IA_TA
             self.code = code
             self.hdr = P.TA_HDR if lt.cta else P.IA_HDR
             nth = 0
-            ia = self.msg.at(code)
             while ia >= 0:
-                lt.set_iaid(rx, ia + 4)
+                P.copy(lt.iaid, 0, rx, ia + 4, 4)  # lt.set_iaid, one call less
                 self.actions[action](rx, ia, kind, nth, sub, meta, now, out, commit, action)
                 nth += 1
-                ia = P.find_next(rx, ia, self.msg.end, code)  # msg.next
+                # msg.next, in one kernel call
+                ia = P.find(rx, ia + 4 + ((rx[ia + 2] << 8) | rx[ia + 3]), msg.end, code)
         lt.cta = False
         self.code = P.OPT_IA_NA
         self.hdr = P.IA_HDR
 
     def _assign(self, rx, ia, kind, nth, sub, meta, now, out, commit, action):
+        """Solicit / Request (and a renumbered Renew): the record holding this IA's lease from
+        the one allocator (the client's reserved address or prefix, the one it holds, its
+        hint...), offered or bound; else the IA's NoAddrsAvail / NoPrefixAvail."""
         lt = self.leases
-        r = self._choose(rx, ia, kind, nth, sub, now)
+        res = None if lt.cta else self.srv.res  # (_res(), in place)
+        ra = None
+        rplen = 128
+        if res is not None:
+            if kind == L.NA and nth < len(res.addrs):
+                ra = res.addrs[nth]
+            elif kind == L.PD and nth < len(res.prefixes):
+                ra = res.prefixes[nth][0]
+                rplen = res.prefixes[nth][1]
+        mine = lt.find_ia(lt.ckeylen, kind, sub.index, lt.ckh)  # find_mine, one call less
+        r = -1
+        if ra is None and mine >= 0:  # choose() would keep it before looking at any hint
+            r = self.alloc.keep_mine(sub.index, kind, res, mine, None, now)
+        if r < 0:  # (an IA with nothing past its fixed part hints nothing: no _hint call)
+            h = self._hint(rx, ia, kind, sub, mine, now) if (rx[ia + 2] << 8) | rx[ia + 3] > self.hdr else -1
+            r = self.alloc.choose(sub.index, kind, res, ra, rplen, rx if h >= 0 else None, h,
+                                  128 if kind == L.NA else (rx[h - 1] if h >= 0 else 0), mine, None, now)
         if r < 0:
             self.stats["no_addrs_avail" if kind == L.NA else "no_prefix_avail"] += 1
             self.status(rx, ia, kind, P.NO_ADDRS_AVAIL if kind == L.NA else P.NO_PREFIX_AVAIL,
                         sub if action == EXTEND else None)
             return
-        self._lifetimes(sub, now)
         # the table's verbs by class name (Table.bind(lt, ..)): a base method looked up on a
         # Leases6 misses its class dict first (table.py), and the state read in place
         if commit:
@@ -109,7 +131,6 @@ class IA6:
             # that is not its lease (18.3.4)
             return self._assign(rx, ia, kind, nth, sub, meta, now, out, commit, action)
         if bound:
-            self._lifetimes(sub, now)
             lt.seen(r, meta.ifindex, self.relayed, self.reconf)  # where seen, Reconfigure accepted?
             Table.bind(lt, r, now + self.valid)
             self._lease(rx, ia, kind, r, sub, out)
@@ -160,28 +181,7 @@ class IA6:
             a = P.find_next(rx, a, e, P.OPT_IAADDR)
         return False
 
-    # -- choosing an address or prefix: the one allocator --------------------------------------
-
-    def _choose(self, rx, ia, kind, nth, sub, now):
-        """Record holding this IA's lease (bound to the client, state not yet set), or -1."""
-        res = self._res()
-        ra = None
-        rplen = 128
-        if res is not None:
-            if kind == L.NA and nth < len(res.addrs):
-                ra = res.addrs[nth]
-            elif kind == L.PD and nth < len(res.prefixes):
-                ra = res.prefixes[nth][0]
-                rplen = res.prefixes[nth][1]
-        lt = self.leases
-        mine = lt.find_ia(lt.ckeylen, kind, sub.index, lt.ckh)  # find_mine, one call less
-        if ra is None and mine >= 0:  # choose() would keep it before looking at any hint
-            r = self.alloc.keep_mine(sub.index, kind, res, mine, None, now)
-            if r >= 0:
-                return r
-        h = self._hint(rx, ia, kind, sub, mine, now)
-        return self.alloc.choose(sub.index, kind, res, ra, rplen, rx if h >= 0 else None, h,
-                                 128 if kind == L.NA else (rx[h - 1] if h >= 0 else 0), mine, None, now)
+    # -- the hint an IA gives the one allocator (state/alloc.py, asked by _assign) -----------
 
     def _hint(self, rx, ia, kind, sub, mine, now):
         """Offset of a usable address (or prefix) the client suggested in its IA, or -1."""
@@ -229,26 +229,27 @@ class IA6:
                                self.pref, self.valid)
         if P.is_zero(out.addr6, 0, 16):  # the log names the first lease of the reply
             P.copy(out.addr6, 0, lt.abuf, o, 16)
-        self._stale(rx, ia, kind, o, plen)
+        e = ia + 4 + ((rx[ia + 2] << 8) | rx[ia + 3])
+        if e > ia + 4 + self.hdr:  # (an IA listing nothing: no call)
+            code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
+            a = P.ia_stale(rx, ia + 4 + self.hdr, e, code, lt.abuf, o, plen)
+            if a >= 0:  # (a client listing its lease alone: no call)
+                self._stale(rx, a, e, code, o, plen)
         if w.pos != p:  # (ia_lease set the length of what it wrote)
             w.end(h)
 
-    def _stale(self, rx, ia, kind, o, plen):
-        """Addresses/prefixes the client listed that are not its lease (lt.abuf[o:]/plen):
-        lifetimes 0."""
+    def _stale(self, rx, a, e, code, o, plen):
+        """Addresses/prefixes the client listed that are not its lease (lt.abuf[o:]/plen),
+        from the IAADDR or IAPREFIX at a on: lifetimes 0."""
         w = self.w
         lt = self.leases
-        e = ia + 4 + P.olen(rx, ia)
-        code = P.OPT_IAADDR if kind == L.NA else P.OPT_IAPREFIX
-        a = P.find(rx, ia + 4 + self.hdr, e, code)
         while a >= 0:
-            if kind == L.NA:
-                if not P.eq(rx, a + 4, lt.abuf, o, 16) and w.room(4 + P.IAADDR_LEN + 4):
+            if code == P.OPT_IAADDR:
+                if w.room(4 + P.IAADDR_LEN + 4):
                     self._addr_zero(rx, a)
-            elif (rx[a + 12] != plen or not P.eq(rx, a + 13, lt.abuf, o, 16)) \
-                    and not P.is_zero(rx, a + 13, 16) and w.room(4 + P.IAPREFIX_LEN + 4):
+            elif w.room(4 + P.IAPREFIX_LEN + 4):
                 self._prefix_zero(rx, a)
-            a = P.find_next(rx, a, e, code)
+            a = P.ia_stale(rx, a + 4 + P.olen(rx, a), e, code, lt.abuf, o, plen)
 
     def _prefix_zero(self, rx, a):
         w = self.w

@@ -85,6 +85,7 @@ class Server6:
         self.sock_of = {}  # interface name -> the socket that serves it (answers from the IPC)
         self.buf4 = self.meta4 = self.out4 = None  # made by enable_4o6: 3.5 KB a server without 4o6 keeps
         self.res = None  # this client's reservation in the subnet being served
+        self.cid = -1  # the message's Client-Id option (offset of its header), or -1
         self.handlers = (None, self._solicit, None, self._request, self._confirm, self._renew,
                          self._renew, None, self._release, self._decline, None, self._info_request)
 
@@ -174,6 +175,7 @@ class Server6:
             return 0
         mt = msg.mtype
         out.rx_type = mt
+        c = self.cid = msg.at(P.OPT_CLIENTID)  # (_log_client and _begin read it here)
         self._log_client(rx, out)
         if mt == P.DHCPV4_QUERY:
             return self._dhcpv4_query(rx, n, meta, now, out)
@@ -190,9 +192,8 @@ class Server6:
             if mt == P.REQUEST or mt == P.RENEW or mt == P.RELEASE or mt == P.DECLINE:
                 return self._use_multicast(rx, meta, out)
             return self._drop("dropped_unicast")  # RFC 8415 16: Solicit, Confirm, Rebind, Info-req
-        c = msg.at(P.OPT_CLIENTID)
         if c >= 0:
-            self.leases.load_client(rx, c + 4, P.olen(rx, c))
+            self.leases.load_client(rx, c + 4, (rx[c + 2] << 8) | rx[c + 3])  # (P.olen, in place)
         self.res = self._reservation(rx, sub) if c >= 0 and sub.reservations else None  # (none: no walk)
         st[_COUNTER[mt]] += 1
         return self.handlers[mt](rx, sub, meta, now, out)
@@ -226,7 +227,7 @@ class Server6:
         rule = _RULES[mt]
         bad = None
         sid = msg.at(P.OPT_SERVERID)
-        if rule & _NEED_CID and not msg.has(P.OPT_CLIENTID):
+        if rule & _NEED_CID and self.cid < 0:  # (handle found the Client-Id: no msg.has call)
             bad = "dropped_no_client_id"
         elif rule & _NO_SID and sid >= 0 or rule & _NEED_SID and sid < 0:
             bad = "dropped_server_id"
@@ -240,7 +241,7 @@ class Server6:
         return False
 
     def _is_our_id(self, rx, sid):
-        ln = P.olen(rx, sid)
+        ln = (rx[sid + 2] << 8) | rx[sid + 3]  # (P.olen, in place: every Request and Renew)
         return ln == self.ident.duid_len and P.eq(rx, sid + 4, self.ident.duid, 0, ln)
 
     def _select_subnet(self, rx, meta):
@@ -281,13 +282,13 @@ class Server6:
         return None
 
     def _log_client(self, rx, out):
-        c = self.msg.at(P.OPT_CLIENTID)
+        c = self.cid
         hw = out.hw
         P.zero(out.addr6, 0, 16)
         if c < 0:
             P.zero(hw, 0, 6)
             return
-        ln = P.olen(rx, c)
+        ln = (rx[c + 2] << 8) | rx[c + 3]  # (P.olen, in place)
         m = _duid_mac(rx, c + 4, ln)
         if m < 0:
             m = c + 4 + ln - 6 if ln >= 6 else c + 4
@@ -332,7 +333,8 @@ class Server6:
         if not self._begin(rx, meta, out, P.REPLY):
             return 0
         self.ias.each(rx, sub, meta, now, out, action, True)
-        self.rc.key_option(now)
+        if self.ias.reconf:  # (each() asked rc.accepted(): without Reconfigure Accept, no call)
+            self.rc.key_option(now)
         self._options(rx, sub)
         return self._finish(rx, meta, out)
 
@@ -491,18 +493,16 @@ class Server6:
         if p < 0:
             return self._drop("dropped_too_big")
         s = msg.start
+        out.tx_type = mtype
+        if ids:  # header, Server-Id, Client-Id: one kernel call
+            ident = self.ident
+            w.start(b, P.reply_ids(b, p, limit, mtype, rx, s, ident.duid, ident.duid_len, self.cid), limit)
+            return True
         b[p] = mtype
         b[p + 1] = rx[s + 1]
         b[p + 2] = rx[s + 2]
         b[p + 3] = rx[s + 3]
-        out.tx_type = mtype
         w.start(b, p + 4, limit)
-        if not ids:
-            return True
-        w.put(P.OPT_SERVERID, self.ident.duid, 0, self.ident.duid_len)
-        c = msg.at(P.OPT_CLIENTID)
-        if c >= 0:
-            w.put(P.OPT_CLIENTID, rx, c + 4, P.olen(rx, c))
         return True
 
     def _finish(self, rx, meta, out):
@@ -531,11 +531,12 @@ class Server6:
         oro = msg.at(P.OPT_ORO)
         if oro >= 0:
             i = oro + 4
-            e = i + P.olen(rx, oro)
+            e = i + ((rx[oro + 2] << 8) | rx[oro + 3])  # (P.olen, in place)
             while i < e:
-                v = opts.get((rx[i] << 8) | rx[i + 1])
+                code = (rx[i] << 8) | rx[i + 1]
+                v = opts.get(code)
                 if v is not None:
-                    w.put((rx[i] << 8) | rx[i + 1], v, 0, len(v))
+                    w.put(code, v, 0, len(v))
                 i += 2
         for code in sub.always:
             if not _in_oro(rx, oro, code):

@@ -236,39 +236,22 @@ def list_set(heads, recs, prv, lay, r: int, state: int, expiry: int):
         hd[h + 3] = v & 255
         b[o + of] = b[o + of] | 0x10
 
-def _nibbles():
-    """buf._CRC_NIBBLE as 16 big-endian 2-byte entries (viper reads bytes by pointer)."""
-    t = bytearray(32)
-    for i in range(16):
-        c = i << 12
-        for _ in range(4):
-            c = ((c << 1) ^ 0x1021) & 0xFFFF if c & 0x8000 else (c << 1) & 0xFFFF
-        t[2 * i] = c >> 8
-        t[2 * i + 1] = c & 255
-    return t
-
-
-_NIB = _nibbles()
-
-
 @micropython.viper
 def crc16(buf, off: int, n: int) -> int:
-    # a nibble at a time, as buf.crc16 (the reference): a quarter of the bitwise loop's steps
+    # a byte at a time with shifts and xors (the table-free form of CRC-16/CCITT-FALSE's
+    # byte step): no table to read, less than half the time of the nibble steps (x64)
     crc = 0xFFFF
     if n <= 0:
         return crc
     if off < 0 or off + n > int(len(buf)):
         raise IndexError
     p = ptr8(buf)
-    t = ptr8(_NIB)
     i = off
     end = off + n
     while i < end:
-        b = p[i]
-        x = 2 * ((crc >> 12) ^ (b >> 4))
-        crc = ((crc << 4) & 0xFFFF) ^ ((t[x] << 8) | t[x + 1])
-        x = 2 * ((crc >> 12) ^ (b & 15))
-        crc = ((crc << 4) & 0xFFFF) ^ ((t[x] << 8) | t[x + 1])
+        x = ((crc >> 8) ^ p[i]) & 255
+        x ^= x >> 4
+        crc = ((crc << 8) ^ (x << 12) ^ (x << 5) ^ x) & 0xFFFF
         i += 1
     return crc
 
@@ -344,7 +327,6 @@ def stage_record(stage, p: int, magic: int, typ: int, src, off: int, ln: int) ->
         raise IndexError
     d = ptr8(stage)
     s = ptr8(src)
-    t = ptr8(_NIB)
     d[p] = magic
     d[p + 1] = typ
     d[p + 2] = ln
@@ -355,12 +337,10 @@ def stage_record(stage, p: int, magic: int, typ: int, src, off: int, ln: int) ->
     crc = 0xFFFF
     i = p + 1
     end = p + 3 + ln
-    while i < end:
-        b = d[i]
-        x = 2 * ((crc >> 12) ^ (b >> 4))
-        crc = ((crc << 4) & 0xFFFF) ^ ((t[x] << 8) | t[x + 1])
-        x = 2 * ((crc >> 12) ^ (b & 15))
-        crc = ((crc << 4) & 0xFFFF) ^ ((t[x] << 8) | t[x + 1])
+    while i < end:  # crc16's byte step
+        x = ((crc >> 8) ^ d[i]) & 255
+        x ^= x >> 4
+        crc = ((crc << 8) ^ (x << 12) ^ (x << 5) ^ x) & 0xFFFF
         i += 1
     d[end] = crc >> 8
     d[end + 1] = crc & 255

@@ -3,7 +3,7 @@
 # nested (IA, relay) length fix-ups. Works on bytearray/bytes by offset; allocates nothing
 # after construction (heap_lock tested in tests/protocol/test_heap6.py).
 from micropython import const
-from .buf import copy, zero, eq, is_zero, cmp, add_shifted  # noqa: F401  (P.copy etc.: one copy of each loop)
+from .buf import copy, zero, eq, is_zero, cmp, add_shifted, mix16  # noqa: F401  (P.copy etc.: one copy of each loop)
 
 # message types (RFC 8415 7.3)
 SOLICIT = const(1)
@@ -451,8 +451,100 @@ def relay_reply_close(b, msg, rstack, end):
         b[h + 3] = ln & 255
 
 
+def reply_ids(b, p, limit, mtype, rx, s, sid, sidlen, c):
+    """At b[p:], a reply's header: mtype and the transaction id of the message at rx[s:]
+    (RFC 8415 8), then Server-Id sid[:sidlen] and, with c >= 0, the Client-Id option at rx[c:]
+    copied (21.2, 21.3); an option that would pass limit is left out (as Writer6.put).
+    Returns the end. (A kernel: packet6_viper.reply_ids is its native twin.)"""
+    b[p] = mtype
+    copy(b, p + 1, rx, s + 1, 3)
+    p += 4
+    if p + 4 + sidlen <= limit:
+        _u16(b, p, OPT_SERVERID)
+        _u16(b, p + 2, sidlen)
+        copy(b, p + 4, sid, 0, sidlen)
+        p += 4 + sidlen
+    if c >= 0 and p + 4 + olen(rx, c) <= limit:
+        copy(b, p, rx, c, 4 + olen(rx, c))  # its header too: code 1, the same length
+        p += 4 + olen(rx, c)
+    return p
+
+
+PLAIN["reply_ids"] = reply_ids
 PLAIN["ia_lease"] = ia_lease
 try:
-    from .packet6_viper import ia_lease  # noqa: F811
+    from .packet6_viper import ia_lease, reply_ids  # noqa: F811
+except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in buf.py
+    pass
+
+
+# The DHCPv6 lease table's address index (state/leases6.py), probed in one call. lay gives
+# its layout: record width, offsets of the prefix length, the 2-byte halves reference and the
+# 8 kept address bytes, and the width of a halves entry (8 bytes of upper half, a 2-byte count).
+def addr6_find(idx, recs, lay, halves, a, off, plen):
+    """Record (number) holding address a[off:off+16]/plen in index idx (2-byte slots holding
+    record + 1), or -1. A record keeps the upper half alone when the lower is zero (hx 0),
+    else the lower half and hx = 1 + the halves entry holding its upper half (Leases6._hx_of);
+    the slot to start from is Leases6._ahash of that. (A kernel: packet6_viper.addr6_find is
+    its native twin.)"""
+    rec = lay[0]
+    hw = lay[4]
+    if not a[off + 15] and is_zero(a, off + 8, 7):
+        hx = 0
+    else:
+        hx = -1
+        i = 0
+        while i < len(halves):
+            if (halves[i + 8] or halves[i + 9]) and eq(halves, i, a, off, 8):
+                hx = i // hw + 1
+                break
+            i += hw
+        if hx < 0:
+            return -1  # no record holds an address with that upper half
+        off += 8
+    h = mix16((hx * 131 + plen) & 0xFFFF, a, off, 8)
+    n = len(idx) >> 1
+    i = (h ^ (h >> 7)) % n
+    while True:
+        v = (idx[2 * i] << 8) | idx[2 * i + 1]
+        if not v:
+            return -1
+        o = (v - 1) * rec
+        if recs[o + lay[1]] == plen and (recs[o + lay[2]] << 8) | recs[o + lay[2] + 1] == hx \
+                and eq(recs, o + lay[3], a, off, 8):
+            return v - 1
+        i += 1
+        if i == n:
+            i = 0
+
+
+PLAIN["addr6_find"] = addr6_find
+try:
+    from .packet6_viper import addr6_find  # noqa: F811
+except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in buf.py
+    pass
+
+
+def ia_stale(buf, i, end, code, a, ao, plen):
+    """Header offset of the first IAADDR (code 5) or IAPREFIX (26) option in buf[i:end] that
+    is not the lease a[ao:ao+16] (a prefix: /plen, and not the all-zero prefix a client may
+    list as a hint of length alone), or -1: what a reply lists again at lifetimes 0 (RFC 8415
+    18.3.4). (A kernel: packet6_viper.ia_stale is its native twin.)"""
+    a_at = 13 if code == OPT_IAPREFIX else 4
+    while True:
+        i = find(buf, i, end, code)
+        if i < 0:
+            return -1
+        if code == OPT_IAPREFIX:
+            if (buf[i + 12] != plen or not eq(buf, i + 13, a, ao, 16)) and not is_zero(buf, i + 13, 16):
+                return i
+        elif not eq(buf, i + a_at, a, ao, 16):
+            return i
+        i += 4 + olen(buf, i)
+
+
+PLAIN["ia_stale"] = ia_stale
+try:
+    from .packet6_viper import ia_stale  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in buf.py
     pass

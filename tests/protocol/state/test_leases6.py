@@ -405,3 +405,156 @@ def test_heap_per_lease_is_fixed():
     assert len(t.duids.buf) == 256 * 6 and len(t.halves) == 10 * 6
     odd = Leases6(257)  # no power-of-two rounding: 1.5 slots a lease at any capacity
     assert len(odd.by_key) == 2 * 386 and (len(odd.recs) + len(odd.prv)) // 257 == 30
+
+
+def test_native_record_codecs_agree_with_the_plain_ones():
+    # state6_record / lease6_record (a journal payload from a lease record in one call) and
+    # addr6_into (its address written out) where viper compiles: the same bytes as the plain
+    # kernels for addresses and prefixes, IA_TA,
+    # short and long DUIDs, Reconfigure/relayed flags, and a record of nobody (declined);
+    # a record or address past its buffer is refused by the twin
+    from mpdhcp.state import leases6 as L
+
+    t = Leases6(16, 1, None, True)
+    rs = [_lease(t, D1, 1, NA, "2001:db8:1::100", 128), _lease(t, LONG1, 7, PD, "2001:db8:8000:1200::", 56)]
+    t.cta = True
+    rs.append(_lease(t, D2, 3, NA, "2001:db8:1::1:5", 128))
+    t.cta = False
+    t.seen(rs[0], 3, True, True)
+    rs.append(_lease(t, LONG2, 2, NA, "2001:db8:1::107", 128))
+    t.decline(rs[-1], 9000)
+    for r in rs:
+        a = bytearray(b"\xee" * 20)
+        t.addr_into(r, a, 3)
+        b = bytearray(b"\xee" * 20)
+        L.PLAIN["addr6_into"](b, 3, t.recs, r * REC, t.halves)  # addr6_into: the twin wrote a
+        assert a == b, r
+        got = []
+        for st, le in ((L.PLAIN["state6_record"], L.PLAIN["lease6_record"]), (L.state6_record, L.lease6_record)):
+            js = bytearray(b"\xaa" * 25)
+            jl = bytearray(b"\xaa" * D_REC)
+            st(js, t.recs, r * REC, a, 3)
+            le(jl, t.recs, r * REC, a, 3, t.duids.buf)
+            got.append((bytes(js), bytes(jl)))
+        assert got[0] == got[1], r
+    if L.state6_record is L.PLAIN["state6_record"]:
+        return  # no twin here: its own checks below
+    for args in ((bytearray(15), 0, t.recs, 0, t.halves), (bytearray(16), 0, t.recs, len(t.recs) - 27, t.halves)):
+        try:
+            L.addr6_into(*args)
+            ok = True
+        except IndexError:
+            ok = False
+        assert not ok, args
+    for args in ((bytearray(25), t.recs, len(t.recs) - 27, bytearray(16), 0), (bytearray(25), t.recs, 0, bytearray(16), 1),
+                 (bytearray(24), t.recs, 0, bytearray(16), 0)):
+        for fn in (L.state6_record, lambda *x: L.lease6_record(bytearray(52) if len(x[0]) == 25 else x[0], *x[1:], t.duids.buf)):
+            try:
+                fn(*args)
+                ok = True
+            except IndexError:
+                ok = False
+            assert not ok, args
+
+
+def test_native_ia6_find_agrees_with_the_plain_one():
+    # ia6_find (find_ia's probe of the client index in one call) where viper compiles: the
+    # same record as the plain kernel for each client, IAID and IA type a table holds, and -1
+    # for another IAID, type, subnet or a DUID differing past a long key's 16-byte prefix;
+    # duid6_entry (the client's arena entry, through any of its records) likewise
+    from mpdhcp.state import leases6 as L
+
+    t = Leases6(24, 2, None, True)
+    for i, duid in enumerate((D1, D2, LONG1)):
+        _lease(t, duid, 1, NA, "2001:db8:1::%x" % (0x100 + i), 128)
+        _lease(t, duid, 1, PD, "2001:db8:8000:%x00::" % (0x10 + i), 56)
+        t.cta = True
+        _lease(t, duid, 1, NA, "2001:db8:1::1:%x" % (0x100 + i), 128)
+        t.cta = False
+    for duid in (D1, D2, LONG1, LONG2):
+        for iaid in (1, 2):
+            for f_kind in (0, L.F_PD, L.F_TA):
+                for sub in (0, 1):
+                    _as(t, duid, iaid)
+                    got = [fn(t.by_key, t.recs, t.duids.buf, t.key, t.ckeylen, t.iaid, sub, f_kind, t.ckh)
+                           for fn in (L.PLAIN["ia6_find"], L.ia6_find)]
+                    assert got[0] == got[1], (duid, iaid, f_kind, sub, got)
+                    assert (got[0] >= 0) == (duid != LONG2 and iaid == 1 and sub == 0), got
+        x = [fn(t.by_key, t.recs, t.duids.buf, t.key, t.ckeylen, t.ckh) for fn in (L.PLAIN["duid6_entry"], L.duid6_entry)]
+        assert x[0] == x[1] and (x[0] > 0) == (duid != LONG2), (duid, x)  # duid6_entry: the client's arena entry
+
+
+def test_native_rec6_fill_agrees_with_the_plain_one():
+    # rec6_fill (take()'s writes into a record and its by_addr hash) where viper compiles: the
+    # same bytes and hash as the plain kernel, for an address kept by its lower half and a
+    # prefix kept by its upper one; the hash is the one _home gives the record after take()
+    from mpdhcp.state import leases6 as L
+
+    t = Leases6(8, 1, None, True)
+    r = _lease(t, LONG1, 0x01020304, NA, "2001:db8:1::1:5", 128)
+    assert L.rec6_fill(bytearray(REC), 0, 0, 128, 0, t._hx(r), t.recs, r * REC + L.R_A8, t.iaid, 0) == t._home(r, False)
+    src = bytes(range(40, 60))
+    for args in ((0, 1, 128, 0x48, 3, src, 5, b"\x09\x08\x07\x06", 0x123456), (28, 0, 56, 4, 0, src, 12, bytes(4), 0)):
+        got = []
+        for fn in (L.PLAIN["rec6_fill"], L.rec6_fill):
+            recs = bytearray(b"\xaa" * (2 * REC))
+            h = fn(recs, *args)
+            got.append((h, bytes(recs)))
+        assert got[0] == got[1], args
+    if L.rec6_fill is L.PLAIN["rec6_fill"]:
+        return  # no twin here: its own checks below
+    for args in ((bytearray(27), 0, 0, 128, 0, 0, src, 0, bytes(4), 0), (bytearray(28), 0, 0, 128, 0, 0, src, 13, bytes(4), 0),
+                 (bytearray(28), 0, 0, 128, 0, 0, src, 0, bytes(3), 0)):
+        try:
+            L.rec6_fill(*args)
+            ok = True
+        except IndexError:
+            ok = False
+        assert not ok, args
+
+
+def test_native_key6_load_agrees_with_the_plain_one():
+    # key6_load (a DUID of up to 20 bytes loaded as the lookup key and hashed) where viper
+    # compiles: the same key bytes and hash as the plain kernel, which are set_lookup_key's
+    # and _khash's; a DUID past its buffer or longer than a fingerprint is refused by the twin
+    from mpdhcp.state import leases6 as L
+
+    t = Leases6(4, 1, None, True)
+    src = bytes(range(7, 40))
+    for ln in (2, 10, 14, 19, 20):
+        got = []
+        for fn in (L.PLAIN["key6_load"], L.key6_load):
+            key = bytearray(b"\xaa" * 20)
+            got.append((fn(key, src, 3, ln), bytes(key)))
+        assert got[0] == got[1], ln
+        assert t.set_lookup_key(src, 3, ln) == ln and bytes(t.key) == got[0][1]
+        assert got[0][0] == t._khash(t.key, 0, ln)
+    if L.key6_load is L.PLAIN["key6_load"]:
+        return  # no twin here: its own checks below
+    for args in ((bytearray(20), src, 30, 10), (bytearray(20), src, 0, 21), (bytearray(19), src, 0, 4)):
+        try:
+            L.key6_load(*args)
+            ok = True
+        except IndexError:
+            ok = False
+        assert not ok, args
+
+
+def test_take_leaves_the_record_for_the_callers_verb_to_link():
+    # take() leaves a record released, expiry 0, in no reuse list; the verb that follows
+    # (offer here) links it at its own list's tail, and the released list is as it was
+    from mpdhcp.state.table import F_LINKED, OFFERED
+    from mpdhcp.state.leases6 import R_FLAGS
+
+    t = Leases6(8, 1, None, True)
+    old = [_lease(t, D1, i, NA, "2001:db8:1::10%d" % i, 128) for i in range(3)]
+    for r in old:
+        t.release(r, 100)
+    _as(t, D2, 9)
+    r = t.new()
+    t.take(r, 0, NA, ip6("2001:db8:1::200"), 0, 128, False)
+    assert t.state(r) == RELEASED and t.expiry(r) == 0 and not t.recs[r * REC + R_FLAGS] & F_LINKED
+    assert t.head(0, NA, RELEASED) == old[0] and t._next(old[2]) == 0  # the released list untouched
+    t.offer(r, 130)
+    assert t.head(0, NA, OFFERED) == r and t.state(r) == OFFERED and t.recs[r * REC + R_FLAGS] & F_LINKED
+    assert t._next(old[2]) == 0 and (t.heads[4 * (RELEASED - 1) + 2] << 8 | t.heads[4 * (RELEASED - 1) + 3]) == old[2] + 1

@@ -738,3 +738,94 @@ def test_native_ia_lease_agrees_with_the_plain_one():
         except IndexError:
             ok = False
         assert not ok
+
+
+def test_native_ia_stale_agrees_with_the_plain_one():
+    # ia_stale (the next listed address or prefix that is not the lease) where viper compiles:
+    # the same offset as the plain kernel for IAADDRs and IAPREFIXes that match, differ in an
+    # address byte or a prefix length, or are the all-zero prefix hint; -1 past the last
+    lease = bytes(range(30, 46))
+    other = bytes(range(30, 45)) + b"\x00"
+
+    def o(code, data):
+        return bytes([code >> 8, code & 255, len(data) >> 8, len(data) & 255]) + bytes(data)
+
+    addrs = o(5, lease + bytes(8)) + o(13, b"\x00\x00") + o(5, other + bytes(8)) + o(5, lease + bytes(8))
+    prefs = (o(26, bytes(8) + b"\x38" + lease) + o(26, bytes(8) + b"\x30" + lease) + o(26, bytes(8) + b"\x38" + bytes(16))
+             + o(26, bytes(8) + b"\x38" + other))
+    a = b"\xee" * 3 + lease
+    for area, code in ((addrs, P6.OPT_IAADDR), (prefs, P6.OPT_IAPREFIX)):
+        i = 0
+        seen = []
+        while i >= 0:
+            got = [fn(area, i, len(area), code, a, 3, 56) for fn in (P6.PLAIN["ia_stale"], P6.ia_stale)]
+            assert got[0] == got[1], (code, i, got)
+            seen.append(got[0])
+            i = got[0] + 4 + P6.olen(area, got[0]) if got[0] >= 0 else -1
+        assert seen == ([34, -1] if code == P6.OPT_IAADDR else [29, 87, -1]), seen
+
+
+def test_native_addr6_find_agrees_with_the_plain_one():
+    # addr6_find (the DHCPv6 table's address index, probed in one call) where viper compiles:
+    # the same record as the plain kernel for every address and prefix a table holds, and -1
+    # for ones it does not (another upper half, another length, a lower half not kept); and
+    # leases6.half6_of (how a record keeps an address) the same as its plain kernel
+    from mpdhcp.state import leases6 as L6
+    from mpdhcp.state.leases6 import Leases6, PD, NA
+
+    t = Leases6(40, 1, None, True)
+    t.load_client(b"\x00\x03\x00\x01\x02\x00\x00\x00\x00\x01", 0, 10)
+    held = []
+    for i in range(30):
+        a = bytearray(b"\x20\x01\x0d\xb8\x00\x01" + bytes(10)) if i % 3 else bytearray(b"\x20\x01\x0d\xb8\x80" + bytes(11))
+        a[15 if i % 3 else 6] = i + 1
+        r = t.new()
+        t.iaid[3] = i
+        t.take(r, 0, NA if i % 3 else PD, a, 0, 128 if i % 3 else 56, False)
+        held.append((bytes(a), 128 if i % 3 else 56, r))
+    probes = held + [(b"\x20\x01\x0d\xb8\x00\x02" + bytes(9) + b"\x05", 128, -1),
+                     (held[0][0], 48, -1), (held[1][0][:15] + b"\x77", 128, -1)]
+    lay = bytes((28, 3, 7, 9, 10))
+    for a, plen, r in probes:
+        buf = b"\x00" * 5 + a
+        got = [fn(t.by_addr, t.recs, lay, t.halves, buf, 5, plen) for fn in (P6.PLAIN["addr6_find"], P6.addr6_find)]
+        assert got == [r, r], (a, plen, got)
+        hx = [fn(t.halves, buf, 5) for fn in (L6.PLAIN["half6_of"], L6.half6_of)]  # how a record keeps it
+        assert hx[0] == hx[1] and (hx[0] == 0) == (a[8:] == bytes(8)), (a, hx)
+    try:
+        P6.addr6_find(t.by_addr, t.recs, lay, t.halves, bytes(10), 0, 128)
+        ok = True
+    except IndexError:
+        ok = False
+    assert not ok  # an address past the buffer's end
+
+
+def test_native_reply_ids_agrees_with_the_plain_one():
+    # reply_ids (a reply's header, Server-Id and Client-Id in one call) where viper compiles:
+    # the same bytes and end as the plain kernel with and without a Client-Id, an empty
+    # Server-Id (no identity yet), and limits that leave out one option or both
+    rx = bytes([3, 0xAB, 0xCD, 0xEF]) + bytes([0, 1, 0, 10]) + bytes(range(10)) + bytes(6)
+    sid = bytes(range(50, 64)) + b"\xee" * 10
+    for c in (4, -1):
+        for sidlen in (14, 0):
+            for limit in (120, 30, 20, 7):
+                outs = []
+                for fn in (P6.PLAIN["reply_ids"], P6.reply_ids):
+                    b = bytearray(b"\x77" * 120)
+                    end = fn(b, 3, limit, 7, rx, 0, sid, sidlen, c)
+                    outs.append((end, bytes(b)))
+                assert outs[0] == outs[1], (c, sidlen, limit)
+    b = bytearray(60)
+    assert P6.reply_ids(b, 0, 60, 7, rx, 0, sid, 14, 4) == 4 + 18 + 14
+    assert b[:22] == bytes([7, 0xAB, 0xCD, 0xEF, 0, 2, 0, 14]) + sid[:14]
+    assert b[22:36] == rx[4:18]
+    if P6.reply_ids is P6.PLAIN["reply_ids"]:
+        return  # no twin here: its own checks below
+    for args in ((bytearray(3), 0, 3, 7, rx, 0, sid, 14, 4), (bytearray(60), 0, 60, 7, rx, 0, sid, 25, 4),
+                 (bytearray(60), 0, 60, 7, rx[:10], 0, sid, 14, 4)):
+        try:
+            P6.reply_ids(*args)
+            ok = True
+        except IndexError:
+            ok = False
+        assert not ok, args
