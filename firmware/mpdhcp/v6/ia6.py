@@ -227,7 +227,7 @@ class IA6:
         # _open's IA and its IAADDR or IAPREFIX in one kernel call (kind NA: code is IA_NA or IA_TA)
         p = w.pos = P.ia_lease(w.buf, h, self.code, rx, ia + 4, self.t1, self.t2, lt.abuf, o, plen,
                                self.pref, self.valid)
-        if P.is_zero(out.addr6, 0, 16):  # the log names the first lease of the reply
+        if self.srv.logs and P.is_zero(out.addr6, 0, 16):  # the log names the reply's first lease
             P.copy(out.addr6, 0, lt.abuf, o, 16)
         e = ia + 4 + ((rx[ia + 2] << 8) | rx[ia + 3])
         if e > ia + 4 + self.hdr:  # (an IA listing nothing: no call)

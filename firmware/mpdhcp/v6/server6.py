@@ -86,6 +86,7 @@ class Server6:
         self.buf4 = self.meta4 = self.out4 = None  # made by enable_4o6: 3.5 KB a server without 4o6 keeps
         self.res = None  # this client's reservation in the subnet being served
         self.cid = -1  # the message's Client-Id option (offset of its header), or -1
+        self.logs = cfg.log  # fill the reply slot's log fields (off: the service logs nothing)
         self.handlers = (None, self._solicit, None, self._request, self._confirm, self._renew,
                          self._renew, None, self._release, self._decline, None, self._info_request)
 
@@ -176,7 +177,8 @@ class Server6:
         mt = msg.mtype
         out.rx_type = mt
         c = self.cid = msg.at(P.OPT_CLIENTID)  # (_log_client and _begin read it here)
-        self._log_client(rx, out)
+        if self.logs:
+            self._log_client(rx, out)
         if mt == P.DHCPV4_QUERY:
             return self._dhcpv4_query(rx, n, meta, now, out)
         if mt >= len(_RULES) or _RULES[mt] == 0:

@@ -535,3 +535,20 @@ def test_the_duid_arena_starts_at_what_the_config_lets_a_client_hold():
         p = msg(1, (ia_na(1),), cid=bytes((0, 1, 0, 1, 0x2a, 0, 0, 1, 2, 0, 0, 0, i >> 8, i & 255)))
         n = handle_locked(s, p, meta(), 1000, out)
         assert n > 0 and decode(out.buf, n)[0] == 2, i  # Advertise
+
+
+def test_with_logging_off_the_replies_are_the_same_and_no_log_field_is_filled():
+    # "log": false: the engine skips the slot's log fields (client MAC, first lease), only
+    # them; every reply byte is the same as with logging on
+    quiet = server(CONFIG.replace('"interfaces-config"', '"user-context": {"mpdhcp": {"log": false}}, "interfaces-config"', 1))
+    loud = server()
+    assert loud.logs and not quiet.logs
+    for mt, opts in ((1, (ia_na(1), ia_pd(2), oro(23, 24))), (3, (ia_na(1), ia_pd(2), oro(23)))):
+        req = msg(mt, opts, cid=CID, sid=SERVER_DUID if mt == 3 else None)
+        got = []
+        for s in (loud, quiet):
+            n, out = exchange(s, req)
+            got.append((bytes(out.buf[:n]), bytes(out.hw), bytes(out.addr6)))
+        assert got[0][0] == got[1][0] and got[0][0]
+        assert got[0][1] == MAC1 and got[0][2] != bytes(16)  # filled with logging on
+        assert got[1][1] == bytes(6) and got[1][2] == bytes(16)  # left alone with it off
