@@ -1,6 +1,7 @@
 # `build BOARD [--arch A]`: compile firmware/mpdhcp with mpy-cross for the board, add the
 # board's main.py and config, write a deploy tree (build/BOARD) and report sizes per module.
 import argparse
+import ast
 import json
 import os
 import platform
@@ -10,6 +11,7 @@ import sys
 import tempfile
 
 from . import ROOT, FIRMWARE, output
+from .constfold import module_name
 
 NATIVE = ("wire/buf_viper.py", "wire/packet4_viper.py", "wire/packet6_viper.py")  # @micropython.viper
 # twins (buf.py, packet4.py, packet6.py fall back without them). A board gets them only with
@@ -55,6 +57,10 @@ def add_parser(sub):
                    "editing it on the board; about 16 KB more .mpy, and the parsers on the heap while "
                    "it starts). By default the config is compiled here into mpdhcp.cfg, a bad one "
                    "fails the build with its key path, and the board carries no parser")
+    p.add_argument("--no-fold", dest="fold", action="store_const", const=None, default="drop",
+                   help="compile the modules as written (by default the package's integer "
+                   "constants are folded into the modules that read them and their names dropped: "
+                   "host_tools/constfold.py; about 4 KB less .mpy and heap for the v4 router)")
     p.add_argument("--lines", action="store_true",
                    help="keep line numbers for tracebacks (about 7%% more .mpy and heap; by default "
                    "mpy-cross -O3 drops them and a traceback names the file and function)")
@@ -124,7 +130,8 @@ def native_tree(out):
     arch = host_arch()
     if arch is None:
         return None
-    build("unix", arch=arch, out=out, all_modules=True, emit="native")
+    build("unix", arch=arch, out=out, all_modules=True, emit="native", fold="reads")  # (tests and
+    # benches import the constants, so their names stay; the reads are folded as on a board)
     return out
 
 
@@ -247,9 +254,12 @@ def _imports(path, rel, deep=False):
 
 
 def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False, emit="bytecode",
-          lines=False, parse_on_board=False, viper=False):
+          lines=False, parse_on_board=False, viper=False, fold="drop"):
     """Write the deploy tree; returns the report dict. Raises BuildError, and the firmware's
-    ConfigError for a config that does not parse (unless parse_on_board)."""
+    ConfigError for a config that does not parse (unless parse_on_board). fold: "drop" (the
+    package's integer constants folded into their readers and their names gone, as a board
+    gets it), "reads" (folded, names kept: for code outside the package that imports them),
+    or None (compiled as written)."""
     arch = arch if arch is not None else ARCH[board]
     if emit == "native" and not arch:
         raise BuildError("--emit native needs an --arch (x64 for this machine's Unix port)")
@@ -271,7 +281,9 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
     stage = out + ".tmp"
     shutil.rmtree(stage, ignore_errors=True)
     os.makedirs(os.path.join(stage, "mpdhcp"))
+    srcdir = os.path.join(stage, "src")  # what mpy-cross compiles: the source, constants folded
     try:
+        _folded(fwdir, srcdir, fold)
         mods = []
         doc = None
         if not all_modules:
@@ -283,14 +295,16 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
         for name in modules_for(board, fwdir, doc if isinstance(doc, dict) else None, image is None):
             if name in NATIVE and not (arch and (viper or emit == "native")):
                 continue  # the plain twins serve (machine code needs -march, and --viper on a board)
-            src = os.path.join(fwdir, name)
+            src = os.path.join(srcdir, name)
+            if _says_only(src):
+                continue
             dst = os.path.join(stage, "mpdhcp", name[:-3] + ".mpy")
             os.makedirs(os.path.dirname(dst), exist_ok=True)
-            # (the name a traceback shows: the path inside the package, "v4/server4.py"; every
-            # module is mpdhcp's, and each .mpy holds the name once: 7 bytes a module less)
-            how = compile_one(src, dst, arch, name, emit == "native" and name not in NATIVE, lines)
+            # (the name a traceback shows: the module's, "mpdhcp.v4.server4", a string the heap
+            # holds anyway as the module's __name__; a file name would be one more qstr a module)
+            how = compile_one(src, dst, arch, module_name(name), emit == "native" and name not in NATIVE, lines)
             ver, acode, sbits = header(dst)
-            mods.append({"module": "mpdhcp/" + name[:-3] + ".mpy", "source_bytes": os.path.getsize(src),
+            mods.append({"module": "mpdhcp/" + name[:-3] + ".mpy", "source_bytes": os.path.getsize(os.path.join(fwdir, name)),
                          "mpy_bytes": os.path.getsize(dst), "mpy_version": ver, "arch_code": acode,
                          "small_int_bits": sbits, "emit": how if name not in NATIVE else "viper"})
         shutil.copy(os.path.join(bdir, "main.py"), os.path.join(stage, "main.py"))
@@ -301,6 +315,7 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
     except Exception:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+    shutil.rmtree(srcdir)
     files = []
     for dp, _, fns in os.walk(stage):
         for fn in fns:
@@ -322,6 +337,35 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
     return report
 
 
+def _says_only(path):
+    """A sub-package's __init__ with nothing in it but what the package is for: not deployed.
+    The folder imports as a namespace package (py/builtinimport.c, every port), and the
+    module object, its file name and its code are not on the heap."""
+    if os.path.basename(path) != "__init__.py":
+        return False
+    with open(path, encoding="utf-8") as f:
+        body = ast.parse(f.read()).body
+    return all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
+
+
+def _folded(fwdir, srcdir, fold):
+    """Every module's source into srcdir, with the package's integer constants folded across
+    modules (host_tools/constfold.py) as build's fold says."""
+    from .constfold import fold as fold_all
+
+    texts = {}
+    for name in firmware_modules(fwdir):
+        with open(os.path.join(fwdir, name), encoding="utf-8") as f:
+            texts[name] = f.read()
+    if fold:
+        texts = fold_all(texts, drop=fold == "drop")
+    for name, text in texts.items():
+        p = os.path.join(srcdir, name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, "w", encoding="utf-8") as f:
+            f.write(text)
+
+
 def report_parts(r):
     """The size report as text and a Table (output.show prints them, plain when piped)."""
     head = "%s: %s, arch %s%s" % (r["board"], r["out"], r["arch"],
@@ -341,7 +385,7 @@ def run(args):
 
     try:
         r = build(args.board, args.arch, args.config, args.out, args.firmware, args.all_modules, args.emit,
-                  args.lines, args.parse_on_board, args.viper)
+                  args.lines, args.parse_on_board, args.viper, args.fold)
     except BuildError as e:
         print("build failed: %s" % e, file=sys.stderr)
         return 1
