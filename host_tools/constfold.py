@@ -10,10 +10,13 @@
 #     constants of the package) is a folded constant;
 #   - every use of it, `NAME` in its own module, `NAME` imported with `from M import NAME`,
 #     `ALIAS.NAME` where ALIAS is the module imported with `from PKG import M as ALIAS` or
-#     `import ...M as ALIAS`, becomes the literal, and the import loses the name;
+#     `import ...M as ALIAS` (at module level or in a function), becomes the literal, and the
+#     import loses the name;
 #   - its definition goes, unless something is still left that reads it by name (any other
 #     reference to NAME or ALIAS.NAME that is not a plain read: then it stays, and is still
 #     inlined where it can be).
+# Not seen: a name read by a computed getattr, or from outside the package (a snippet the host
+# tools run on a board's REPL): those call console functions, which read the constants here.
 # Only the text of the nodes changed is replaced, and a statement that spanned lines keeps
 # its line count (blank lines follow it), so `--lines` tracebacks still point at the source.
 import ast
@@ -67,19 +70,21 @@ class _Module:
 
 
 def _scan(m, modules):
-    for node in m.tree.body:
+    """What each name of the module is bound to: a module of the package (m.aliases), a name
+    of one (m.names), or anything else, counted in m.stored. An import inside a function
+    binds its name there; a name that imports bind to two different things is not folded."""
+    imported = {}  # local name -> what the imports bind it to
+    for node in ast.walk(m.tree):
         if isinstance(node, ast.ImportFrom):
             src = _resolve(m.name, m.is_pkg, node)
             for a in node.names:
-                local = a.asname or a.name
-                if src + "." + a.name in modules:
-                    m.aliases[local] = src + "." + a.name
-                elif src in modules:
-                    m.names[local] = (src, a.name)
+                what = ("mod", src + "." + a.name) if src + "." + a.name in modules else \
+                    ("name", src, a.name) if src in modules else ("other",)
+                imported.setdefault(a.asname or a.name, set()).add(what)
         elif isinstance(node, ast.Import):
             for a in node.names:
-                if a.asname and a.name in modules:
-                    m.aliases[a.asname] = a.name
+                what = ("mod", a.name) if a.asname and a.name in modules else ("other",)
+                imported.setdefault(a.asname or a.name.split(".")[0], set()).add(what)
     for node in ast.walk(m.tree):
         bound = [t.id for t in _targets(node) if isinstance(t, ast.Name)]
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
@@ -89,10 +94,16 @@ def _scan(m, modules):
             bound.append(node.name)
         if isinstance(node, (ast.Global, ast.Nonlocal)):
             bound += node.names
-        if isinstance(node, (ast.ImportFrom, ast.Import)) and node not in m.tree.body:
-            bound += [a.asname or a.name.split(".")[0] for a in node.names]
         for n in bound:
             m.stored[n] = m.stored.get(n, 0) + 1
+    for local, whats in imported.items():
+        what = whats.pop() if len(whats) == 1 else ("other",)
+        if what[0] == "mod":
+            m.aliases[local] = what[1]
+        elif what[0] == "name":
+            m.names[local] = what[1:]
+        else:
+            m.stored[local] = m.stored.get(local, 0) + 1
 
 
 def _targets(node):
@@ -198,11 +209,6 @@ def _kept(modules):
                     _keep(modules, keep, src, node.attr)
             elif isinstance(node, ast.Name) and node.id in m.names and node.id in m.stored:
                 _keep(modules, keep, m.name, node.id)
-            elif isinstance(node, ast.ImportFrom) and node not in m.tree.body:
-                src = _resolve(m.name, m.is_pkg, node)
-                if src in modules:  # (inside a function: not folded)
-                    for a in node.names:
-                        _keep(modules, keep, src, a.name)
             elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                     and node.func.id in ("getattr", "hasattr", "setattr") and len(node.args) > 1 \
                     and isinstance(node.args[1], ast.Constant):
@@ -244,7 +250,7 @@ def _rewrite(m, modules, keep, drop):
                 a, b = _span(starts, node)
                 edits.append((a, b, _literal(v, isinstance(p, ast.Attribute))))
     gone = {(m.name, n) for n in m.consts} - keep
-    for node in m.tree.body if drop else ():
+    for node in ast.walk(m.tree) if drop else ():
         if isinstance(node, ast.Assign) and node in m.defs.values() and (m.name, node.targets[0].id) in gone:
             edits.append(_statement(starts, node, "pass"))
         elif isinstance(node, ast.ImportFrom):

@@ -16,7 +16,6 @@ import json
 import time
 import network
 from machine import Pin, SPI
-from mpdhcp import service
 from mpdhcp.platform import thread as platform_thread
 from mpdhcp.platform.netif_lwip import NetifLwip
 
@@ -111,11 +110,15 @@ def main():
     sta = up_wan(s.get("wan"))
     if sta is not None:
         netif.guard["sta"] = sta  # its DHCP broadcasts never reach the LAN sockets
+    from mpdhcp import service  # start-up only: it leaves the heap once the service is built
+
     try:
         return platform_thread.start("mpdhcp.json", netif, service.build, stack=8192, preload=service.preload)
     except Exception as e:  # nothing servable, or a bad config: say so, keep the REPL
         print("mpdhcp: not serving: %s" % e)
         return None
+    finally:
+        service.unload()
 
 
 main()

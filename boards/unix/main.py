@@ -8,3 +8,5 @@ from mpdhcp.platform.netif_unix6 import NetifUnix6  # all of it: the config is r
 CONFIG = "mpdhcp.json"  # relative: the board's filesystem is its working directory
 
 platform_thread.start(CONFIG, NetifUnix6(), service.build, preload=service.preload)
+service.unload()  # start-up only: off the heap once the service is built
+del service

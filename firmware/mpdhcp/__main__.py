@@ -1,7 +1,6 @@
 # `micropython -m mpdhcp CONFIG.json`: the service on the Unix port, in the foreground (a
 # board's main.py starts it from platform/thread.py instead; this module is not deployed there).
 import sys
-from .service import build, preload, starting
 
 
 def _control_socket(path):
@@ -15,21 +14,25 @@ def main(argv):
     if len(argv) < 1:
         print("usage: micropython -m mpdhcp CONFIG.json", file=sys.stderr)
         return 2
-    starting()  # (the netif's code too)
+    from . import service  # start-up only: it leaves the heap once the service is built
+
+    service.starting()  # (the netif's code too)
     from .platform import netif_unix  # code that stays, before the parsers (see preload)
     from . import config as configmod
 
     try:
-        doc = configmod.load(argv[0], preload)
+        doc = configmod.load(argv[0], service.preload)
     except configmod.ConfigError as e:
         print("config error: " + str(e), file=sys.stderr)
         return 2
     del configmod  # build drops the package (unload_parsers): held here, it stayed for the whole run
     try:
-        runner = build(doc, netif_unix.for_config(doc), _control_socket)
+        runner = service.build(doc, netif_unix.for_config(doc), _control_socket)
     except OSError as e:
         print("cannot start: %s" % e, file=sys.stderr)
         return 1
+    service.unload()
+    del service
     for line in runner.summaries():
         print("mpdhcp: " + line)
     try:

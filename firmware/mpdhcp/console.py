@@ -9,7 +9,7 @@ from .state import leases4 as L
 # The DHCPv6 views live in console6.py (console.leases6() etc. find them there, see
 # __getattr__): a v4-only board carries none of them, nor packet6 or leases6
 
-SERVICE = None  # a service other than service.RUNNER for the REPL's functions (tests)
+SERVICE = None  # a service other than runner.RUNNING for the REPL's functions (tests)
 # When the runner serves from a thread, platform/thread.py gives it a lock (runner.lock):
 # changes then happen between two runner steps, never in the middle of an exchange, and
 # listings read each record there too (a DHCPv4 hostname is read from the journal file). The
@@ -19,9 +19,9 @@ SERVICE = None  # a service other than service.RUNNER for the REPL's functions (
 def _svc(svc):
     s = svc or SERVICE
     if s is None:
-        from . import service
+        from . import runner
 
-        s = service.RUNNER
+        s = runner.RUNNING
     if s is None:
         raise RuntimeError("mpdhcp is not running")
     return s

@@ -11,6 +11,8 @@ RING = const(16)  # replies staged per commit, unless the adapter asks for anoth
 STAGE_PER_REPLY = const(128)  # journal bytes a reply may stage (two 57-byte DHCPv6 leases)
 SLOT_BYTES = const(2048)  # heap one reply slot takes (slot.py: a 1500-byte buffer and its parts)
 HEADROOM = const(16384)  # free heap kept beyond the ring: received datagrams, the WAN glue, logs
+RUNNING = None  # the service this process runs (service.build sets it; console.py finds it
+# here, so the REPL needs no arguments; service.py itself leaves the heap once it is built)
 
 
 def _nop():

@@ -1,12 +1,13 @@
 # Start-up shared by `micropython -m mpdhcp CONFIG` and the board main.py files: load and
 # check the config, build one engine per config section, restore leases, open sockets, run.
+# Start-up only: once the service is built, unload() takes this module off the heap.
 import gc
 import sys
 from .state.journal import Journal
+from . import runner as runner_mod
 from .runner import Runner
 
 DEFAULT_CAPACITY = 2048  # leases held in RAM per server when the config sets no max-leases
-RUNNER = None  # the running service (console.py finds it here: the REPL needs no arguments)
 START_GC = 4096  # bytes allocated between two collections while the service starts (starting)
 _GC_BEFORE = []  # the threshold starting() found, put back by starting(False)
 
@@ -154,6 +155,16 @@ def preload(sections):
             __import__("mpdhcp." + mod)
 
 
+def unload():
+    """Once the service is built: this module leaves the heap (its code is start-up only:
+    3.3 KB on the 64-bit Unix port, and with it the v4 router serves in 144K, not 152K). The
+    caller lets go of its own references too; a later import loads it again."""
+    sys.modules.pop(__name__, None)
+    parent = sys.modules.get("mpdhcp")
+    if parent is not None:
+        parent.__dict__.pop("service", None)
+
+
 def build(doc, netif, control_factory=None, log=print):
     from . import config as configmod
 
@@ -161,8 +172,7 @@ def build(doc, netif, control_factory=None, log=print):
     del configmod  # (the package too: callers let go of it before they call build)
     runner = Runner(netif, log, ring=False)
     runner.cfg = doc
-    global RUNNER
-    RUNNER = runner  # the REPL's console.leases() etc. need no arguments
+    runner_mod.RUNNING = runner  # the REPL's console.leases() etc. need no arguments
     for name, builder in BUILDERS:
         sec = doc.get(name)
         if sec is not None:

@@ -4,7 +4,7 @@
 #   cd BUILD && MICROPYPATH=.:.frozen micropython -X heapsize=H mp_fit.py CONFIG.json
 # Prints one JSON object (bytes of heap, gc.mem_alloc deltas after gc.collect):
 #   code: the config parsed (parsers dropped again), every module the router runs imported, and
-#     the netif (a few hundred bytes of it are the object);
+#     the netif (a few hundred bytes of it are the object), less service.py once it is built;
 #   state: what service.build adds then, with no socket traffic: tables, buffers, engines,
 #     sockets, the reply ring (sized by the heap, as it runs), in parts.
 import gc
@@ -53,7 +53,10 @@ def main(path):
     b1 = alloc()  # (the probe's own class and closures are neither code nor state)
     r = service.build(doc, netif, None, log=None)
     a2 = alloc()
-    res = {"code": a1 - a0, "state": a2 - b1, "ring": r.nring, "parts": parts,
+    service.unload()  # as mpdhcp.__main__ and the boards' main.py: start-up code leaves the heap
+    del service
+    a3 = alloc()
+    res = {"code": a1 - a0 - (a2 - a3), "state": a2 - b1, "ring": r.nring, "parts": parts,
            "heap": gc.mem_alloc() + gc.mem_free()}
     s4 = r.engine("server4")
     if s4 is not None:

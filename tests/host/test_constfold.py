@@ -51,6 +51,12 @@ def h(x, FREE=1):  # a parameter that shadows a constant's name: not folded here
 
 def k():
     return getattr(L, "FREE")  # read by its name: its definition stays
+
+
+def r():
+    from ..wire import wire as W2  # an import in a function binds its name there
+    from ..state.table import BOUND
+    return W2.OPT_B + BOUND
 """
 
 
@@ -69,6 +75,7 @@ def test_reads_become_literals_and_the_names_go():
     assert "return x == 2 or x == 3 or (-2).bit_length() or 4 or W.BIG" in le
     assert "from ..wire.wire import NAMES" in le and "OPT_B" not in le
     assert "return 2 + FREE + 3" in u  # the parameter is read, not table's FREE
+    assert "return 4 + 2" in u and "    pass\n" in u  # (the import of BOUND alone: gone)
     for name in src:  # each statement keeps its lines: a --lines traceback points at the source
         assert len(out[name].splitlines()) == len(src[name].splitlines()), name
         ast.parse(out[name])

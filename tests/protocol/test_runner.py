@@ -215,6 +215,29 @@ def test_the_service_makes_the_ring_after_the_engines():
     assert seen == [True] and len(r.ring) == r.nring >= 2 and len(r.ready) == r.nring
 
 
+def test_service_py_leaves_the_heap_once_built_and_the_console_still_finds_the_runner():
+    # mpdhcp.__main__ and the boards' main.py unload service.py after build: start-up code only
+    import sys
+    import gc
+    import mpdhcp
+    from mpdhcp import service, console
+    from mpdhcp.config.parser import parse_doc
+    from v6.test_server6_4o6 import Netif
+    r = service.build(parse_doc(CONFIG), Netif(), log=None)
+    wasi = getattr(sys.implementation, "_build", "") == "wasi"  # (no collect from nested frames there)
+    before = gc.mem_alloc() if hasattr(gc, "mem_alloc") and not wasi else None
+    service.unload()
+    del service
+    assert "mpdhcp.service" not in sys.modules and not hasattr(mpdhcp, "service")
+    if before is not None:  # MicroPython: its code is garbage now
+        gc.collect()
+        assert gc.mem_alloc() < before - 1000
+    assert console.SERVICE is None and console.stats()["sent"] == 0  # runner.RUNNING: this one
+    assert r is not None
+    from mpdhcp import service as again  # a later import loads it anew
+    assert again.build is not None and "mpdhcp.service" in sys.modules
+
+
 def test_a_heap_in_pieces_gets_a_shorter_ring_not_a_failed_start():
     # make_ring keeps the slots it could make when the free heap has no 1.5 KB run left;
     # with none at all the start fails as before
