@@ -64,9 +64,9 @@ class _Module:
         self.tree = ast.parse(text)
         self.consts = {}  # NAME -> value (folded)
         self.defs = {}  # NAME -> its Assign node
-        self.names = {}  # local name -> (module, NAME) bound by a module-level from-import
-        self.aliases = {}  # local name -> module, bound by a module-level import of a module
-        self.stored = {}  # name -> how many times it is bound, other than by a module-level import
+        self.names = {}  # local name -> (module, NAME) that a from-import binds it to
+        self.aliases = {}  # local name -> the package's module an import binds it to
+        self.stored = {}  # name -> how many times it is bound, other than by such an import
 
 
 def _scan(m, modules):
@@ -111,8 +111,10 @@ def _targets(node):
         ts = node.targets
     elif isinstance(node, (ast.AugAssign, ast.AnnAssign, ast.For, ast.comprehension)):
         ts = [node.target]
-    elif isinstance(node, (ast.With,)):
+    elif isinstance(node, ast.With):
         ts = [i.optional_vars for i in node.items if i.optional_vars is not None]
+    elif isinstance(node, ast.Delete):
+        ts = node.targets
     elif isinstance(node, ast.NamedExpr):
         ts = [node.target]
     elif isinstance(node, ast.ExceptHandler) and node.name:
@@ -121,7 +123,7 @@ def _targets(node):
         return []
     out = []
     for t in ts:
-        out.extend(n for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
+        out.extend(n for n in ast.walk(t) if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)))
     return out
 
 
