@@ -67,6 +67,8 @@ class _Module:
         self.names = {}  # local name -> (module, NAME) that a from-import binds it to
         self.aliases = {}  # local name -> the package's module an import binds it to
         self.stored = {}  # name -> how many times it is bound, other than by such an import
+        self.fstring = {id(n) for f in ast.walk(self.tree) if isinstance(f, ast.JoinedStr)
+                        for n in ast.walk(f)}  # (positions there are not exact before 3.12: left alone)
 
 
 def _scan(m, modules):
@@ -204,7 +206,13 @@ def _kept(modules):
     keep = set()
     for m in modules.values():
         for node in ast.walk(m.tree):
-            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in m.aliases:
+            if id(node) in m.fstring and isinstance(node, (ast.Name, ast.Attribute)):
+                if isinstance(node, ast.Name) and (node.id in m.consts or node.id in m.names):
+                    _keep(modules, keep, m.name, node.id)  # (and where an import brings it from)
+                elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                        and node.value.id in m.aliases:
+                    _keep(modules, keep, m.aliases[node.value.id], node.attr)
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in m.aliases:
                 src = m.aliases[node.value.id]
                 if _export(modules, src, node.attr) is not None and not (
                         isinstance(node.ctx, ast.Load) and node.value.id not in m.stored):
@@ -244,7 +252,7 @@ def _rewrite(m, modules, keep, drop):
             parents[ch] = node
     for node in ast.walk(m.tree):
         if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
-            if isinstance(node, ast.Name) and node.id in m.names and node.id in m.stored:
+            if id(node) in m.fstring or isinstance(node, ast.Name) and node.id in m.names and node.id in m.stored:
                 continue
             v = _lookup(m, modules, node)
             if v is not None:
