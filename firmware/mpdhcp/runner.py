@@ -341,12 +341,21 @@ class Runner:
             pass
 
     def close(self):
+        """Stop: the adapters' last words first (on_close: a WAN client's RELEASE), then the
+        journals, sockets and control socket. One that fails (a RELEASE with no heap left to
+        send it) does not keep the others open; the first error is raised once all is closed."""
         self.running = False
         self.unlock_all()
+        err = None
         for fn in self.on_close:
-            fn()
+            try:
+                fn()
+            except Exception as e:
+                err = err or e
         for j in self.journals:
             j.close()
         self.netif.close()
         if self.control:
             self.control.close()
+        if err is not None:
+            raise err

@@ -327,6 +327,34 @@ def test_close_undoes_a_heap_lock_left_by_an_interrupt():
     assert len(bytearray(4)) == 4
 
 
+def test_a_failed_on_close_step_still_closes_journals_and_sockets():
+    # a WAN client's RELEASE that finds no heap (MemoryError) must not leave the lease file
+    # and the sockets open; the error still reaches the caller, after everything is closed
+    closed = []
+
+    class _Journal(Journal):
+        def close(self):
+            closed.append("journal")
+
+    class _Netif(FakeNetif):
+        def close(self):
+            closed.append("netif")
+
+    def release():
+        raise MemoryError("memory allocation failed, allocating 1500 bytes")
+
+    r = Runner(_Netif([]), log=None)
+    r.add("x", None, [], _Journal(None))
+    r.on_close.append(release)
+    r.on_close.append(lambda: closed.append("second"))
+    try:
+        r.close()
+        raised = False
+    except MemoryError:
+        raised = True
+    assert raised and closed == ["second", "journal", "netif"]
+
+
 def test_the_journal_stage_holds_a_whole_ring():
     # a step stages every reply's records before one commit; a stage that filled up inside a
     # step would flush there, with the heap locked (refused): the runner sizes it to its ring
