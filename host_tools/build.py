@@ -19,6 +19,8 @@ NATIVE = ("wire/buf_viper.py", "wire/packet4_viper.py", "wire/packet6_viper.py")
 # and heap where the port loads native code into it, as rp2 does), and it has run on the Unix
 # port's x64 emitter only, never on a board. The bench's native build and serve --native use them.
 ARCH = {"esp32": "xtensawin", "picow": "armv6m", "unix": None}  # None: bytecode only (any port)
+# where calls by keyword are looked for (host_tools/qstrs.py keeps those parameters' names)
+KEYWORD_ROOTS = ("boards", "host_tools", "tests", "docs", "README.md")
 # modules that only make sense on one kind of platform
 ONLY_UNIX = ("platform/netif_unix.py", "platform/netif_unix6.py", "platform/control_unix.py", "__main__.py")
 ONLY_LWIP = ("platform/netif_lwip.py",)
@@ -60,7 +62,9 @@ def add_parser(sub):
     p.add_argument("--no-fold", dest="fold", action="store_const", const=None, default="drop",
                    help="compile the modules as written (by default the package's integer "
                    "constants are folded into the modules that read them and their names dropped: "
-                   "host_tools/constfold.py; about 4 KB less .mpy and heap for the v4 router)")
+                   "host_tools/constfold.py; about 4 KB less .mpy and heap for the v4 router; and parameters "
+                   "no call passes by keyword, and relative imports' module paths, carry no names of "
+                   "their own: host_tools/qstrs.py)")
     p.add_argument("--lines", action="store_true",
                    help="keep line numbers for tracebacks (about 7%% more .mpy and heap; by default "
                    "mpy-cross -O3 drops them and a traceback names the file and function)")
@@ -283,8 +287,6 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
     os.makedirs(os.path.join(stage, "mpdhcp"))
     srcdir = os.path.join(stage, "src")  # what mpy-cross compiles: the source, constants folded
     try:
-        _folded(fwdir, srcdir, fold)
-        mods = []
         doc = None
         if not all_modules:
             try:
@@ -292,9 +294,12 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
                     doc = json.load(f)
             except (OSError, ValueError):
                 doc = None  # the board's own check reports a bad config; ship everything
-        for name in modules_for(board, fwdir, doc if isinstance(doc, dict) else None, image is None):
-            if name in NATIVE and not (arch and (viper or emit == "native")):
-                continue  # the plain twins serve (machine code needs -march, and --viper on a board)
+        names = [n for n in modules_for(board, fwdir, doc if isinstance(doc, dict) else None, image is None)
+                 if n not in NATIVE or (arch and (viper or emit == "native"))]
+        # (the plain twins serve without NATIVE: machine code needs -march, and --viper on a board)
+        _folded(fwdir, srcdir, fold, names)
+        mods = []
+        for name in names:
             src = os.path.join(srcdir, name)
             if _says_only(src):
                 continue
@@ -348,10 +353,13 @@ def _says_only(path):
     return all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
 
 
-def _folded(fwdir, srcdir, fold):
+def _folded(fwdir, srcdir, fold, deployed):
     """Every module's source into srcdir, with the package's integer constants folded across
-    modules (host_tools/constfold.py) as build's fold says."""
+    modules (host_tools/constfold.py) as build's fold says, then with fewer names to intern
+    (host_tools/qstrs.py, given the modules deployed; the native build too, so the protocol
+    tests run on it)."""
     from .constfold import fold as fold_all
+    from .qstrs import keyword_names, rename
 
     texts = {}
     for name in firmware_modules(fwdir):
@@ -359,6 +367,7 @@ def _folded(fwdir, srcdir, fold):
             texts[name] = f.read()
     if fold:
         texts = fold_all(texts, drop=fold == "drop")
+        texts = rename(texts, keyword_names([fwdir] + [os.path.join(ROOT, d) for d in KEYWORD_ROOTS]), deployed)
     for name, text in texts.items():
         p = os.path.join(srcdir, name)
         os.makedirs(os.path.dirname(p), exist_ok=True)

@@ -1,14 +1,15 @@
 # Start-up shared by `micropython -m mpdhcp CONFIG` and the board main.py files: load and
 # check the config, build one engine per config section, restore leases, open sockets, run.
 # Start-up only: once the service is built, unload() takes this module off the heap.
+from micropython import const
 import gc
 import sys
 from .state.journal import Journal
 from . import runner as runner_mod
 from .runner import Runner
 
-DEFAULT_CAPACITY = 2048  # leases held in RAM per server when the config sets no max-leases
-START_GC = 4096  # bytes allocated between two collections while the service starts (starting)
+DEFAULT_CAPACITY = const(2048)  # leases held in RAM per server when the config sets no max-leases
+START_GC = const(4096)  # bytes allocated between two collections while the service starts (starting)
 _GC_BEFORE = []  # the threshold starting() found, put back by starting(False)
 
 

@@ -13,12 +13,13 @@
 # VALUE: null, true/false, a number or a string as itself; [VALUE, ...] a list; {"b": hex}
 # bytes; {"t": [VALUE, ...]} a tuple; {"d": [[VALUE, VALUE], ...]} a dict; {"c": "model4.Name",
 # "a": {attribute: VALUE}} an object of a class in model4.py or model6.py.
+from micropython import const
 import json
 from .errors import ConfigError, ENOENT
 from ..wire.buf import crc16
 
 KIND = "mpdhcp-config"
-VERSION = 1
+VERSION = const(1)
 
 
 def head(path):

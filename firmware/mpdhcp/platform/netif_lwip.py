@@ -20,6 +20,7 @@
 # The clock is time.time() moved to the 2000 epoch whatever the port's epoch is; the lease
 # journal is written through the VFS (store.py: open/write/flush/rename), nothing here.
 # What could only be checked without a board is listed in docs/boards.md.
+from micropython import const
 import errno
 import os
 import select
@@ -31,8 +32,8 @@ ip6 = ip6_str = None  # wire.addr6's, imported with the first DHCPv6 socket (a v
 SOL_SOCKET = getattr(socket, "SOL_SOCKET", 0xFFF)  # lwIP's values where a port omits them
 SO_REUSEADDR = getattr(socket, "SO_REUSEADDR", 0x0004)
 SO_BROADCAST = getattr(socket, "SO_BROADCAST", 0x0020)
-GUARD_EVERY_S = 5  # how often a guarded interface's address is looked at again
-EPOCH_2000 = 946684800
+GUARD_EVERY_S = const(5)  # how often a guarded interface's address is looked at again
+EPOCH_2000 = const(946684800)
 # seconds to add to time.time() to count from 2000-01-01 (0 on ports whose epoch is 2000)
 EPOCH_SHIFT = -EPOCH_2000 if time.gmtime(0)[0] == 1970 else 0
 

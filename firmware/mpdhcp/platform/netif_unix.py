@@ -1,6 +1,7 @@
 # Platform adapter for the MicroPython Unix port on Linux: one UDP socket per interface
 # (SO_BINDTODEVICE tells us the arrival interface, as there is no IP_PKTINFO), raw sockaddr
 # bytes from recvfrom, the wall clock, and interface facts from /sys and `ip`.
+from micropython import const
 import os
 import select
 import socket
@@ -8,8 +9,8 @@ import struct
 import time
 from ..slot import Meta, RX_MAX
 
-SO_BINDTODEVICE = 25  # Linux <asm-generic/socket.h>; not exported by the port
-EPOCH_2000 = 946684800  # engines count seconds from 2000-01-01, as boards do (small ints)
+SO_BINDTODEVICE = const(25)  # Linux <asm-generic/socket.h>; not exported by the port
+EPOCH_2000 = const(946684800)  # engines count seconds from 2000-01-01, as boards do (small ints)
 
 
 class NetifUnix:
@@ -232,9 +233,9 @@ def for_config(doc):
         return NetifUnix6()
     return NetifUnix()
 
-SO_RCVBUF = 8  # <asm-generic/socket.h>
-SO_RCVBUFFORCE = 33  # past net.core.rmem_max, for root (CAP_NET_ADMIN)
-RCVBUF = 4 * 1024 * 1024
+SO_RCVBUF = const(8)  # <asm-generic/socket.h>
+SO_RCVBUFFORCE = const(33)  # past net.core.rmem_max, for root (CAP_NET_ADMIN)
+RCVBUF = const(4 * 1024 * 1024)
 
 
 def _rcvbuf(s):

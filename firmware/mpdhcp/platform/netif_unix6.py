@@ -3,6 +3,7 @@
 # DHCPv4-over-DHCPv6 IPC, IA_NA addresses on the WAN, milliseconds for Client6's timers.
 # netif_unix.for_config picks it for a config that speaks DHCPv6 (a DHCPv6 server or client,
 # DHCPv4 over DHCPv6); a DHCPv4 router never loads it (2.6 KB of heap on the 64-bit port).
+from micropython import const
 import os
 import socket
 import struct
@@ -11,9 +12,9 @@ from .netif_unix import NetifUnix, SO_BINDTODEVICE, _ip, _ip_show, _rcvbuf, _wri
 from ..slot import RX_MAX
 from ..wire.buf import copy
 
-IPPROTO_IPV6 = 41  # Linux <netinet/in.h>; with the two below, not exported by the port
-IPV6_JOIN_GROUP = 20
-IPV6_V6ONLY = 26
+IPPROTO_IPV6 = const(41)  # Linux <netinet/in.h>; with the two below, not exported by the port
+IPV6_JOIN_GROUP = const(20)
+IPV6_V6ONLY = const(26)
 
 
 class NetifUnix6(NetifUnix):

@@ -12,13 +12,14 @@
 #   bg.call(console.leases)   # a consistent read;  bg.stop()   # closes journal and sockets
 # Log lines go to a small ring (bg.log_lines()), never to the REPL: a print from the service
 # thread would land in the middle of a raw-REPL reply and break mpremote.
+from micropython import const
 import _thread
 import time
 # console.py is not imported here: it loads when a person or `inspect` first calls it (about
 # 10 KB of heap on the 64-bit port, kept free meanwhile); it finds the lock and config path on the runner
 
-LOG_KEEP = 32  # log lines kept
-WAIT_MS = 200  # longest wait between runner steps (timers are honoured sooner)
+LOG_KEEP = const(32)  # log lines kept
+WAIT_MS = const(200)  # longest wait between runner steps (timers are honoured sooner)
 
 SERVICE = None  # the Background serving now, if any
 

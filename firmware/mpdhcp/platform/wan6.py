@@ -5,11 +5,12 @@
 # failed (netif.dad_failed6) goes back to the engine, which Declines. On a graceful stop it
 # Releases, unless release-on-shutdown is false. Allocates freely: once per step, off the
 # packet path.
+from micropython import const
 from ..v6.client6 import Client6, STATE_NAMES, RELEASE
 from ..state.journal import Journal
 from .wan4 import WanGlue
 
-DAD_WATCH = 5  # seconds after an address is put on during which a failed DAD is looked for
+DAD_WATCH = const(5)  # seconds after an address is put on during which a failed DAD is looked for
 
 
 def start_client6(runner, cfg, netif):

@@ -3,6 +3,7 @@
 # Written so no int ever passes 2**30 (a heap object on 32-bit boards).
 # DHCPv4 (RFC 2131 4.4.5): T1 = 0.5 and T2 = 0.875 of the lease time.
 # DHCPv6 (RFC 8415 21.4, 21.21): T1 = 0.5 and T2 = 0.8 of the shortest preferred lifetime.
+from micropython import const
 
 
 def t1_default(lifetime):
@@ -44,8 +45,8 @@ def capped_u32(b, off, cap):
     return v if v < cap else cap
 
 
-IRT_DEFAULT = 86400  # Information Refresh Time when the server sends none (RFC 8415 21.23)
-IRT_MINIMUM = 600
+IRT_DEFAULT = const(86400)  # Information Refresh Time when the server sends none (RFC 8415 21.23)
+IRT_MINIMUM = const(600)
 
 
 def info_refresh(b, o, cap):
@@ -66,9 +67,9 @@ def max_rt(b, o):
     return v if 60 <= v <= 86400 else 0
 
 
-BACKOFF_FIRST = 4  # RFC 2131 4.1: 4 s, doubling, up to 64 s, randomised by +-1 s
-BACKOFF_MAX = 64
-RETRY_MIN = 60  # RFC 2131 4.4.5: RENEWING/REBINDING retransmit at half the time left, >= 60 s
+BACKOFF_FIRST = const(4)  # RFC 2131 4.1: 4 s, doubling, up to 64 s, randomised by +-1 s
+BACKOFF_MAX = const(64)
+RETRY_MIN = const(60)  # RFC 2131 4.4.5: RENEWING/REBINDING retransmit at half the time left, >= 60 s
 
 
 def backoff4(tries, jitter):
