@@ -297,7 +297,7 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
         names = [n for n in modules_for(board, fwdir, doc if isinstance(doc, dict) else None, image is None)
                  if n not in NATIVE or (arch and (viper or emit == "native"))]
         # (the plain twins serve without NATIVE: machine code needs -march, and --viper on a board)
-        _folded(fwdir, srcdir, fold, names)
+        dropped = _folded(fwdir, srcdir, fold, names, None if all_modules else os.path.join(bdir, "main.py"))
         mods = []
         for name in names:
             src = os.path.join(srcdir, name)
@@ -329,6 +329,7 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
     report = {"board": board, "arch": arch or "bytecode", "emit": emit, "lines": lines, "arch_code_checked": code,
               "config": "parsed on the board" if image is None else "compiled (mpdhcp.cfg)",
               "small_int_bits": bits, "modules": mods,
+              "functions_left_out": ["%s %s" % (module_name(m), n) for m, n in dropped],
               "sections": sorted(k for k in SECTION_ROOTS if k in doc) if isinstance(doc, dict) else "all",
               "mpy_total": sum(m["mpy_bytes"] for m in mods),
               "source_total": sum(m["source_bytes"] for m in mods),
@@ -353,13 +354,15 @@ def _says_only(path):
     return all(isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) for n in body)
 
 
-def _folded(fwdir, srcdir, fold, deployed):
+def _folded(fwdir, srcdir, fold, deployed, main=None):
     """Every module's source into srcdir, with the package's integer constants folded across
     modules (host_tools/constfold.py) as build's fold says, then with fewer names to intern
     (host_tools/qstrs.py, given the modules deployed; the native build too, so the protocol
-    tests run on it)."""
+    tests run on it); and for a board's own set of modules (main: its main.py), without the
+    functions nothing names (host_tools/shake.py). Returns what that dropped, [(module, name)]."""
     from .constfold import fold as fold_all
     from .qstrs import keyword_names, rename
+    from .shake import names_in, outside_words, shake
 
     texts = {}
     for name in firmware_modules(fwdir):
@@ -368,11 +371,18 @@ def _folded(fwdir, srcdir, fold, deployed):
     if fold:
         texts = fold_all(texts, drop=fold == "drop")
         texts = rename(texts, keyword_names([fwdir] + [os.path.join(ROOT, d) for d in KEYWORD_ROOTS]), deployed)
+    dropped = []
+    if fold == "drop" and main is not None:
+        words = outside_words([os.path.join(ROOT, d) for d in KEYWORD_ROOTS] + [main])
+        with open(main, encoding="utf-8") as f:
+            words |= names_in(f.read())
+        texts, dropped = shake(texts, deployed, words)
     for name, text in texts.items():
         p = os.path.join(srcdir, name)
         os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, "w", encoding="utf-8") as f:
             f.write(text)
+    return dropped
 
 
 def report_parts(r):

@@ -58,9 +58,10 @@ def open_each(runner, what, names, opener):
 
 def _server4(runner, cfg, netif):
     from .v4.server4 import Server4
+    from .wire.packet4 import Options
 
     journal = Journal(cfg.lease_file)
-    eng = Server4(cfg, journal, capacity4(cfg))
+    eng = Server4(cfg, journal, capacity4(cfg), runner.shared(Options))
     eng.restore()
     addrs = dict(cfg.interfaces)
     socks, eng.served = open_each(runner, "Dhcp4", [n for n, _ in cfg.interfaces],

@@ -215,6 +215,20 @@ def test_the_service_makes_the_ring_after_the_engines():
     assert seen == [True] and len(r.ring) == r.nring >= 2 and len(r.ready) == r.nring
 
 
+def test_the_dhcpv4_engines_of_a_service_share_one_option_index():
+    # a step handles one datagram at a time: one index of its options serves every v4 engine
+    # (the WAN client's too: platform/wan4.py asks the runner the same way)
+    from mpdhcp import service
+    from mpdhcp.config.parser import parse_doc
+    from mpdhcp.wire.packet4 import Options
+    from v6.test_server6_4o6 import Netif
+    r = service.build(parse_doc(CONFIG), Netif(), log=None)
+    assert r.engine("server4").opts is r.shared(Options) and r.shared(Options) is r.shared(Options)
+    assert r.shared(list) is not r.shared(Options)
+    s = Server4(parse(CONFIG), FakeJournal(None), 8)  # built alone: its own
+    assert isinstance(s.opts, Options) and s.opts is not r.shared(Options)
+
+
 def test_service_py_leaves_the_heap_once_built_and_the_console_still_finds_the_runner():
     # mpdhcp.__main__ and the boards' main.py unload service.py after build: start-up code only
     import sys

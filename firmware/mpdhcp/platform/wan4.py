@@ -10,13 +10,14 @@
 # Allocates freely: runs once per step, outside the packet path.
 from ..v4.client4 import Client4, STATE_NAMES, INIT_REBOOT, REBOOTING
 from ..wire.addr import ip4_str
+from ..wire.packet4 import Options
 from ..state.journal import Journal
 
 
 def start_client4(runner, cfg, netif):
     hw = netif.mac(cfg.interface)
     journal = Journal(cfg.lease_file)
-    eng = Client4(cfg, journal, hw, netif.now() & 0xFFFF)
+    eng = Client4(cfg, journal, hw, netif.now() & 0xFFFF, runner.shared(Options))
     eng.restore()
     sender = eng
     if cfg.o6:  # DHCPv4 over DHCPv6 (RFC 7341): Client4 unchanged, its messages in DHCPv6

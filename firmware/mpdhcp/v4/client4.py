@@ -52,10 +52,11 @@ _NAMES = ("-", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE
 
 
 class Client4:
-    def __init__(self, cfg, journal, hw, rand=None):
+    def __init__(self, cfg, journal, hw, rand=None, opts=None):
         """cfg: a config_client4.Client4Config; journal: a store.Journal (the lease file);
         hw: the interface's 6-byte MAC; rand: None (xorshift seeded from hw), an int seed,
-        or a function rand(n) -> 0..n-1 (tests inject it for the +-1 s randomisation)."""
+        or a function rand(n) -> 0..n-1 (tests inject it for the +-1 s randomisation); opts:
+        the option index to parse into (Runner.shared), else its own."""
         self.cfg = cfg
         self.journal = journal
         self.hw = bytes(hw)
@@ -66,7 +67,7 @@ class Client4:
             seed = ((seed << 3) ^ b ^ (seed >> 13)) & 0xFFFF
         self.seed = seed or 0xACE1
         self.rand = rand if callable(rand) else self._xorshift
-        self.opts = P.Options()
+        self.opts = P.Options() if opts is None else opts
         self.w = P.Writer()
         self.stats = {}
         for k in _COUNTERS:
@@ -90,10 +91,6 @@ class Client4:
         self.decline_pending = False
         self.scratch = bytearray(2)  # the Maximum DHCP Message Size option's value (_put_identity)
         self.mem = Memory4(journal, self.stats)  # the last lease: INIT-REBOOT, offer preference
-        # state -> what its deadline does; message type -> handler (made once: no allocation)
-        self.timers = (self._discover, self._selecting_timer, self._retry_request, self._lease_timer,
-                       self._lease_timer, self._lease_timer, self._reboot, self._retry_request)
-        self.replies = (None, None, self._offer_in, None, None, self._answer_in, self._answer_in)
 
     # -- the engine contract ---------------------------------------------------------------
 
@@ -106,7 +103,7 @@ class Client4:
         out.rx_type = 0
         if self.decline_pending:
             return self._decline(now, out)
-        return self.timers[self.state](now, out)
+        return TIMERS[self.state](self, now, out)
 
     def _selecting_timer(self, now, out):
         """SELECTING: the offer window closed (choose), or no offer came (DISCOVER again)."""
@@ -145,12 +142,12 @@ class Client4:
             return self._drop("dropped_xid")
         if not P.eq(rx, P.CHADDR, self.hw, 0, 6):
             return self._drop("dropped_chaddr")
-        if mt >= len(self.replies) or self.replies[mt] is None:
+        if mt >= len(REPLIES) or REPLIES[mt] is None:
             return self._drop("dropped_type")
         sid = o.at(P.OPT_SERVER_ID)
         if sid < 0:
             return self._drop("dropped_server_id")  # RFC 2131 table 3: MUST in all three
-        return self.replies[mt](rx, sid, now, out)
+        return REPLIES[mt](self, rx, sid, now, out)
 
     def _offer_in(self, rx, sid, now, out):
         if self.state != SELECTING:
@@ -494,3 +491,10 @@ class Client4:
 
     def dump(self, journal):
         self.mem.dump(journal)
+
+
+# state -> what its deadline does; message type -> its handler (None: not ours). Called with
+# the client: tables in the class's module, not tuples of bound methods in every client.
+TIMERS = (Client4._discover, Client4._selecting_timer, Client4._retry_request, Client4._lease_timer,
+          Client4._lease_timer, Client4._lease_timer, Client4._reboot, Client4._retry_request)
+REPLIES = (None, None, Client4._offer_in, None, None, Client4._answer_in, Client4._answer_in)

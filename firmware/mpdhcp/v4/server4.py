@@ -20,7 +20,7 @@ _COUNTERS = (
 in_prefix6 = None  # wire.addr6.in_prefix, imported by a Server4 whose config has a 4o6-subnet
 _NAMES = ("BOOTREQUEST", "DISCOVER", "OFFER", "REQUEST", "DECLINE", "ACK", "NAK", "RELEASE", "INFORM")
 
-# Message type -> its counter; Server4.handlers holds the handler of each (None: not ours)
+# Message type -> its counter; HANDLERS (below Server4) holds the handler of each (None: not ours)
 _COUNTER = ("bootp", "discover", None, "request", "decline", None, None, "release", "inform")
 
 # Replies to these states of REQUEST (RFC 2131 4.3.2)
@@ -30,9 +30,10 @@ _RENEWING = const(3)  # also REBINDING: same checks, only the destination differ
 
 
 class Server4(Reply4):
-    def __init__(self, cfg, journal, capacity):
+    def __init__(self, cfg, journal, capacity, opts=None):
         """capacity: leases for clients without a reservation; the table holds one more
-        record per reservation, so reserved clients are always served."""
+        record per reservation, so reserved clients are always served. opts: the option
+        index to parse into (Runner.shared: one for a runner's DHCPv4 engines), else its own."""
         self.cfg = cfg
         self.served = None  # the interfaces the service opened (None: all the config names)
         self.subnets = cfg.subnets
@@ -47,7 +48,7 @@ class Server4(Reply4):
         # (interface, our IPv4 address there): the config's, then those of the sockets the
         # service opened (set_addresses); a DHCPv4-over-DHCPv6 answer takes its server id here
         self.addrs = [(n, a) for n, a in cfg.interfaces if a is not None]
-        self.opts = P.Options()
+        self.opts = P.Options() if opts is None else opts
         self.w = P.Writer()
         self.stats = {}
         for k in _COUNTERS:
@@ -69,8 +70,6 @@ class Server4(Reply4):
         self.blk_inform = False
         self.blk_prl = bytearray(255)
         self.blk_prl_n = -1
-        self.handlers = (self._bootp, self._discover, None, self._request, self._decline, None, None,
-                         self._release, self._inform)
 
     # -- the engine contract ---------------------------------------------------------------
 
@@ -107,7 +106,7 @@ class Server4(Reply4):
         else:
             self._load_key(rx)
             st[_COUNTER[mt]] += 1
-        return self.handlers[mt](rx, sub, meta, now, out)
+        return HANDLERS[mt](self, rx, sub, meta, now, out)
 
     def summary(self):
         lt = self.leases
@@ -423,6 +422,12 @@ class Server4(Reply4):
         r = self.leases.find_addr(res.addr, 0)
         if r >= 0:
             self.leases.pin(r, True)
+
+
+# message type -> its handler, called with the server: one table in the class's module, not
+# a tuple of bound methods in every server (None: not ours)
+HANDLERS = (Server4._bootp, Server4._discover, None, Server4._request, Server4._decline, None, None,
+            Server4._release, Server4._inform)
 
 
 def _is_4o6_of(s, meta):

@@ -99,12 +99,6 @@ class Client6(Messages6):
         self.dad_pending = False
         self.reconf_type = 0
         self.lease_version = 0
-        # state -> what its deadline does; message type -> handler (made once: no allocation)
-        self.timers = (self._begin, self._retransmit, self._retransmit, self._address_timer,
-                       self._retransmit, self._retransmit, self._retransmit, self._retransmit,
-                       self._refresh, self._retransmit, None, self._retransmit)
-        self.replies = (None, None, self._advertise_in, None, None, None, None, self._reply_in,
-                        None, None, self._reconfigure_in)
 
     # -- the engine contract ---------------------------------------------------------------------
 
@@ -125,7 +119,7 @@ class Client6(Messages6):
             return 0
         if self.state == SOLICIT and self.adv_n and self._collected(now):
             return self._request(now, out)
-        return self.timers[self.state](now, out)
+        return TIMERS[self.state](self, now, out)
 
     def handle(self, rx, n, meta, now, out):
         st = self.stats
@@ -141,7 +135,7 @@ class Client6(Messages6):
             return 0
         mt = msg.mtype
         out.rx_type = mt
-        if mt >= len(self.replies) or self.replies[mt] is None:
+        if mt >= len(REPLIES) or REPLIES[mt] is None:
             return self._drop("dropped_type")
         if mt != P.RECONFIGURE and not P.eq(rx, 1, self.xid, 0, 3):
             return self._drop("dropped_xid")
@@ -151,7 +145,7 @@ class Client6(Messages6):
             return self._drop("dropped_client_id")
         if msg.at(P.OPT_SERVERID) < 0:
             return self._drop("dropped_server_id")  # RFC 8415 16.3, 16.7, 16.11: MUST
-        return self.replies[mt](rx, now, out)
+        return REPLIES[mt](self, rx, now, out)
 
     def summary(self):
         h = self.held
@@ -617,6 +611,15 @@ class Client6(Messages6):
 
     def dump(self, journal):
         self.held.dump(journal)
+
+
+# state -> what its deadline does; message type -> its handler (None: not ours). Called with
+# the client: tables in the class's module, not tuples of bound methods in every client.
+TIMERS = (Client6._begin, Client6._retransmit, Client6._retransmit, Client6._address_timer,
+          Client6._retransmit, Client6._retransmit, Client6._retransmit, Client6._retransmit,
+          Client6._refresh, Client6._retransmit, None, Client6._retransmit)
+REPLIES = (None, None, Client6._advertise_in, None, None, None, None, Client6._reply_in,
+           None, None, Client6._reconfigure_in)
 
 
 def _labels(b, n):

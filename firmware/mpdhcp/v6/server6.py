@@ -87,8 +87,6 @@ class Server6:
         self.res = None  # this client's reservation in the subnet being served
         self.cid = -1  # the message's Client-Id option (offset of its header), or -1
         self.logs = cfg.log  # fill the reply slot's log fields (off: the service logs nothing)
-        self.handlers = (None, self._solicit, None, self._request, self._confirm, self._renew,
-                         self._renew, None, self._release, self._decline, None, self._info_request)
 
     def set_identity(self, duid, secret):
         self.ident.set(duid, secret)
@@ -198,7 +196,7 @@ class Server6:
             self.leases.load_client(rx, c + 4, (rx[c + 2] << 8) | rx[c + 3])  # (P.olen, in place)
         self.res = self._reservation(rx, sub) if c >= 0 and sub.reservations else None  # (none: no walk)
         st[_COUNTER[mt]] += 1
-        return self.handlers[mt](rx, sub, meta, now, out)
+        return HANDLERS[mt](self, rx, sub, meta, now, out)
 
     def summary(self):
         lt = self.leases
@@ -585,6 +583,12 @@ class Server6:
         """Compaction: the server identity, then every lease worth keeping."""
         self.ident.stage(journal)
         self.leases.dump(journal)
+
+
+# message type -> its handler, called with the server: one table in the class's module, not
+# a tuple of bound methods in every server (None: not ours)
+HANDLERS = (None, Server6._solicit, None, Server6._request, Server6._confirm, Server6._renew,
+            Server6._renew, None, Server6._release, Server6._decline, None, Server6._info_request)
 
 
 def _duid_mac(b, off, ln):
