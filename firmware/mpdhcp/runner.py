@@ -30,14 +30,15 @@ def _ring_size(n, total, free=None):
     """Slots in the reply ring: the adapter's n, but at most one per 64 KB of the whole heap
     (a slot is about 2 KB: the ring stays under a thirtieth of the heap; a board's few hundred
     clients never queue more than a few requests per commit) and, given the free heap, at most
-    one per 2 KB of what is free beyond HEADROOM; at least 2."""
+    one per 2 KB of what is free beyond HEADROOM; at least 1 (a heap under 128 KB: one
+    reply per commit; a step serves due timers first, so a busy LAN never holds them back)."""
     if total is None:
         return n
     k = total // 65536
     if free is not None:
         f = (free - HEADROOM) // SLOT_BYTES
         k = f if f < k else k
-    return n if k >= n else (k if k > 2 else 2)
+    return n if k >= n else (k if k > 1 else 1)
 
 
 def _room_to_receive():
@@ -88,8 +89,8 @@ class Runner:
         """The reply slots, one allocation of 1.5 KB each. Made after the engines, the lease
         tables (one allocation each, the largest) find the heap's long free stretches first,
         not the gaps the config's parsers left; and what is still free then may cut the ring
-        down (to 2 slots at least), as may a heap whose free part is all small pieces (to 1:
-        one reply per commit), so long as a datagram can still be received after it; else
+        down (to 1 slot at least: one reply per commit), as may a heap whose free part is all
+        small pieces, so long as a datagram can still be received after it; else
         the start fails (MemoryError), never a service that cannot hear.
         The journals keep the stage reserved for the first figure (128 bytes a slot)."""
         if not self.ring:
@@ -224,7 +225,6 @@ class Runner:
         ctl = self.control
         mse = self.ms_engines
         cap = self.nring
-        staged = 0
         rounds = 0
         ms = 0
         heap_unlock()
@@ -234,6 +234,9 @@ class Runner:
                 ms = netif.ms()
         finally:
             heap_lock()
+        for e in mse:
+            e.ms = ms
+        staged = self._timers(now, 0, cap)  # first: a busy LAN never holds back a due timer
         timeout = self._wait_ms(wait_ms, now, ms)
         while rounds < cap and staged < cap:  # bounded: at most that many polls per step
             rounds += 1
@@ -286,6 +289,14 @@ class Runner:
                             self.log(eng.log_line(out, meta.ifname, False))
                     finally:
                         heap_lock()
+        staged = self._timers(now, staged, cap)  # and those that came due while it waited
+        self._finish(staged, now)
+        return staged
+
+    def _timers(self, now, staged, cap):
+        """The engines' due timers into the ring from slot `staged` on; returns the slots
+        staged then. Called locked (its frame on the C stack), as _step."""
+        ring = self.ring
         for _, e in self.engines:
             d = e.next_deadline()
             if d is not None and d <= now and staged < cap:
@@ -300,12 +311,11 @@ class Runner:
                 if n:
                     staged += 1
                 elif refused:
-                    heap_unlock()
+                    self._unlock()
                     try:
                         self._refused(e, "timer")
                     finally:
-                        heap_lock()
-        self._finish(staged, now)
+                        self._lock()
         return staged
 
     def _finish(self, staged, now):
