@@ -55,8 +55,9 @@ def keyword_names(roots, package="mpdhcp"):
             continue
         docs = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, _DOC) and n.body
                 and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
-        calls_in = _imports(tree, package) or os.path.basename(path) == "main.py"
-        own = _defined_here(tree, package) if calls_in else set()
+        inside = "/%s/" % package in path.replace(os.sep, "/")  # (a relative import there is ours)
+        calls_in = _imports(tree, package, inside) or os.path.basename(path) == "main.py"
+        own = _defined_here(tree, package, inside) if calls_in else set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and calls_in and _root(node.func) not in own:
                 names.update(k.arg for k in node.keywords if k.arg)
@@ -65,7 +66,7 @@ def keyword_names(roots, package="mpdhcp"):
     return names
 
 
-def _defined_here(tree, package):
+def _defined_here(tree, package, inside):
     """Names that are no way into the package: the functions and classes the file defines (a
     test's helpers), and modules or names it imports from elsewhere (host-side libraries)."""
     defs, imported, outside = set(), set(), set()
@@ -77,7 +78,7 @@ def _defined_here(tree, package):
             for a, mod in zip(node.names, mods):
                 local = a.asname or a.name.split(".")[0]
                 imported.add(local)
-                ours = getattr(node, "level", 0) or mod.split(".")[0] == package or (
+                ours = getattr(node, "level", 0) and inside or mod.split(".")[0] == package or (
                     mod == "" and a.name.split(".")[0] == package)
                 if not ours:
                     outside.add(local)
@@ -91,9 +92,9 @@ def _root(func):
     return func.id if isinstance(func, ast.Name) else None
 
 
-def _imports(tree, package):
+def _imports(tree, package, inside):
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] == package):
+        if isinstance(node, ast.ImportFrom) and (node.level and inside or (node.module or "").split(".")[0] == package):
             return True
         if isinstance(node, ast.Import) and any(a.name.split(".")[0] == package for a in node.names):
             return True

@@ -27,12 +27,13 @@ def main(argv):
         return 2
     del configmod  # build drops the package (unload_parsers): held here, it stayed for the whole run
     try:
-        runner = service.build(doc, netif_unix.for_config(doc), _control_socket)
+        runner = service.build(doc, netif_unix.for_config(doc), _control_socket, ring=False)
     except OSError as e:
         print("cannot start: %s" % e, file=sys.stderr)
         return 1
     service.unload()
     del service
+    runner.make_ring()  # the reply slots take the room service.py left (Runner.make_ring)
     for line in runner.summaries():
         print("mpdhcp: " + line)
     try:

@@ -167,7 +167,9 @@ def unload():
         parent.__dict__.pop("service", None)
 
 
-def build(doc, netif, control_factory=None, log=print):
+def build(doc, netif, control_factory=None, log=print, ring=True):
+    """The runner of the config's engines. ring False: the reply slots wait for the caller's
+    runner.make_ring(), once this module has left the heap (unload; mpdhcp.__main__)."""
     from . import config as configmod
 
     configmod.unload_parsers()  # parsed: their code leaves the heap before the tables come
@@ -188,6 +190,7 @@ def build(doc, netif, control_factory=None, log=print):
     if path and control_factory:
         runner.control = control_factory(path)
         netif.add_reader(runner.control.sock)
-    runner.make_ring()  # last: see Runner.make_ring
+    if ring:
+        runner.make_ring()  # last: see Runner.make_ring
     starting(False)
     return runner

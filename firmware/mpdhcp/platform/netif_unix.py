@@ -26,7 +26,6 @@ class NetifUnix:
         struct.pack_into("<H", self.sa, 0, socket.AF_INET)
         self.rx_bytes = 0
         self.rx = b""  # the last datagram recv returned
-        self.v6 = {}  # socket index -> (sockaddr_in6 for sendto, Linux ifindex): DHCPv6 sockets
 
     def open_v4_server(self, ifname, ifaddr=None):
         """Bind 0.0.0.0:67 on one interface. Returns the socket's index."""
@@ -73,11 +72,9 @@ class NetifUnix:
         none. A DHCPv4 socket takes recv, not recvfrom: the v4 engines never need the source
         (RFC 2131 4.1 replies go where the packet's own fields say), and the address tuple
         and its bytes were two more allocations per packet. (readinto is no way out: the
-        port's stream read loops until the buffer is full, joining datagrams.) A DHCPv6
-        socket needs the source, so recvfrom, and metas[i] gets it."""
+        port's stream read loops until the buffer is full, joining datagrams.) DHCPv6
+        sockets: netif_unix6.py."""
         self.rx = b""  # the last datagram is garbage now: its run can take this one
-        if i in self.v6:
-            return self._recv6(i)
         try:
             d = self.socks[i].recv(RX_MAX)
         except OSError:
@@ -87,8 +84,6 @@ class NetifUnix:
         return len(d)
 
     def send(self, slot):
-        if slot.ifindex in self.v6:
-            return self._send6(slot)
         self._dest4(self.sa, slot.port, slot.dest)
         return self._sendto(self.socks[slot.ifindex], slot.mv[: slot.n], self.sa)
 

@@ -18,8 +18,24 @@ IPV6_V6ONLY = const(26)
 
 
 class NetifUnix6(NetifUnix):
-    """NetifUnix with DHCPv6: its recv and send hand a socket in self.v6 (each opened here)
-    to _recv6 and _send6."""
+    """NetifUnix with DHCPv6: recv and send take a socket in self.v6 (each opened here)
+    themselves, and hand the others (DHCPv4) to NetifUnix's."""
+
+    def __init__(self):
+        NetifUnix.__init__(self)
+        self.v6 = {}  # socket index -> (sockaddr_in6 for sendto, Linux ifindex): DHCPv6 sockets
+
+    def recv(self, i):
+        """A DHCPv6 socket needs the source, so recvfrom, and metas[i] gets it."""
+        if i in self.v6:
+            self.rx = b""  # the last datagram is garbage now: its run can take this one
+            return self._recv6(i)
+        return NetifUnix.recv(self, i)
+
+    def send(self, slot):
+        if slot.ifindex in self.v6:
+            return self._send6(slot)
+        return NetifUnix.send(self, slot)
 
     def _add6(self, s, ifname, osidx):
         m = self._add(s, ifname)
