@@ -33,6 +33,7 @@ ROM = ("key", "value", "start", "stop", "step", "end", "index", "count", "args",
        "name", "flags", "mode", "length", "pos", "arg", "src", "val", "idx", "off", "iterable")
 _KW = re.compile(r"\b([A-Za-z_]\w*)=(?!=)")
 _DOC = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_COMPS = (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.ListComp,
            ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
@@ -136,8 +137,10 @@ def _own_names(fn):
     bound in a nested scope, in an f-string, or declared global/nonlocal."""
     own, shut = [], set()
 
-    def visit(node, nested, fstr):
+    def visit(node, nested, fstr, skip=None):
         for ch in ast.iter_child_nodes(node):
+            if ch is skip:
+                continue
             inner = nested or isinstance(ch, _SCOPES)
             in_f = fstr or isinstance(ch, ast.JoinedStr)
             if isinstance(ch, ast.Name):
@@ -146,7 +149,12 @@ def _own_names(fn):
                 shut.add(ch.arg)
             elif isinstance(ch, (ast.Global, ast.Nonlocal)):
                 shut.update(ch.names)
-            visit(ch, inner, in_f)
+            if isinstance(ch, _COMPS) and not nested:  # its first iterable is read out here
+                first = ch.generators[0].iter
+                visit(ast.Expr(value=first), False, in_f)
+                visit(ch, True, in_f, first)
+            else:
+                visit(ch, inner, in_f, skip)
 
     for stmt in fn.body:
         if isinstance(stmt, _SCOPES):

@@ -70,9 +70,14 @@ def test_parameters_nothing_passes_by_keyword_are_renamed_and_behave_the_same():
     assert ns_out["g"](1, 2, 3, 5, key_by_kw=4) == ns_in["g"](1, 2, 3, 5, key_by_kw=4)
 
 
-def test_a_parameter_read_by_a_comprehension_keeps_its_name():
-    src = "def f(n):\n    return [n + i for i in range(3)]\n"
-    assert _params(qstrs.rename({"m.py": src}, set())["m.py"])["f"] == ["n"]
+def test_a_parameter_read_by_a_comprehension_keeps_its_name_unless_it_is_the_first_iterable():
+    src = "def f(n, seq):\n    return [n + i for i in seq if i]\n"
+    out = qstrs.rename({"m.py": src}, set())["m.py"]
+    assert _params(out)["f"] == ["n", "key"]  # the first iterable is read in f's own scope
+    ns_in, ns_out = {}, {}
+    exec(src, ns_in)
+    exec(out, ns_out)
+    assert ns_in["f"](1, [0, 1, 2]) == ns_out["f"](1, [0, 1, 2]) == [2, 3]
 
 
 def test_keyword_names_come_from_calls_into_the_package_and_from_repl_snippets(tmp_path):
