@@ -1,6 +1,7 @@
 # `micropython -m mpdhcp CONFIG.json`: the service on the Unix port, in the foreground (a
 # board's main.py starts it from platform/thread.py instead; this module is not deployed there).
 import sys
+from .slot import RX_MAX
 
 
 def _control_socket(path):
@@ -14,6 +15,8 @@ def main(argv):
     if len(argv) < 1:
         print("usage: micropython -m mpdhcp CONFIG.json", file=sys.stderr)
         return 2
+    room = bytearray(RX_MAX + 1)  # one datagram's run, held from the first step so that the
+    # start's holes (service.py's, once it leaves) cannot cut it up: let go for make_ring
     from . import service  # start-up only: it leaves the heap once the service is built
 
     service.starting()  # (the netif's code too)
@@ -33,7 +36,8 @@ def main(argv):
         return 1
     service.unload()
     del service
-    runner.make_ring()  # the reply slots take the room service.py left (Runner.make_ring)
+    del room
+    runner.make_ring()  # the reply slot and the receives take the room held, and what service.py left
     for line in runner.summaries():
         print("mpdhcp: " + line)
     try:

@@ -41,17 +41,17 @@ def _ring_size(n, total, free=None):
     return n if k >= n else (k if k > 1 else 1)
 
 
-def _room_to_receive():
-    """Is there a free run for one datagram as the adapters receive it (recv(RX_MAX) takes the
-    whole buffer, then gives back what the datagram did not fill)? The adapters let go of the
-    last datagram before they receive the next, so that one run serves every receive. (No
-    gc.collect() here or in make_ring: an allocation that finds no room collects by itself,
-    and on the WASI build an explicit collect from nested frames frees objects still in use.)"""
+def _receive_run():
+    """A free run for one datagram as the adapters receive it (recv(RX_MAX) takes the whole
+    buffer, then gives back what the datagram did not fill), held; None when the heap has
+    none. The adapters let go of the last datagram before they receive the next, so that one
+    run serves every receive. (No gc.collect() here or in make_ring: an allocation that finds
+    no room collects by itself, and on the WASI build an explicit collect from nested frames
+    frees objects still in use.)"""
     try:
-        bytearray(RX_MAX)
-        return True
+        return bytearray(RX_MAX)
     except MemoryError:
-        return False
+        return None
 
 
 class Runner:
@@ -86,30 +86,41 @@ class Runner:
         self.scratch = {}  # class -> the one instance the engines share (shared)
 
     def make_ring(self):
-        """The reply slots, one allocation of 1.5 KB each. Made after the engines, the lease
+        """The reply slots, each one allocation of the largest reply an engine writes (a
+        DHCPv4 router's: about 600 bytes; 1500 with DHCPv6). Made after the engines, the lease
         tables (one allocation each, the largest) find the heap's long free stretches first,
         not the gaps the config's parsers left; and what is still free then may cut the ring
         down (to 1 slot at least: one reply per commit), as may a heap whose free part is all
-        small pieces, so long as a datagram can still be received after it; else
-        the start fails (MemoryError), never a service that cannot hear.
+        small pieces. The run a receive takes is held first, so no slot takes it: a heap
+        without one refuses to start (MemoryError), never a service that cannot hear.
         The journals keep the stage reserved for the first figure (128 bytes a slot)."""
         if not self.ring:
             free = gc.mem_free() if hasattr(gc, "mem_free") else None  # garbage counts as used
             self.nring = _ring_size(self.nring, _heap_total(), free)
+        run = _receive_run()
+        if run is None:
+            raise MemoryError("no 1.5 KB of heap left in one piece to receive a datagram")
         ring = self.ring
+        size = self._slot_size()
         while len(ring) < self.nring:
             try:
-                ring.append(Slot())
-            except MemoryError:  # free, but in pieces: no 1.5 KB run left
+                ring.append(Slot(size))
+            except MemoryError:  # free, but in pieces
                 if not ring:
-                    raise MemoryError("no 1.5 KB of heap left in one piece for a reply slot")
+                    raise MemoryError("no room left in one piece for a reply slot")
                 self.nring = len(ring)
-        while not _room_to_receive():  # every receive takes a 1.5 KB run for a moment
-            if len(ring) < 2:
-                raise MemoryError("no 1.5 KB of heap left in one piece to receive a datagram")
-            ring.pop()  # gc frees it: one slot less, room to receive
-            self.nring = len(ring)
         self.ready = [None] * self.nring
+        del run  # free again: the receives' run
+
+    def _slot_size(self):
+        """The largest reply an engine writes (its reply_room()), or a whole datagram's
+        1500 bytes for one that does not say."""
+        most = 0
+        for _, e in self.engines:
+            f = getattr(e, "reply_room", None)
+            n = f() if f is not None else 1500
+            most = n if n > most else most
+        return most or 1500
 
     def _recv(self, netif, i):
         """netif.recv(i), the heap unlocked: the length, or -1 (nothing there, or no room for

@@ -295,7 +295,7 @@ def test_a_heap_in_pieces_gets_a_shorter_ring_not_a_failed_start():
     made = []
 
     def slot_until(k):
-        def make():
+        def make(size=1500):
             if len(made) >= k:
                 raise MemoryError("memory allocation failed, allocating 1500 bytes")
             made.append(1)
@@ -316,23 +316,26 @@ def test_a_heap_in_pieces_gets_a_shorter_ring_not_a_failed_start():
             pass
     finally:
         R.Slot = real
-    # and it leaves one datagram's run free (the adapters' recv takes RX_MAX at once): slots
-    # go until there is, and a heap with no such run at all refuses to start
-    room = R._room_to_receive
+    # and it leaves one datagram's run free (the adapters' recv takes RX_MAX at once): held
+    # while the slots are made, so none takes it; a heap with no such run refuses to start
+    room = R._receive_run
+    held = []
     try:
-        r = None
-        R._room_to_receive = lambda: r is not None and len(r.ring) <= 2
+        R._receive_run = lambda: held.append(bytearray(8)) or held[-1]
+        R.Slot = lambda size: (held.append(None), Slot(size))[1]  # (made while the run is held)
         r = Runner(FakeNetif([]), log=None, ring=False)
         r.make_ring()
-        assert r.nring == 2 and len(r.ring) == 2 and len(r.ready) == 2
-        R._room_to_receive = lambda: False
+        assert len(r.ring) == r.nring and held[0] is not None and held[1:] == [None] * r.nring
+        R.Slot = real
+        R._receive_run = lambda: None
         try:
             Runner(FakeNetif([]), log=None)
             raise AssertionError("a service that cannot receive started")
         except MemoryError as e:
             assert "receive" in str(e)
     finally:
-        R._room_to_receive = room
+        R._receive_run = room
+        R.Slot = real
 
 
 class _Held(FakeNetif):

@@ -9,6 +9,7 @@
 # config says release-on-shutdown false (then the lease stays, and a restart INIT-REBOOTs).
 # Allocates freely: runs once per step, outside the packet path.
 from ..v4.client4 import Client4, STATE_NAMES, INIT_REBOOT, REBOOTING
+from ..v4.lease4 import JREC
 from ..wire.addr import ip4_str
 from ..wire.packet4 import Options
 from ..state.journal import Journal
@@ -16,7 +17,7 @@ from ..state.journal import Journal
 
 def start_client4(runner, cfg, netif):
     hw = netif.mac(cfg.interface)
-    journal = Journal(cfg.lease_file)
+    journal = Journal(cfg.lease_file, JREC + 5)  # one small record a step: runner.add reserves the rest
     eng = Client4(cfg, journal, hw, netif.now() & 0xFFFF, runner.shared(Options))
     eng.restore()
     sender = eng

@@ -30,10 +30,12 @@ class JournalError(OSError):
 
 
 class Journal:
-    def __init__(self, path):
-        """path None keeps the journal in memory (tests, or a service without persistence)."""
+    def __init__(self, path, stage=STAGE):
+        """path None keeps the journal in memory (tests, or a service without persistence).
+        stage: bytes staged before a flush, at least the largest record and its 5-byte frame
+        (the runner's reserve may add more)."""
         self.path = path
-        self.stage = bytearray(STAGE)
+        self.stage = bytearray(stage)
         self.n = 0  # staged bytes
         self.f = None
         self.memory = bytearray() if path is None else None

@@ -208,10 +208,12 @@ def key6_load(key, src, off, ln):
     return h ^ (h >> 7)
 
 
-PLAIN = {"state6_record": state6_record, "lease6_record": lease6_record, "ia6_find": ia6_find,
-         "duid6_entry": duid6_entry, "addr6_into": addr6_into, "half6_of": half6_of,
-         "rec6_fill": rec6_fill, "key6_load": key6_load}  # the references
+PLAIN = globals()  # the references by name: as in wire/buf.py
 try:
+    from ..wire import packet6_viper  # noqa: F401
+    PLAIN = {"state6_record": state6_record, "lease6_record": lease6_record, "ia6_find": ia6_find,
+             "duid6_entry": duid6_entry, "addr6_into": addr6_into, "half6_of": half6_of,
+             "rec6_fill": rec6_fill, "key6_load": key6_load}
     from ..wire.packet6_viper import (state6_record, lease6_record, ia6_find, duid6_entry,  # noqa: F811
                                       addr6_into, half6_of, rec6_fill, key6_load)
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in wire/buf.py

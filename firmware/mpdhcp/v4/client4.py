@@ -165,6 +165,18 @@ class Client4:
             return self._handle_ack(rx, now)
         return self._handle_nak(now, out)
 
+    def reply_room(self):
+        """The most a message of ours takes, all its reply slot needs (Runner.make_ring):
+        header, message type, client id, requested address, server id, maximum size, the
+        parameter list, hostname, vendor class, END; at least BOOTP's 300 (Writer.end)."""
+        c = self.cfg
+        n = P.OPTIONS + 3 + P.put_len(len(self.cid)) + 6 + 6 + 4 + P.put_len(len(c.prl)) + 1
+        if c.hostname is not None:
+            n += P.put_len(len(c.hostname))
+        if c.vendor_class is not None:
+            n += P.put_len(len(c.vendor_class))
+        return n if n > 300 else 300
+
     def summary(self):
         cfg = self.cfg
         s = "DHCPv4 client on %s (%s), %s" % (cfg.interface, mac_str(self.hw), STATE_NAMES[self.state])

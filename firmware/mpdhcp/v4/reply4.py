@@ -45,6 +45,20 @@ class Reply4:
         self.stats["tx"] += 1
         return out.n
 
+    def reply_room(self):
+        """The most a reply can take, all its reply slot needs (Runner.make_ring): header,
+        message type, server id, lease time, T1 and T2, every option of the fullest subnet, a
+        reservation's hostname (63 bytes at most), option 82 echoed, END; at least the 548 of
+        a 576-byte datagram, so a BOOTREPLY stays as long as a BOOTREQUEST of that size."""
+        most = 0
+        for s in self.subnets:
+            n = 0
+            for v in s.options.values():
+                n += P.put_len(len(v))
+            most = n if n > most else most
+        n = P.OPTIONS + 3 + 6 + 3 * 6 + most + P.put_len(63) + P.put_len(255) + 1
+        return n if n > P.MIN_REPLY else P.MIN_REPLY
+
     def _limit(self, rx, size):
         """Reply size cap: option 57 (RFC 2132 9.10) minus IP+UDP headers, at least 548."""
         mx = self.opts.u16(rx, P.OPT_MAX_SIZE, 0) - 28

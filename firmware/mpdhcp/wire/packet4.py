@@ -205,8 +205,7 @@ class Writer:
         zero(buf, OPTIONS, 60)  # options grow from 240: what end() leaves is already padding
 
     def _room(self, ln):
-        need = ln + 2 * ((ln + 254) // 255 if ln else 1)
-        if self.pos + need <= self.limit:
+        if self.pos + put_len(ln) <= self.limit:
             return True
         self.full = True
         return False
@@ -272,6 +271,12 @@ class Writer:
         if self.pos < 300:
             self.pos = 300
         return self.pos
+
+
+def put_len(ln):
+    """The bytes Writer.put takes for ln bytes of data: pieces of 255, 2 bytes of code and
+    length each (RFC 3396), and one empty piece for none."""
+    return ln + 2 * ((ln + 254) // 255 if ln else 1)
 
 
 def addr_is_zero(buf, off):
@@ -390,9 +395,10 @@ def opt4_gather(buf, code, i, end, dst, off, cap, total):
     return total
 
 
-PLAIN = {"opt4_walk": opt4_walk, "opt4_gather": opt4_gather,  # the references (test_packet4)
-         "reply_header": reply_header}
+PLAIN = globals()  # the references by name (test_packet4): as in buf.py
 try:
+    from . import packet4_viper  # noqa: F401
+    PLAIN = {"opt4_walk": opt4_walk, "opt4_gather": opt4_gather, "reply_header": reply_header}
     from .packet4_viper import opt4_walk, opt4_gather, reply_header  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in buf.py
     pass

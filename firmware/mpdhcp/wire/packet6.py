@@ -116,8 +116,10 @@ def find(buf, i, end, code):
     return -1
 
 
-PLAIN = {"walk": walk, "find": find}  # the references (test_packet6 compares the twins)
+PLAIN = globals()  # the references by name (test_packet6 compares the twins): as in buf.py
 try:
+    from . import packet6_viper  # noqa: F401
+    PLAIN = {"walk": walk, "find": find}  # (and below: each kernel before its twin replaces it)
     from .packet6_viper import opt6_walk as walk, opt6_find as find  # noqa: F811
 except (ImportError, SyntaxError, AttributeError, NameError, ValueError):  # as in buf.py
     pass

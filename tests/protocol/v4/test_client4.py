@@ -115,6 +115,24 @@ def test_discover_format():
     assert c.stats["discover"] == 1 and c.stats["tx"] == 1
 
 
+def test_a_reply_slot_of_reply_room_bytes_holds_every_message():
+    # the runner sizes its slots by reply_room: DISCOVER and REQUEST with the longest client
+    # id, hostname, vendor class and parameter list come out the same as in 1500 bytes
+    extra = (', "client-id": "' + ":".join(["ab"] * 255) + '", "vendor-class": "' + "v" * 255
+             + '", "requested-options": [' + ", ".join(str(i) for i in range(1, 255)) + ']')
+    for e in ("", extra):
+        room = client(e).reply_room()
+        assert 300 <= room <= 1500
+        got = []
+        for size in (room, 1500):
+            c = client(e)
+            out = Slot(size)
+            n = c.on_timer(NOW, out)
+            got.append(bytes(out.buf[:n]))
+        assert got[0] == got[1] and len(got[0]) > 240
+    assert client(extra).reply_room() > 1000 > client().reply_room()
+
+
 def test_discover_backoff_doubles_to_64_then_starts_over():
     c = client()
     tick(c, NOW)

@@ -293,6 +293,29 @@ def test_max_message_size_respected_and_long_option_split():
     assert options(out.buf, n)[53] == b"\x02"
 
 
+def test_a_reply_slot_of_reply_room_bytes_holds_the_largest_reply():
+    # the runner sizes its slots by reply_room (a v4 router: about 600 bytes, not 1500): the
+    # fullest reply (every option asked for, option 57 at 1500, the longest option 82, a
+    # reservation's hostname, the 800-byte option split in pieces) comes out the same
+    from mpdhcp.slot import Slot
+    big = '{"code": 43, "csv-format": false, "always-send": true, "data": "' + "ab" * 400 + '"}'
+    cfg = CONFIG.replace('{"name": "interface-mtu", "data": "1400"}', '{"name": "interface-mtu", "data": "1400"}, ' + big)
+    relay = opt(82, bytes([1, 253]) + bytes(range(253)))
+    for config, mac in ((CONFIG, MAC1), (CONFIG, b"\x02\x00\x00\x00\x00\x99"), (cfg, MAC2)):
+        room = server(config).reply_room()
+        assert 548 <= room <= 1500
+        for mt in (1, 8):
+            req = pkt(mt, mac, ciaddr="192.168.77.60" if mt == 8 else None, prl=list(range(1, 255)),
+                      opts=(opt(57, (1500).to_bytes(2, "big")), opt(12, b"h" * 63), relay))
+            got = []
+            for size in (room, 1500):
+                out = Slot(size)
+                n = server(config).handle(req, len(req), meta(), 1000, out)
+                got.append(bytes(out.buf[:n]))
+            assert got[0] == got[1] and len(got[0]) > 300, (config == cfg, mt, len(got[0]), room)
+    assert server(cfg).reply_room() > 800 > server(CONFIG).reply_room()
+
+
 def test_overloaded_request_parsed():
     s = server()
     b = pkt(None, MAC1, opts=(opt(52, b"\x01"),))
