@@ -89,7 +89,12 @@ def shake(sources, deployed, extra=()):
     texts = dict(sources)
     dropped = []
     while True:
-        trees = {rel: ast.parse(texts[rel]) for rel in deployed if rel in texts}
+        trees = {}
+        for rel in deployed:
+            try:
+                trees[rel] = ast.parse(texts[rel])
+            except (KeyError, SyntaxError):
+                pass  # (left as written, for mpy-cross to report)
         named = set(extra)
         for tree in trees.values():
             named |= _named(tree)
