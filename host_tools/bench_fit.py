@@ -1,6 +1,6 @@
 # The board-sized runs of `bench` (issue "Speed and fit"), black box from the unix build's
 # .mpy files, as a board without frozen modules loads them, each in the smallest
-# `-X heapsize` that still serves (bisection in 4 KB steps):
+# `-X heapsize` that still serves (bisection to the KB):
 #   - the v4 router: the DHCPv4 server with 256 leases bound by perfdhcp, and the DHCPv4
 #     client leasing the WAN from kea-dhcp4;
 #   - the whole service: DHCPv4 and DHCPv6 servers (256 leases each, bound by perfdhcp -4 and
@@ -18,7 +18,7 @@ import time
 from .paths import micropython
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LO_K, HI_K, STEP_K = 64, 512, 4
+LO_K, HI_K, STEP_K = 64, 512, 1
 LEASES = 256
 WAN = "10.98.0"
 WAN6 = "2001:db8:98"

@@ -20,7 +20,8 @@ from ..wire.buf import copy, eq, mix30, is_zero
 
 REC = const(22)  # bytes per lease record
 NAME_MAX = const(31)  # hostname bytes kept (cut on a UTF-8 character boundary)
-ARENA_PER_LEASE = const(4)  # the arena's first size per record; it grows between steps
+ARENA_PER_LEASE = const(1)  # the arena's first size per record; it grows between steps (keys
+# other than 01 + chaddr and not-yet-journaled hostnames: most clients need none)
 
 # record layout
 R_STATE = const(0)

@@ -50,14 +50,19 @@ class Reply4:
         message type, server id, lease time, T1 and T2, every option of the fullest subnet, a
         reservation's hostname (63 bytes at most), option 82 echoed, END; at least the 548 of
         a 576-byte datagram, so a BOOTREPLY stays as long as a BOOTREQUEST of that size."""
+        n = P.OPTIONS + 3 + 6 + self._block_room() + P.put_len(63) + P.put_len(255) + 1
+        return n if n > P.MIN_REPLY else P.MIN_REPLY
+
+    def _block_room(self):
+        """The most _encode_options writes: lease time, T1, T2 and every option of the fullest
+        subnet (the cached block is no bigger, nor need be its buffer)."""
         most = 0
         for s in self.subnets:
-            n = 0
+            n = 3 * 6
             for v in s.options.values():
                 n += P.put_len(len(v))
             most = n if n > most else most
-        n = P.OPTIONS + 3 + 6 + 3 * 6 + most + P.put_len(63) + P.put_len(255) + 1
-        return n if n > P.MIN_REPLY else P.MIN_REPLY
+        return most
 
     def _limit(self, rx, size):
         """Reply size cap: option 57 (RFC 2132 9.10) minus IP+UDP headers, at least 548."""
@@ -78,7 +83,7 @@ class Reply4:
         start = w.pos
         self._encode_options(rx, inform, sub, res, prl_n)
         n = w.pos - start
-        if cacheable and not w.full and n <= CACHE_BLOCK:
+        if cacheable and not w.full and n <= len(self.blk):
             P.copy(self.blk, 0, w.buf, start, n)
             self.blk_n = n
             self.blk_sub = sub

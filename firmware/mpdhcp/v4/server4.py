@@ -64,7 +64,8 @@ class Server4(Reply4):
         # The lease options of the last reply, as encoded, and what they depended on (subnet,
         # INFORM or not, the request's parameter list): clients of one kind ask alike, so most
         # replies copy this block instead of encoding option by option.
-        self.blk = bytearray(CACHE_BLOCK)
+        b = self._block_room()
+        self.blk = bytearray(b if b < CACHE_BLOCK else CACHE_BLOCK)
         self.blk_n = -1  # -1: nothing cached
         self.blk_sub = None
         self.blk_inform = False
