@@ -17,10 +17,10 @@
 # A dropped def leaves blank lines (`pass` where its class would be empty), so `--lines`
 # tracebacks still point at the source.
 import ast
-import os
 import re
 
 from .constfold import _lines, _span
+from .qstrs import _files
 
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _CALL = re.compile(r"([A-Za-z_]\w*)\s*\(")
@@ -30,22 +30,19 @@ def outside_words(roots):
     """The names called in the docs and README, and in the strings of the host tools and
     tests (REPL snippets)."""
     words = set()
-    for root in roots:
-        paths = [root] if os.path.isfile(root) else [
-            os.path.join(dp, fn) for dp, dns, fns in os.walk(root) for fn in fns if fn.endswith((".py", ".md"))]
-        for path in paths:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                text = f.read()
-            if path.endswith(".md"):
-                words.update(_CALL.findall(text))
-                continue
-            try:
-                tree = ast.parse(text)
-            except SyntaxError:
-                continue
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                    words.update(_CALL.findall(node.value))
+    for path in _files(roots):
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        if path.endswith(".md"):
+            words.update(_CALL.findall(text))
+            continue
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                words.update(_CALL.findall(node.value))
     return words
 
 
