@@ -57,7 +57,7 @@ def keyword_names(roots, package="mpdhcp"):
         docs = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, _DOC) and n.body
                 and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
         inside = "/%s/" % package in path.replace(os.sep, "/")  # (a relative import there is ours)
-        calls_in = _imports(tree, package, inside) or os.path.basename(path) == "main.py"
+        calls_in = inside or _imports(tree, package, inside) or os.path.basename(path) == "main.py"
         own = _defined_here(tree, package, inside) if calls_in else set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and calls_in and _root(node.func) not in own:

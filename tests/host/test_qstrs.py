@@ -137,3 +137,16 @@ def test_an_import_of_a_module_the_build_leaves_out_is_the_import_error_it_would
         pass
     kept = qstrs.rename(tree, set())["m.py"]  # everything deployed: the imports stay
     assert "from mpdhcp.wire.buf_viper import (copy," in kept and "mpdhcp.v6.client6" in kept
+
+
+def test_a_keyword_call_inside_the_package_counts_even_in_a_module_that_imports_nothing(tmp_path):
+    pkg = tmp_path / "mpdhcp"
+    pkg.mkdir()
+    (pkg / "slot.py").write_text("class S:\n    def m(self, q_flag=0):\n        return q_flag\n\n\n"
+                                 "def f(s):\n    return s.m(q_flag=1)\n")
+    names = qstrs.keyword_names([str(pkg)])
+    assert "q_flag" in names
+    out = qstrs.rename({"slot.py": (pkg / "slot.py").read_text()}, names)["slot.py"]
+    ns = {}
+    exec(out, ns)
+    assert ns["f"](ns["S"]()) == 1
