@@ -299,11 +299,15 @@ def test_router_mode_the_lan_lives_in_the_delegated_prefix_and_follows_a_renumbe
                                "pd-pools": [{"prefix": "0:0:0:80::", "prefix-len": 57, "delegated-len": 60}],
                                "user-context": {"mpdhcp": {"delegated-subnet-id": 1}}}]}}
     r = lab.popen(rtr, M.serve_argv(lab.write("rtr.json", json.dumps(conf))), cwd=M.ROOT, log="rtr.log")
-    m = L.wait_for(lambda: re.search(r"LAN subnet 1 on lan0: (\S+)/64", lab.read_log(r)) or
-                   (r.poll() is not None and L.LabError(lab.read_log(r))), 20, what="LAN subnet from the prefix")
-    assert not isinstance(m, Exception), str(m)
-    lan64 = m.group(1)
-    pfx = re.search(r"prefixes (\S+)/56", lab.read_log(r)).group(1)
+    def lan_and_prefix():  # (wan6 logs the LAN subnet a moment before the BOUND line with the prefix)
+        log = lab.read_log(r)
+        m = re.search(r"LAN subnet 1 on lan0: (\S+)/64", log)
+        p = re.search(r"prefixes (\S+)/56", log)
+        return (m and p and (m, p)) or (r.poll() is not None and L.LabError(log))
+
+    got = L.wait_for(lan_and_prefix, 20, what="LAN subnet from the prefix")
+    assert not isinstance(got, Exception), str(got)
+    lan64, pfx = got[0].group(1), got[1].group(1)
     import ipaddress
 
     want = ipaddress.IPv6Network(pfx + "/56")
