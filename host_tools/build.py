@@ -61,10 +61,10 @@ def add_parser(sub):
                    "fails the build with its key path, and the board carries no parser")
     p.add_argument("--no-fold", dest="fold", action="store_const", const=None, default="drop",
                    help="compile the modules as written (by default the package's integer "
-                   "constants are folded into the modules that read them and their names dropped: "
-                   "host_tools/constfold.py; about 4 KB less .mpy and heap for the v4 router; and parameters "
-                   "no call passes by keyword, and relative imports' module paths, carry no names of "
-                   "their own: host_tools/qstrs.py)")
+                   "constants are folded into the modules that read them and their names dropped, "
+                   "host_tools/constfold.py; parameters no call passes by keyword, relative imports' "
+                   "paths and imports of modules left out carry no names of their own, "
+                   "host_tools/qstrs.py; and functions nothing names are left out, host_tools/shake.py)")
     p.add_argument("--lines", action="store_true",
                    help="keep line numbers for tracebacks (about 7%% more .mpy and heap; by default "
                    "mpy-cross -O3 drops them and a traceback names the file and function)")
