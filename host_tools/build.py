@@ -297,7 +297,7 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
         names = [n for n in modules_for(board, fwdir, doc if isinstance(doc, dict) else None, image is None)
                  if n not in NATIVE or (arch and (viper or emit == "native"))]
         # (the plain twins serve without NATIVE: machine code needs -march, and --viper on a board)
-        dropped = _folded(fwdir, srcdir, fold, names, None if all_modules else os.path.join(bdir, "main.py"))
+        dropped, renames = _folded(fwdir, srcdir, fold, names, None if all_modules else os.path.join(bdir, "main.py"))
         mods = []
         for name in names:
             src = os.path.join(srcdir, name)
@@ -330,6 +330,7 @@ def build(board, arch=None, config=None, out=None, fwdir=None, all_modules=False
               "config": "parsed on the board" if image is None else "compiled (mpdhcp.cfg)",
               "small_int_bits": bits, "modules": mods,
               "functions_left_out": ["%s %s" % (module_name(m), n) for m, n in dropped],
+              "names_renamed": renames,  # private name -> the name built (a traceback shows)
               "sections": sorted(k for k in SECTION_ROOTS if k in doc) if isinstance(doc, dict) else "all",
               "mpy_total": sum(m["mpy_bytes"] for m in mods),
               "source_total": sum(m["source_bytes"] for m in mods),
@@ -359,9 +360,12 @@ def _folded(fwdir, srcdir, fold, deployed, main=None):
     modules (host_tools/constfold.py) as build's fold says, then with fewer names to intern
     (host_tools/qstrs.py, given the modules deployed; the native build too, so the protocol
     tests run on it); and for a board's own set of modules (main: its main.py), without the
-    functions nothing names (host_tools/shake.py). Returns what that dropped, [(module, name)]."""
+    functions nothing names (host_tools/shake.py); last, the private names renamed to names
+    every firmware holds (host_tools/privnames.py). Returns (what shake dropped, [(module,
+    name)]; the renames, {name: as built})."""
+    from . import privnames
     from .constfold import fold as fold_all
-    from .qstrs import keyword_names, rename
+    from .qstrs import _files, keyword_names, rename
     from .shake import names_in, outside_words, shake
 
     texts = {}
@@ -377,12 +381,17 @@ def _folded(fwdir, srcdir, fold, deployed, main=None):
         with open(main, encoding="utf-8") as f:
             words |= names_in(f.read())
         texts, dropped = shake(texts, deployed, words)
+    renames = {}
+    if fold:
+        outside = [os.path.join(ROOT, d) for d in KEYWORD_ROOTS] + ([main] if main else [])
+        renames = privnames.plan(texts, deployed, privnames.outside_names(_files(outside)))
+        texts = privnames.rename(texts, renames)
     for name, text in texts.items():
         p = os.path.join(srcdir, name)
         os.makedirs(os.path.dirname(p), exist_ok=True)
         with open(p, "w", encoding="utf-8") as f:
             f.write(text)
-    return dropped
+    return dropped, renames
 
 
 def report_parts(r):
