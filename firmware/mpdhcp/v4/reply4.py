@@ -96,7 +96,7 @@ class Reply4:
         """The lease options of a reply, option by option (the PRL is in self.scratch)."""
         w = self.w
         done = self.done
-        P.zero(done, 0, 256)  # (here: a reply that copies the cached block needs none)
+        P.zero(done, 0, 32)  # (here: a reply that copies the cached block needs none)
         if not inform:
             w.put_u32(P.OPT_LEASE_TIME, sub.valid)
             w.put_u32(P.OPT_T1, sub.t1)
@@ -106,9 +106,10 @@ class Reply4:
         i = 0
         while i < prl_n:
             code = self.scratch[i]
-            if code == P.OPT_HOSTNAME and res is not None and res.hostname is not None and not done[code]:
+            if code == P.OPT_HOSTNAME and res is not None and res.hostname is not None and \
+                    not done[P.OPT_HOSTNAME >> 3] & 1 << (P.OPT_HOSTNAME & 7):
                 w.put(P.OPT_HOSTNAME, res.hostname, 0, len(res.hostname))
-                done[code] = 1
+                done[P.OPT_HOSTNAME >> 3] |= 1 << (P.OPT_HOSTNAME & 7)
             else:
                 self._put_opt(opts, code)
             i += 1
@@ -121,12 +122,13 @@ class Reply4:
 
     def _put_opt(self, opts, code):
         done = self.done
-        if done[code]:
+        bit = 1 << (code & 7)
+        if done[code >> 3] & bit:
             return
         v = opts.get(code)
         if v is not None:
             self.w.put(code, v, 0, len(v))
-        done[code] = 1
+        done[code >> 3] |= bit
 
 
 def _bootp_limit(n, size):

@@ -59,7 +59,7 @@ class Server4(Reply4):
         self.cidlen = -1
         self.target = bytearray(4)  # the address a request is about
         self.cand = bytearray(4)
-        self.done = bytearray(256)  # options already written into the reply
+        self.done = bytearray(32)  # options already written into the reply: a bit per code
         self.res = None  # the reservation _choose found for the client being answered
         # The lease options of the last reply, as encoded, and what they depended on (subnet,
         # INFORM or not, the request's parameter list): clients of one kind ask alike, so most
