@@ -31,7 +31,7 @@ from .constfold import _lines, _span
 # py/'s names (objstr.c, objlist.c, objdict.c, objset.c, modbuiltins.c, modmath.c, ...) that
 # the Unix port holds in ROM (tests/host/test_privnames.py checks), less what the VM or a
 # stream looks up on an object by name (send, throw, read, write, keys...) and what the
-# compiler treats apart (super, const). Tried in this order; used only where no firmware
+# compiler treats apart (super, const; the viper casts uint, ptr8...). Tried in this order; used only where no firmware
 # module has the word anywhere.
 ROM = (
     "lstrip", "rsplit", "rindex", "rpartition", "splitlines", "center", "isalpha", "isdigit",
@@ -51,7 +51,7 @@ ROM = (
     "stack_use", "heap_lock", "heap_unlock", "kbd_intr", "schedule", "mem_total", "mem_current",
     "mem_peak", "get_ident", "stack_size", "allocate_lock", "start_new_thread", "dict_view",
     "bound_method", "generator", "closure", "exception", "iterable", "single", "preview", "unsafe",
-    "getvalue", "reverse", "sort", "sep", "uint", "ptr", "ptr8", "ptr16", "ptr32", "ps1", "ps2")
+    "getvalue", "reverse", "sort", "sep", "ps1", "ps2")
 _WORD = re.compile(r"\w+")
 _PRIVATE = re.compile(r"_[A-Za-z0-9]\w*$")
 _DOC = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
