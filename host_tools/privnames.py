@@ -31,8 +31,8 @@ from .constfold import _lines, _span
 # py/'s names (objstr.c, objlist.c, objdict.c, objset.c, modbuiltins.c, modmath.c, ...) that
 # the Unix port holds in ROM (tests/host/test_privnames.py checks), less what the VM or a
 # stream looks up on an object by name (send, throw, read, write, keys...) and what the
-# compiler treats apart (super, const; the viper casts uint, ptr8...). Tried in this order; used only where no firmware
-# module has the word anywhere.
+# compiler treats apart (super, const; the viper casts uint, ptr8...). Tried in this order;
+# used only where no firmware module has the word anywhere.
 ROM = (
     "lstrip", "rsplit", "rindex", "rpartition", "splitlines", "center", "isalpha", "isdigit",
     "isspace", "isupper", "islower", "keepends", "fromhex", "fromkeys", "popitem", "setdefault",
