@@ -66,7 +66,7 @@ class Kept4:
         self.routes = bytearray(255)
         self.routes_n = 0
         self.mtu = 0
-        self.scratch = bytearray(255)
+        self.scratch = opts.scratch  # (the option index's: this ACK's options are gathered there)
         self._diff = False  # set by _keep
 
     def take(self, rx):

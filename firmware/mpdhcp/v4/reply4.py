@@ -7,6 +7,7 @@ from ..wire import packet4 as P
 from ..slot import KIND_UNICAST, KIND_BROADCAST
 
 CACHE_BLOCK = const(576)  # the largest option block _lease_options keeps for reuse
+PRL_CACHED = const(64)  # the longest parameter request list it keeps one for (clients ask 10-30)
 CLIENT_PORT = const(68)
 SERVER_PORT = const(67)
 BOOTP_VEND = const(300)  # a BOOTREPLY's size unless the request was longer: the 64-byte vend field (RFC 951)
@@ -83,7 +84,7 @@ class Reply4:
         start = w.pos
         self._encode_options(rx, inform, sub, res, prl_n)
         n = w.pos - start
-        if cacheable and not w.full and n <= len(self.blk):
+        if cacheable and not w.full and n <= len(self.blk) and prl_n <= len(self.blk_prl):
             P.copy(self.blk, 0, w.buf, start, n)
             self.blk_n = n
             self.blk_sub = sub

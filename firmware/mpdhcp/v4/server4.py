@@ -6,7 +6,7 @@ from ..wire import packet4 as P
 from ..state import leases4 as L
 from ..state.alloc import Alloc, NOT_USABLE
 from ..wire.addr import ip4_str, mac_str
-from .reply4 import Reply4, CACHE_BLOCK, BOOTP_VEND
+from .reply4 import Reply4, CACHE_BLOCK, PRL_CACHED, BOOTP_VEND
 
 OFFER_HOLD = const(30)  # seconds an offered address stays set aside for its client
 FOREVER = const(0x3FFFFFFF)  # a BOOTP lease's expiry: infinite (RFC 1534 4), a small int on boards
@@ -54,7 +54,7 @@ class Server4(Reply4):
         for k in _COUNTERS:
             self.stats[k] = 0
         self.leases.stats = self.stats
-        self.scratch = bytearray(256)  # option data gathered from the request
+        self.scratch = self.opts.scratch  # option data gathered from the request
         self.cid = bytearray(255)  # the client-id, whole (RFC 3396 concatenated), and its length
         self.cidlen = -1
         self.target = bytearray(4)  # the address a request is about
@@ -69,7 +69,7 @@ class Server4(Reply4):
         self.blk_n = -1  # -1: nothing cached
         self.blk_sub = None
         self.blk_inform = False
-        self.blk_prl = bytearray(255)
+        self.blk_prl = bytearray(PRL_CACHED)
         self.blk_prl_n = -1
 
     # -- the engine contract ---------------------------------------------------------------

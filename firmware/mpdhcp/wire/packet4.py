@@ -81,6 +81,9 @@ class Options:
         self.count = bytearray(256)
         self.overload = 0
         self.n = 0
+        # an option's data gathered (gather) by the engine handling this packet: one for the
+        # engines that share the index (Runner.shared), as they handle one packet at a time
+        self.scratch = bytearray(256)
 
     def empty(self, n):
         """A BOOTREQUEST whose vend area holds no RFC 1048 options (RFC 951): none indexed."""

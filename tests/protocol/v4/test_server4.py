@@ -388,6 +388,21 @@ def test_reused_option_block_follows_the_parameter_list_and_never_carries_a_rese
     assert 26 not in seen[5] and 119 not in seen[5] and 3 in seen[5]  # no PRL: the defaults
 
 
+def test_a_parameter_list_longer_than_the_cache_keeps_is_encoded_each_time():
+    # the block is kept only for a list of up to PRL_CACHED codes: a longer one (here 70,
+    # the MTU among them) is answered option by option, and is never matched against what
+    # the kept list's first 64 codes say
+    s = server()
+    long_a = list(range(1, 71))  # 26 (MTU) in it
+    long_b = list(range(1, 26)) + list(range(27, 72))  # 70 codes, no MTU
+    n, out = exchange(s, pkt(1, b"\x02\x00\x00\x00\x00\x30", prl=long_a))
+    assert options(out.buf, n)[26] == bytes([5, 120]) and s.blk_n < 0  # nothing kept
+    n, out = exchange(s, pkt(1, b"\x02\x00\x00\x00\x00\x31", prl=long_b))
+    assert 26 not in options(out.buf, n)
+    n, out = exchange(s, pkt(1, b"\x02\x00\x00\x00\x00\x32", prl=[1, 3, 6]))
+    assert s.blk_n > 0 and 26 not in options(out.buf, n)
+
+
 def test_reused_option_block_respects_a_smaller_maximum_message_size():
     s = server()
     prl = list(range(1, 120))
