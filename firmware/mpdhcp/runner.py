@@ -41,15 +41,16 @@ def _ring_size(n, total, free=None):
     return n if k >= n else (k if k > 1 else 1)
 
 
-def _receive_run():
-    """A free run for one datagram as the adapters receive it (recv(RX_MAX) takes the whole
-    buffer, then gives back what the datagram did not fill), held; None when the heap has
-    none. The adapters let go of the last datagram before they receive the next, so that one
-    run serves every receive. (No gc.collect() here or in make_ring: an allocation that finds
-    no room collects by itself, and on the WASI build an explicit collect from nested frames
-    frees objects still in use.)"""
+def _receive_run(copy):
+    """The free runs one datagram takes as the adapters receive it, held: recv(RX_MAX)'s
+    buffer, and on the Unix port the datagram's copy beside it (py/modsocket there copies
+    the bytes out, then frees the buffer; `copy`: room for a datagram as big as the largest
+    reply). None when the heap has not both. The adapters let go of the last datagram
+    before they receive the next, so these runs serve every receive. (No gc.collect() here
+    or in make_ring: an allocation that finds no room collects by itself, and on the WASI
+    build an explicit collect from nested frames frees objects still in use.)"""
     try:
-        return bytearray(RX_MAX)
+        return bytearray(RX_MAX), bytearray(copy)
     except MemoryError:
         return None
 
@@ -65,6 +66,7 @@ class Runner:
         n = _ring_size(getattr(netif, "RING", RING), _heap_total())  # a board's adapter: 4
         self.ring = []
         self.nring = n
+        self.rx_room = None  # make_ring holds the receives' runs here until the first receive
         self.ready = [None] * n  # what one poll found ready (make_ring sizes it to the ring)
         if ring:
             self.make_ring()
@@ -97,11 +99,11 @@ class Runner:
         if not self.ring:
             free = gc.mem_free() if hasattr(gc, "mem_free") else None  # garbage counts as used
             self.nring = _ring_size(self.nring, _heap_total(), free)
-        run = _receive_run()
-        if run is None:
-            raise MemoryError("no 1.5 KB of heap left in one piece to receive a datagram")
-        ring = self.ring
         size = self._slot_size()
+        run = _receive_run(size)
+        if run is None:
+            raise MemoryError("no heap left in one piece to receive a datagram (1.5 KB and %d bytes)" % size)
+        ring = self.ring
         while len(ring) < self.nring:
             try:
                 ring.append(Slot(size))
@@ -110,7 +112,8 @@ class Runner:
                     raise MemoryError("no room left in one piece for a reply slot")
                 self.nring = len(ring)
         self.ready = [None] * self.nring
-        del run  # free again: the receives' run
+        self.rx_room = run  # held until the first receive: what runs before it (summaries,
+        # the first timers) cannot take it
 
     def _slot_size(self):
         """The largest reply an engine writes (its reply_room()), or a whole datagram's
@@ -126,6 +129,7 @@ class Runner:
         """netif.recv(i), the heap unlocked: the length, or -1 (nothing there, or no room for
         the datagram now: it waits in the socket, and rx_nomem counts it)."""
         self._unlock()  # (set_heap_lock: a board's serving thread steps unlocked)
+        self.rx_room = None  # (make_ring's hold: garbage now, collected when recv needs it)
         try:
             return netif.recv(i)
         except MemoryError:

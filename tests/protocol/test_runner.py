@@ -316,18 +316,19 @@ def test_a_heap_in_pieces_gets_a_shorter_ring_not_a_failed_start():
             pass
     finally:
         R.Slot = real
-    # and it leaves one datagram's run free (the adapters' recv takes RX_MAX at once): held
-    # while the slots are made, so none takes it; a heap with no such run refuses to start
+    # and it leaves one datagram's runs free (the adapters' recv takes RX_MAX at once, the
+    # Unix port's a copy beside it, as big as the largest reply): held while the slots are
+    # made, so none takes them; a heap without them refuses to start
     room = R._receive_run
     held = []
     try:
-        R._receive_run = lambda: held.append(bytearray(8)) or held[-1]
+        R._receive_run = lambda copy: held.append(copy) or held[-1]
         R.Slot = lambda size: (held.append(None), Slot(size))[1]  # (made while the run is held)
         r = Runner(FakeNetif([]), log=None, ring=False)
         r.make_ring()
-        assert len(r.ring) == r.nring and held[0] is not None and held[1:] == [None] * r.nring
+        assert len(r.ring) == r.nring and held[0] == r._slot_size() and held[1:] == [None] * r.nring
         R.Slot = real
-        R._receive_run = lambda: None
+        R._receive_run = lambda copy: None
         try:
             Runner(FakeNetif([]), log=None)
             raise AssertionError("a service that cannot receive started")
