@@ -21,6 +21,22 @@ def need(*bins, root=False):
         pytest.skip("missing binaries: " + ", ".join(missing))
 
 
+def v4_router_build(tmp_path, name="u"):
+    """`build unix` of a small v4 router config (DHCPv4 server on s0, client on wan0) into
+    tmp_path/name: the build report."""
+    import json
+
+    from host_tools import build as B
+
+    need("mpy-cross")
+    conf = tmp_path / "v4.json"
+    conf.write_text(json.dumps({"Dhcp4": {"interfaces-config": {"interfaces": ["s0"]},
+                                          "subnet4": [{"id": 1, "subnet": "10.77.0.0/16",
+                                                       "pools": [{"pool": "10.77.1.0 - 10.77.1.255"}]}]},
+                                "Client4": {"interface": "wan0"}}))
+    return B.build("unix", config=str(conf), out=str(tmp_path / name))
+
+
 def cli(*args, timeout=120, env=None):
     """python -m host_tools ARGS -> CompletedProcess (text); env: variables added."""
     import subprocess

@@ -2,12 +2,11 @@
 # already holds. The renamed builds are run by the protocol tests (native build), the board
 # tests and the fit bench; here, the rules on small modules (run by CPython before and after),
 # that the ROM names really are ROM on the Unix port, and a v4 router's build.
-import json
 import os
 import re
 import subprocess
 
-from hostutil import need
+from hostutil import need, v4_router_build
 from host_tools import privnames
 
 ENGINE = '''import sys
@@ -112,16 +111,8 @@ def test_the_rom_names_are_in_the_unix_ports_rom(tmp_path):
 
 
 def test_a_v4_routers_build_carries_none_of_its_renamed_names(tmp_path):
-    need("mpy-cross")
-    from host_tools import build as B
-
-    conf = tmp_path / "v4.json"
-    conf.write_text(json.dumps({"Dhcp4": {"interfaces-config": {"interfaces": ["s0"]},
-                                          "subnet4": [{"id": 1, "subnet": "10.77.0.0/16",
-                                                       "pools": [{"pool": "10.77.1.0 - 10.77.1.255"}]}]},
-                                "Client4": {"interface": "wan0"}}))
+    rep = v4_router_build(tmp_path)
     out = tmp_path / "u"
-    rep = B.build("unix", config=str(conf), out=str(out))
     renamed = rep["names_renamed"]
     assert len(renamed) > 80 and "_select_" + "subnet" in renamed and "_set_state" not in renamed  # (tests read that one)
     blob = b"".join(p.read_bytes() for p in out.rglob("*.mpy"))

@@ -2,10 +2,8 @@
 # shaken builds are run by the board tests and the fit bench; here, the rules on small
 # modules (run by CPython), and a v4 router's build.
 import ast
-import json
-import os
 
-from hostutil import ROOT, need
+from hostutil import v4_router_build
 from host_tools import shake
 
 WIRE = '''def used(x):
@@ -84,15 +82,9 @@ def test_words_from_outside_the_package_keep_functions(tmp_path):
 
 
 def test_a_v4_routers_build_leaves_out_the_dhcpv6_timers(tmp_path):
-    need("mpy-cross")
     from host_tools import build as B
 
-    conf = tmp_path / "v4.json"
-    conf.write_text(json.dumps({"Dhcp4": {"interfaces-config": {"interfaces": ["s0"]},
-                                          "subnet4": [{"id": 1, "subnet": "10.77.0.0/16",
-                                                       "pools": [{"pool": "10.77.1.0 - 10.77.1.255"}]}]},
-                                "Client4": {"interface": "wan0"}}))
-    rep = B.build("unix", config=str(conf), out=str(tmp_path / "u"))
+    rep = v4_router_build(tmp_path)
     gone = rep["functions_left_out"]
     # (named by pieces: a whole name in a string here is a word from outside, and keeps it)
     assert {"mpdhcp.wire.timing rt_" + "first", "mpdhcp.wire.timing info_" + "refresh"} <= set(gone), gone
