@@ -10,7 +10,7 @@ def main(argv=None):
     for mod in (serve, ctl):
         mod.add_parser(sub)
     for name in ("demo", "bench", "config_check", "build", "flash", "board_inspect", "export_kea",
-                 "fuzz", "stress", "vboard", "mip_package"):
+                 "fuzz", "stress", "vboard", "mip_package", "privnames"):
         try:
             mod = __import__("host_tools." + name, fromlist=["add_parser"])
         except ImportError as e:

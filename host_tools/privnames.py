@@ -206,3 +206,46 @@ def _spots(node, starts, data):
             m = re.search(rb"(?<![\w.])%s\b" % name.encode(), head)
             if m:
                 yield name, s + m.start()
+
+
+# `python -m host_tools traceback BUILD [FILE]`: a board's traceback with the private names
+# its build renamed given back (the build report's names_renamed), read from FILE or stdin.
+_TRACE = re.compile(r"(, in |name '|attribute '|object has no attribute ')(\w+)")
+
+
+def untangle(text, renames):
+    """text with each renamed function or attribute a traceback names given its own name
+    back: `, in NAME`, `name 'NAME'`, `attribute 'NAME'` (renames: {own name: as built})."""
+    back = {v: k for k, v in renames.items()}
+    return _TRACE.sub(lambda m: m.group(1) + back.get(m.group(2), m.group(2)), text)
+
+
+def add_parser(sub):
+    p = sub.add_parser("traceback", help="give a board's traceback back the names its build renamed",
+                       description="Read a traceback a board printed (FILE, or stdin) and print it with the "
+                       "private names its build carried as ROM names (`build`, host_tools/privnames.py) "
+                       "given back, from BUILD/build-report.json. Exit 0, or 1 when the report is unreadable.")
+    p.add_argument("build", help="the build's output directory (or its build-report.json)")
+    p.add_argument("file", nargs="?", help="the traceback (default: stdin)")
+    p.set_defaults(func=_run)
+
+
+def _run(args):
+    import json
+    import os
+    import sys
+
+    path = args.build if args.build.endswith(".json") else os.path.join(args.build, "build-report.json")
+    try:
+        with open(path) as f:
+            renames = json.load(f).get("names_renamed") or {}
+    except (OSError, ValueError) as e:
+        print("traceback: cannot read %s: %s" % (path, e), file=sys.stderr)
+        return 1
+    if args.file:
+        with open(args.file) as f:
+            text = f.read()
+    else:
+        text = sys.stdin.read()
+    sys.stdout.write(untangle(text, renames))
+    return 0

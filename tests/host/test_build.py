@@ -119,7 +119,8 @@ def test_config_check_names_the_key_path(tmp_path):
 
 def test_every_verb_has_help():
     for verb in (["build"], ["flash"], ["inspect"], ["reserve"], ["release"], ["reconfigure"],
-                 ["config", "check"], ["export-kea"], ["leases"], ["leases6"], ["stats"], ["stats6"]):
+                 ["config", "check"], ["export-kea"], ["leases"], ["leases6"], ["stats"], ["stats6"],
+                 ["traceback"]):
         r = cli(*verb, "--help")
         assert r.returncode == 0 and "usage:" in r.stdout, verb
         assert "Exit" in r.stdout, verb  # each verb documents its exit codes

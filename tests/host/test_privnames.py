@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 
-from hostutil import need, v4_router_build
+from hostutil import cli, need, v4_router_build
 from host_tools import privnames
 
 ENGINE = '''import sys
@@ -120,3 +120,10 @@ def test_a_v4_routers_build_carries_none_of_its_renamed_names(tmp_path):
     left = [n for n in renamed if bytes([len(n) << 1]) + n.encode() + b"\0" in blob]
     assert not left, left
     assert bytes([len("_set_state") << 1]) + b"_set_state\0" in blob  # (the check finds what is there)
+    # a traceback from that build, given its names back (python -m host_tools traceback BUILD)
+    own = "_select_" + "subnet"
+    trace = ('Traceback (most recent call last):\n  File "mpdhcp.v4.server4", line 1, in %s\n'
+             "AttributeError: 'Server4' object has no attribute '%s'\n" % (renamed[own], renamed[own]))
+    (tmp_path / "t.txt").write_text(trace)
+    r = cli("traceback", out, tmp_path / "t.txt")
+    assert r.returncode == 0 and r.stdout == trace.replace(renamed[own], own), r.stdout + r.stderr
