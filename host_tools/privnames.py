@@ -27,6 +27,7 @@ import re
 import tokenize
 
 from .constfold import _lines, _span
+from .qstrs import docstrings
 
 # py/'s names (objstr.c, objlist.c, objdict.c, objset.c, modbuiltins.c, modmath.c, ...) that
 # the Unix port holds in ROM (tests/host/test_privnames.py checks), less what the VM or a
@@ -54,12 +55,6 @@ ROM = (
     "getvalue", "reverse", "sort", "sep", "ps1", "ps2")
 _WORD = re.compile(r"\w+")
 _PRIVATE = re.compile(r"_[A-Za-z0-9]\w*$")
-_DOC = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
-def _docstrings(tree):
-    return {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, _DOC) and n.body
-            and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
 
 
 def _bound(tree):
@@ -82,7 +77,7 @@ def _bound(tree):
 def _kept(tree, package, config):
     """Names of this module that keep their text (above); config: a module of the config
     package (the attributes it stores may be a model object's)."""
-    docs = _docstrings(tree)
+    docs = docstrings(tree)
     out, foreign = set(), set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -100,8 +95,6 @@ def _kept(tree, package, config):
         elif isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and \
                 isinstance(node.value.func, ast.Name) and node.value.func.id == "const":
             out.update(t.id for t in node.targets if isinstance(t, ast.Name))
-        elif isinstance(node, ast.Import):
-            out.update(a.asname or a.name.split(".")[0] for a in node.names)
         elif isinstance(node, ast.Attribute) and (_root(node) in foreign or config and isinstance(node.ctx, ast.Store)):
             out.add(node.attr)  # sys.implementation._build; a model object's field
     return out

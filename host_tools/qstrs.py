@@ -54,8 +54,7 @@ def keyword_names(roots, package="mpdhcp"):
         if tree is None:
             names.update(_KW.findall(text))
             continue
-        docs = {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, _DOC) and n.body
-                and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
+        docs = docstrings(tree)
         inside = "/%s/" % package in path.replace(os.sep, "/")  # (a relative import there is ours)
         calls_in = inside or _imports(tree, package, inside) or os.path.basename(path) == "main.py"
         own = _defined_here(tree, package, inside) if calls_in else set()
@@ -65,6 +64,12 @@ def keyword_names(roots, package="mpdhcp"):
             elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
                 names.update(_KW.findall(node.value))
     return names
+
+
+def docstrings(tree):
+    """The ids of the tree's docstring nodes (mpy-cross keeps no docstring)."""
+    return {id(n.body[0].value) for n in ast.walk(tree) if isinstance(n, _DOC) and n.body
+            and isinstance(n.body[0], ast.Expr) and isinstance(n.body[0].value, ast.Constant)}
 
 
 def _defined_here(tree, package, inside):
